@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"koinon"
+	"koinon/internal/auth"
+	"koinon/internal/config"
+	"koinon/internal/store"
+	"koinon/internal/web"
+)
+
+func cmdServe(ctx context.Context, e env) int {
+	cfg, err := config.Load("koinon serve", e.args, e.getenv, e.stderr)
+	if err != nil {
+		return fail(e, "serve", err)
+	}
+	log := newLogger(e.stderr)
+	app, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return fail(e, "serve", err)
+	}
+	defer app.close()
+	srv, err := app.server()
+	if err != nil {
+		return fail(e, "serve", err)
+	}
+	err = srv.ListenAndServe(ctx, cfg.Addr, func(addr string) {
+		log.Info("koinon serving", "url", "http://"+addr, "database", app.store.Dialect(), "data", cfg.DataDir)
+	})
+	if err != nil {
+		return fail(e, "serve", err)
+	}
+	log.Info("koinon stopped")
+	return 0
+}
+
+// app is what serve, demo and admin share: configuration, a migrated
+// store and the keys in the data directory.
+type app struct {
+	cfg    config.Config
+	log    *slog.Logger
+	store  *store.Store
+	tokens *auth.Tokens
+	assets fs.FS
+}
+
+// openApp prepares the data directory, opens and migrates the database
+// and loads the token key.
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	if err := cfg.PrepareDataDir(); err != nil {
+		return nil, err
+	}
+	assets, err := assetsFS(cfg.Dev)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath()})
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", config.Mask(cfg.DatabaseURL), err)
+	}
+	migrations, err := fs.Sub(assets, "migrations")
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := st.Migrate(ctx, migrations, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	keyFile := cfg.JWTKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(cfg.DataDir, "keys", "jwt.key")
+	}
+	key, err := auth.LoadOrCreateKey(keyFile)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{cfg: cfg, log: log, store: st, tokens: auth.NewTokens(key, nil), assets: assets}, nil
+}
+
+func (a *app) server() (*web.Server, error) {
+	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log})
+}
+
+func (a *app) close() {
+	if err := a.store.Close(); err != nil {
+		a.log.Error("close database", "err", err)
+	}
+}
+
+// assetsFS is the embedded assets, or the working directory with --dev.
+func assetsFS(dev bool) (fs.FS, error) {
+	if dev {
+		return os.DirFS("."), nil
+	}
+	return koinon.Assets, nil
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// fail prints one clear line and returns exit status 1.
+func fail(e env, cmd string, err error) int {
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+	fmt.Fprintf(e.stderr, "koinon %s: %s\n", cmd, msg)
+	return 1
+}

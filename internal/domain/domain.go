@@ -1,0 +1,129 @@
+// Package domain holds Koinon's vocabulary and rules that need no I/O:
+// roles, permissions, validation of handles, slugs and passwords, and the
+// errors the store and the web layer share. It imports no database or
+// HTTP package.
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Roles on a community's roll.
+const (
+	RoleMember  = "member"
+	RoleBoard   = "board"
+	RoleAuditor = "auditor"
+)
+
+// ValidRole reports whether r is a role.
+func ValidRole(r string) bool { return r == RoleMember || r == RoleBoard || r == RoleAuditor }
+
+// Errors that cross the store/web boundary; the web layer maps them to
+// statuses (403, 409, 404).
+var (
+	ErrForbidden = errors.New("forbidden")
+	ErrState     = errors.New("wrong state")
+	ErrNotFound  = errors.New("not found")
+)
+
+// Invalid is a well-formed request that breaks a rule (HTTP 422). Field
+// names the offending input field.
+type Invalid struct {
+	Field   string
+	Message string
+}
+
+func (e *Invalid) Error() string { return e.Field + ": " + e.Message }
+
+// Invalidf builds an *Invalid.
+func Invalidf(field, format string, args ...any) error {
+	return &Invalid{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// StateError is an action refused because of a ballot's or a membership's
+// state (HTTP 409), with a code such as "ballot_closed".
+type StateError struct {
+	Code    string
+	Message string
+}
+
+func (e *StateError) Error() string { return e.Message }
+
+// Is makes errors.Is(err, ErrState) true for every StateError.
+func (e *StateError) Is(target error) bool { return target == ErrState }
+
+// Stated builds a *StateError.
+func Stated(code, format string, args ...any) error {
+	return &StateError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+var (
+	handleRE = regexp.MustCompile(`^[a-z0-9_]{3,32}$`)
+	slugRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$`)
+	keyRE    = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+)
+
+// NormalizeHandle lower-cases a handle; handles are case-insensitive.
+func NormalizeHandle(h string) string { return strings.ToLower(strings.TrimSpace(h)) }
+
+// CheckHandle validates a normalised handle.
+func CheckHandle(h string) error {
+	if !handleRE.MatchString(h) {
+		return Invalidf("handle", "must be 3 to 32 characters: a-z, 0-9 and _")
+	}
+	return nil
+}
+
+// CheckSlug validates a community or topic slug (also safe in paths).
+func CheckSlug(field, s string) error {
+	if !slugRE.MatchString(s) {
+		return Invalidf(field, "must be 3 to 64 characters: a-z, 0-9 and -, not starting or ending with -")
+	}
+	return nil
+}
+
+// CheckOptionKey validates a ballot option key (tally.md §1).
+func CheckOptionKey(field, k string) error {
+	if !keyRE.MatchString(k) {
+		return Invalidf(field, "must be 1 to 64 characters: a-z, 0-9 and -")
+	}
+	return nil
+}
+
+// MinPasswordLength is api.md's minimum.
+const MinPasswordLength = 10
+
+// CheckPassword enforces the password policy: at least 10 characters, at
+// most 256 bytes, not all one character, not the handle.
+func CheckPassword(handle, pw string) error {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n < MinPasswordLength:
+		return Invalidf("password", "must be at least %d characters", MinPasswordLength)
+	case len(pw) > 256:
+		return Invalidf("password", "must be at most 256 bytes")
+	case strings.Count(pw, string([]rune(pw)[:1])) == n:
+		return Invalidf("password", "must not repeat one character")
+	case handle != "" && strings.Contains(strings.ToLower(pw), handle):
+		return Invalidf("password", "must not contain the handle")
+	}
+	return nil
+}
+
+// CheckText validates a required or optional free-text field by length.
+func CheckText(field, s string, required bool, max int) error {
+	if !utf8.ValidString(s) {
+		return Invalidf(field, "must be valid UTF-8")
+	}
+	if required && strings.TrimSpace(s) == "" {
+		return Invalidf(field, "is required")
+	}
+	if utf8.RuneCountInString(s) > max {
+		return Invalidf(field, "must be at most %d characters", max)
+	}
+	return nil
+}

@@ -1,0 +1,216 @@
+// Package store owns persistence: it opens SQLite or PostgreSQL through
+// gorm, applies the embedded SQL migrations and maps database errors to
+// ErrNotFound and ErrConflict. It knows nothing of HTTP.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Errors callers branch on with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is the database handle shared by the server and the tools.
+type Store struct {
+	db      *gorm.DB
+	dialect string // "sqlite" or "postgres"
+	now     func() time.Time
+}
+
+// Options configure Open.
+type Options struct {
+	// URL is a postgres:// URL, or empty for SQLite at SQLitePath.
+	URL        string
+	SQLitePath string
+	Now        func() time.Time
+}
+
+// Open connects to the database and checks that it answers.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	now := o.Now
+	if now == nil {
+		now = func() time.Time { return time.Now().UTC() }
+	}
+	cfg := &gorm.Config{
+		TranslateError: true,
+		Logger:         logger.Discard,
+		NowFunc:        func() time.Time { return now().UTC().Truncate(time.Microsecond) },
+	}
+	var (
+		dialector gorm.Dialector
+		dialect   string
+	)
+	if strings.HasPrefix(o.URL, "postgres://") || strings.HasPrefix(o.URL, "postgresql://") {
+		dialector, dialect = postgres.Open(o.URL), "postgres"
+	} else {
+		path := o.SQLitePath
+		if path == "" {
+			return nil, errors.New("store: no database given")
+		}
+		if path != ":memory:" && !strings.HasPrefix(path, "file:") {
+			if _, err := os.Stat(filepath.Dir(path)); err != nil {
+				return nil, fmt.Errorf("store: sqlite directory: %w", err)
+			}
+		}
+		dialector, dialect = sqlite.Open(sqliteDSN(path)), "sqlite"
+	}
+	db, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
+	}
+	s := &Store{db: db, dialect: dialect, now: now}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if dialect == "postgres" {
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(20)
+	} else {
+		// WAL lets readers run beside the one writer; writes begin
+		// IMMEDIATE (see sqliteDSN) so they queue on the busy timeout
+		// instead of failing with "database is locked" on upgrade.
+		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("store: %s does not answer: %w", dialect, err)
+	}
+	return s, nil
+}
+
+// sqliteDSN sets the pragmas Koinon relies on: WAL journal, a busy timeout,
+// foreign keys, synchronous=NORMAL (in WAL mode a commit survives a process
+// crash; only an OS crash or power cut can lose the last transactions) and
+// BEGIN IMMEDIATE for every transaction.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	if strings.HasPrefix(path, "file:") {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		return path + sep + q.Encode()
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Dialect names the database: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Second) }
+
+// DB exposes the gorm handle for benchmarks and tools in this module.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the database; a SQLite database is checkpointed first.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	if s.dialect == "sqlite" {
+		s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	}
+	return sqlDB.Close()
+}
+
+// Migrate applies the migrations for this dialect from fsys (the folder
+// holding sqlite/ and postgres/). A database whose schema is newer than
+// the binary is refused.
+func (s *Store) Migrate(ctx context.Context, fsys fs.FS, log *slog.Logger) error {
+	sub, err := fs.Sub(fsys, s.dialect)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	dialect := goose.DialectSQLite3
+	if s.dialect == "postgres" {
+		dialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(dialect, sqlDB, sub)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("store: read schema version: %w", err)
+	}
+	sources := p.ListSources()
+	if n := len(sources); n > 0 && current > sources[n-1].Version {
+		return fmt.Errorf("store: the database schema (version %d) is newer than this binary (version %d): upgrade koinon", current, sources[n-1].Version)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, r := range results {
+		if log != nil {
+			log.Info("migration applied", "version", r.Source.Version, "duration_ms", r.Duration.Milliseconds())
+		}
+	}
+	return nil
+}
+
+// SQLDB returns the database/sql handle (for backups and tests).
+func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
+
+// tx runs fn in one transaction.
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// wrap maps gorm errors to the store's errors, with context.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf(format, args...)
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return fmt.Errorf("store: %s: %w", msg, ErrNotFound)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("store: %s: %w", msg, ErrConflict)
+	}
+	return fmt.Errorf("store: %s: %w", msg, err)
+}

@@ -1,0 +1,112 @@
+// Package storetest opens real, migrated databases for tests: a fresh
+// SQLite file per test, and a fresh PostgreSQL schema per test when
+// KOINON_TEST_POSTGRES names a server.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"koinon"
+	"koinon/internal/store"
+)
+
+// Migrations is the embedded migrations folder.
+func Migrations(t testing.TB) fs.FS {
+	sub, err := fs.Sub(koinon.Assets, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
+
+// SQLite opens a migrated SQLite database in a temporary directory.
+func SQLite(t testing.TB) *store.Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "koinon.db")
+	s, err := store.Open(context.Background(), store.Options{SQLitePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background(), Migrations(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// PostgresURL returns KOINON_TEST_POSTGRES; without it the test is skipped,
+// or fails when KOINON_REQUIRE_POSTGRES=1 (as in CI).
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("KOINON_TEST_POSTGRES")
+	if u == "" {
+		if os.Getenv("KOINON_REQUIRE_POSTGRES") == "1" {
+			t.Fatal("KOINON_REQUIRE_POSTGRES=1 but KOINON_TEST_POSTGRES is not set")
+		}
+		t.Skip("PostgreSQL tests skipped: set KOINON_TEST_POSTGRES=postgres://…")
+	}
+	return u
+}
+
+// FreshPostgresURL creates an empty schema on the test server and returns
+// a URL whose connections use it, dropping it when the test ends.
+func FreshPostgresURL(t testing.TB) string {
+	t.Helper()
+	base := PostgresURL(t)
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err == nil {
+			db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Postgres opens a migrated PostgreSQL store in a fresh schema.
+func Postgres(t testing.TB) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), store.Options{URL: FreshPostgresURL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background(), Migrations(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Each runs fn once on SQLite and once on PostgreSQL, as subtests.
+func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}

@@ -1,0 +1,156 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"koinon/internal/domain"
+	"koinon/internal/store"
+)
+
+// perm is what a route requires of its caller. Community-scoped
+// permissions find the community from the route (:slug, or the ballot or
+// proposal named by :id) and the caller's current membership of it.
+type perm int
+
+const (
+	permAnyone  perm = iota // no sign-in; community routes still hide private communities
+	permCitizen             // signed in
+	permMember              // any current role in the route's community
+	permBoard               // board of the route's community
+	permReader              // board or auditor (reads what the board reads)
+)
+
+func (p perm) String() string {
+	return [...]string{"anyone", "citizen", "member", "board", "board or auditor"}[p]
+}
+
+const (
+	ctxCommunity  = "community"
+	ctxMembership = "membership"
+)
+
+// require enforces p before the handler runs. For API routes a missing or
+// bad token is 401; for pages it redirects to sign-in.
+func (s *Server) require(p perm) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ct := currentCitizen(c)
+			if p != permAnyone && ct == nil {
+				if isAPI(c) {
+					msg := "sign in first: send Authorization: Bearer <token>"
+					if c.Get("bad_token") != nil {
+						msg = "the token is invalid, expired or revoked"
+					}
+					return errorf(http.StatusUnauthorized, "unauthorized", msg)
+				}
+				return redirect(c, "/signin?next="+urlPath(c))
+			}
+			if p == permAnyone || p == permCitizen {
+				if strings.Contains(c.Path(), ":slug") || strings.Contains(c.Path(), ":id") {
+					return s.loadScope(c, p, next)
+				}
+				return next(c)
+			}
+			return s.loadScope(c, p, next)
+		}
+	}
+}
+
+// loadScope finds the route's community and the caller's membership and
+// checks p against it.
+func (s *Server) loadScope(c echo.Context, p perm, next echo.HandlerFunc) error {
+	ctx := c.Request().Context()
+	community, err := s.routeCommunity(c)
+	if err != nil {
+		return err
+	}
+	c.Set(ctxCommunity, &community)
+	var m *store.Membership
+	if ct := currentCitizen(c); ct != nil {
+		mm, err := s.store.CurrentMembership(ctx, community.ID, ct.ID)
+		if err == nil {
+			m = &mm
+			c.Set(ctxMembership, m)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if !community.Public && m == nil {
+		return errorf(http.StatusNotFound, "not_found", "not found")
+	}
+	ok := true
+	switch p {
+	case permMember:
+		ok = m != nil
+	case permBoard:
+		ok = m != nil && m.Role == domain.RoleBoard
+	case permReader:
+		ok = m != nil && (m.Role == domain.RoleBoard || m.Role == domain.RoleAuditor)
+	}
+	if !ok {
+		return errorf(http.StatusForbidden, "forbidden", "this needs the role "+p.String()+" in "+community.Slug)
+	}
+	return next(c)
+}
+
+// routeCommunity resolves the community a route acts on.
+func (s *Server) routeCommunity(c echo.Context) (store.Community, error) {
+	ctx := c.Request().Context()
+	if slug := c.Param("slug"); slug != "" {
+		return s.store.CommunityBySlug(ctx, slug)
+	}
+	id, err := pathID(c)
+	if err != nil {
+		return store.Community{}, err
+	}
+	path := c.Path()
+	switch {
+	case strings.Contains(path, "/ballots/:id"):
+		b, err := s.store.BallotByID(ctx, id)
+		if err != nil {
+			return store.Community{}, err
+		}
+		c.Set("ballot", &b)
+		return s.store.CommunityByID(ctx, b.CommunityID)
+	case strings.Contains(path, "/proposals/:id"):
+		p, err := s.store.ProposalByID(ctx, id)
+		if err != nil {
+			return store.Community{}, err
+		}
+		c.Set("proposal", &p)
+		return s.store.CommunityByID(ctx, p.CommunityID)
+	}
+	return store.Community{}, errorf(http.StatusNotFound, "not_found", "not found")
+}
+
+// routeMembership is the caller's membership of the route's community
+// (set by require), or nil.
+func routeMembership(c echo.Context) *store.Membership {
+	m, _ := c.Get(ctxMembership).(*store.Membership)
+	return m
+}
+
+// routeCommunityOf is the community set by require.
+func routeCommunityOf(c echo.Context) *store.Community {
+	m, _ := c.Get(ctxCommunity).(*store.Community)
+	return m
+}
+
+// pathID parses the :id parameter as a positive integer (400 otherwise).
+func pathID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errorf(http.StatusNotFound, "not_found", "not found")
+	}
+	return id, nil
+}
+
+func urlPath(c echo.Context) string {
+	return url.QueryEscape(c.Request().URL.Path)
+}

@@ -1,0 +1,214 @@
+package web
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"koinon/internal/auth"
+	"koinon/internal/store"
+)
+
+// Signer is the platform key that seals proofs.
+type Signer interface {
+	SigningKey() ed25519.PrivateKey
+	// KeyDocument is served at /.well-known/koinon-key.
+	KeyDocument() any
+}
+
+// Body limits: 1 MiB for API and form requests, more for roll uploads.
+const (
+	bodyLimit       = 1 << 20
+	uploadBodyLimit = 16 << 20
+)
+
+const (
+	sessionCookie = "koinon_session"
+	refreshCookie = "koinon_refresh"
+	csrfCookie    = "koinon_csrf"
+	ctxCitizen    = "citizen"
+	ctxRequestID  = "request_id"
+)
+
+func (s *Server) middleware() {
+	e := s.echo
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(s.requestIDs, s.recoverPanics, s.logRequests, securityHeaders, limitBodies)
+	e.Use(echo.WrapMiddleware(http.NewCrossOriginProtection().Handler))
+	e.Use(s.session)
+	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper:        skipCSRF,
+		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		CookieName:     csrfCookie,
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteLaxMode,
+		CookieSecure:   s.secure,
+		ContextKey:     "csrf",
+		ErrorHandler: func(err error, c echo.Context) error {
+			return errorf(http.StatusForbidden, "csrf", "the form expired or did not come from this site: reload the page and try again")
+		},
+	}))
+}
+
+// skipCSRF: the JSON API authenticates with bearer tokens (no ambient
+// credentials), so only cookie-authenticated forms need the token.
+func skipCSRF(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/.well-known/") || strings.HasPrefix(p, "/static/")
+}
+
+func (s *Server) requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		b := make([]byte, 8)
+		rand.Read(b)
+		id := hex.EncodeToString(b)
+		c.Set(ctxRequestID, id)
+		c.Response().Header().Set("X-Request-Id", id)
+		return next(c)
+	}
+}
+
+func requestID(c echo.Context) string {
+	id, _ := c.Get(ctxRequestID).(string)
+	return id
+}
+
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("panic", "request_id", requestID(c), "path", c.Request().URL.Path, "panic", r)
+				err = errorf(http.StatusInternalServerError, "internal", "internal error")
+			}
+		}()
+		return next(c)
+	}
+}
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		status := c.Response().Status
+		if strings.HasPrefix(c.Request().URL.Path, "/static/") && status < 400 {
+			return nil
+		}
+		attrs := []any{"request_id", requestID(c), "method", c.Request().Method, "path", c.Path(),
+			"status", status, "duration_ms", time.Since(start).Milliseconds()}
+		if ct := currentCitizen(c); ct != nil {
+			attrs = append(attrs, "user_id", ct.ID)
+		}
+		s.log.Info("request", attrs...)
+		return nil
+	}
+}
+
+// securityHeaders: no inline scripts, no framing, no sniffing.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		return next(c)
+	}
+}
+
+func limitBodies(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		limit := int64(bodyLimit)
+		if strings.HasSuffix(r.URL.Path, "/roll/import") {
+			limit = uploadBodyLimit
+		}
+		if r.ContentLength > limit {
+			return errorf(http.StatusRequestEntityTooLarge, "too_large", "request body too large")
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		return next(c)
+	}
+}
+
+// session resolves the caller from a bearer token (API clients) or the
+// session cookie (browsers). A token whose version is older than the
+// citizen's current one was revoked. Without a valid token the request
+// goes on anonymously; routes that need a citizen say so.
+func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token, fromCookie := bearer(c), false
+		if token == "" && !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+			if ck, err := c.Cookie(sessionCookie); err == nil {
+				token, fromCookie = ck.Value, true
+			}
+		}
+		if token == "" {
+			if c.Request().Header.Get("Authorization") != "" {
+				c.Set("bad_token", true)
+			}
+			if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+				s.refreshSession(c)
+			}
+			return next(c)
+		}
+		claims, err := s.tokens.Parse(token)
+		if err == nil {
+			var ct store.Citizen
+			ct, err = s.store.CitizenByID(c.Request().Context(), claims.CitizenID())
+			if err == nil && ct.TokenVersion != claims.Version {
+				err = auth.ErrBadToken
+			}
+			if err == nil {
+				c.Set(ctxCitizen, &ct)
+				return next(c)
+			}
+			if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, auth.ErrBadToken) {
+				return err
+			}
+		}
+		if fromCookie {
+			s.clearCookie(c, sessionCookie)
+			s.refreshSession(c)
+			return next(c)
+		}
+		c.Set("bad_token", true)
+		return next(c)
+	}
+}
+
+func bearer(c echo.Context) string {
+	h := c.Request().Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// currentCitizen is the signed-in caller, or nil.
+func currentCitizen(c echo.Context) *store.Citizen {
+	ct, _ := c.Get(ctxCitizen).(*store.Citizen)
+	return ct
+}
+
+func (s *Server) setCookie(c echo.Context, name, value string, expires time.Time) {
+	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+}
+
+func (s *Server) clearCookie(c echo.Context, name string) {
+	c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+}

@@ -1,0 +1,47 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+)
+
+// routes registers every route. Each table names the permission a route
+// needs (authz.go); the people and ballot tables live beside their
+// handlers.
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/healthz", s.healthz)
+	e.GET("/", s.home)
+	e.GET("/static/*", s.staticFiles)
+	e.GET("/lang/:lang", s.setLang)
+	s.peopleRoutes()
+	s.ballotRoutes()
+}
+
+func (s *Server) staticFiles(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(s.static)))(c)
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	if err := s.store.Ping(c.Request().Context()); err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// setLang stores the language choice from the footer switch.
+func (s *Server) setLang(c echo.Context) error {
+	lang := c.Param("lang")
+	if _, ok := s.locales.texts[lang]; !ok {
+		return errorf(http.StatusNotFound, "not_found", "unknown language")
+	}
+	s.setCookie(c, "lang", lang, s.now().AddDate(1, 0, 0))
+	back := "/"
+	if u, err := url.Parse(c.Request().Referer()); err == nil && u.Path != "" && u.Path[0] == '/' {
+		back = u.Path // only the path: never redirect off-site
+	}
+	return redirect(c, back)
+}

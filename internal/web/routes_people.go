@@ -1,0 +1,4 @@
+package web
+
+// peopleRoutes: citizens, sessions, communities, rolls, topics.
+func (s *Server) peopleRoutes() {}

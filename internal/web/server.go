@@ -1,0 +1,140 @@
+// Package web serves Koinon's pages and its JSON API (/api/v1) with echo.
+// Handlers parse and validate input, call the store, and render or
+// redirect; errors go to one handler (errors.go); permissions are named
+// in the routing tables (routes*.go).
+package web
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"koinon/internal/auth"
+	"koinon/internal/store"
+)
+
+// Deps are the server's collaborators, wired in one place (cmd/koinon).
+type Deps struct {
+	Store  *store.Store
+	Tokens *auth.Tokens
+	Assets fs.FS // holds templates/, static/ and locales/
+	Log    *slog.Logger
+	Now    func() time.Time
+	// Signer seals ballot proofs; Keys lists the platform's public keys.
+	Signer Signer
+	// SecureCookies marks cookies Secure (set when served over TLS).
+	SecureCookies bool
+}
+
+// Server is the HTTP application.
+type Server struct {
+	echo     *echo.Echo
+	store    *store.Store
+	tokens   *auth.Tokens
+	renderer *renderer
+	locales  *locales
+	log      *slog.Logger
+	now      func() time.Time
+	signer   Signer
+	secure   bool
+	static   fs.FS
+	limiter  *loginLimiter
+}
+
+// New builds the server and its routes.
+func New(d Deps) (*Server, error) {
+	if d.Now == nil {
+		d.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	locFS, err := fs.Sub(d.Assets, "locales")
+	if err != nil {
+		return nil, err
+	}
+	loc, err := loadLocales(locFS)
+	if err != nil {
+		return nil, err
+	}
+	tplFS, err := fs.Sub(d.Assets, "templates")
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRenderer(tplFS, loc, templateFuncs())
+	if err != nil {
+		return nil, err
+	}
+	staticFS, err := fs.Sub(d.Assets, "static")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		echo:     echo.New(),
+		store:    d.Store,
+		tokens:   d.Tokens,
+		renderer: r,
+		locales:  loc,
+		log:      d.Log,
+		now:      d.Now,
+		signer:   d.Signer,
+		secure:   d.SecureCookies,
+		static:   staticFS,
+		limiter:  newLoginLimiter(d.Now),
+	}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	s.middleware()
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Routes lists "METHOD path" of every registered route (for the OpenAPI test).
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.echo.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
+// ListenAndServe serves on addr until ctx ends, then shuts down
+// gracefully: in-flight requests get up to 10 seconds to finish.
+func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(addr string)) error {
+	hs := &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ln, err := listen(addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return hs.Shutdown(sctx)
+}
