@@ -11,8 +11,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// locales holds one flat key → text map per language; English is complete
-// and the fallback for any missing key.
+// locales holds one flat key → text map per language, merged from
+// LANG.json and LANG.PART.json files (one part per area of the product);
+// English is complete and the fallback for any missing key.
 type locales struct {
 	texts map[string]map[string]string
 }
@@ -34,7 +35,16 @@ func loadLocales(fsys fs.FS) (*locales, error) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			return nil, fmt.Errorf("web: locale %s: %w", f, err)
 		}
-		l.texts[strings.TrimSuffix(path.Base(f), ".json")] = m
+		lang := strings.SplitN(strings.TrimSuffix(path.Base(f), ".json"), ".", 2)[0]
+		if l.texts[lang] == nil {
+			l.texts[lang] = map[string]string{}
+		}
+		for k, v := range m {
+			if _, dup := l.texts[lang][k]; dup {
+				return nil, fmt.Errorf("web: locale %s: key %q defined twice", f, k)
+			}
+			l.texts[lang][k] = v
+		}
 	}
 	if _, ok := l.texts[defaultLang]; !ok {
 		return nil, fmt.Errorf("web: locale %s.json missing", defaultLang)
