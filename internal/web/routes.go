@@ -18,6 +18,7 @@ func (s *Server) routes() {
 	e.GET("/lang/:lang", s.setLang)
 	s.peopleRoutes()
 	s.ballotRoutes()
+	s.resultRoutes()
 }
 
 func (s *Server) staticFiles(c echo.Context) error {
