@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,6 +102,12 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		status := c.Response().Status
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.Requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(status/100)+"xx").Inc()
+		s.metrics.RequestDuration.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
 		if strings.HasPrefix(c.Request().URL.Path, "/static/") && status < 400 {
 			return nil
 		}

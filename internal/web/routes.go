@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 
@@ -13,6 +14,7 @@ import (
 func (s *Server) routes() {
 	e := s.echo
 	e.GET("/healthz", s.healthz)
+	e.GET("/metrics", s.metricsPage)
 	e.GET("/", s.home)
 	e.GET("/static/*", s.staticFiles)
 	e.GET("/lang/:lang", s.setLang)
@@ -45,4 +47,13 @@ func (s *Server) setLang(c echo.Context) error {
 		back = u.Path // only the path: never redirect off-site
 	}
 	return redirect(c, back)
+}
+
+// metricsPage serves Prometheus metrics to scrapers on this machine only
+// (a scraper elsewhere goes through a proxy that the operator controls).
+func (s *Server) metricsPage(c echo.Context) error {
+	if ip := net.ParseIP(c.RealIP()); ip == nil || !ip.IsLoopback() {
+		return errorf(http.StatusNotFound, "not_found", "not found")
+	}
+	return echo.WrapHandler(s.metrics.Handler())(c)
 }

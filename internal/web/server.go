@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"koinon/internal/auth"
+	"koinon/internal/metrics"
 	"koinon/internal/store"
 )
 
@@ -29,6 +30,8 @@ type Deps struct {
 	Signer Signer
 	// SecureCookies marks cookies Secure (set when served over TLS).
 	SecureCookies bool
+	// Metrics is served at /metrics; New creates one when nil.
+	Metrics *metrics.Metrics
 }
 
 // Server is the HTTP application.
@@ -44,12 +47,16 @@ type Server struct {
 	secure   bool
 	static   fs.FS
 	limiter  *loginLimiter
+	metrics  *metrics.Metrics
 }
 
 // New builds the server and its routes.
 func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if d.Metrics == nil {
+		d.Metrics = metrics.New()
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -86,6 +93,7 @@ func New(d Deps) (*Server, error) {
 		secure:   d.SecureCookies,
 		static:   staticFS,
 		limiter:  newLoginLimiter(d.Now),
+		metrics:  d.Metrics,
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true

@@ -38,6 +38,7 @@ func TestHomeAndHealth(t *testing.T) {
 			{"/static/css/koinon.css", "--accent", 200},
 			{"/no-such-page", "404", 404},
 			{"/api/v1/no-such-route", `"code":"not_found"`, 404},
+			{"/metrics", "koinon_http_requests_total", 200},
 		} {
 			res, err := http.Get(ts.URL + tc.path)
 			if err != nil {
