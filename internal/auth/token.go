@@ -12,8 +12,20 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// AccessTTL is the lifetime of an access token.
-const AccessTTL = 15 * time.Minute
+// Token lifetimes. An access token authenticates requests; a refresh
+// token (browser cookie or API client) only mints new access tokens. Both
+// carry the citizen's token version, so bumping it revokes them all.
+const (
+	AccessTTL  = 15 * time.Minute
+	RefreshTTL = 7 * 24 * time.Hour
+)
+
+// Audiences keep the two kinds of token apart: a refresh token is never
+// accepted as an access token and the other way round.
+const (
+	audAccess  = "koinon-access"
+	audRefresh = "koinon-refresh"
+)
 
 // Claims are what a Koinon token says: the citizen (sub), its handle and
 // the token version current when it was issued.
@@ -43,16 +55,26 @@ func NewTokens(key []byte, now func() time.Time) *Tokens {
 	return &Tokens{key: key, now: now}
 }
 
-// Issue returns a signed token for the citizen and its expiry.
+// Issue returns a signed access token for the citizen and its expiry.
 func (t *Tokens) Issue(citizenID int64, handle string, version int64) (string, time.Time, error) {
+	return t.issue(citizenID, handle, version, audAccess, AccessTTL)
+}
+
+// IssueRefresh returns a signed refresh token and its expiry.
+func (t *Tokens) IssueRefresh(citizenID int64, handle string, version int64) (string, time.Time, error) {
+	return t.issue(citizenID, handle, version, audRefresh, RefreshTTL)
+}
+
+func (t *Tokens) issue(citizenID int64, handle string, version int64, aud string, ttl time.Duration) (string, time.Time, error) {
 	now := t.now().UTC().Truncate(time.Second)
-	exp := now.Add(AccessTTL)
+	exp := now.Add(ttl)
 	claims := Claims{
 		Handle:  handle,
 		Version: version,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    "koinon",
 			Subject:   strconv.FormatInt(citizenID, 10),
+			Audience:  jwt.ClaimStrings{aud},
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(exp),
 		},
@@ -68,12 +90,19 @@ func (t *Tokens) Issue(citizenID int64, handle string, version int64) (string, t
 // key, expired.
 var ErrBadToken = errors.New("invalid or expired token")
 
-// Parse checks a token's signature (HS256 only), issuer and expiry.
-func (t *Tokens) Parse(token string) (Claims, error) {
+// Parse checks an access token's signature (HS256 only), issuer,
+// audience and expiry.
+func (t *Tokens) Parse(token string) (Claims, error) { return t.parse(token, audAccess) }
+
+// ParseRefresh checks a refresh token like Parse checks an access token.
+func (t *Tokens) ParseRefresh(token string) (Claims, error) { return t.parse(token, audRefresh) }
+
+func (t *Tokens) parse(token, aud string) (Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer("koinon"),
+		jwt.WithAudience(aud),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(t.now),
 	)

@@ -34,6 +34,8 @@ type Store struct {
 	db      *gorm.DB
 	dialect string // "sqlite" or "postgres"
 	now     func() time.Time
+	// readOnly stores skip the checkpoint on Close.
+	readOnly bool
 }
 
 // Options configure Open.
@@ -41,7 +43,9 @@ type Options struct {
 	// URL is a postgres:// URL, or empty for SQLite at SQLitePath.
 	URL        string
 	SQLitePath string
-	Now        func() time.Time
+	// ReadOnly opens a SQLite file without changing it (no WAL switch).
+	ReadOnly bool
+	Now      func() time.Time
 }
 
 // Open connects to the database and checks that it answers.
@@ -71,13 +75,17 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 				return nil, fmt.Errorf("store: sqlite directory: %w", err)
 			}
 		}
-		dialector, dialect = sqlite.Open(sqliteDSN(path)), "sqlite"
+		dsn := sqliteDSN(path)
+		if o.ReadOnly {
+			dsn = "file:" + path + "?mode=ro&_busy_timeout=10000"
+		}
+		dialector, dialect = sqlite.Open(dsn), "sqlite"
 	}
 	db, err := gorm.Open(dialector, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
 	}
-	s := &Store{db: db, dialect: dialect, now: now}
+	s := &Store{db: db, dialect: dialect, now: now, readOnly: o.ReadOnly}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -146,7 +154,7 @@ func (s *Store) Close() error {
 	if err != nil {
 		return err
 	}
-	if s.dialect == "sqlite" {
+	if s.dialect == "sqlite" && !s.readOnly {
 		s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	}
 	return sqlDB.Close()
@@ -213,4 +221,13 @@ func wrap(err error, format string, args ...any) error {
 		return fmt.Errorf("store: %s: %w", msg, ErrConflict)
 	}
 	return fmt.Errorf("store: %s: %w", msg, err)
+}
+
+// WithClock returns a handle on the same database whose clock is now (for
+// tests that need fixed times).
+func WithClock(s *Store, now func() time.Time) *Store {
+	c := *s
+	c.now = now
+	c.db = s.db.Session(&gorm.Session{NowFunc: func() time.Time { return now().UTC().Truncate(time.Microsecond) }})
+	return &c
 }

@@ -1,16 +1,203 @@
 package web
 
 import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"koinon/internal/auth"
+	"koinon/internal/store"
 )
 
+// Browser sessions: a 15-minute access token in the session cookie and a
+// 7-day refresh token in the refresh cookie. When the access cookie is
+// missing or expired, refreshSession mints a new one from the refresh
+// cookie, provided the citizen's token version has not moved since (a
+// password change or "sign out everywhere" bumps it).
+
+// signIn starts a browser session for ct.
+func (s *Server) signIn(c echo.Context, ct store.Citizen) error {
+	token, exp, err := s.tokens.Issue(ct.ID, ct.Handle, ct.TokenVersion)
+	if err != nil {
+		return err
+	}
+	refresh, rexp, err := s.tokens.IssueRefresh(ct.ID, ct.Handle, ct.TokenVersion)
+	if err != nil {
+		return err
+	}
+	s.setCookie(c, sessionCookie, token, exp)
+	s.setCookie(c, refreshCookie, refresh, rexp)
+	c.Set(ctxCitizen, &ct)
+	return nil
+}
+
+// signOut ends the browser session (this browser only).
+func (s *Server) signOut(c echo.Context) {
+	s.clearCookie(c, sessionCookie)
+	s.clearCookie(c, refreshCookie)
+	c.Set(ctxCitizen, nil)
+}
+
 // refreshSession renews an expired browser session from the refresh
-// cookie. (Filled in with sign-in.)
-func (s *Server) refreshSession(c echo.Context) {}
+// cookie; a refresh token that is bad, expired or revoked is dropped.
+func (s *Server) refreshSession(c echo.Context) {
+	ck, err := c.Cookie(refreshCookie)
+	if err != nil || ck.Value == "" {
+		return
+	}
+	claims, err := s.tokens.ParseRefresh(ck.Value)
+	if err != nil {
+		s.clearCookie(c, refreshCookie)
+		return
+	}
+	ct, err := s.store.CitizenByID(c.Request().Context(), claims.CitizenID())
+	if err != nil || ct.TokenVersion != claims.Version {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("refresh session", "request_id", requestID(c), "err", err)
+			return
+		}
+		s.clearCookie(c, refreshCookie)
+		return
+	}
+	token, exp, err := s.tokens.Issue(ct.ID, ct.Handle, ct.TokenVersion)
+	if err != nil {
+		return
+	}
+	s.setCookie(c, sessionCookie, token, exp)
+	c.Set(ctxCitizen, &ct)
+}
+
+// Sign-in rate limits: after loginFreeFailures failed attempts for a
+// handle (ipFreeFailures for one client address) each further failure
+// locks that key for twice as long as the previous one, from
+// loginBaseDelay up to loginMaxDelay. A key's failures are forgotten
+// loginForget after its last failure; a successful sign-in clears the
+// handle's count (not the address's, so that an attacker cannot reset
+// it with an account of their own).
+const (
+	loginFreeFailures = 5
+	ipFreeFailures    = 20
+	loginBaseDelay    = time.Second
+	loginMaxDelay     = 15 * time.Minute
+	loginForget       = time.Hour
+	loginMaxEntries   = 100_000
+)
 
 // loginLimiter rate-limits sign-in attempts per handle and per address.
-type loginLimiter struct{ now func() time.Time }
+type loginLimiter struct {
+	now     func() time.Time
+	mu      sync.Mutex
+	entries map[string]*loginAttempts
+}
 
-func newLoginLimiter(now func() time.Time) *loginLimiter { return &loginLimiter{now: now} }
+type loginAttempts struct {
+	failures int
+	last     time.Time
+	until    time.Time
+}
+
+func newLoginLimiter(now func() time.Time) *loginLimiter {
+	return &loginLimiter{now: now, entries: map[string]*loginAttempts{}}
+}
+
+func handleKey(h string) string {
+	if len(h) > 64 {
+		h = h[:64]
+	}
+	return "h:" + h
+}
+
+func ipKey(ip string) string { return "ip:" + ip }
+
+// wait is how long the longest lock among keys still lasts (0: go on).
+func (l *loginLimiter) wait(keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	var w time.Duration
+	for _, k := range keys {
+		if a := l.entries[k]; a != nil && a.until.After(now) {
+			w = max(w, a.until.Sub(now))
+		}
+	}
+	return w
+}
+
+// fail records a failed attempt against every key.
+func (l *loginLimiter) fail(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.entries) >= loginMaxEntries {
+		l.sweep(now)
+	}
+	for _, k := range keys {
+		a := l.entries[k]
+		if a == nil || now.Sub(a.last) > loginForget {
+			a = &loginAttempts{}
+			l.entries[k] = a
+		}
+		a.failures++
+		a.last = now
+		free := loginFreeFailures
+		if k[:3] == "ip:" {
+			free = ipFreeFailures
+		}
+		if over := a.failures - free; over >= 0 {
+			d := loginBaseDelay * time.Duration(math.Pow(2, float64(min(over, 20))))
+			a.until = now.Add(min(d, loginMaxDelay))
+		}
+	}
+}
+
+// reset forgets a key's failures (after a successful sign-in).
+func (l *loginLimiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.entries, key)
+}
+
+func (l *loginLimiter) sweep(now time.Time) {
+	for k, a := range l.entries {
+		if now.Sub(a.last) > loginForget && !a.until.After(now) {
+			delete(l.entries, k)
+		}
+	}
+}
+
+// errBadCredentials never says whether the handle exists.
+var errBadCredentials = errorf(http.StatusUnauthorized, "bad_credentials", "wrong handle or password")
+
+// authenticate checks a handle and password under the rate limits. An
+// unknown handle costs the same argon2 time as a known one, and both
+// fail with the same error.
+func (s *Server) authenticate(c echo.Context, handle, password string) (store.Citizen, error) {
+	keys := []string{handleKey(handle), ipKey(c.RealIP())}
+	if w := s.limiter.wait(keys...); w > 0 {
+		secs := int(math.Ceil(w.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return store.Citizen{}, errorf(http.StatusTooManyRequests, "rate_limited",
+			fmt.Sprintf("too many failed sign-ins: try again in %d seconds", secs))
+	}
+	ct, err := s.store.CitizenByHandle(c.Request().Context(), handle)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Citizen{}, err
+	}
+	known := err == nil
+	hash := ""
+	if known {
+		hash = ct.PasswordHash
+	}
+	if !auth.CheckPassword(hash, password) || !known {
+		s.limiter.fail(keys...)
+		return store.Citizen{}, errBadCredentials
+	}
+	s.limiter.reset(keys[0])
+	return ct, nil
+}

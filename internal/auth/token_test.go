@@ -1,0 +1,61 @@
+package auth
+
+import (
+	"testing"
+	"time"
+)
+
+func TestAccessAndRefreshTokensAreNotInterchangeable(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	tk := NewTokens([]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return now })
+	access, exp, err := tk.Issue(7, "ann", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := now.Add(AccessTTL); !exp.Equal(want) {
+		t.Errorf("access expiry = %v, want %v", exp, want)
+	}
+	refresh, rexp, err := tk.IssueRefresh(7, "ann", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := now.Add(RefreshTTL); !rexp.Equal(want) {
+		t.Errorf("refresh expiry = %v, want %v", rexp, want)
+	}
+	if c, err := tk.Parse(access); err != nil || c.CitizenID() != 7 || c.Version != 3 || c.Handle != "ann" {
+		t.Errorf("Parse(access) = %+v, %v", c, err)
+	}
+	if c, err := tk.ParseRefresh(refresh); err != nil || c.CitizenID() != 7 || c.Version != 3 {
+		t.Errorf("ParseRefresh(refresh) = %+v, %v", c, err)
+	}
+	if _, err := tk.Parse(refresh); err != ErrBadToken {
+		t.Errorf("Parse(refresh token) error = %v, want ErrBadToken", err)
+	}
+	if _, err := tk.ParseRefresh(access); err != ErrBadToken {
+		t.Errorf("ParseRefresh(access token) error = %v, want ErrBadToken", err)
+	}
+	now = now.Add(AccessTTL + time.Minute)
+	if _, err := tk.Parse(access); err != ErrBadToken {
+		t.Errorf("expired access token accepted: %v", err)
+	}
+	if _, err := tk.ParseRefresh(refresh); err != nil {
+		t.Errorf("refresh token rejected before its expiry: %v", err)
+	}
+	other := NewTokens([]byte("another key another key another k"), func() time.Time { return now })
+	if _, err := other.ParseRefresh(refresh); err != ErrBadToken {
+		t.Errorf("token from another key accepted: %v", err)
+	}
+}
+
+func TestCheckPasswordWithEmptyHashNeverMatches(t *testing.T) {
+	if CheckPassword("", "") || CheckPassword("", "anything at all") {
+		t.Fatal("empty hash matched")
+	}
+	h, err := HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !CheckPassword(h, "correct horse battery") || CheckPassword(h, "wrong horse battery") {
+		t.Fatal("CheckPassword does not tell right from wrong")
+	}
+}

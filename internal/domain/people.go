@@ -1,0 +1,58 @@
+package domain
+
+import (
+	"strings"
+	"unicode"
+)
+
+// Limits on citizens' and communities' free text.
+const (
+	MaxDisplayName = 100
+	MaxStatement   = 4000
+	MaxName        = 100
+	MaxDescription = 4000
+	MaxEmail       = 254
+	MaxWeight      = 1_000_000
+)
+
+// NormalizeEmail trims an address; the domain part is case-insensitive.
+func NormalizeEmail(e string) string {
+	e = strings.TrimSpace(e)
+	if at := strings.LastIndexByte(e, '@'); at > 0 {
+		e = e[:at] + strings.ToLower(e[at:])
+	}
+	return e
+}
+
+// CheckEmail accepts a plausible address: one @ with text on both sides,
+// a dot in the domain, no spaces or control characters. (Deliverability
+// is not checked; nothing here sends mail.)
+func CheckEmail(field, e string, required bool) error {
+	if e == "" {
+		if required {
+			return Invalidf(field, "is required")
+		}
+		return nil
+	}
+	at := strings.LastIndexByte(e, '@')
+	switch {
+	case len(e) > MaxEmail:
+		return Invalidf(field, "must be at most %d characters", MaxEmail)
+	case at < 1 || at == len(e)-1 || strings.Count(e, "@") != 1:
+		return Invalidf(field, "must be an email address such as ann@example.org")
+	case !strings.Contains(e[at+1:], ".") || strings.HasPrefix(e[at+1:], ".") || strings.HasSuffix(e, "."):
+		return Invalidf(field, "must be an email address such as ann@example.org")
+	case strings.IndexFunc(e, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		return Invalidf(field, "must not contain spaces")
+	}
+	return nil
+}
+
+// CheckWeight validates a voting weight: a whole number from 0 (no vote)
+// to MaxWeight.
+func CheckWeight(field string, w int64) error {
+	if w < 0 || w > MaxWeight {
+		return Invalidf(field, "must be a whole number from 0 to %d", MaxWeight)
+	}
+	return nil
+}
