@@ -48,6 +48,7 @@ type Server struct {
 	static   fs.FS
 	limiter  *loginLimiter
 	metrics  *metrics.Metrics
+	results  *resultCache // parsed results of closed ballots (results.go)
 }
 
 // New builds the server and its routes.

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"koinon/internal/store"
+)
+
+// auditInfo is what the audit page takes from a sealed proof.
+type auditInfo struct {
+	Format    string `json:"format"`
+	VotesRoot string `json:"votes_root"`
+	IssuedAt  string `json:"issued_at"`
+	Signer    struct {
+		KeyID     string `json:"key_id"`
+		PublicKey string `json:"public_key"`
+	} `json:"signer"`
+	Tiebreak []string `json:"tiebreak"`
+}
+
+type auditPage struct {
+	Page
+	Ballot      resBallot
+	Audit       auditInfo
+	LogHead     string
+	ProofHash   string
+	ProofURL    string
+	VerifierURL string
+	ExportURLs  []auditExport
+}
+
+type auditExport struct {
+	URL, Key string
+}
+
+// ballotAudit reads the proof's seal fields once per proof hash.
+func (s *Server) ballotAudit(ctx context.Context, b *store.Ballot) (auditInfo, error) {
+	s.results.mu.Lock()
+	a, ok := s.results.audits[b.ProofHash]
+	s.results.mu.Unlock()
+	if ok {
+		return a, nil
+	}
+	raw, err := s.proofJSON(ctx, b)
+	if err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return a, fmt.Errorf("audit: parse proof of ballot %d: %w", b.ID, err)
+	}
+	s.results.mu.Lock()
+	if len(s.results.audits) > 4096 {
+		clear(s.results.audits)
+	}
+	s.results.audits[b.ProofHash] = a
+	s.results.mu.Unlock()
+	return a, nil
+}
+
+// showAudit renders GET /ballots/:id/audit.
+func (s *Server) showAudit(c echo.Context) error {
+	b, _ := c.Get("ballot").(*store.Ballot)
+	if b == nil {
+		return errorf(http.StatusNotFound, "not_found", "not found")
+	}
+	page := auditPage{Page: s.page(c, "audit.title"), Ballot: newResBallot(b, routeCommunityOf(c))}
+	if !page.Ballot.Closed {
+		return s.render(c, http.StatusOK, "ballot_audit", page)
+	}
+	a, err := s.ballotAudit(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
+	id := strconv.FormatInt(b.ID, 10)
+	page.Audit, page.LogHead, page.ProofHash = a, b.LogHead, b.ProofHash
+	page.ProofURL = "/api/v1/ballots/" + id + "/proof"
+	page.VerifierURL = "/verify?proof=" + url.QueryEscape(page.ProofURL)
+	page.ExportURLs = []auditExport{
+		{"/api/v1/ballots/" + id + "/export/result.csv", "audit.export.result"},
+		{"/api/v1/ballots/" + id + "/export/ballots.csv", "audit.export.ballots"},
+	}
+	if exportRanked(b.Method) {
+		page.ExportURLs = append(page.ExportURLs, auditExport{"/api/v1/ballots/" + id + "/export/ballots.blt", "audit.export.blt"})
+	}
+	return s.render(c, http.StatusOK, "ballot_audit", page)
+}

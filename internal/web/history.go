@@ -1,0 +1,159 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"koinon/internal/chart"
+	"koinon/internal/store"
+	"koinon/internal/tally"
+)
+
+// historyLimit is how many closed ballots the history page shows.
+const historyLimit = 200
+
+// ballotSummary is the part of a result the history page shows.
+type ballotSummary struct {
+	Winners       []string // labels
+	Passed        *bool
+	QuorumMet     bool
+	Participating int64
+	Eligible      int64
+}
+
+type historyPage struct {
+	Page
+	CommunitySlug string
+	CommunityName string
+	Rows          []historyRow
+	Turnout       template.HTML
+}
+
+type historyRow struct {
+	ID            int64
+	Title         string
+	Method        string
+	ClosedAt      string
+	Outcome       string
+	Turnout       string
+	Participating int64
+	Eligible      int64
+}
+
+// ballotSummary reads the figures of one closed ballot, once per proof.
+func (s *Server) historySummary(ctx context.Context, b *store.Ballot) (ballotSummary, error) {
+	s.results.mu.Lock()
+	sum, ok := s.results.summaries[b.ProofHash]
+	s.results.mu.Unlock()
+	if ok {
+		return sum, nil
+	}
+	raw, err := s.resultJSON(ctx, b)
+	if err != nil {
+		return sum, err
+	}
+	// Only the small fields: resolution and carriers are skipped unread.
+	var r struct {
+		Weights   tally.Weights `json:"weights"`
+		Winners   []string      `json:"winners"`
+		Passed    *bool         `json:"passed"`
+		QuorumMet bool          `json:"quorum_met"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return sum, err
+	}
+	opts, err := s.store.BallotOptions(ctx, b.ID)
+	if err != nil {
+		return sum, err
+	}
+	labels := map[string]string{}
+	for _, o := range opts {
+		labels[o.Key] = o.Label
+	}
+	sum = ballotSummary{Passed: r.Passed, QuorumMet: r.QuorumMet, Participating: r.Weights.Participating, Eligible: r.Weights.Eligible}
+	for _, k := range r.Winners {
+		if l := labels[k]; l != "" {
+			k = l
+		}
+		sum.Winners = append(sum.Winners, k)
+	}
+	s.results.mu.Lock()
+	if len(s.results.summaries) > 4096 {
+		clear(s.results.summaries)
+	}
+	s.results.summaries[b.ProofHash] = sum
+	s.results.mu.Unlock()
+	return sum, nil
+}
+
+// showHistory renders GET /c/:slug/history.
+func (s *Server) showHistory(c echo.Context) error {
+	cm := routeCommunityOf(c)
+	if cm == nil {
+		return errorf(http.StatusNotFound, "not_found", "not found")
+	}
+	ctx := c.Request().Context()
+	page := historyPage{Page: s.page(c, "history.title"), CommunitySlug: cm.Slug, CommunityName: cm.Name}
+	ballots, err := s.store.ListBallots(ctx, store.BallotFilter{CommunityID: cm.ID, State: store.StateClosed, Limit: historyLimit})
+	if err != nil {
+		return err
+	}
+	// Oldest first, by closing time.
+	slices.SortStableFunc(ballots, func(a, b store.Ballot) int { return historyClosedTime(a).Compare(historyClosedTime(b)) })
+	tr := s.locales.translator(page.Lang)
+	var pts []chart.Point
+	var xl, desc []string
+	for i := range ballots {
+		b := &ballots[i]
+		if b.ProofHash == "" {
+			continue
+		}
+		sum, err := s.historySummary(ctx, b)
+		if err != nil {
+			return err
+		}
+		row := historyRow{ID: b.ID, Title: b.Title, Method: b.Method, ClosedAt: historyClosedTime(*b).Format("2006-01-02"),
+			Turnout: resShare(sum.Participating, sum.Eligible), Participating: sum.Participating, Eligible: sum.Eligible}
+		switch {
+		case !sum.QuorumMet:
+			row.Outcome = tr("history.outcome.no_quorum")
+		case sum.Passed != nil && *sum.Passed:
+			row.Outcome = tr("results.passed")
+		case sum.Passed != nil:
+			row.Outcome = tr("results.failed")
+		case len(sum.Winners) == 0:
+			row.Outcome = tr("history.outcome.none")
+		default:
+			row.Outcome = strings.Join(sum.Winners, ", ")
+		}
+		page.Rows = append(page.Rows, row)
+		if sum.Eligible > 0 {
+			pts = append(pts, chart.Point{X: len(xl), Y: float64(sum.Participating) * 100 / float64(sum.Eligible)})
+		}
+		xl = append(xl, row.ClosedAt)
+		desc = append(desc, row.ClosedAt+" "+row.Turnout)
+	}
+	if len(page.Rows) > 0 {
+		page.Turnout = chart.Lines{ID: "chart-turnout", Title: tr("history.chart.title"),
+			Desc:    tr("history.chart.desc", len(page.Rows), strings.Join(desc, "; ")),
+			XLabels: xl, Series: []chart.Series{{Label: tr("history.turnout"), Points: pts}},
+			YMax: 100, XTitle: tr("history.closed"), YTitle: tr("history.turnout.axis")}.SVG()
+	}
+	// Newest first in the table.
+	slices.Reverse(page.Rows)
+	return s.render(c, http.StatusOK, "community_history", page)
+}
+
+func historyClosedTime(b store.Ballot) time.Time {
+	if b.ClosedAt != nil {
+		return b.ClosedAt.UTC()
+	}
+	return b.ClosesAt.UTC()
+}

@@ -1,0 +1,733 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"koinon/internal/chart"
+	"koinon/internal/store"
+	"koinon/internal/tally"
+)
+
+// Result pages read the stored ResultJSON of a closed ballot and never
+// recount. Parsing the result of a large ballot (a million resolution rows)
+// takes a second or more, so the parsed result and everything the page
+// derives from it (top carriers, chain-length histogram, tables) is kept in
+// memory per ballot, keyed by the proof hash: a sealed proof never changes,
+// and a different hash means a different result.
+
+// resultCacheSize bounds the ballots whose parsed results are kept.
+const resultCacheSize = 16
+
+// topCarriers is how many of the largest carriers the page lists.
+const topCarriers = 20
+
+type resultCache struct {
+	mu      sync.Mutex
+	entries map[int64]*resultEntry
+	order   []int64 // insertion order, for eviction
+	// summaries are the small per-ballot figures of the history page.
+	summaries map[string]ballotSummary // by proof hash
+	// audits are the seal fields of proofs, by proof hash.
+	audits map[string]auditInfo
+}
+
+type resultEntry struct {
+	hash  string
+	ready chan struct{}
+	data  *resultData
+	err   error
+}
+
+func newResultCache() *resultCache {
+	return &resultCache{entries: map[int64]*resultEntry{}, summaries: map[string]ballotSummary{}, audits: map[string]auditInfo{}}
+}
+
+// get returns the parsed result of ballot id with proof hash, building it
+// once (concurrent callers wait for the first).
+func (rc *resultCache) get(id int64, hash string, build func() (*resultData, error)) (*resultData, error) {
+	rc.mu.Lock()
+	e, ok := rc.entries[id]
+	if !ok || e.hash != hash {
+		e = &resultEntry{hash: hash, ready: make(chan struct{})}
+		if !ok {
+			rc.order = append(rc.order, id)
+		}
+		rc.entries[id] = e
+		for len(rc.order) > resultCacheSize {
+			delete(rc.entries, rc.order[0])
+			rc.order = rc.order[1:]
+		}
+		rc.mu.Unlock()
+		e.data, e.err = build()
+		close(e.ready)
+		if e.err != nil {
+			rc.mu.Lock()
+			if rc.entries[id] == e {
+				delete(rc.entries, id)
+				rc.order = slices.DeleteFunc(rc.order, func(x int64) bool { return x == id })
+			}
+			rc.mu.Unlock()
+		}
+		return e.data, e.err
+	}
+	rc.mu.Unlock()
+	<-e.ready
+	return e.data, e.err
+}
+
+// resultData is a closed ballot's parsed result with the figures the pages
+// derive from it; it does not depend on the language.
+type resultData struct {
+	Method  string
+	Options []tally.Option
+	label   map[string]string
+	Result  tally.Result
+	// Largest carriers, by weight, then voter.
+	Top []tally.Carrier
+	// CarriersForHalf is how many of the largest carriers hold at least
+	// half of the participating weight.
+	CarriersForHalf int
+	// Hops[i] counts delegated voters whose chain has i+1 hops; the last
+	// bin counts that many or more.
+	Hops []int64
+	// Voter counts by state (the weights are in Result.Weights).
+	CastVoters, DelegatedVoters, LostVoters int64
+}
+
+// ballotResult loads and parses the ballot's result through the cache.
+func (s *Server) ballotResult(ctx context.Context, b *store.Ballot) (*resultData, error) {
+	return s.results.get(b.ID, b.ProofHash, func() (*resultData, error) {
+		raw, err := s.resultJSON(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		opts, err := s.store.BallotOptions(ctx, b.ID)
+		if err != nil {
+			return nil, err
+		}
+		return newResultData(b.Method, opts, raw)
+	})
+}
+
+// resultJSON is the stored result; a ballot loaded without its large
+// columns gets them from the database.
+func (s *Server) resultJSON(ctx context.Context, b *store.Ballot) ([]byte, error) {
+	if b.ResultJSON != nil {
+		return []byte(*b.ResultJSON), nil
+	}
+	return s.ballotColumn(ctx, b.ID, "result_json")
+}
+
+func (s *Server) proofJSON(ctx context.Context, b *store.Ballot) ([]byte, error) {
+	if b.ProofJSON != nil {
+		return []byte(*b.ProofJSON), nil
+	}
+	return s.ballotColumn(ctx, b.ID, "proof_json")
+}
+
+// ballotColumn reads one text column of a ballot (result_json or
+// proof_json) without loading the rest.
+func (s *Server) ballotColumn(ctx context.Context, id int64, column string) ([]byte, error) {
+	var out []*string
+	if err := s.store.DB().WithContext(ctx).Model(&store.Ballot{}).Where("id = ?", id).Pluck(column, &out).Error; err != nil {
+		return nil, fmt.Errorf("results: load %s of ballot %d: %w", column, id, err)
+	}
+	if len(out) == 0 || out[0] == nil {
+		return nil, fmt.Errorf("results: ballot %d has no %s: %w", id, column, store.ErrNotFound)
+	}
+	return []byte(*out[0]), nil
+}
+
+func newResultData(method string, opts []store.BallotOption, raw []byte) (*resultData, error) {
+	d := &resultData{Method: method, label: map[string]string{}}
+	if err := json.Unmarshal(raw, &d.Result); err != nil {
+		return nil, fmt.Errorf("results: parse stored result: %w", err)
+	}
+	for _, o := range opts {
+		d.Options = append(d.Options, tally.Option{Key: o.Key, Label: o.Label})
+		d.label[o.Key] = o.Label
+	}
+	r := &d.Result
+	d.Top = slices.Clone(r.Carriers)
+	slices.SortFunc(d.Top, func(a, b tally.Carrier) int {
+		return cmp.Or(cmp.Compare(b.Weight, a.Weight), strings.Compare(a.Voter, b.Voter))
+	})
+	var sum int64
+	for i, c := range d.Top {
+		sum += c.Weight
+		if 2*sum >= r.Weights.Participating {
+			d.CarriersForHalf = i + 1
+			break
+		}
+	}
+	if len(d.Top) > topCarriers {
+		d.Top = slices.Clip(d.Top[:topCarriers])
+	}
+	const maxHops = 8
+	d.Hops = make([]int64, maxHops)
+	for _, row := range r.Resolution {
+		switch row.State {
+		case tally.StateCast:
+			d.CastVoters++
+		case tally.StateDelegated:
+			d.DelegatedVoters++
+			h := min(max(row.Hops, 1), maxHops)
+			d.Hops[h-1]++
+		case tally.StateLost:
+			d.LostVoters++
+		}
+	}
+	// Drop empty bins at the end, but keep at least the first three.
+	n := len(d.Hops)
+	for n > 3 && d.Hops[n-1] == 0 {
+		n--
+	}
+	d.Hops = d.Hops[:n]
+	return d, nil
+}
+
+// Label is the option's label, or its key when unknown.
+func (d *resultData) Label(key string) string {
+	if l, ok := d.label[key]; ok && l != "" {
+		return l
+	}
+	return key
+}
+
+// row finds a voter's resolution row (rows are sorted by voter).
+func (d *resultData) row(voter string) (tally.ResolutionRow, bool) {
+	rows := d.Result.Resolution
+	i, ok := slices.BinarySearchFunc(rows, voter, func(r tally.ResolutionRow, v string) int { return strings.Compare(r.Voter, v) })
+	if !ok {
+		return tally.ResolutionRow{}, false
+	}
+	return rows[i], true
+}
+
+// carrierWeight is W(c) of a casting voter.
+func (d *resultData) carrierWeight(voter string) int64 {
+	cs := d.Result.Carriers
+	i, ok := slices.BinarySearchFunc(cs, voter, func(c tally.Carrier, v string) int { return strings.Compare(c.Voter, v) })
+	if !ok {
+		return 0
+	}
+	return cs[i].Weight
+}
+
+// ---- view models ----
+
+type resBallot struct {
+	ID            int64
+	Title         string
+	Method        string
+	Seats         int
+	STVRule       string
+	Threshold     string
+	Strict        bool
+	Quorum        string
+	Delegation    bool
+	Secrecy       string
+	State         string
+	Closed        bool
+	ClosedAt      string
+	CommunitySlug string
+	CommunityName string
+}
+
+func newResBallot(b *store.Ballot, cm *store.Community) resBallot {
+	v := resBallot{ID: b.ID, Title: b.Title, Method: b.Method, Seats: max(b.Seats, 1), STVRule: b.STVRule,
+		Threshold: cmp.Or(b.Threshold, "1/2"), Strict: b.Strict, Quorum: cmp.Or(b.Quorum, "0/1"), Delegation: b.Delegation,
+		Secrecy: cmp.Or(b.Secrecy, "public"), State: b.State, Closed: b.State == store.StateClosed && b.ProofHash != ""}
+	if b.Method == "stv" && v.STVRule == "" {
+		v.STVRule = "meek"
+	}
+	if b.ClosedAt != nil {
+		v.ClosedAt = b.ClosedAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	if cm != nil {
+		v.CommunitySlug, v.CommunityName = cm.Slug, cm.Name
+	}
+	return v
+}
+
+type resultsPage struct {
+	Page
+	Ballot resBallot
+	R      *resultsView
+	Mine   *resMyVote
+}
+
+// resultsView is what the result page shows, in the request's language.
+type resultsView struct {
+	Method    string
+	Winners   []string // labels
+	Passed    bool
+	QuorumMet bool
+	Weights   tally.Weights
+	// Participation
+	Participation template.HTML
+	PartRows      []resFigure
+	QuorumWeight  string // n/d × eligible, as a decimal
+	// Totals (majority, plurality, approval; irv/stv first preferences)
+	TotalsChart template.HTML
+	Totals      []resTotal
+	Threshold   string
+	// Rounds (irv, stv)
+	RoundsChart template.HTML
+	RoundHeads  []resRoundHead
+	RoundRows   []resRoundRow
+	Exhausted   []string
+	Quotas      []string
+	Actions     []string
+	// Schulze
+	Matrix  resMatrix
+	Paths   resMatrix
+	Ranking [][]string
+	// Delegation
+	Top             []resCarrier
+	Carriers        int
+	CarriersForHalf int
+	TopShare        string
+	MaxWeight       int64
+	HopsChart       template.HTML
+	Hops            []resFigure
+	Voters          resVoterCounts
+}
+
+type resVoterCounts struct{ Cast, Delegated, Lost int64 }
+
+type resFigure struct {
+	Label string
+	Value int64
+	Share string
+}
+
+type resTotal struct {
+	Key, Label string
+	Value      int64
+	Share      string
+	Winner     bool
+}
+
+type resRoundHead struct {
+	N       int
+	Actions string
+}
+
+type resRoundRow struct {
+	Label string
+	Cells []resRoundCell
+}
+
+type resRoundCell struct {
+	Text  string // figure
+	Note  string // keep factor, elected, eliminated…
+	Class string // elected, out, ""
+}
+
+type resMatrix struct {
+	Labels []string
+	Rows   [][]resMatrixCell
+}
+
+type resMatrixCell struct {
+	Text  string
+	Mark  string // ▲ beats, ▼ loses, = tie, "" diagonal
+	Class string // win, lose, tie, self
+	Title string
+}
+
+type resCarrier struct {
+	Rank   int
+	Voter  string
+	Weight int64
+	Share  string
+}
+
+type resMyVote struct {
+	Voter        string
+	Pseudonymous bool
+	State        string // cast, delegated, lost, absent, off_roll
+	Weight       int64  // own roll weight
+	Chain        []string
+	Carrier      string
+	CarrierW     int64
+	Hops         int
+	Delegation   bool
+}
+
+// showResults renders GET /ballots/:id/results.
+func (s *Server) showResults(c echo.Context) error {
+	b, _ := c.Get("ballot").(*store.Ballot)
+	if b == nil {
+		return errorf(http.StatusNotFound, "not_found", "not found")
+	}
+	ctx := c.Request().Context()
+	page := resultsPage{Page: s.page(c, "results.title"), Ballot: newResBallot(b, routeCommunityOf(c))}
+	page.Title = b.Title
+	if !page.Ballot.Closed {
+		return s.render(c, http.StatusOK, "ballot_results", page)
+	}
+	d, err := s.ballotResult(ctx, b)
+	if err != nil {
+		return err
+	}
+	tr := s.locales.translator(page.Lang)
+	page.R = buildResultsView(d, page.Ballot, tr)
+	if ct := currentCitizen(c); ct != nil {
+		mine, err := s.resultsMyVote(ctx, b, d, ct.ID)
+		if err != nil {
+			return err
+		}
+		page.Mine = mine
+	}
+	return s.render(c, http.StatusOK, "ballot_results", page)
+}
+
+// myVote traces the citizen's weight through the resolution rows.
+func (s *Server) resultsMyVote(ctx context.Context, b *store.Ballot, d *resultData, citizenID int64) (*resMyVote, error) {
+	w, err := s.store.RollWeight(ctx, b.ID, citizenID)
+	if errors.Is(err, store.ErrNotFound) {
+		return &resMyVote{State: "off_roll"}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	voter, err := s.store.VoterID(ctx, *b, citizenID)
+	if err != nil {
+		return nil, err
+	}
+	v := &resMyVote{Voter: voter, Pseudonymous: b.Secrecy == "pseudonymous", Weight: w, Delegation: b.Delegation}
+	row, ok := d.row(voter)
+	if !ok {
+		v.State = "absent"
+		return v, nil
+	}
+	v.State = row.State.String()
+	switch row.State {
+	case tally.StateCast:
+		v.Carrier, v.CarrierW = voter, d.carrierWeight(voter)
+	case tally.StateDelegated:
+		v.Hops, v.Carrier = row.Hops, row.To
+		v.CarrierW = d.carrierWeight(row.To)
+		// Follow via links to the carrier; a chain is at most Hops long.
+		v.Chain = []string{voter}
+		cur := row
+		for i := 0; i < row.Hops && cur.State == tally.StateDelegated; i++ {
+			v.Chain = append(v.Chain, cur.Via)
+			next, ok := d.row(cur.Via)
+			if !ok {
+				break
+			}
+			cur = next
+		}
+	}
+	return v, nil
+}
+
+// resTranslate is the template function t bound to one language.
+type resTranslate = func(key string, args ...any) string
+
+func buildResultsView(d *resultData, bv resBallot, tr resTranslate) *resultsView {
+	r := &d.Result
+	w := r.Weights
+	v := &resultsView{Method: d.Method, QuorumMet: r.QuorumMet, Weights: w, Passed: r.Passed != nil && *r.Passed,
+		Voters: resVoterCounts{d.CastVoters, d.DelegatedVoters, d.LostVoters}, Carriers: len(r.Carriers),
+		CarriersForHalf: d.CarriersForHalf, MaxWeight: w.MaxWeight, Threshold: bv.Threshold}
+	for _, k := range r.Winners {
+		v.Winners = append(v.Winners, d.Label(k))
+	}
+
+	// Participation: direct, delegated, lost, absent, with the quorum.
+	part := []struct {
+		key string
+		val int64
+	}{{"results.part.direct", w.Direct}, {"results.part.delegated", w.Delegated}, {"results.part.lost", w.Lost}, {"results.part.absent", w.Absent}}
+	var segs []chart.Segment
+	for _, p := range part {
+		v.PartRows = append(v.PartRows, resFigure{Label: tr(p.key), Value: p.val, Share: resShare(p.val, w.Eligible)})
+		segs = append(segs, chart.Segment{Label: tr(p.key), Value: float64(p.val), ValueText: strconv.FormatInt(p.val, 10)})
+	}
+	var markers []chart.Marker
+	if q, err := tally.ParseRational(bv.Quorum); err == nil && q.Num > 0 && q.Den > 0 {
+		qw := float64(w.Eligible) * float64(q.Num) / float64(q.Den)
+		v.QuorumWeight = strconv.FormatFloat(qw, 'f', -1, 64)
+		markers = append(markers, chart.Marker{Label: tr("results.chart.quorum", bv.Quorum, v.QuorumWeight), Value: qw})
+	}
+	v.Participation = chart.Stacked{
+		ID: "chart-participation", Title: tr("results.part.chart.title"),
+		Desc:     tr("results.part.chart.desc", w.Direct, w.Delegated, w.Lost, w.Absent, w.Eligible),
+		Segments: segs, Markers: markers, Total: float64(w.Eligible),
+	}.SVG()
+
+	switch d.Method {
+	case "majority":
+		resMajority(v, d, tr)
+	case "plurality", "approval":
+		resTotals(v, d, tr, w.Participating)
+	case "irv":
+		resTotals(v, d, tr, w.Participating)
+		resIRV(v, d, tr)
+	case "stv":
+		resSTV(v, d, tr)
+	case "schulze":
+		resSchulze(v, d, tr)
+	}
+	resDelegation(v, d, tr)
+	return v
+}
+
+func resMajority(v *resultsView, d *resultData, tr resTranslate) {
+	t := d.Result.Totals
+	yes, no, abstain := t["yes"], t["no"], t["abstain"]
+	colors := map[string]string{"yes": "#1d6b2f", "no": "#a40e26", "abstain": "#4a5360"}
+	var items []chart.BarItem
+	for _, k := range []string{"yes", "no", "abstain"} {
+		label := tr("results.majority." + k)
+		v.Totals = append(v.Totals, resTotal{Key: k, Label: label, Value: t[k], Share: resShare(t[k], yes+no+abstain), Winner: k == "yes" && v.Passed})
+		items = append(items, chart.BarItem{Label: label, Value: float64(t[k]), ValueText: strconv.FormatInt(t[k], 10), Emphasis: k == "yes" && v.Passed, Color: colors[k]})
+	}
+	var markers []chart.Marker
+	if th, err := tally.ParseRational(v.Threshold); err == nil && th.Den > 0 {
+		need := float64(yes+no) * float64(th.Num) / float64(th.Den)
+		markers = append(markers, chart.Marker{Label: tr("results.chart.threshold", v.Threshold, strconv.FormatFloat(need, 'f', -1, 64)), Value: need})
+	}
+	outcome := tr("results.failed")
+	if v.Passed {
+		outcome = tr("results.passed")
+	}
+	v.TotalsChart = chart.Bars{ID: "chart-totals", Title: tr("results.totals.chart.title"),
+		Desc:  tr("results.majority.chart.desc", yes, no, abstain, outcome),
+		Items: items, Markers: markers}.SVG()
+}
+
+func resTotals(v *resultsView, d *resultData, tr resTranslate, participating int64) {
+	t := d.Result.Totals
+	var items []chart.BarItem
+	var desc []string
+	for i, o := range d.Options {
+		won := slices.Contains(d.Result.Winners, o.Key)
+		v.Totals = append(v.Totals, resTotal{Key: o.Key, Label: d.Label(o.Key), Value: t[o.Key], Share: resShare(t[o.Key], participating), Winner: won})
+		items = append(items, chart.BarItem{Label: d.Label(o.Key), Value: float64(t[o.Key]), ValueText: strconv.FormatInt(t[o.Key], 10),
+			Emphasis: won, Color: chart.Palette[i%len(chart.Palette)]})
+		desc = append(desc, d.Label(o.Key)+" "+strconv.FormatInt(t[o.Key], 10))
+	}
+	title := tr("results.totals.chart.title")
+	if d.Method == "irv" {
+		title = tr("results.totals.first")
+	}
+	v.TotalsChart = chart.Bars{ID: "chart-totals", Title: title,
+		Desc: tr("results.totals.chart.desc", strings.Join(desc, "; "), strings.Join(v.Winners, ", ")), Items: items}.SVG()
+}
+
+func resIRV(v *resultsView, d *resultData, tr resTranslate) {
+	rounds := d.Result.IRVRounds
+	v.RoundRows = make([]resRoundRow, len(d.Options))
+	series := make([]chart.Series, len(d.Options))
+	var xl []string
+	for i, o := range d.Options {
+		v.RoundRows[i].Label = d.Label(o.Key)
+		series[i].Label = d.Label(o.Key)
+	}
+	for ri, rd := range rounds {
+		xl = append(xl, strconv.Itoa(ri+1))
+		var acts []string
+		if rd.Eliminated != "" {
+			acts = append(acts, tr("results.round.eliminated", d.Label(rd.Eliminated)))
+		}
+		if rd.Elected != "" {
+			acts = append(acts, tr("results.round.elected", d.Label(rd.Elected)))
+		}
+		v.RoundHeads = append(v.RoundHeads, resRoundHead{N: ri + 1, Actions: strings.Join(acts, "; ")})
+		v.Exhausted = append(v.Exhausted, strconv.FormatInt(rd.Exhausted, 10))
+		for i, o := range d.Options {
+			total, in := rd.Totals[o.Key]
+			cell := resRoundCell{Text: "—", Class: "out"}
+			if in {
+				cell = resRoundCell{Text: strconv.FormatInt(total, 10)}
+				series[i].Points = append(series[i].Points, chart.Point{X: ri, Y: float64(total)})
+			}
+			switch o.Key {
+			case rd.Eliminated:
+				cell.Note, cell.Class = tr("results.state.eliminated"), "defeated"
+				series[i].Ended = true
+			case rd.Elected:
+				cell.Note, cell.Class = tr("results.state.elected"), "elected"
+			}
+			v.RoundRows[i].Cells = append(v.RoundRows[i].Cells, cell)
+		}
+	}
+	v.RoundsChart = chart.Lines{ID: "chart-rounds", Title: tr("results.rounds.chart.title"),
+		Desc:    tr("results.rounds.chart.desc.irv", len(rounds), strings.Join(v.Winners, ", ")),
+		XLabels: xl, Series: series, XTitle: tr("results.round"), YTitle: tr("results.weight")}.SVG()
+}
+
+func resSTV(v *resultsView, d *resultData, tr resTranslate) {
+	rounds := d.Result.STVRounds
+	// First preferences for the totals chart come from Totals when set.
+	if d.Result.Totals != nil {
+		resTotals(v, d, tr, d.Result.Weights.Participating)
+		v.TotalsChart = ""
+	}
+	v.RoundRows = make([]resRoundRow, len(d.Options))
+	series := make([]chart.Series, len(d.Options)+1)
+	quota := &series[len(d.Options)]
+	quota.Label, quota.Reference = tr("results.quota"), true
+	var xl []string
+	for i, o := range d.Options {
+		v.RoundRows[i].Label = d.Label(o.Key)
+		series[i].Label = d.Label(o.Key)
+	}
+	for ri, rd := range rounds {
+		xl = append(xl, strconv.Itoa(ri+1))
+		var acts []string
+		if rd.Action != "" {
+			act := rd.Action
+			if rd.Subject != "" {
+				act += " " + d.Label(rd.Subject)
+			}
+			acts = append(acts, act)
+		}
+		for _, k := range rd.Elected {
+			acts = append(acts, tr("results.round.elected", d.Label(k)))
+		}
+		for _, k := range rd.Defeated {
+			acts = append(acts, tr("results.round.defeated", d.Label(k)))
+		}
+		v.RoundHeads = append(v.RoundHeads, resRoundHead{N: ri + 1, Actions: strings.Join(acts, "; ")})
+		v.Quotas = append(v.Quotas, rd.Quota)
+		v.Exhausted = append(v.Exhausted, rd.Exhausted)
+		if q, err := strconv.ParseFloat(rd.Quota, 64); err == nil {
+			quota.Points = append(quota.Points, chart.Point{X: ri, Y: q})
+		}
+		for i, o := range d.Options {
+			cd, ok := rd.Candidates[o.Key]
+			cell := resRoundCell{Text: "—", Class: "out"}
+			if ok {
+				cell = resRoundCell{Text: cd.Vote}
+				var notes []string
+				if cd.Keep != "" {
+					notes = append(notes, tr("results.keep", cd.Keep))
+				}
+				justDefeated := slices.Contains(rd.Defeated, o.Key)
+				switch {
+				case slices.Contains(rd.Elected, o.Key):
+					notes = append(notes, tr("results.state.elected"))
+					cell.Class = "elected"
+				case justDefeated:
+					notes = append(notes, tr("results.state.defeated"))
+					cell.Class = "defeated"
+				case cd.State == "elected":
+					notes = append(notes, tr("results.state.elected"))
+					cell.Class = "elected"
+				case cd.State == "defeated":
+					notes = append(notes, tr("results.state.defeated"))
+					cell.Class = "out"
+				}
+				cell.Note = strings.Join(notes, " · ")
+				if cd.State != "defeated" || justDefeated {
+					if f, err := strconv.ParseFloat(cd.Vote, 64); err == nil && !series[i].Ended {
+						series[i].Points = append(series[i].Points, chart.Point{X: ri, Y: f})
+					}
+				}
+				if justDefeated {
+					series[i].Ended = true
+				}
+			}
+			v.RoundRows[i].Cells = append(v.RoundRows[i].Cells, cell)
+		}
+	}
+	v.RoundsChart = chart.Lines{ID: "chart-rounds", Title: tr("results.rounds.chart.title"),
+		Desc:    tr("results.rounds.chart.desc.stv", len(rounds), strings.Join(v.Winners, ", ")),
+		XLabels: xl, Series: series, XTitle: tr("results.round"), YTitle: tr("results.votes")}.SVG()
+}
+
+func resSchulze(v *resultsView, d *resultData, tr resTranslate) {
+	labels := make([]string, len(d.Options))
+	for i, o := range d.Options {
+		labels[i] = d.Label(o.Key)
+	}
+	v.Matrix = resMatrixOf(d.Result.Pairwise, labels, tr)
+	v.Paths = resMatrixOf(d.Result.Paths, labels, tr)
+	for _, g := range d.Result.Ranking {
+		var ls []string
+		for _, k := range g {
+			ls = append(ls, d.Label(k))
+		}
+		v.Ranking = append(v.Ranking, ls)
+	}
+}
+
+func resMatrixOf(m [][]int64, labels []string, tr resTranslate) resMatrix {
+	mv := resMatrix{Labels: labels}
+	for i := range m {
+		var row []resMatrixCell
+		for j := range m[i] {
+			if i == j || j >= len(m) || i >= len(m[j]) {
+				row = append(row, resMatrixCell{Text: "—", Class: "self"})
+				continue
+			}
+			c := resMatrixCell{Text: strconv.FormatInt(m[i][j], 10)}
+			switch {
+			case m[i][j] > m[j][i]:
+				c.Mark, c.Class = "▲", "win"
+				c.Title = tr("results.matrix.beats", labels[i], labels[j], m[i][j], m[j][i])
+			case m[i][j] < m[j][i]:
+				c.Mark, c.Class = "▼", "lose"
+				c.Title = tr("results.matrix.loses", labels[i], labels[j], m[i][j], m[j][i])
+			default:
+				c.Mark, c.Class = "=", "tie"
+				c.Title = tr("results.matrix.ties", labels[i], labels[j], m[i][j])
+			}
+			row = append(row, c)
+		}
+		mv.Rows = append(mv.Rows, row)
+	}
+	return mv
+}
+
+func resDelegation(v *resultsView, d *resultData, tr resTranslate) {
+	total := d.Result.Weights.Participating
+	var topSum int64
+	for i, c := range d.Top {
+		v.Top = append(v.Top, resCarrier{Rank: i + 1, Voter: c.Voter, Weight: c.Weight, Share: resShare(c.Weight, total)})
+		topSum += c.Weight
+	}
+	v.TopShare = resShare(topSum, total)
+	var bins []chart.Bin
+	var desc []string
+	for i, n := range d.Hops {
+		label := strconv.Itoa(i + 1)
+		if i == len(d.Hops)-1 && len(d.Hops) == 8 {
+			label += "+"
+		}
+		v.Hops = append(v.Hops, resFigure{Label: label, Value: n, Share: resShare(n, d.DelegatedVoters)})
+		bins = append(bins, chart.Bin{Label: label, Value: float64(n), ValueText: strconv.FormatInt(n, 10)})
+		desc = append(desc, tr("results.hops.bin", label, n))
+	}
+	v.HopsChart = chart.Histogram{ID: "chart-hops", Title: tr("results.hops.chart.title"),
+		Desc: tr("results.hops.chart.desc", d.DelegatedVoters, strings.Join(desc, "; ")), Bins: bins, XTitle: tr("results.hops")}.SVG()
+}
+
+// resShare formats part/total as a percentage with one decimal, computed in
+// integers (no rounding surprises): 1/3 is "33.3%".
+func resShare(part, total int64) string {
+	if total <= 0 {
+		return "—"
+	}
+	// Round half up at the first decimal.
+	tenths := (part*2000/total + 1) / 2
+	return strconv.FormatInt(tenths/10, 10) + "." + strconv.FormatInt(tenths%10, 10) + "%"
+}
