@@ -29,12 +29,15 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":  {"run the web server (migrates the database first)", cmdServe},
-		"demo":   {"fill an empty database with a demo community", cmdDemo},
-		"tally":  {"count a tally document or a BLT file and print the result", cmdTally},
-		"verify": {"check a signed tally proof or a receipt", cmdVerify},
-		"key":    {"manage the platform signing key (rotate, show)", cmdKey},
-		"admin":  {"administration: create-citizen, token, import-roll, invite-links", cmdAdmin},
+		"serve":    {"run the web server (migrates the database first)", cmdServe},
+		"demo":     {"fill an empty database with a demo community", cmdDemo},
+		"tally":    {"count a tally document or a BLT file and print the result", cmdTally},
+		"verify":   {"check a signed tally proof or a receipt", cmdVerify},
+		"key":      {"manage the platform signing key (rotate, show)", cmdKey},
+		"admin":    {"administration: create-citizen, token, import-roll, invite-links", cmdAdmin},
+		"backup":   {"copy the SQLite database to FILE while the server runs", cmdBackup},
+		"restore":  {"replace the SQLite database with a backup FILE (server stopped)", cmdRestore},
+		"loadtest": {"measure vote casting, closing and page loads at scale (127.0.0.1 only)", cmdLoadtest},
 	}
 }
 
@@ -72,6 +75,6 @@ func usage(w io.Writer, cmds map[string]command) {
 	sort.Strings(names)
 	fmt.Fprintln(w, "usage: koinon COMMAND [flags]")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-7s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"io/fs"
@@ -9,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"koinon"
 	"koinon/internal/auth"
+	"koinon/internal/closing"
 	"koinon/internal/config"
+	"koinon/internal/keyring"
 	"koinon/internal/store"
 	"koinon/internal/web"
 )
@@ -28,6 +32,10 @@ func cmdServe(ctx context.Context, e env) int {
 		return fail(e, "serve", err)
 	}
 	defer app.close()
+	// The scheduler closes ballots whose closing time has passed, at start
+	// and then every few seconds; with several instances on one
+	// PostgreSQL database each ballot is closed by exactly one of them.
+	go closing.New(app.store, app.keys, log).Run(ctx, schedulerInterval)
 	srv, err := app.server()
 	if err != nil {
 		return fail(e, "serve", err)
@@ -49,8 +57,21 @@ type app struct {
 	log    *slog.Logger
 	store  *store.Store
 	tokens *auth.Tokens
+	keys   platformKey
 	assets fs.FS
 }
+
+// schedulerInterval is how often serve looks for ballots to close.
+const schedulerInterval = 5 * time.Second
+
+// platformKey adapts the keyring to web.Signer and closing.Signer.
+type platformKey struct{ ring *keyring.Keyring }
+
+// SigningKey is the current private key.
+func (k platformKey) SigningKey() ed25519.PrivateKey { return k.ring.Signer() }
+
+// KeyDocument is the body of /.well-known/koinon-key.
+func (k platformKey) KeyDocument() any { return k.ring.PublicKeys() }
 
 // openApp prepares the data directory, opens and migrates the database
 // and loads the token key.
@@ -84,11 +105,16 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, log: log, store: st, tokens: auth.NewTokens(key, nil), assets: assets}, nil
+	ring, err := keyring.Open(cfg.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{cfg: cfg, log: log, store: st, tokens: auth.NewTokens(key, nil), keys: platformKey{ring}, assets: assets}, nil
 }
 
 func (a *app) server() (*web.Server, error) {
-	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log})
+	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys})
 }
 
 func (a *app) close() {

@@ -1,6 +1,28 @@
 package store
 
-import "context"
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"koinon/internal/domain"
+)
+
+// Ballot states.
+const (
+	StateDraft  = "draft"
+	StateOpen   = "open"
+	StateClosed = "closed"
+)
+
+func forUpdate() clause.Expression { return clause.Locking{Strength: "UPDATE"} }
 
 // BallotByID loads a ballot.
 func (s *Store) BallotByID(ctx context.Context, id int64) (Ballot, error) {
@@ -15,3 +37,203 @@ func (s *Store) ProposalByID(ctx context.Context, id int64) (Proposal, error) {
 	err := s.db.WithContext(ctx).First(&p, id).Error
 	return p, wrap(err, "proposal %d", id)
 }
+
+// NewSecret returns a fresh ballot secret (32 random bytes, hex).
+func NewSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Pseudonym is a citizen's voter id on a pseudonymous ballot (proof.md):
+// the first 32 hex digits of HMAC-SHA256(secret, decimal citizen id), the
+// key being the secret's 32 bytes.
+func Pseudonym(secret string, citizenID int64) string {
+	key, err := hex.DecodeString(secret)
+	if err != nil {
+		key = []byte(secret)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(strconv.FormatInt(citizenID, 10)))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+// voterID is how the ballot's proof and log name a citizen: the handle on
+// a public ballot, the pseudonym on a pseudonymous one.
+func voterID(tx *gorm.DB, b Ballot, citizenID int64) (string, error) {
+	if b.Secrecy == "pseudonymous" {
+		return Pseudonym(b.Secret, citizenID), nil
+	}
+	var c Citizen
+	if err := tx.Select("id", "handle").First(&c, citizenID).Error; err != nil {
+		return "", wrap(err, "citizen %d", citizenID)
+	}
+	return c.Handle, nil
+}
+
+// VoterID is VoterID for callers outside a transaction.
+func (s *Store) VoterID(ctx context.Context, b Ballot, citizenID int64) (string, error) {
+	return voterID(s.db.WithContext(ctx), b, citizenID)
+}
+
+// CreateBallot stores a draft ballot with its options (in order) and, when
+// proposalIDs are given, links those proposals to it. ID, State,
+// CreatedAt and Secret are set here.
+func (s *Store) CreateBallot(ctx context.Context, b *Ballot, options []BallotOption, proposalIDs []int64) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		b.State = StateDraft
+		b.CreatedAt = s.Now()
+		b.Secret = NewSecret()
+		if err := tx.Create(b).Error; err != nil {
+			return wrap(err, "create ballot")
+		}
+		for i := range options {
+			options[i].BallotID, options[i].Position = b.ID, i
+		}
+		if err := tx.Create(&options).Error; err != nil {
+			return wrap(err, "create ballot options")
+		}
+		for _, p := range proposalIDs {
+			res := tx.Model(&Proposal{}).Where("id = ? AND community_id = ? AND ballot_id IS NULL", p, b.CommunityID).Update("ballot_id", b.ID)
+			if res.Error != nil {
+				return wrap(res.Error, "link proposal %d", p)
+			}
+			if res.RowsAffected == 0 {
+				return domain.Stated("proposal_taken", "proposal %d already has a ballot", p)
+			}
+		}
+		return nil
+	})
+}
+
+// BallotOptions returns a ballot's options in order.
+func (s *Store) BallotOptions(ctx context.Context, ballotID int64) ([]BallotOption, error) {
+	var out []BallotOption
+	err := s.db.WithContext(ctx).Where("ballot_id = ?", ballotID).Order("position").Find(&out).Error
+	return out, wrap(err, "options of ballot %d", ballotID)
+}
+
+// OpenBallot opens a draft ballot: it freezes the voter roll (current
+// members with weight ≥ 1, with their weights) and logs the opening.
+func (s *Store) OpenBallot(ctx context.Context, id int64) (Ballot, error) {
+	var out Ballot
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		b, err := lockBallot(tx, s.dialect, id)
+		if err != nil {
+			return err
+		}
+		if b.State != StateDraft {
+			return domain.Stated("ballot_"+b.State, "the ballot is %s, not a draft", b.State)
+		}
+		now := s.Now()
+		if !b.ClosesAt.After(now) {
+			return domain.Invalidf("closes_at", "the closing time has passed: set a later one")
+		}
+		if err := tx.Exec(`INSERT INTO ballot_roll (ballot_id, citizen_id, weight)
+			SELECT ?, citizen_id, weight FROM memberships
+			WHERE community_id = ? AND ended_at IS NULL AND weight > 0`, b.ID, b.CommunityID).Error; err != nil {
+			return wrap(err, "freeze roll of ballot %d", id)
+		}
+		var roll struct{ N, W int64 }
+		if err := tx.Raw("SELECT COUNT(*) AS n, COALESCE(SUM(weight), 0) AS w FROM ballot_roll WHERE ballot_id = ?", b.ID).Scan(&roll).Error; err != nil {
+			return wrap(err, "roll of ballot %d", id)
+		}
+		b.State, b.OpensAt = StateOpen, &now
+		if err := tx.Model(&Ballot{}).Where("id = ?", b.ID).Updates(map[string]any{"state": StateOpen, "opens_at": now}).Error; err != nil {
+			return wrap(err, "open ballot %d", id)
+		}
+		head, err := appendEvent(tx, s.dialect, b.ID, EventOpened, map[string]any{
+			"voters": roll.N, "eligible_weight": roll.W, "closes_at": b.ClosesAt.UTC().Format(time.RFC3339),
+		}, now)
+		b.LogHead = head
+		out = b
+		return err
+	})
+	return out, err
+}
+
+// BallotFilter narrows ListBallots.
+type BallotFilter struct {
+	CommunityID int64
+	State       string // "" for all
+	Limit       int
+	Offset      int
+}
+
+// ListBallots lists a community's ballots, open ones first, then newest.
+func (s *Store) ListBallots(ctx context.Context, f BallotFilter) ([]Ballot, error) {
+	q := s.db.WithContext(ctx).Omit("result_json", "proof_json", "secret").Where("community_id = ?", f.CommunityID)
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
+	}
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	var out []Ballot
+	err := q.Order("CASE state WHEN 'open' THEN 0 WHEN 'draft' THEN 1 ELSE 2 END, id DESC").Limit(f.Limit).Offset(f.Offset).Find(&out).Error
+	return out, wrap(err, "list ballots")
+}
+
+// OpenBallotsOf lists the open ballots of a community, soonest closing first.
+func (s *Store) OpenBallotsOf(ctx context.Context, communityID int64) ([]Ballot, error) {
+	var out []Ballot
+	err := s.db.WithContext(ctx).Omit("result_json", "proof_json").Where("community_id = ? AND state = ?", communityID, StateOpen).Order("closes_at, id").Find(&out).Error
+	return out, wrap(err, "open ballots")
+}
+
+// Participation is an open ballot's running figures, weights only: it
+// says how much weight has voted, not how.
+type Participation struct {
+	Voters       int64 // citizens on the roll
+	Eligible     int64 // their weight
+	VotesCast    int64 // direct votes so far
+	DirectWeight int64 // weight of those votes
+}
+
+// BallotParticipation returns the roll size and direct participation.
+func (s *Store) BallotParticipation(ctx context.Context, ballotID int64) (Participation, error) {
+	var p Participation
+	db := s.db.WithContext(ctx)
+	err := db.Raw("SELECT COUNT(*) AS voters, COALESCE(SUM(weight), 0) AS eligible FROM ballot_roll WHERE ballot_id = ?", ballotID).Scan(&p).Error
+	if err != nil {
+		return p, wrap(err, "participation of %d", ballotID)
+	}
+	var v struct{ N, W int64 }
+	err = db.Raw(`SELECT COUNT(*) AS n, COALESCE(SUM(r.weight), 0) AS w FROM votes v
+		JOIN ballot_roll r ON r.ballot_id = v.ballot_id AND r.citizen_id = v.citizen_id WHERE v.ballot_id = ?`, ballotID).Scan(&v).Error
+	p.VotesCast, p.DirectWeight = v.N, v.W
+	return p, wrap(err, "participation of %d", ballotID)
+}
+
+// RollEntry is one row of a frozen roll with the citizen's handle.
+type RollEntry struct {
+	CitizenID int64
+	Handle    string
+	Weight    int64
+}
+
+// BallotRollOf returns a ballot's frozen roll.
+func (s *Store) BallotRollOf(ctx context.Context, ballotID int64) ([]RollEntry, error) {
+	var out []RollEntry
+	err := s.db.WithContext(ctx).Raw(`SELECT r.citizen_id, c.handle, r.weight FROM ballot_roll r
+		JOIN citizens c ON c.id = r.citizen_id WHERE r.ballot_id = ? ORDER BY c.handle`, ballotID).Scan(&out).Error
+	return out, wrap(err, "roll of ballot %d", ballotID)
+}
+
+// RollWeight returns the citizen's weight on the ballot's frozen roll, or
+// ErrNotFound when they are not on it.
+func (s *Store) RollWeight(ctx context.Context, ballotID, citizenID int64) (int64, error) {
+	var r BallotRoll
+	err := s.db.WithContext(ctx).Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).First(&r).Error
+	return r.Weight, wrap(err, "roll entry %d/%d", ballotID, citizenID)
+}
+
+// DueBallots lists the ids of open ballots whose closing time has passed.
+func (s *Store) DueBallots(ctx context.Context, now time.Time) ([]int64, error) {
+	var ids []int64
+	err := s.db.WithContext(ctx).Model(&Ballot{}).Where("state = ? AND closes_at <= ?", StateOpen, now).Order("closes_at, id").Pluck("id", &ids).Error
+	return ids, wrap(err, "due ballots")
+}
+
+// IDString is the ballot id as documents write it.
+func (b Ballot) IDString() string { return strconv.FormatInt(b.ID, 10) }

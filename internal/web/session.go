@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -146,7 +147,7 @@ func (l *loginLimiter) fail(keys ...string) {
 		a.failures++
 		a.last = now
 		free := loginFreeFailures
-		if k[:3] == "ip:" {
+		if strings.HasPrefix(k, "ip:") {
 			free = ipFreeFailures
 		}
 		if over := a.failures - free; over >= 0 {
@@ -196,6 +197,7 @@ func (s *Server) authenticate(c echo.Context, handle, password string) (store.Ci
 	}
 	if !auth.CheckPassword(hash, password) || !known {
 		s.limiter.fail(keys...)
+		s.metrics.LoginFailures.Inc()
 		return store.Citizen{}, errBadCredentials
 	}
 	s.limiter.reset(keys[0])

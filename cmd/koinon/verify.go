@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"koinon/internal/keyring"
+	"koinon/internal/proof"
+)
+
+func cmdVerify(ctx context.Context, e env) int {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: koinon verify PROOF|- [--key BASE64 | --key-file F]")
+		fmt.Fprintln(e.stderr, "       koinon verify RECEIPT|- [--proof PROOF] [--key BASE64 | --key-file F]")
+		fmt.Fprintln(e.stderr, "exit status: 0 every check passes, 1 a check fails, 2 the file is not a proof or receipt")
+		fs.PrintDefaults()
+	}
+	keyB64 := fs.String("key", "", "the platform's public key you trust (base64 of 32 bytes)")
+	keyFile := fs.String("key-file", "", "file holding that key: base64, or the JSON of /.well-known/koinon-key")
+	proofFile := fs.String("proof", "", "for a receipt: the proof it belongs to")
+	args, err := parseArgs(fs, e.args)
+	if err != nil {
+		return 2
+	}
+	if len(args) != 1 || (*keyB64 != "" && *keyFile != "") {
+		fs.Usage()
+		return 2
+	}
+	var trusted []byte
+	switch {
+	case *keyB64 != "":
+		trusted, err = keyring.ParsePublicKey(*keyB64)
+	case *keyFile != "":
+		var b []byte
+		if b, err = os.ReadFile(*keyFile); err == nil {
+			trusted, err = keyring.ParsePublicKey(string(b))
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "koinon verify: key: %v\n", err)
+		return 2
+	}
+	data, err := readInput(args[0], e.stdin)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "koinon verify: %v\n", err)
+		return 2
+	}
+	var rep proof.Report
+	switch format := proof.Detect(data); {
+	case format == proof.ReceiptFormat:
+		var pr []byte
+		if *proofFile != "" {
+			if pr, err = os.ReadFile(*proofFile); err != nil {
+				fmt.Fprintf(e.stderr, "koinon verify: %v\n", err)
+				return 2
+			}
+		}
+		rep = proof.VerifyReceipt(data, pr, trusted)
+	case *proofFile != "":
+		fmt.Fprintf(e.stderr, "koinon verify: %s: --proof is for receipts, and this is not one\n", args[0])
+		return 2
+	default:
+		rep = proof.Verify(data, trusted)
+	}
+	if rep.Error != "" {
+		fmt.Fprintf(e.stderr, "koinon verify: %s: %s\n", args[0], rep.Error)
+		return rep.ExitCode()
+	}
+	for _, c := range rep.Checks {
+		if c.OK {
+			fmt.Fprintf(e.stdout, "%d ok %s\n", c.N, c.Name)
+		} else {
+			fmt.Fprintf(e.stdout, "%d FAIL %s: %s\n", c.N, c.Name, c.Reason)
+		}
+	}
+	return rep.ExitCode()
+}

@@ -1,0 +1,194 @@
+// Package closing closes ballots: it freezes votes and effective
+// delegation lists, counts them with the tally engine, seals the proof
+// document with the platform key and stores result, proof and log head,
+// all in one database transaction (store.CloseBallot). It also runs the
+// scheduler that closes ballots whose closing time has passed. It imports
+// store, proof and tally, never web.
+package closing
+
+import (
+	"cmp"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"koinon/internal/proof"
+	"koinon/internal/store"
+	"koinon/internal/tally"
+)
+
+// Signer supplies the current platform key.
+type Signer interface {
+	SigningKey() ed25519.PrivateKey
+}
+
+// Closer closes ballots.
+type Closer struct {
+	Store  *store.Store
+	Signer Signer
+	Log    *slog.Logger
+}
+
+// New returns a Closer.
+func New(st *store.Store, signer Signer, log *slog.Logger) *Closer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Closer{Store: st, Signer: signer, Log: log}
+}
+
+// Close closes an open ballot now and returns it closed. Closing a closed
+// ballot returns it unchanged; closing a draft is a state error. If
+// anything fails before the proof is sealed and stored, the transaction
+// rolls back and the ballot stays open, ready to be closed again.
+func (c *Closer) Close(ctx context.Context, ballotID int64) (store.Ballot, error) {
+	b, _, err := c.Store.CloseBallot(ctx, ballotID, false, c.count)
+	return b, err
+}
+
+// closeIfFree is Close for the scheduler: a ballot that another instance
+// is closing at this moment is skipped (PostgreSQL SKIP LOCKED).
+func (c *Closer) closeIfFree(ctx context.Context, ballotID int64) (bool, error) {
+	_, closed, err := c.Store.CloseBallot(ctx, ballotID, true, c.count)
+	return closed, err
+}
+
+// CloseDue closes every open ballot whose closes_at has passed and returns
+// how many this call closed.
+func (c *Closer) CloseDue(ctx context.Context) (int, error) {
+	ids, err := c.Store.DueBallots(ctx, c.Store.Now())
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, id := range ids {
+		start := time.Now()
+		closed, err := c.closeIfFree(ctx, id)
+		if err != nil {
+			c.Log.Error("close ballot", "ballot_id", id, "err", err)
+			errs = append(errs, fmt.Errorf("ballot %d: %w", id, err))
+			continue
+		}
+		if closed {
+			n++
+			c.Log.Info("ballot closed", "ballot_id", id, "duration_ms", time.Since(start).Milliseconds())
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// Run closes due ballots at start and then every interval until ctx ends.
+func (c *Closer) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := c.CloseDue(ctx); err != nil && ctx.Err() == nil {
+			c.Log.Error("scheduler", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// count builds the proof document from the frozen inputs, tallies and
+// seals it.
+func (c *Closer) count(in *store.CloseInput) (store.CloseOutput, error) {
+	if c.Signer == nil || c.Signer.SigningKey() == nil {
+		return store.CloseOutput{}, errors.New("closing: no platform signing key")
+	}
+	doc, err := Document(in)
+	if err != nil {
+		return store.CloseOutput{}, err
+	}
+	if _, err := proof.Tally(doc); err != nil {
+		return store.CloseOutput{}, fmt.Errorf("closing: tally ballot %d: %w", in.Ballot.ID, err)
+	}
+	sealed, err := proof.Seal(doc, c.Signer.SigningKey(), in.ClosedAt)
+	if err != nil {
+		return store.CloseOutput{}, fmt.Errorf("closing: seal ballot %d: %w", in.Ballot.ID, err)
+	}
+	sum := sha256.Sum256(sealed)
+	return store.CloseOutput{
+		ResultJSON: doc.Result,
+		ProofJSON:  sealed,
+		ProofHash:  hex.EncodeToString(sum[:]),
+		VotesRoot:  doc.VotesRoot,
+	}, nil
+}
+
+// Document builds the unsealed proof document (ballot, electorate, votes)
+// of a ballot from its frozen inputs, sorted as proof.md requires.
+func Document(in *store.CloseInput) (*proof.Document, error) {
+	b := in.Ballot
+	doc := &proof.Document{Format: proof.Format}
+	pb := proof.Ballot{
+		ID:         strconv.FormatInt(b.ID, 10),
+		Title:      b.Title,
+		Community:  in.Community.Slug,
+		Method:     b.Method,
+		Seats:      max(b.Seats, 1),
+		Threshold:  cmp.Or(b.Threshold, "1/2"),
+		Strict:     b.Strict,
+		Quorum:     cmp.Or(b.Quorum, "0/1"),
+		Delegation: b.Delegation,
+		Secrecy:    cmp.Or(b.Secrecy, "public"),
+		ClosesAt:   stamp(b.ClosesAt),
+	}
+	if in.Topic != nil {
+		slug := in.Topic.Slug
+		pb.Topic = &slug
+	}
+	if b.Method == "stv" {
+		pb.STVRule = cmp.Or(b.STVRule, "meek")
+	}
+	if b.OpensAt != nil {
+		pb.OpensAt = stamp(*b.OpensAt)
+	}
+	// A ballot closed early by the board ends when it was closed.
+	if !in.ClosedAt.IsZero() && in.ClosedAt.Before(b.ClosesAt) {
+		pb.ClosesAt = stamp(in.ClosedAt)
+	}
+	for _, o := range in.Options {
+		pb.Options = append(pb.Options, tally.Option{Key: o.Key, Label: o.Label})
+	}
+	doc.Ballot = pb
+
+	doc.Electorate = make([]tally.Entry, len(in.Electorate))
+	for i, e := range in.Electorate {
+		d := e.Delegates
+		if !b.Delegation || d == nil {
+			d = []string{}
+		}
+		doc.Electorate[i] = tally.Entry{Voter: e.Voter, Weight: e.Weight, Delegates: d}
+	}
+	slices.SortFunc(doc.Electorate, func(a, b tally.Entry) int { return strings.Compare(a.Voter, b.Voter) })
+
+	doc.Votes = make([]proof.Vote, len(in.Votes))
+	for i, v := range in.Votes {
+		canon, err := proof.Canonicalize([]byte(v.Choice))
+		if err != nil {
+			return nil, fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
+		}
+		dec, err := tally.DecodeChoice(b.Method, canon)
+		if err != nil {
+			return nil, fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
+		}
+		doc.Votes[i] = proof.Vote{Voter: v.Voter, Choice: canon, Decoded: dec}
+	}
+	slices.SortFunc(doc.Votes, func(a, b proof.Vote) int { return strings.Compare(a.Voter, b.Voter) })
+	return doc, nil
+}
+
+func stamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(proof.TimeLayout) }

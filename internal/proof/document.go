@@ -1,0 +1,751 @@
+package proof
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"koinon/internal/tally"
+)
+
+// Format and ReceiptFormat are the format strings of proof.md.
+const (
+	Format        = "koinon-tally-proof/1"
+	ReceiptFormat = "koinon-receipt/1"
+)
+
+// Ballot is the ballot object of a proof document.
+type Ballot struct {
+	ID         string
+	Title      string
+	Community  string
+	Topic      *string // nil is JSON null
+	Method     string
+	Options    []tally.Option
+	Seats      int
+	STVRule    string // stv only
+	Threshold  string // rational "n/d", kept as written
+	Strict     bool
+	Quorum     string
+	Delegation bool
+	Secrecy    string // public or pseudonymous
+	OpensAt    string
+	ClosesAt   string
+}
+
+// Vote is one final vote. Choice holds the canonical JSON of the choice, the
+// exact bytes inside the vote's Merkle leaf; Decoded is its reading for the
+// ballot's method, filled in when the document is validated.
+type Vote struct {
+	Voter   string
+	Choice  json.RawMessage
+	Decoded tally.Choice
+
+	shape choiceShape // the JSON shape of Choice, known before the method is
+}
+
+// Signer names the key that sealed a document or receipt.
+type Signer struct {
+	KeyID     string `json:"key_id"`
+	PublicKey string `json:"public_key"`
+}
+
+// Document is a tally proof (proof.md), or the input of a count when the
+// proof fields are still empty.
+type Document struct {
+	Format     string
+	Ballot     Ballot
+	Electorate []tally.Entry
+	Votes      []Vote
+	VotesRoot  string
+	Tiebreak   []string
+	Result     json.RawMessage // canonical JSON
+	IssuedAt   string
+	Signer     *Signer
+	Signature  string
+
+	voteOrder []int32 // input index of each sorted vote; nil if it came sorted
+	tree      *Tree   // built by Tally or Verify, for receipts
+}
+
+type fieldSet uint16
+
+const (
+	hasFormat fieldSet = 1 << iota
+	hasBallot
+	hasElectorate
+	hasVotes
+	hasVotesRoot
+	hasTiebreak
+	hasResult
+	hasIssuedAt
+	hasSigner
+	hasSignature
+)
+
+// proofFields are the top-level fields of a sealed proof, in proof.md order.
+var proofFields = []struct {
+	name string
+	bit  fieldSet
+}{
+	{"format", hasFormat}, {"ballot", hasBallot}, {"electorate", hasElectorate},
+	{"votes", hasVotes}, {"votes_root", hasVotesRoot}, {"tiebreak", hasTiebreak},
+	{"result", hasResult}, {"issued_at", hasIssuedAt}, {"signer", hasSigner},
+	{"signature", hasSignature},
+}
+
+// choiceShape is the JSON shape of a choice, before the method is known.
+type choiceShape uint8
+
+const (
+	shapeOther  choiceShape = iota // anything the methods never accept
+	shapeWord                      // a string
+	shapeEmpty                     // []
+	shapeKeys                      // a list of strings
+	shapeGroups                    // a list of lists of strings
+)
+
+// ParseDocument reads the input of a count (`koinon tally`): a document with
+// at least ballot, electorate and votes. Absent ballot fields take their
+// defaults (seats 1, threshold "1/2", strict true, quorum "0/1", stv_rule
+// "meek" for stv); absent delegates lists are empty. Electorate and votes are
+// sorted by voter, and every vote is checked against electorate and method.
+//
+// Input that is not JSON gives a *SyntaxError; anything else wrong gives a
+// *FieldError naming the field and the entry (index in the input).
+func ParseDocument(data []byte) (*Document, error) {
+	doc, err := parse(data, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.sortVoters(); err != nil {
+		return nil, err
+	}
+	if err := doc.validate(); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// parse reads the document's shape. In proof mode every field of a sealed
+// proof must be present and no default applies.
+func parse(data []byte, proofMode bool) (*Document, error) {
+	p := &parser{d: decoder{s: string(data)}, proofMode: proofMode}
+	doc, err := p.document()
+	if err == nil {
+		err = p.d.end()
+	}
+	if err != nil {
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			return nil, se
+		}
+		// A shape error may come before a syntax error further on: the
+		// input is a proof with a bad field only if it is JSON at all.
+		if serr := checkSyntax(p.d.s); serr != nil {
+			return nil, serr
+		}
+		return nil, err
+	}
+	return doc, nil
+}
+
+// parser decodes a document, sharing backing arrays between small values.
+type parser struct {
+	d         decoder
+	proofMode bool
+	strs      []string // slab for delegates, keys and groups
+	groups    [][]string
+	arena     []byte // canonical choices
+	canon     canonicalizer
+}
+
+func missing(field string) error { return &FieldError{Field: field, Message: "missing"} }
+
+func duplicate(field string) error {
+	return &FieldError{Field: field, Message: "repeated key in object"}
+}
+
+func (p *parser) document() (*Document, error) {
+	doc := &Document{}
+	var seen fieldSet
+	err := p.d.object(func(key string) error {
+		var bit fieldSet
+		var err error
+		switch key {
+		case "format":
+			bit = hasFormat
+			doc.Format, err = p.d.str()
+			if err == nil && doc.Format != Format {
+				err = shapeErr("must be %q, not %q", Format, doc.Format)
+			}
+		case "ballot":
+			bit = hasBallot
+			err = p.ballot(&doc.Ballot)
+		case "electorate":
+			bit = hasElectorate
+			doc.Electorate, err = p.electorate()
+		case "votes":
+			bit = hasVotes
+			doc.Votes, err = p.votes()
+		case "votes_root":
+			bit = hasVotesRoot
+			doc.VotesRoot, err = p.d.str()
+			if err == nil {
+				if _, herr := ParseHash(doc.VotesRoot); herr != nil {
+					err = shapeErr("must be 64 lowercase hex digits")
+				}
+			}
+		case "tiebreak":
+			bit = hasTiebreak
+			doc.Tiebreak, err = p.stringList()
+		case "result":
+			bit = hasResult
+			if c := p.d.peek(); c != '{' && c != 0 {
+				err = shapeErr("must be an object, not %s", kindName(c))
+				break
+			}
+			doc.Result, err = p.canonical()
+		case "issued_at":
+			bit = hasIssuedAt
+			doc.IssuedAt, err = p.timestamp()
+		case "signer":
+			bit = hasSigner
+			doc.Signer, err = p.signer()
+		case "signature":
+			bit = hasSignature
+			doc.Signature, err = p.d.str()
+			if err == nil {
+				err = checkBase64(doc.Signature, ed25519.SignatureSize)
+			}
+		default:
+			return &FieldError{Field: key, Message: "unknown field"}
+		}
+		if seen&bit != 0 {
+			return duplicate(key)
+		}
+		seen |= bit
+		return within(err, key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range proofFields {
+		required := p.proofMode || f.bit&(hasBallot|hasElectorate|hasVotes) != 0
+		if seen&f.bit == 0 && required {
+			return nil, missing(f.name)
+		}
+	}
+	if seen&hasFormat == 0 {
+		doc.Format = Format
+	}
+	return doc, nil
+}
+
+// canonical reads any value and returns its canonical bytes from the arena.
+func (p *parser) canonical() (json.RawMessage, error) {
+	p.canon.d = &p.d
+	start := len(p.arena)
+	var err error
+	p.arena, err = p.canon.value(p.arena)
+	if err != nil {
+		return nil, err
+	}
+	return p.arena[start:len(p.arena):len(p.arena)], nil
+}
+
+func (p *parser) stringList() ([]string, error) {
+	var out []string
+	err := p.d.array(func(i int) error {
+		s, err := p.d.str()
+		out = append(out, s)
+		return atIndex(err, i)
+	})
+	if out == nil && err == nil {
+		out = []string{}
+	}
+	return out, err
+}
+
+// timestamp reads an RFC 3339 UTC time with a Z and whole seconds.
+func (p *parser) timestamp() (string, error) {
+	s, err := p.d.str()
+	if err != nil {
+		return "", err
+	}
+	if t, terr := time.Parse(time.RFC3339, s); terr != nil || t.UTC().Format(TimeLayout) != s {
+		return "", shapeErr("must be an RFC 3339 UTC time like 2026-01-02T15:04:05Z, not %q", s)
+	}
+	return s, nil
+}
+
+// TimeLayout is the one time format of documents: RFC 3339, UTC, whole seconds.
+const TimeLayout = "2006-01-02T15:04:05Z"
+
+func checkBase64(s string, size int) error {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) != size || base64.StdEncoding.EncodeToString(b) != s {
+		return shapeErr("must be %d bytes in padded standard base64", size)
+	}
+	return nil
+}
+
+func (p *parser) signer() (*Signer, error) {
+	s := &Signer{}
+	var seen uint8
+	err := p.d.object(func(key string) error {
+		var bit uint8
+		var err error
+		switch key {
+		case "key_id":
+			bit = 1
+			s.KeyID, err = p.d.str()
+			if err == nil && (len(s.KeyID) != 16 || strings.Trim(s.KeyID, "0123456789abcdef") != "") {
+				err = shapeErr("must be 16 lowercase hex digits")
+			}
+		case "public_key":
+			bit = 2
+			s.PublicKey, err = p.d.str()
+			if err == nil {
+				err = checkBase64(s.PublicKey, ed25519.PublicKeySize)
+			}
+		default:
+			return &FieldError{Field: key, Message: "unknown field"}
+		}
+		if seen&bit != 0 {
+			return duplicate(key)
+		}
+		seen |= bit
+		return within(err, key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if seen&1 == 0 {
+		return nil, missing("key_id")
+	}
+	if seen&2 == 0 {
+		return nil, missing("public_key")
+	}
+	return s, nil
+}
+
+const (
+	bID = 1 << iota
+	bTitle
+	bCommunity
+	bTopic
+	bMethod
+	bOptions
+	bSeats
+	bSTVRule
+	bThreshold
+	bStrict
+	bQuorum
+	bDelegation
+	bSecrecy
+	bOpensAt
+	bClosesAt
+)
+
+func (p *parser) ballot(b *Ballot) error {
+	var seen int
+	err := p.d.object(func(key string) error {
+		var bit int
+		var err error
+		switch key {
+		case "id":
+			bit = bID
+			b.ID, err = p.d.str()
+			if err == nil && b.ID == "" {
+				err = shapeErr("must not be empty")
+			}
+		case "title":
+			bit = bTitle
+			b.Title, err = p.d.str()
+		case "community":
+			bit = bCommunity
+			b.Community, err = p.d.str()
+		case "topic":
+			bit = bTopic
+			var isNull bool
+			if isNull, err = p.d.null(); err == nil && !isNull {
+				var t string
+				if t, err = p.d.str(); err != nil {
+					err = shapeErr("must be a string or null")
+				}
+				b.Topic = &t
+			}
+		case "method":
+			bit = bMethod
+			b.Method, err = p.d.str()
+			if err == nil && !slices.Contains(tally.Methods, b.Method) {
+				err = shapeErr("unknown method %q (want one of %s)", b.Method, strings.Join(tally.Methods, ", "))
+			}
+		case "options":
+			bit = bOptions
+			b.Options, err = p.options()
+		case "seats":
+			bit = bSeats
+			var n int64
+			n, err = p.d.integer()
+			if err != nil || n < 1 {
+				err = shapeErr("must be an integer ≥ 1")
+			}
+			b.Seats = int(n)
+		case "stv_rule":
+			bit = bSTVRule
+			b.STVRule, err = p.d.str()
+			if err == nil && b.STVRule != "meek" && b.STVRule != "scottish" {
+				err = shapeErr("must be \"meek\" or \"scottish\", not %q", b.STVRule)
+			}
+		case "threshold":
+			bit = bThreshold
+			b.Threshold, err = p.rational()
+		case "strict":
+			bit = bStrict
+			b.Strict, err = p.d.boolean()
+		case "quorum":
+			bit = bQuorum
+			b.Quorum, err = p.rational()
+		case "delegation":
+			bit = bDelegation
+			b.Delegation, err = p.d.boolean()
+		case "secrecy":
+			bit = bSecrecy
+			b.Secrecy, err = p.d.str()
+			if err == nil && b.Secrecy != "public" && b.Secrecy != "pseudonymous" {
+				err = shapeErr("must be \"public\" or \"pseudonymous\", not %q", b.Secrecy)
+			}
+		case "opens_at":
+			bit = bOpensAt
+			b.OpensAt, err = p.timestamp()
+		case "closes_at":
+			bit = bClosesAt
+			b.ClosesAt, err = p.timestamp()
+		default:
+			return &FieldError{Field: key, Message: "unknown field"}
+		}
+		if seen&bit != 0 {
+			return duplicate(key)
+		}
+		seen |= bit
+		return within(err, key)
+	})
+	if err != nil {
+		return err
+	}
+	required := []struct {
+		name string
+		bit  int
+	}{
+		{"id", bID}, {"title", bTitle}, {"community", bCommunity}, {"topic", bTopic},
+		{"method", bMethod}, {"options", bOptions}, {"delegation", bDelegation},
+		{"secrecy", bSecrecy}, {"opens_at", bOpensAt}, {"closes_at", bClosesAt},
+	}
+	for _, f := range required {
+		if seen&f.bit == 0 {
+			return missing(f.name)
+		}
+	}
+	defaults := []struct {
+		name string
+		bit  int
+		set  func()
+	}{
+		{"seats", bSeats, func() { b.Seats = 1 }},
+		{"threshold", bThreshold, func() { b.Threshold = "1/2" }},
+		{"strict", bStrict, func() { b.Strict = true }},
+		{"quorum", bQuorum, func() { b.Quorum = "0/1" }},
+	}
+	if b.Method == "stv" {
+		defaults = append(defaults, struct {
+			name string
+			bit  int
+			set  func()
+		}{"stv_rule", bSTVRule, func() { b.STVRule = "meek" }})
+	} else if seen&bSTVRule != 0 {
+		return &FieldError{Field: "stv_rule", Message: "only allowed for method stv"}
+	}
+	for _, f := range defaults {
+		if seen&f.bit == 0 {
+			if p.proofMode {
+				return missing(f.name)
+			}
+			f.set()
+		}
+	}
+	// The engine's own ballot rules (one seat for majority and irv, no
+	// more seats than options, fractions within 0..1) are shape too.
+	thr, _ := tally.ParseRational(b.Threshold)
+	quo, _ := tally.ParseRational(b.Quorum)
+	err = tally.ValidateBallot(tally.Ballot{
+		Method: b.Method, Options: b.Options, Seats: b.Seats, STVRule: b.STVRule,
+		Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation,
+	})
+	var fe *tally.FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Field: strings.TrimPrefix(fe.Field, "ballot."), Message: fe.Message}
+	}
+	return err
+}
+
+func (p *parser) rational() (string, error) {
+	s, err := p.d.str()
+	if err != nil {
+		return "", err
+	}
+	if _, err := tally.ParseRational(s); err != nil {
+		return "", shapeErr("must be a rational \"n/d\": %v", err)
+	}
+	return s, nil
+}
+
+// validKey reports whether k is an option key: [a-z0-9-]{1,64}.
+func validKey(k string) bool {
+	if len(k) == 0 || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *parser) options() ([]tally.Option, error) {
+	var opts []tally.Option
+	err := p.d.array(func(i int) error {
+		var o tally.Option
+		var seen uint8
+		err := p.d.object(func(key string) error {
+			var bit uint8
+			var err error
+			switch key {
+			case "key":
+				bit = 1
+				o.Key, err = p.d.str()
+				if err == nil && !validKey(o.Key) {
+					err = shapeErr("must match [a-z0-9-]{1,64}, not %q", o.Key)
+				}
+				for _, prev := range opts {
+					if err == nil && prev.Key == o.Key {
+						err = shapeErr("repeated option %q", o.Key)
+					}
+				}
+			case "label":
+				bit = 2
+				o.Label, err = p.d.str()
+			default:
+				return &FieldError{Field: key, Message: "unknown field"}
+			}
+			if seen&bit != 0 {
+				return duplicate(key)
+			}
+			seen |= bit
+			return within(err, key)
+		})
+		if err == nil && seen&1 == 0 {
+			err = missing("key")
+		}
+		if err == nil && seen&2 == 0 {
+			err = missing("label")
+		}
+		opts = append(opts, o)
+		return atIndex(err, i)
+	})
+	if err == nil && len(opts) == 0 {
+		err = shapeErr("must list at least one option")
+	}
+	return opts, err
+}
+
+func (p *parser) electorate() ([]tally.Entry, error) {
+	var es chunked[tally.Entry]
+	err := p.d.array(func(i int) error {
+		var e tally.Entry
+		var seen uint8
+		err := p.d.object(func(key string) error {
+			var bit uint8
+			var err error
+			switch key {
+			case "voter":
+				bit = 1
+				e.Voter, err = p.voter()
+			case "weight":
+				bit = 2
+				e.Weight, err = p.d.integer()
+				if err != nil || e.Weight < 1 {
+					var se *SyntaxError
+					if !errors.As(err, &se) {
+						err = shapeErr("must be an integer ≥ 1")
+					}
+				}
+			case "delegates":
+				bit = 4
+				e.Delegates, err = p.delegates()
+			default:
+				return &FieldError{Field: key, Message: "unknown field"}
+			}
+			if seen&bit != 0 {
+				return duplicate(key)
+			}
+			seen |= bit
+			return within(err, key)
+		})
+		switch {
+		case err != nil:
+		case seen&1 == 0:
+			err = missing("voter")
+		case seen&2 == 0:
+			err = missing("weight")
+		case seen&4 == 0 && p.proofMode:
+			err = missing("delegates")
+		case seen&4 == 0:
+			e.Delegates = []string{}
+		case slices.Contains(e.Delegates, e.Voter):
+			err = &FieldError{Field: "delegates", Message: fmt.Sprintf("lists the voter %q itself", e.Voter)}
+		}
+		es.add(e)
+		return atIndex(err, i)
+	})
+	return es.all(), err
+}
+
+func (p *parser) voter() (string, error) {
+	v, err := p.d.str()
+	if err == nil && v == "" {
+		err = shapeErr("must not be empty")
+	}
+	return v, err
+}
+
+func (p *parser) delegates() ([]string, error) {
+	start := len(p.strs)
+	err := p.d.array(func(i int) error {
+		s, err := p.voter()
+		if err != nil {
+			return atIndex(err, i)
+		}
+		if slices.Contains(p.strs[start:], s) {
+			return &FieldError{Field: "[" + strconv.Itoa(i) + "]", Message: fmt.Sprintf("repeats %q", s)}
+		}
+		p.strs = append(p.strs, s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(p.strs) == start {
+		return []string{}, nil
+	}
+	// Lists share one growing slab; a list written before the slab moved
+	// keeps pointing at the old array, which still holds it.
+	return p.strs[start:len(p.strs):len(p.strs)], nil
+}
+
+func (p *parser) votes() ([]Vote, error) {
+	var vs chunked[Vote]
+	err := p.d.array(func(i int) error {
+		v, err := p.vote()
+		vs.add(v)
+		return atIndex(err, i)
+	})
+	return vs.all(), err
+}
+
+// chunked collects a long list in fixed-size chunks and joins them once,
+// instead of copying the whole list each time a slice outgrows itself.
+type chunked[T any] struct {
+	full [][]T
+	cur  []T
+	n    int
+}
+
+func (c *chunked[T]) add(x T) {
+	if len(c.cur) == cap(c.cur) {
+		if c.cur != nil {
+			c.full = append(c.full, c.cur)
+		}
+		c.cur = make([]T, 0, min(1<<16, max(16, 2*c.n)))
+	}
+	c.cur = append(c.cur, x)
+	c.n++
+}
+
+func (c *chunked[T]) all() []T {
+	if len(c.full) == 0 {
+		return append(make([]T, 0, c.n), c.cur...)
+	}
+	out := make([]T, 0, c.n)
+	for _, ch := range c.full {
+		out = append(out, ch...)
+	}
+	return append(out, c.cur...)
+}
+
+// choice reads a choice: its canonical bytes, and its generic reading (a
+// word, a list of keys, or a list of groups) for the method check later.
+func (p *parser) choice(v *Vote) error {
+	start := p.d.pos
+	raw, err := p.canonical()
+	if err != nil {
+		return err
+	}
+	v.Choice = raw
+	sub := decoder{s: p.d.s[start:p.d.pos]}
+	switch sub.peek() {
+	case '"':
+		v.Decoded.Word, _ = sub.rawString()
+		v.shape = shapeWord
+	case '[':
+		v.shape = shapeEmpty
+		n0 := len(p.strs)
+		_ = sub.array(func(int) error {
+			switch c := sub.peek(); {
+			case c == '"' && v.shape != shapeGroups:
+				s, _ := sub.rawString()
+				p.strs = append(p.strs, s)
+				v.shape = shapeKeys
+			case c == '[' && v.shape != shapeKeys && v.shape != shapeOther:
+				g0 := len(p.strs)
+				_ = sub.array(func(int) error {
+					if sub.peek() != '"' {
+						v.shape = shapeOther
+						return sub.skip()
+					}
+					s, _ := sub.rawString()
+					p.strs = append(p.strs, s)
+					return nil
+				})
+				if v.shape != shapeOther {
+					v.shape = shapeGroups
+					p.groups = append(p.groups, p.strs[g0:len(p.strs):len(p.strs)])
+				}
+			default:
+				v.shape = shapeOther
+				return sub.skip()
+			}
+			return nil
+		})
+		switch v.shape {
+		case shapeKeys:
+			v.Decoded.Keys = p.strs[n0:len(p.strs):len(p.strs)]
+		case shapeGroups:
+			// Group slices may point into an old slab if it grew; copy the
+			// group headers out of the shared list.
+			v.Decoded.Groups = slices.Clone(p.groups)
+		case shapeEmpty:
+			v.Decoded.Keys = []string{}
+		}
+		p.groups = p.groups[:0]
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package proof
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// KeyID is a public key's id: the first 16 hex digits of SHA-256 of the raw
+// 32-byte key.
+func KeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:8])
+}
+
+// NewSigner describes the public half of key as a document's signer.
+func NewSigner(key ed25519.PrivateKey) *Signer {
+	pub := key.Public().(ed25519.PublicKey)
+	return &Signer{KeyID: KeyID(pub), PublicKey: base64.StdEncoding.EncodeToString(pub)}
+}
+
+// Seal sets issued_at (whole seconds, UTC) and signer on a tallied document,
+// signs the canonical bytes of the document without signature, and returns
+// the sealed proof as canonical JSON.
+func Seal(doc *Document, key ed25519.PrivateKey, issuedAt time.Time) ([]byte, error) {
+	if doc.Result == nil || doc.VotesRoot == "" {
+		return nil, errors.New("seal: document has no result; tally it first")
+	}
+	doc.IssuedAt = issuedAt.UTC().Truncate(time.Second).Format(TimeLayout)
+	doc.Signer = NewSigner(key)
+	doc.Signature = ""
+	unsigned := doc.appendJSON(nil, false)
+	doc.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key, unsigned))
+	return doc.appendJSON(make([]byte, 0, len(unsigned)+128), true), nil
+}
+
+// ParseProof reads a sealed proof and checks its shape, voter order and
+// votes (checks 1 and 2 of proof.md), for use by the platform, which then
+// issues receipts from it. It does not recompute anything: see Verify.
+func ParseProof(data []byte) (*Document, error) {
+	doc, err := parse(data, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.checkSorted(); err != nil {
+		return nil, err
+	}
+	if err := doc.validate(); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// Receipt returns a signed receipt (format koinon-receipt/1) proving that
+// voter's vote is leaf number i of the document's votes_root.
+func Receipt(doc *Document, voter string, key ed25519.PrivateKey) ([]byte, error) {
+	i, ok := slices.BinarySearchFunc(doc.Votes, voter, func(v Vote, t string) int { return strings.Compare(v.Voter, t) })
+	if !ok {
+		return nil, fmt.Errorf("receipt: %q has no vote in ballot %s", voter, doc.Ballot.ID)
+	}
+	if doc.tree == nil {
+		doc.buildTree()
+	}
+	if root := doc.tree.Root().String(); root != doc.VotesRoot {
+		return nil, fmt.Errorf("receipt: votes_root %s does not match the votes (%s)", doc.VotesRoot, root)
+	}
+	path, err := doc.tree.Path(i)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
+	}
+	r := &receipt{
+		Ballot:    doc.Ballot.ID,
+		Voter:     voter,
+		LeafIndex: i,
+		TreeSize:  len(doc.Votes),
+		Leaf:      doc.Leaf(i),
+		AuditPath: path,
+		VotesRoot: doc.VotesRoot,
+		Signer:    *NewSigner(key),
+	}
+	r.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key, r.appendJSON(nil, false)))
+	return r.appendJSON(nil, true), nil
+}
+
+// receipt is a parsed receipt; Leaf holds the canonical vote object.
+type receipt struct {
+	Ballot    string
+	Voter     string
+	LeafIndex int
+	TreeSize  int
+	Leaf      json.RawMessage
+	leafVote  Vote
+	AuditPath []Hash
+	VotesRoot string
+	Signer    Signer
+	Signature string
+}
+
+func (r *receipt) appendJSON(out []byte, withSignature bool) []byte {
+	out = append(out, `{"audit_path":[`...)
+	for i, h := range r.AuditPath {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendString(out, h.String())
+	}
+	out = append(out, `],"ballot":`...)
+	out = appendString(out, r.Ballot)
+	out = append(out, `,"format":`...)
+	out = appendString(out, ReceiptFormat)
+	out = append(out, `,"leaf":`...)
+	out = append(out, r.Leaf...)
+	out = append(out, `,"leaf_index":`...)
+	out = strconv.AppendInt(out, int64(r.LeafIndex), 10)
+	if withSignature {
+		out = append(out, `,"signature":`...)
+		out = appendString(out, r.Signature)
+	}
+	out = append(out, `,"signer":`...)
+	out = r.Signer.appendJSON(out)
+	out = append(out, `,"tree_size":`...)
+	out = strconv.AppendInt(out, int64(r.TreeSize), 10)
+	out = append(out, `,"voter":`...)
+	out = appendString(out, r.Voter)
+	out = append(out, `,"votes_root":`...)
+	out = appendString(out, r.VotesRoot)
+	return append(out, '}')
+}
+
+// CastReceipt is the receipt the platform returns when a vote is cast: the
+// SHA-256 hex of the JCS bytes of {ballot, voter, choice, cast_at}. The
+// choice must be JSON the proof format allows (it was checked when cast).
+func CastReceipt(ballotID, voter string, choice json.RawMessage, castAt time.Time) (string, error) {
+	c, err := Canonicalize(choice)
+	if err != nil {
+		return "", fmt.Errorf("cast receipt: choice: %w", err)
+	}
+	out := append([]byte(`{"ballot":`), appendString(nil, ballotID)...)
+	out = append(out, `,"cast_at":`...)
+	out = appendString(out, castAt.UTC().Truncate(time.Second).Format(TimeLayout))
+	out = append(out, `,"choice":`...)
+	out = append(out, c...)
+	out = append(out, `,"voter":`...)
+	out = appendString(out, voter)
+	out = append(out, '}')
+	sum := sha256.Sum256(out)
+	return hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,412 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"koinon/internal/domain"
+)
+
+// Scope names what a delegation list applies to: the whole community, one
+// topic or one ballot (tally.md §2). TopicID and BallotID are 0 when unset;
+// at most one is set.
+type Scope struct {
+	CommunityID int64
+	TopicID     int64
+	BallotID    int64
+}
+
+// Key is the scope's ScopeKey: "c", "t:ID" or "b:ID".
+func (sc Scope) Key() string {
+	switch {
+	case sc.BallotID > 0:
+		return "b:" + strconv.FormatInt(sc.BallotID, 10)
+	case sc.TopicID > 0:
+		return "t:" + strconv.FormatInt(sc.TopicID, 10)
+	}
+	return "c"
+}
+
+// ParseScopeKey reads a ScopeKey back.
+func ParseScopeKey(communityID int64, key string) (Scope, error) {
+	sc := Scope{CommunityID: communityID}
+	if key == "c" {
+		return sc, nil
+	}
+	kind, id, ok := strings.Cut(key, ":")
+	n, err := strconv.ParseInt(id, 10, 64)
+	if !ok || err != nil || n <= 0 {
+		return sc, fmt.Errorf("store: bad scope key %q", key)
+	}
+	switch kind {
+	case "t":
+		sc.TopicID = n
+	case "b":
+		sc.BallotID = n
+	default:
+		return sc, fmt.Errorf("store: bad scope key %q", key)
+	}
+	return sc, nil
+}
+
+// DelegationList is one of a citizen's lists with its delegates in
+// priority order (empty for an explicit "I vote myself here").
+type DelegationList struct {
+	Delegation
+	Delegates []Citizen
+}
+
+// SetDelegation replaces citizenID's list for scope with delegates (in
+// priority order; empty means "no delegation here", which blocks wider
+// scopes). Delegates must be current members of the community, distinct
+// and not the citizen. Start and stop events are recorded for each
+// delegate gained or lost, and every open ballot the change reaches gets a
+// "delegation" entry in its log.
+func (s *Store) SetDelegation(ctx context.Context, citizenID int64, sc Scope, delegates []int64) error {
+	if len(delegates) > 50 {
+		return domain.Invalidf("delegates", "at most 50 delegates per list")
+	}
+	for i, d := range delegates {
+		if d == citizenID {
+			return domain.Invalidf("delegates", "you cannot delegate to yourself")
+		}
+		if slices.Contains(delegates[:i], d) {
+			return domain.Invalidf("delegates", "a delegate is listed twice")
+		}
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		if err := checkScope(tx, sc); err != nil {
+			return err
+		}
+		for _, d := range delegates {
+			if _, err := currentMembership(tx, sc.CommunityID, d); err != nil {
+				if errors.Is(err, ErrNotFound) {
+					var c Citizen
+					tx.Select("handle").First(&c, d)
+					return domain.Invalidf("delegates", "%s is not a member of this community", c.Handle)
+				}
+				return err
+			}
+		}
+		now := s.Now()
+		old, err := loadDelegation(tx, citizenID, sc)
+		var oldIDs []int64
+		switch {
+		case err == nil:
+			oldIDs = old.ids
+			if err := tx.Exec("DELETE FROM delegation_delegates WHERE delegation_id = ?", old.ID).Error; err != nil {
+				return wrap(err, "clear delegation %d", old.ID)
+			}
+			if err := tx.Exec("UPDATE delegations SET updated_at = ? WHERE id = ?", now, old.ID).Error; err != nil {
+				return wrap(err, "touch delegation %d", old.ID)
+			}
+		case errors.Is(err, ErrNotFound):
+			old.Delegation = Delegation{CitizenID: citizenID, CommunityID: sc.CommunityID, ScopeKey: sc.Key(), UpdatedAt: now}
+			if sc.TopicID > 0 {
+				old.TopicID = &sc.TopicID
+			}
+			if sc.BallotID > 0 {
+				old.BallotID = &sc.BallotID
+			}
+			if err := tx.Create(&old.Delegation).Error; err != nil {
+				return wrap(err, "create delegation")
+			}
+		default:
+			return err
+		}
+		for i, d := range delegates {
+			if err := tx.Create(&DelegationDelegate{DelegationID: old.ID, Position: i, DelegateID: d}).Error; err != nil {
+				return wrap(err, "add delegate")
+			}
+		}
+		return s.delegationChanged(tx, citizenID, sc, oldIDs, delegates, now)
+	})
+}
+
+// RemoveDelegation deletes citizenID's list for scope, so the next wider
+// scope applies again. Removing a list that does not exist is not an error.
+func (s *Store) RemoveDelegation(ctx context.Context, citizenID int64, sc Scope) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		if err := checkScope(tx, sc); err != nil {
+			return err
+		}
+		old, err := loadDelegation(tx, citizenID, sc)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.Exec("DELETE FROM delegation_delegates WHERE delegation_id = ?", old.ID).Error; err != nil {
+			return wrap(err, "remove delegation")
+		}
+		if err := tx.Exec("DELETE FROM delegations WHERE id = ?", old.ID).Error; err != nil {
+			return wrap(err, "remove delegation")
+		}
+		return s.delegationChanged(tx, citizenID, sc, old.ids, nil, s.Now())
+	})
+}
+
+// checkScope makes sure the topic or ballot belongs to the community and a
+// ballot is not closed yet (its delegations froze when it closed).
+func checkScope(tx *gorm.DB, sc Scope) error {
+	if sc.TopicID > 0 && sc.BallotID > 0 {
+		return domain.Invalidf("ballot", "name a topic or a ballot, not both")
+	}
+	if sc.TopicID > 0 {
+		var n int64
+		if err := tx.Model(&Topic{}).Where("id = ? AND community_id = ?", sc.TopicID, sc.CommunityID).Count(&n).Error; err != nil {
+			return wrap(err, "check topic")
+		}
+		if n == 0 {
+			return domain.Invalidf("topic", "no such topic in this community")
+		}
+	}
+	if sc.BallotID > 0 {
+		var b Ballot
+		q := tx.Select("id", "community_id", "state")
+		if tx.Dialector.Name() == "postgres" {
+			// Lock the ballot before this transaction inserts a row that
+			// references it (a FOR KEY SHARE lock): upgrading that lock to
+			// FOR UPDATE in appendEvent deadlocks with another such change.
+			q = q.Clauses(forUpdate())
+		}
+		err := q.First(&b, sc.BallotID).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && b.CommunityID != sc.CommunityID) {
+			return domain.Invalidf("ballot", "no such ballot in this community")
+		}
+		if err != nil {
+			return wrap(err, "check ballot")
+		}
+		if b.State == "closed" {
+			return domain.Stated("ballot_closed", "the ballot is closed: its delegations are frozen")
+		}
+	}
+	return nil
+}
+
+type delegationRow struct {
+	Delegation
+	ids []int64
+}
+
+func loadDelegation(tx *gorm.DB, citizenID int64, sc Scope) (delegationRow, error) {
+	var d delegationRow
+	err := tx.Where("citizen_id = ? AND community_id = ? AND scope_key = ?", citizenID, sc.CommunityID, sc.Key()).First(&d.Delegation).Error
+	if err != nil {
+		return d, wrap(err, "delegation of %d in %s", citizenID, sc.Key())
+	}
+	err = tx.Model(&DelegationDelegate{}).Where("delegation_id = ?", d.ID).Order("position").Pluck("delegate_id", &d.ids).Error
+	return d, wrap(err, "delegates of %d", d.ID)
+}
+
+// delegationChanged records start/stop events and logs the change on the
+// open ballots it reaches.
+func (s *Store) delegationChanged(tx *gorm.DB, citizenID int64, sc Scope, before, after []int64, now time.Time) error {
+	key := sc.Key()
+	var events []DelegationEvent
+	for _, d := range after {
+		if !slices.Contains(before, d) {
+			events = append(events, DelegationEvent{CommunityID: sc.CommunityID, CitizenID: citizenID, DelegateID: d, ScopeKey: key, Kind: "start", At: now})
+		}
+	}
+	for _, d := range before {
+		if !slices.Contains(after, d) {
+			events = append(events, DelegationEvent{CommunityID: sc.CommunityID, CitizenID: citizenID, DelegateID: d, ScopeKey: key, Kind: "stop", At: now})
+		}
+	}
+	if len(events) > 0 {
+		if err := tx.Create(&events).Error; err != nil {
+			return wrap(err, "record delegation events")
+		}
+	}
+	q := tx.Model(&Ballot{}).Where("community_id = ? AND state = ?", sc.CommunityID, "open")
+	switch {
+	case sc.BallotID > 0:
+		q = q.Where("id = ?", sc.BallotID)
+	case sc.TopicID > 0:
+		q = q.Where("topic_id = ?", sc.TopicID)
+	}
+	var open []Ballot
+	if err := q.Select("id", "secrecy", "secret").Order("id").Find(&open).Error; err != nil {
+		return wrap(err, "open ballots")
+	}
+	for _, b := range open {
+		var onRoll int64
+		if err := tx.Model(&BallotRoll{}).Where("ballot_id = ? AND citizen_id = ?", b.ID, citizenID).Count(&onRoll).Error; err != nil {
+			return wrap(err, "roll")
+		}
+		if onRoll == 0 {
+			continue
+		}
+		voter, err := voterID(tx, b, citizenID)
+		if err != nil {
+			return err
+		}
+		if _, err := appendEvent(tx, s.dialect, b.ID, "delegation_changed", map[string]any{"voter": voter, "scope": scopeKind(key)}, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func scopeKind(key string) string {
+	switch key[0] {
+	case 't':
+		return "topic"
+	case 'b':
+		return "ballot"
+	}
+	return "community"
+}
+
+// DelegationsOf returns citizenID's lists in a community: community scope
+// first, then topics, then ballots.
+func (s *Store) DelegationsOf(ctx context.Context, citizenID, communityID int64) ([]DelegationList, error) {
+	db := s.db.WithContext(ctx)
+	var ds []Delegation
+	if err := db.Where("citizen_id = ? AND community_id = ?", citizenID, communityID).Order("ballot_id IS NOT NULL, topic_id IS NOT NULL, topic_id, ballot_id").Find(&ds).Error; err != nil {
+		return nil, wrap(err, "delegations of %d", citizenID)
+	}
+	out := make([]DelegationList, len(ds))
+	for i, d := range ds {
+		out[i].Delegation = d
+		if err := db.Table("delegation_delegates dd").Select("c.*").Joins("JOIN citizens c ON c.id = dd.delegate_id").
+			Where("dd.delegation_id = ?", d.ID).Order("dd.position").Scan(&out[i].Delegates).Error; err != nil {
+			return nil, wrap(err, "delegates of %d", d.ID)
+		}
+	}
+	return out, nil
+}
+
+// Delegator is someone who lists a delegate, with the scope and the
+// position (0: first choice) of the delegate in the list.
+type Delegator struct {
+	Citizen  Citizen
+	ScopeKey string
+	Position int
+	Weight   int64 // current membership weight (0 when no longer a member)
+}
+
+// DelegatorsOf lists who names delegateID in any list of the community.
+func (s *Store) DelegatorsOf(ctx context.Context, delegateID, communityID int64) ([]Delegator, error) {
+	type row struct {
+		Citizen
+		ScopeKey string
+		Position int
+		Weight   int64
+	}
+	var rows []row
+	err := s.db.WithContext(ctx).Table("delegation_delegates dd").
+		Select("c.*, d.scope_key, dd.position, COALESCE(m.weight, 0) AS weight").
+		Joins("JOIN delegations d ON d.id = dd.delegation_id").
+		Joins("JOIN citizens c ON c.id = d.citizen_id").
+		Joins("LEFT JOIN memberships m ON m.community_id = d.community_id AND m.citizen_id = c.id AND m.ended_at IS NULL").
+		Where("dd.delegate_id = ? AND d.community_id = ?", delegateID, communityID).
+		Order("c.handle, d.scope_key").Scan(&rows).Error
+	if err != nil {
+		return nil, wrap(err, "delegators of %d", delegateID)
+	}
+	out := make([]Delegator, len(rows))
+	for i, r := range rows {
+		out[i] = Delegator{Citizen: r.Citizen, ScopeKey: r.ScopeKey, Position: r.Position, Weight: r.Weight}
+	}
+	return out, nil
+}
+
+// DelegationNotice is a start or stop event about the delegate, with the
+// delegator's handle.
+type DelegationNotice struct {
+	DelegationEvent
+	Handle string
+}
+
+// DelegationNotices returns the latest start/stop events naming delegateID
+// as delegate in the community, newest first.
+func (s *Store) DelegationNotices(ctx context.Context, delegateID, communityID int64, limit int) ([]DelegationNotice, error) {
+	var out []DelegationNotice
+	err := s.db.WithContext(ctx).Table("delegation_events e").Select("e.*, c.handle").
+		Joins("JOIN citizens c ON c.id = e.citizen_id").
+		Where("e.delegate_id = ? AND e.community_id = ?", delegateID, communityID).
+		Order("e.at DESC, e.id DESC").Limit(limit).Scan(&out).Error
+	return out, wrap(err, "delegation notices of %d", delegateID)
+}
+
+// EffectiveLists returns each citizen's effective delegate list for a
+// ballot by scope precedence (tally.md §2): the ballot's list, else the
+// topic's, else the community's. A citizen without any list is absent
+// from the map; an explicit empty list maps to an empty, non-nil slice.
+// With delegation off the map is empty.
+func (s *Store) EffectiveLists(ctx context.Context, b Ballot) (map[int64][]int64, error) {
+	return effectiveLists(s.db.WithContext(ctx), b)
+}
+
+func effectiveLists(db *gorm.DB, b Ballot) (map[int64][]int64, error) {
+	out := map[int64][]int64{}
+	if !b.Delegation {
+		return out, nil
+	}
+	keys := []string{"c", "b:" + strconv.FormatInt(b.ID, 10)}
+	if b.TopicID != nil {
+		keys = append(keys, "t:"+strconv.FormatInt(*b.TopicID, 10))
+	}
+	rows, err := db.Raw(`SELECT d.citizen_id, d.scope_key, dd.delegate_id
+		FROM delegations d LEFT JOIN delegation_delegates dd ON dd.delegation_id = d.id
+		WHERE d.community_id = ? AND d.scope_key IN ?
+		ORDER BY d.citizen_id, d.scope_key, dd.position`, b.CommunityID, keys).Rows()
+	if err != nil {
+		return nil, wrap(err, "effective lists of ballot %d", b.ID)
+	}
+	defer rows.Close()
+	rank := func(key string) int {
+		switch key[0] {
+		case 'b':
+			return 3
+		case 't':
+			return 2
+		}
+		return 1
+	}
+	best := map[int64]int{}
+	for rows.Next() {
+		var (
+			citizen  int64
+			key      string
+			delegate *int64
+		)
+		if err := rows.Scan(&citizen, &key, &delegate); err != nil {
+			return nil, wrap(err, "scan delegation")
+		}
+		r := rank(key)
+		switch cur := best[citizen]; {
+		case r > cur:
+			best[citizen] = r
+			out[citizen] = []int64{}
+		case r < cur:
+			continue
+		}
+		if delegate != nil {
+			out[citizen] = append(out[citizen], *delegate)
+		}
+	}
+	return out, wrap(rows.Err(), "effective lists of ballot %d", b.ID)
+}
+
+// LastVoteAt returns when the citizen last cast a vote on any ballot of
+// the community, or nil.
+func (s *Store) LastVoteAt(ctx context.Context, citizenID, communityID int64) (*time.Time, error) {
+	var t []time.Time
+	err := s.db.WithContext(ctx).Table("votes v").Select("v.cast_at").Joins("JOIN ballots b ON b.id = v.ballot_id").
+		Where("v.citizen_id = ? AND b.community_id = ?", citizenID, communityID).Order("v.cast_at DESC").Limit(1).Pluck("v.cast_at", &t).Error
+	if err != nil || len(t) == 0 {
+		return nil, wrap(err, "last vote of %d", citizenID)
+	}
+	return &t[0], nil
+}

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// GenesisHash is the prev_hash of a ballot's first log entry.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// Event kinds of a ballot's log.
+const (
+	EventOpened            = "opened"
+	EventVoteCast          = "vote_cast"
+	EventVoteReplaced      = "vote_replaced"
+	EventVoteWithdrawn     = "vote_withdrawn"
+	EventDelegationChanged = "delegation_changed"
+	EventClosed            = "closed"
+	EventSealed            = "sealed"
+)
+
+// EventHash is the hash of a log entry: the lowercase hex SHA-256 of
+//
+//	prev_hash "\n" ballot "\n" seq "\n" kind "\n" at "\n" payload
+//
+// with numbers in decimal, at in RFC 3339 UTC whole seconds and payload
+// the stored JSON text. Anyone holding the log can recompute the chain.
+func EventHash(prev string, ballotID, seq int64, kind string, at time.Time, payload string) string {
+	h := sha256.New()
+	h.Write([]byte(prev + "\n" + strconv.FormatInt(ballotID, 10) + "\n" + strconv.FormatInt(seq, 10) + "\n" +
+		kind + "\n" + at.UTC().Format(time.RFC3339) + "\n" + payload))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// lockBallot takes the ballot row's write lock for the rest of tx on
+// PostgreSQL, so that log appends, votes and the close of one ballot
+// serialise. SQLite transactions begin IMMEDIATE and are serial anyway.
+func lockBallot(tx *gorm.DB, dialect string, id int64) (Ballot, error) {
+	var b Ballot
+	q := tx.Where("id = ?", id)
+	if dialect == "postgres" {
+		q = q.Clauses(forUpdate())
+	}
+	err := q.First(&b).Error
+	return b, wrap(err, "ballot %d", id)
+}
+
+// appendEvent adds an entry to the ballot's hash chain and moves
+// ballots.log_head to it. The caller's transaction must hold the ballot
+// row (lockBallot) on PostgreSQL.
+func appendEvent(tx *gorm.DB, dialect string, ballotID int64, kind string, payload any, at time.Time) (string, error) {
+	if dialect == "postgres" {
+		if _, err := lockBallot(tx, dialect, ballotID); err != nil {
+			return "", err
+		}
+	}
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return "", fmt.Errorf("store: event payload: %w", err)
+	}
+	var last BallotEvent
+	res := tx.Where("ballot_id = ?", ballotID).Order("seq DESC").Limit(1).Find(&last)
+	if res.Error != nil {
+		return "", wrap(res.Error, "log of ballot %d", ballotID)
+	}
+	prev, seq := GenesisHash, int64(1)
+	if res.RowsAffected > 0 {
+		prev, seq = last.Hash, last.Seq+1
+	}
+	at = at.UTC().Truncate(time.Second)
+	ev := BallotEvent{BallotID: ballotID, Seq: seq, Kind: kind, Payload: string(body), At: at, PrevHash: prev}
+	ev.Hash = EventHash(prev, ballotID, seq, kind, at, ev.Payload)
+	if err := tx.Create(&ev).Error; err != nil {
+		return "", wrap(err, "append %s to log of ballot %d", kind, ballotID)
+	}
+	if err := tx.Model(&Ballot{}).Where("id = ?", ballotID).Update("log_head", ev.Hash).Error; err != nil {
+		return "", wrap(err, "log head of ballot %d", ballotID)
+	}
+	return ev.Hash, nil
+}
+
+// BallotLog returns the ballot's log, oldest first.
+func (s *Store) BallotLog(ctx context.Context, ballotID int64) ([]BallotEvent, error) {
+	var out []BallotEvent
+	err := s.db.WithContext(ctx).Where("ballot_id = ?", ballotID).Order("seq").Find(&out).Error
+	return out, wrap(err, "log of ballot %d", ballotID)
+}
+
+// CheckLog recomputes the chain of events and returns the head, or an
+// error naming the first entry that does not fit.
+func CheckLog(ballotID int64, events []BallotEvent) (string, error) {
+	prev := GenesisHash
+	for i, e := range events {
+		if e.Seq != int64(i+1) {
+			return "", fmt.Errorf("log entry %d: seq %d, want %d", i, e.Seq, i+1)
+		}
+		if e.PrevHash != prev {
+			return "", fmt.Errorf("log entry %d: prev_hash %s, want %s", e.Seq, e.PrevHash, prev)
+		}
+		if h := EventHash(prev, ballotID, e.Seq, e.Kind, e.At, e.Payload); !strings.EqualFold(h, e.Hash) {
+			return "", fmt.Errorf("log entry %d: hash %s, want %s", e.Seq, e.Hash, h)
+		}
+		prev = e.Hash
+	}
+	return prev, nil
+}

@@ -1,0 +1,678 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"koinon/internal/domain"
+	"koinon/internal/store"
+	"koinon/internal/tally"
+)
+
+// ---- list ----
+
+type ballotsPage struct {
+	Page
+	Community *store.Community
+	Board     bool
+	Ballots   []store.Ballot
+}
+
+func (s *Server) listBallots(c echo.Context) error {
+	cm := routeCommunityOf(c)
+	bs, err := s.store.ListBallots(c.Request().Context(), store.BallotFilter{CommunityID: cm.ID, Limit: 200})
+	if err != nil {
+		return err
+	}
+	m := routeMembership(c)
+	return s.render(c, http.StatusOK, "ballots", ballotsPage{Page: s.page(c, "ballot.list.title"), Community: cm,
+		Board: m != nil && m.Role == domain.RoleBoard, Ballots: bs})
+}
+
+// ---- new ----
+
+type ballotForm struct {
+	Title, Description, Topic, Method, Options, Seats, STVRule string
+	Threshold, Quorum, Secrecy, ClosesAt                       string
+	Strict, Delegation                                         bool
+	Proposals                                                  []int64
+}
+
+type proposalChoice struct {
+	store.ProposalSummary
+	Checked bool
+}
+
+type ballotNewPage struct {
+	Page
+	Community *store.Community
+	Topics    []store.Topic
+	Proposals []proposalChoice
+	Methods   []string
+	Form      ballotForm
+	Error     string
+	Field     string
+}
+
+func (s *Server) ballotNewPage(c echo.Context, f ballotForm) (ballotNewPage, error) {
+	ctx := c.Request().Context()
+	cm := routeCommunityOf(c)
+	p := ballotNewPage{Page: s.page(c, "ballot.new.title"), Community: cm, Methods: tally.Methods, Form: f}
+	var err error
+	if p.Topics, err = s.store.ScopeTopics(ctx, cm.ID); err != nil {
+		return p, err
+	}
+	ps, _, err := s.store.ListProposals(ctx, cm.ID, 100, 0)
+	for _, x := range ps {
+		if x.BallotID == nil {
+			p.Proposals = append(p.Proposals, proposalChoice{x, slices.Contains(f.Proposals, x.ID)})
+		}
+	}
+	return p, err
+}
+
+func (s *Server) newBallot(c echo.Context) error {
+	f := ballotForm{Method: "majority", Seats: "1", Threshold: "1/2", Quorum: "0/1", Secrecy: "public", Strict: true, Delegation: true,
+		ClosesAt: s.now().Add(7 * 24 * time.Hour).UTC().Format("2006-01-02T15:04")}
+	if id, err := strconv.ParseInt(c.QueryParam("proposal"), 10, 64); err == nil {
+		f.Proposals = []int64{id}
+	}
+	p, err := s.ballotNewPage(c, f)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "ballot_new", p)
+}
+
+func (s *Server) createBallot(c echo.Context) error {
+	ctx := c.Request().Context()
+	form, _ := c.FormParams()
+	f := ballotForm{Title: c.FormValue("title"), Description: c.FormValue("description"), Topic: c.FormValue("topic"),
+		Method: c.FormValue("method"), Options: c.FormValue("options"), Seats: c.FormValue("seats"), STVRule: c.FormValue("stv_rule"),
+		Threshold: c.FormValue("threshold"), Quorum: c.FormValue("quorum"), Secrecy: c.FormValue("secrecy"),
+		ClosesAt: c.FormValue("closes_at"), Strict: c.FormValue("strict") == "1", Delegation: c.FormValue("delegation") == "1"}
+	for _, v := range form["proposal"] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			f.Proposals = append(f.Proposals, id)
+		}
+	}
+	req := ballotRequest{Title: f.Title, Description: f.Description, Topic: f.Topic, Method: f.Method, Threshold: f.Threshold,
+		Quorum: f.Quorum, Secrecy: f.Secrecy, Strict: &f.Strict, Delegation: &f.Delegation}
+	if f.Method == "stv" {
+		req.STVRule = f.STVRule
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(f.Seats)); err == nil {
+		req.Seats = &n
+	}
+	for _, line := range strings.Split(f.Options, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if k, l, ok := strings.Cut(line, ":"); ok && domain.CheckOptionKey("k", strings.TrimSpace(k)) == nil {
+			req.Options = append(req.Options, optionRequest{Key: strings.TrimSpace(k), Label: strings.TrimSpace(l)})
+		} else {
+			req.Options = append(req.Options, optionRequest{Label: line})
+		}
+	}
+	switch len(f.Proposals) {
+	case 0:
+	case 1:
+		req.Proposal = &f.Proposals[0]
+		req.Options = nil
+	default:
+		req.Proposals = f.Proposals
+		req.Method = "schulze"
+	}
+	if f.ClosesAt != "" {
+		// The form's datetime-local is read as UTC (the page says so).
+		if t, err := time.Parse("2006-01-02T15:04", f.ClosesAt); err == nil {
+			req.ClosesAt = t.UTC().Format(time.RFC3339)
+		} else {
+			req.ClosesAt = f.ClosesAt
+		}
+	}
+	cm := routeCommunityOf(c)
+	b, opts, proposals, err := s.buildBallot(ctx, cm, currentCitizen(c).ID, req)
+	if err == nil {
+		err = s.store.CreateBallot(ctx, &b, opts, proposals)
+	}
+	var inv *domain.Invalid
+	if errors.As(err, &inv) {
+		p, perr := s.ballotNewPage(c, f)
+		if perr != nil {
+			return perr
+		}
+		p.Error, p.Field = inv.Error(), inv.Field
+		return s.render(c, http.StatusUnprocessableEntity, "ballot_new", p)
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(c, "/ballots/"+b.IDString())
+}
+
+// ---- show ----
+
+type optionRow struct {
+	Key, Label string
+	Checked    bool
+	Rank       string
+	First      bool
+	Last       bool
+}
+
+type voteFormView struct {
+	Method   string
+	Rows     []optionRow // majority, plurality, approval, schulze: every option
+	Ranked   []optionRow // irv, stv: the current ranking
+	Unranked []optionRow // irv, stv: options not ranked yet
+	Draft    bool        // the ranking shown is an unsaved draft
+}
+
+type castVoteView struct {
+	Summary string
+	Receipt string
+	CastAt  time.Time
+}
+
+type ballotTotal struct {
+	Label   string
+	Weight  int64
+	Percent int
+	Winner  bool
+}
+
+type resultView struct {
+	Winners   []string
+	Passed    bool
+	QuorumMet bool
+	Totals    []ballotTotal
+	Ranking   [][]string
+	Rounds    int
+	Weights   tally.Weights
+}
+
+type receiptView struct {
+	Voter     string
+	LeafIndex int
+	TreeSize  int
+	VotesRoot string
+}
+
+type ballotPage struct {
+	Page
+	Community    *store.Community
+	Ballot       store.Ballot
+	TopicName    string
+	Options      []store.BallotOption
+	Board        bool
+	TimeLeft     string
+	Live         *tally.Weights
+	Voters       int64
+	OnRoll       bool
+	Weight       int64
+	MyVote       *castVoteView
+	Flow         *flowView
+	DelegScope   string
+	Delegates    []string
+	Form         voteFormView
+	FormError    string
+	Result       *resultView
+	Receipt      *receiptView
+	ReceiptError string
+	Pseudonymous bool
+	Pseudonym    string
+	ProofName    string
+}
+
+func (s *Server) showBallot(c echo.Context) error {
+	p, err := s.ballotPage(c, nil)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "ballot_show", p)
+}
+
+// ballotPage fills the ballot page; draft, when not nil, is a ranking
+// being edited (irv, stv) to show instead of the stored vote.
+func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) {
+	ctx := c.Request().Context()
+	b := routeBallot(c)
+	m := routeMembership(c)
+	p := ballotPage{Page: s.page(c, ""), Community: routeCommunityOf(c), Ballot: *b, Board: m != nil && m.Role == domain.RoleBoard,
+		Pseudonymous: b.Secrecy == "pseudonymous", ProofName: proofFileName(b)}
+	p.Title = b.Title
+	var err error
+	if p.Options, err = s.store.BallotOptions(ctx, b.ID); err != nil {
+		return p, err
+	}
+	if b.TopicID != nil {
+		if t, err := s.topicByID(ctx, *b.TopicID); err == nil {
+			p.TopicName = t.Name
+		}
+	}
+	tr := s.locales.translator(s.lang(c))
+	me := currentCitizen(c)
+	if b.State == store.StateOpen {
+		p.TimeLeft = timeLeft(tr, b.ClosesAt.Sub(s.now()))
+		lb, err := s.resolveLive(ctx, *b)
+		if err != nil {
+			return p, err
+		}
+		w := lb.res.Weights
+		p.Live, p.Voters = &w, int64(len(lb.entries))
+		if me != nil {
+			f := lb.flow(me.Handle)
+			if f.OnRoll {
+				p.Flow = &f
+			}
+		}
+	}
+	var stored *store.Vote
+	if me != nil && b.State != store.StateDraft {
+		if w, err := s.store.RollWeight(ctx, b.ID, me.ID); err == nil {
+			p.OnRoll, p.Weight = true, w
+		}
+		if v, err := s.store.VoteOf(ctx, b.ID, me.ID); err == nil {
+			stored = &v
+			p.MyVote = &castVoteView{Summary: choiceSummary(b.Method, v.Choice, p.Options), Receipt: v.Receipt, CastAt: v.CastAt}
+		}
+		if p.OnRoll && p.Pseudonymous {
+			p.Pseudonym, _ = s.store.VoterID(ctx, *b, me.ID)
+		}
+		if b.Delegation && p.OnRoll {
+			p.DelegScope, p.Delegates = s.effectiveFor(c, *b, me.ID)
+		}
+	}
+	p.Form = voteForm(b.Method, p.Options, stored, draft)
+	if b.State == store.StateClosed && b.ResultJSON != nil {
+		p.Result = resultSummary(*b.ResultJSON, p.Options)
+		if me != nil && stored != nil {
+			if rc, voter, err := s.receiptFor(c, b); err == nil {
+				var r struct {
+					LeafIndex int    `json:"leaf_index"`
+					TreeSize  int    `json:"tree_size"`
+					VotesRoot string `json:"votes_root"`
+				}
+				json.Unmarshal(rc, &r)
+				p.Receipt = &receiptView{Voter: voter, LeafIndex: r.LeafIndex, TreeSize: r.TreeSize, VotesRoot: r.VotesRoot}
+			} else {
+				p.ReceiptError = err.Error()
+			}
+		}
+	}
+	return p, nil
+}
+
+// effectiveFor names the scope whose list applies to the citizen on this
+// ballot and its delegates.
+func (s *Server) effectiveFor(c echo.Context, b store.Ballot, citizen int64) (string, []string) {
+	lists, err := s.store.DelegationsOf(c.Request().Context(), citizen, b.CommunityID)
+	if err != nil {
+		return "", nil
+	}
+	keys := []string{"b:" + b.IDString()}
+	if b.TopicID != nil {
+		keys = append(keys, "t:"+strconv.FormatInt(*b.TopicID, 10))
+	}
+	keys = append(keys, "c")
+	for _, k := range keys {
+		for _, l := range lists {
+			if l.ScopeKey == k {
+				var hs []string
+				for _, d := range l.Delegates {
+					hs = append(hs, d.Handle)
+				}
+				return scopeKind(k), hs
+			}
+		}
+	}
+	return "", nil
+}
+
+func scopeKind(key string) string {
+	switch key[0] {
+	case 'b':
+		return "ballot"
+	case 't':
+		return "topic"
+	}
+	return "community"
+}
+
+func timeLeft(tr func(string, ...any) string, d time.Duration) string {
+	if d <= 0 {
+		return tr("ballot.left.none")
+	}
+	days, hours, mins := int(d.Hours())/24, int(d.Hours())%24, int(d.Minutes())%60
+	switch {
+	case days > 0:
+		return tr("ballot.left.dh", days, hours)
+	case hours > 0:
+		return tr("ballot.left.hm", hours, mins)
+	}
+	return tr("ballot.left.m", max(mins, 1))
+}
+
+// choiceSummary writes a stored choice with option labels.
+func choiceSummary(method, choice string, opts []store.BallotOption) string {
+	label := map[string]string{}
+	for _, o := range opts {
+		label[o.Key] = o.Label
+	}
+	c, err := tally.DecodeChoice(method, []byte(choice))
+	if err != nil {
+		return choice
+	}
+	names := func(keys []string) []string {
+		out := make([]string, len(keys))
+		for i, k := range keys {
+			out[i] = label[k]
+		}
+		return out
+	}
+	switch method {
+	case "majority", "plurality":
+		return label[c.Word]
+	case "approval":
+		if len(c.Keys) == 0 {
+			return "—"
+		}
+		return strings.Join(names(c.Keys), ", ")
+	case "irv", "stv":
+		if len(c.Keys) == 0 {
+			return "—"
+		}
+		return strings.Join(names(c.Keys), " > ")
+	case "schulze":
+		var groups []string
+		for _, g := range c.Groups {
+			groups = append(groups, strings.Join(names(g), " = "))
+		}
+		return strings.Join(groups, " > ")
+	}
+	return choice
+}
+
+// voteForm prepares the vote form for the method, filled from the stored
+// vote (or the draft ranking being edited).
+func voteForm(method string, opts []store.BallotOption, stored *store.Vote, draft []string) voteFormView {
+	f := voteFormView{Method: method}
+	var c tally.Choice
+	if stored != nil {
+		c, _ = tally.DecodeChoice(method, []byte(stored.Choice))
+	}
+	switch method {
+	case "irv", "stv":
+		order := c.Keys
+		if draft != nil {
+			order, f.Draft = draft, true
+		}
+		byKey := map[string]store.BallotOption{}
+		for _, o := range opts {
+			byKey[o.Key] = o
+		}
+		for _, k := range order {
+			if o, ok := byKey[k]; ok {
+				f.Ranked = append(f.Ranked, optionRow{Key: k, Label: o.Label, Rank: strconv.Itoa(len(f.Ranked) + 1)})
+				delete(byKey, k)
+			}
+		}
+		if n := len(f.Ranked); n > 0 {
+			f.Ranked[0].First, f.Ranked[n-1].Last = true, true
+		}
+		for _, o := range opts {
+			if _, ok := byKey[o.Key]; ok {
+				f.Unranked = append(f.Unranked, optionRow{Key: o.Key, Label: o.Label})
+			}
+		}
+	default:
+		rank := map[string]int{}
+		for i, g := range c.Groups {
+			for _, k := range g {
+				rank[k] = i + 1
+			}
+		}
+		for _, o := range opts {
+			r := optionRow{Key: o.Key, Label: o.Label}
+			switch method {
+			case "majority", "plurality":
+				r.Checked = c.Word == o.Key
+			case "approval":
+				r.Checked = slices.Contains(c.Keys, o.Key)
+			case "schulze":
+				if n := rank[o.Key]; n > 0 {
+					r.Rank = strconv.Itoa(n)
+				}
+			}
+			f.Rows = append(f.Rows, r)
+		}
+	}
+	return f
+}
+
+// resultSummary reads the stored result for the page.
+func resultSummary(resultJSON string, opts []store.BallotOption) *resultView {
+	var r struct {
+		Weights   tally.Weights     `json:"weights"`
+		QuorumMet bool              `json:"quorum_met"`
+		Winners   []string          `json:"winners"`
+		Passed    *bool             `json:"passed"`
+		Totals    map[string]int64  `json:"totals"`
+		Ranking   [][]string        `json:"ranking"`
+		Rounds    []json.RawMessage `json:"rounds"`
+	}
+	if err := json.Unmarshal([]byte(resultJSON), &r); err != nil {
+		return nil
+	}
+	label := map[string]string{}
+	for _, o := range opts {
+		label[o.Key] = o.Label
+	}
+	v := &resultView{Passed: r.Passed != nil && *r.Passed, QuorumMet: r.QuorumMet, Weights: r.Weights, Rounds: len(r.Rounds)}
+	for _, w := range r.Winners {
+		v.Winners = append(v.Winners, label[w])
+	}
+	var sum int64
+	for _, t := range r.Totals {
+		sum += t
+	}
+	if r.Totals != nil {
+		for _, o := range opts {
+			t := ballotTotal{Label: o.Label, Weight: r.Totals[o.Key], Winner: slices.Contains(r.Winners, o.Key)}
+			if sum > 0 {
+				t.Percent = int(t.Weight * 100 / sum)
+			}
+			v.Totals = append(v.Totals, t)
+		}
+		sort.SliceStable(v.Totals, func(i, j int) bool { return v.Totals[i].Weight > v.Totals[j].Weight })
+	}
+	for _, g := range r.Ranking {
+		var names []string
+		for _, k := range g {
+			names = append(names, label[k])
+		}
+		v.Ranking = append(v.Ranking, names)
+	}
+	return v
+}
+
+// ---- board actions ----
+
+func (s *Server) openBallot(c echo.Context) error {
+	b := routeBallot(c)
+	_, err := s.store.OpenBallot(c.Request().Context(), b.ID)
+	if err := s.flashStateError(c, err); err != nil {
+		return err
+	}
+	return redirect(c, "/ballots/"+b.IDString())
+}
+
+func (s *Server) closeBallot(c echo.Context) error {
+	b := routeBallot(c)
+	_, err := s.closer().Close(c.Request().Context(), b.ID)
+	if err := s.flashStateError(c, err); err != nil {
+		return err
+	}
+	return redirect(c, "/ballots/"+b.IDString())
+}
+
+// flashStateError shows a refused action as a flash on the next page and
+// returns any other error.
+func (s *Server) flashStateError(c echo.Context, err error) error {
+	var inv *domain.Invalid
+	var st *domain.StateError
+	switch {
+	case errors.As(err, &inv):
+		s.flash(c, "!"+inv.Message)
+	case errors.As(err, &st):
+		s.flash(c, "!"+st.Message)
+	case err != nil:
+		return err
+	}
+	return nil
+}
+
+// ---- voting from the page ----
+
+// castBallot reads the page's vote form. For ranked methods the buttons
+// "up", "down", "remove" and "add" (value = option key) edit the draft
+// ranking server-side and show the page again; "cast" saves the vote.
+func (s *Server) castBallot(c echo.Context) error {
+	b := routeBallot(c)
+	form, _ := c.FormParams()
+	var raw []byte
+	switch b.Method {
+	case "majority", "plurality":
+		raw, _ = json.Marshal(c.FormValue("choice"))
+	case "approval":
+		keys := form["choice"]
+		if keys == nil {
+			keys = []string{}
+		}
+		raw, _ = json.Marshal(keys)
+	case "irv", "stv":
+		order := form["rank"]
+		if order == nil {
+			order = []string{}
+		}
+		if edited, ok := editRanking(order, form); ok {
+			p, err := s.ballotPage(c, edited)
+			if err != nil {
+				return err
+			}
+			return s.render(c, http.StatusOK, "ballot_show", p)
+		}
+		raw, _ = json.Marshal(order)
+	case "schulze":
+		opts, err := s.store.BallotOptions(c.Request().Context(), b.ID)
+		if err != nil {
+			return err
+		}
+		raw, _ = json.Marshal(groupsFromRanks(opts, form))
+	}
+	_, err := s.castVote(c, b, raw)
+	var inv *domain.Invalid
+	if errors.As(err, &inv) {
+		p, perr := s.ballotPage(c, nil)
+		if perr != nil {
+			return perr
+		}
+		p.FormError = inv.Message
+		return s.render(c, http.StatusUnprocessableEntity, "ballot_show", p)
+	}
+	if err := s.flashStateError(c, err); err != nil {
+		return err
+	}
+	if err == nil {
+		s.flash(c, s.locales.translator(s.lang(c))("vote.saved"))
+	}
+	return redirect(c, "/ballots/"+b.IDString()+"#vote")
+}
+
+// editRanking applies one up/down/remove/add button to the ranking.
+func editRanking(order []string, form map[string][]string) ([]string, bool) {
+	order = slices.Clone(order)
+	one := func(name string) string {
+		if v := form[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	if k := one("up"); k != "" {
+		if i := slices.Index(order, k); i > 0 {
+			order[i-1], order[i] = order[i], order[i-1]
+		}
+		return order, true
+	}
+	if k := one("down"); k != "" {
+		if i := slices.Index(order, k); i >= 0 && i < len(order)-1 {
+			order[i+1], order[i] = order[i], order[i+1]
+		}
+		return order, true
+	}
+	if k := one("remove"); k != "" {
+		return slices.DeleteFunc(order, func(x string) bool { return x == k }), true
+	}
+	if k := one("add"); k != "" {
+		if !slices.Contains(order, k) {
+			order = append(order, k)
+		}
+		return order, true
+	}
+	return order, false
+}
+
+// groupsFromRanks turns the schulze form's rank numbers (rank_KEY, equal
+// numbers are ties, blank is unranked) into groups, best first.
+func groupsFromRanks(opts []store.BallotOption, form map[string][]string) [][]string {
+	byRank := map[int][]string{}
+	var ranks []int
+	for _, o := range opts {
+		v := form["rank_"+o.Key]
+		if len(v) == 0 || strings.TrimSpace(v[0]) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v[0]))
+		if err != nil || n < 1 {
+			continue
+		}
+		if _, ok := byRank[n]; !ok {
+			ranks = append(ranks, n)
+		}
+		byRank[n] = append(byRank[n], o.Key)
+	}
+	sort.Ints(ranks)
+	out := [][]string{}
+	for _, r := range ranks {
+		out = append(out, byRank[r])
+	}
+	return out
+}
+
+func (s *Server) withdrawBallot(c echo.Context) error {
+	b := routeBallot(c)
+	err := s.precheckVote(c, b)
+	if err == nil {
+		err = s.store.WithdrawVote(c.Request().Context(), b.ID, currentCitizen(c).ID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		err = nil
+	}
+	if err := s.flashStateError(c, err); err != nil {
+		return err
+	}
+	if err == nil {
+		s.flash(c, s.locales.translator(s.lang(c))("vote.withdrawn"))
+	}
+	return redirect(c, "/ballots/"+b.IDString()+"#vote")
+}

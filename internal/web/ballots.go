@@ -1,0 +1,462 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"koinon/internal/closing"
+	"koinon/internal/domain"
+	"koinon/internal/store"
+	"koinon/internal/tally"
+)
+
+// ballotRequest is the body of POST /api/v1/communities/{slug}/ballots
+// and what the new-ballot form fills. Proposal makes a yes/no ballot on one
+// proposal; Proposals (two or more) make a ranked schulze ballot among
+// competing proposals plus the status quo.
+type ballotRequest struct {
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	Topic       string          `json:"topic"`
+	Proposal    *int64          `json:"proposal"`
+	Proposals   []int64         `json:"proposals"`
+	Method      string          `json:"method"`
+	Options     []optionRequest `json:"options"`
+	Seats       *int            `json:"seats"`
+	STVRule     string          `json:"stv_rule"`
+	Threshold   string          `json:"threshold"`
+	Strict      *bool           `json:"strict"`
+	Quorum      string          `json:"quorum"`
+	Delegation  *bool           `json:"delegation"`
+	Secrecy     string          `json:"secrecy"`
+	ClosesAt    string          `json:"closes_at"`
+}
+
+// optionRequest is an option as a {key, label} object or a bare label
+// (whose key is derived from it).
+type optionRequest struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+}
+
+func (o *optionRequest) UnmarshalJSON(b []byte) error {
+	var label string
+	if err := json.Unmarshal(b, &label); err == nil {
+		o.Label = label
+		return nil
+	}
+	type plain optionRequest
+	return json.Unmarshal(b, (*plain)(o))
+}
+
+// Status-quo option of a ballot among competing proposals.
+const statusQuoKey = "status-quo"
+
+var nonKey = regexp.MustCompile(`[^a-z0-9]+`)
+
+// keyFromLabel derives an option key from a label: lower case, runs of
+// other characters become one hyphen.
+func keyFromLabel(label string) string {
+	k := strings.Trim(nonKey.ReplaceAllString(strings.ToLower(label), "-"), "-")
+	if len(k) > 64 {
+		k = strings.TrimRight(k[:64], "-")
+	}
+	return k
+}
+
+// buildBallot validates a request and returns the ballot, its options and
+// the proposals it decides.
+func (s *Server) buildBallot(ctx context.Context, community *store.Community, by int64, req ballotRequest) (store.Ballot, []store.BallotOption, []int64, error) {
+	b := store.Ballot{CommunityID: community.ID, CreatedBy: by}
+	var opts []store.BallotOption
+	var proposals []int64
+	method := strings.TrimSpace(req.Method)
+
+	switch {
+	case req.Proposal != nil && len(req.Proposals) > 0:
+		return b, nil, nil, domain.Invalidf("proposals", "give proposal or proposals, not both")
+	case req.Proposal != nil:
+		ps, err := s.store.ProposalsByIDs(ctx, community.ID, []int64{*req.Proposal})
+		if err != nil {
+			return b, nil, nil, domain.Invalidf("proposal", "no such proposal in this community")
+		}
+		p := ps[0]
+		if p.BallotID != nil {
+			return b, nil, nil, domain.Invalidf("proposal", "this proposal already has a ballot")
+		}
+		method = cmp.Or(method, "majority")
+		if method != "majority" {
+			return b, nil, nil, domain.Invalidf("method", "a ballot on one proposal is a yes/no (majority) ballot")
+		}
+		req.Title = cmp.Or(strings.TrimSpace(req.Title), p.Title)
+		req.Description = cmp.Or(strings.TrimSpace(req.Description), fmt.Sprintf("Proposal #%d: %s", p.ID, p.Title))
+		b.ProposalID = &p.ID
+		if p.TopicID != nil && req.Topic == "" {
+			b.TopicID = p.TopicID
+		}
+		proposals = []int64{p.ID}
+	case len(req.Proposals) > 0:
+		if len(req.Proposals) < 2 {
+			return b, nil, nil, domain.Invalidf("proposals", "name at least two competing proposals (or use proposal for one)")
+		}
+		method = cmp.Or(method, "schulze")
+		if method != "schulze" {
+			return b, nil, nil, domain.Invalidf("method", "competing proposals are decided by a ranked schulze ballot")
+		}
+		ps, err := s.store.ProposalsByIDs(ctx, community.ID, req.Proposals)
+		if err != nil {
+			return b, nil, nil, domain.Invalidf("proposals", "no such proposal in this community")
+		}
+		req.Options = nil
+		for _, p := range ps {
+			if p.BallotID != nil {
+				return b, nil, nil, domain.Invalidf("proposals", "proposal %d already has a ballot", p.ID)
+			}
+			req.Options = append(req.Options, optionRequest{Key: "p" + strconv.FormatInt(p.ID, 10), Label: p.Title})
+			proposals = append(proposals, p.ID)
+		}
+		req.Options = append(req.Options, optionRequest{Key: statusQuoKey, Label: "Status quo (none of these proposals)"})
+		req.Seats = nil
+	}
+
+	req.Title = strings.TrimSpace(req.Title)
+	if err := domain.CheckText("title", req.Title, true, 200); err != nil {
+		return b, nil, nil, err
+	}
+	if err := domain.CheckText("description", req.Description, false, 20000); err != nil {
+		return b, nil, nil, err
+	}
+	b.Title, b.Description = req.Title, req.Description
+	if req.Topic != "" {
+		t, err := s.store.ScopeTopic(ctx, community.ID, req.Topic)
+		if err != nil {
+			return b, nil, nil, domain.Invalidf("topic", "no topic %q in this community", req.Topic)
+		}
+		b.TopicID = &t.ID
+	}
+
+	if method == "" {
+		return b, nil, nil, domain.Invalidf("method", "is required: one of %s", strings.Join(tally.Methods, ", "))
+	}
+	b.Method = method
+	if method == "majority" && len(req.Options) == 0 {
+		req.Options = []optionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
+	}
+	seen := map[string]bool{}
+	for i, o := range req.Options {
+		o.Label = strings.TrimSpace(o.Label)
+		o.Key = strings.TrimSpace(o.Key)
+		if o.Key == "" {
+			o.Key = keyFromLabel(o.Label)
+		}
+		if o.Label == "" {
+			o.Label = o.Key
+		}
+		field := fmt.Sprintf("options[%d]", i)
+		if err := domain.CheckOptionKey(field+".key", o.Key); err != nil {
+			return b, nil, nil, err
+		}
+		if err := domain.CheckText(field+".label", o.Label, true, 200); err != nil {
+			return b, nil, nil, err
+		}
+		if seen[o.Key] {
+			return b, nil, nil, domain.Invalidf(field+".key", "option %q is listed twice", o.Key)
+		}
+		seen[o.Key] = true
+		opts = append(opts, store.BallotOption{Key: o.Key, Label: o.Label})
+	}
+	b.Seats = 1
+	if req.Seats != nil {
+		b.Seats = *req.Seats
+	}
+	b.STVRule = ""
+	if method == "stv" {
+		b.STVRule = cmp.Or(req.STVRule, "meek")
+	} else if req.STVRule != "" {
+		return b, nil, nil, domain.Invalidf("stv_rule", "only stv ballots have a rule")
+	}
+	b.Threshold = cmp.Or(strings.TrimSpace(req.Threshold), "1/2")
+	b.Quorum = cmp.Or(strings.TrimSpace(req.Quorum), "0/1")
+	thr, err := tally.ParseRational(b.Threshold)
+	if err != nil {
+		return b, nil, nil, domain.Invalidf("threshold", "must be a fraction n/d, e.g. 1/2 or 2/3")
+	}
+	quo, err := tally.ParseRational(b.Quorum)
+	if err != nil {
+		return b, nil, nil, domain.Invalidf("quorum", "must be a fraction n/d of the eligible weight, e.g. 0/1 or 1/4")
+	}
+	b.Strict = req.Strict == nil || *req.Strict
+	b.Delegation = req.Delegation == nil || *req.Delegation
+	b.Secrecy = cmp.Or(req.Secrecy, "public")
+	if b.Secrecy != "public" && b.Secrecy != "pseudonymous" {
+		return b, nil, nil, domain.Invalidf("secrecy", "must be public or pseudonymous")
+	}
+	if err := tally.ValidateBallot(tallyBallot(b, opts, thr, quo)); err != nil {
+		return b, nil, nil, tallyInvalid(err)
+	}
+	if req.ClosesAt == "" {
+		return b, nil, nil, domain.Invalidf("closes_at", "is required (RFC 3339, e.g. 2030-01-31T18:00:00Z)")
+	}
+	closes, err := time.Parse(time.RFC3339, req.ClosesAt)
+	if err != nil {
+		return b, nil, nil, domain.Invalidf("closes_at", "must be a time in RFC 3339, e.g. 2030-01-31T18:00:00Z")
+	}
+	if !closes.After(s.now()) {
+		return b, nil, nil, domain.Invalidf("closes_at", "must be in the future")
+	}
+	b.ClosesAt = closes.UTC().Truncate(time.Second)
+	return b, opts, proposals, nil
+}
+
+// tallyInvalid turns a tally validation error into a 422 on the request
+// field it concerns.
+func tallyInvalid(err error) error {
+	var fe *tally.FieldError
+	if errors.As(err, &fe) {
+		return domain.Invalidf(strings.TrimPrefix(fe.Field, "ballot."), "%s", fe.Message)
+	}
+	return err
+}
+
+func tallyBallot(b store.Ballot, opts []store.BallotOption, thr, quo tally.Rational) tally.Ballot {
+	tb := tally.Ballot{Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation}
+	for _, o := range opts {
+		tb.Options = append(tb.Options, tally.Option{Key: o.Key, Label: o.Label})
+	}
+	return tb
+}
+
+// ballotTally is a stored ballot's counting parameters.
+func ballotTally(b store.Ballot, opts []store.BallotOption) tally.Ballot {
+	thr, _ := tally.ParseRational(b.Threshold)
+	quo, _ := tally.ParseRational(b.Quorum)
+	return tallyBallot(b, opts, thr, quo)
+}
+
+// ballotJSON is a ballot as the API shows it (never its secret).
+type ballotJSON struct {
+	ID            int64           `json:"id"`
+	Community     string          `json:"community"`
+	Topic         *string         `json:"topic"`
+	Proposal      *int64          `json:"proposal"`
+	Title         string          `json:"title"`
+	Description   string          `json:"description"`
+	Method        string          `json:"method"`
+	Options       []optionJSON    `json:"options"`
+	Seats         int             `json:"seats"`
+	STVRule       string          `json:"stv_rule,omitempty"`
+	Threshold     string          `json:"threshold"`
+	Strict        bool            `json:"strict"`
+	Quorum        string          `json:"quorum"`
+	Delegation    bool            `json:"delegation"`
+	Secrecy       string          `json:"secrecy"`
+	State         string          `json:"state"`
+	CreatedAt     time.Time       `json:"created_at"`
+	OpensAt       *time.Time      `json:"opens_at"`
+	ClosesAt      time.Time       `json:"closes_at"`
+	ClosedAt      *time.Time      `json:"closed_at"`
+	Participation *participation  `json:"participation,omitempty"`
+	ProofHash     string          `json:"proof_hash,omitempty"`
+	LogHead       string          `json:"log_head,omitempty"`
+	Result        json.RawMessage `json:"result,omitempty"`
+}
+
+type optionJSON struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+}
+
+// participation is an open ballot's running figures: weights only.
+type participation struct {
+	Voters       int64 `json:"voters"`
+	Eligible     int64 `json:"eligible"`
+	Votes        int64 `json:"votes"`
+	DirectWeight int64 `json:"direct_weight"`
+}
+
+func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *store.Community, withDetails bool) (ballotJSON, error) {
+	v := ballotJSON{ID: b.ID, Community: community.Slug, Proposal: b.ProposalID, Title: b.Title, Description: b.Description,
+		Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: b.Threshold, Strict: b.Strict, Quorum: b.Quorum,
+		Delegation: b.Delegation, Secrecy: b.Secrecy, State: b.State, CreatedAt: b.CreatedAt.UTC(), OpensAt: utcp(b.OpensAt),
+		ClosesAt: b.ClosesAt.UTC(), ClosedAt: utcp(b.ClosedAt), ProofHash: b.ProofHash, LogHead: b.LogHead, Options: []optionJSON{}}
+	if b.TopicID != nil {
+		if t, err := s.topicByID(ctx, *b.TopicID); err == nil {
+			v.Topic = &t.Slug
+		}
+	}
+	if !withDetails {
+		return v, nil
+	}
+	opts, err := s.store.BallotOptions(ctx, b.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, o := range opts {
+		v.Options = append(v.Options, optionJSON{o.Key, o.Label})
+	}
+	switch b.State {
+	case store.StateOpen:
+		p, err := s.store.BallotParticipation(ctx, b.ID)
+		if err != nil {
+			return v, err
+		}
+		v.Participation = &participation{Voters: p.Voters, Eligible: p.Eligible, Votes: p.VotesCast, DirectWeight: p.DirectWeight}
+	case store.StateClosed:
+		if b.ResultJSON != nil {
+			v.Result = json.RawMessage(*b.ResultJSON)
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) topicByID(ctx context.Context, id int64) (store.Topic, error) {
+	var t store.Topic
+	err := s.store.DB().WithContext(ctx).First(&t, id).Error
+	if err != nil {
+		return t, store.ErrNotFound
+	}
+	return t, nil
+}
+
+func utcp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// routeBallot is the ballot loaded by require for /ballots/:id routes.
+func routeBallot(c echo.Context) *store.Ballot {
+	b, _ := c.Get("ballot").(*store.Ballot)
+	return b
+}
+
+func (s *Server) closer() *closing.Closer {
+	var signer closing.Signer
+	if s.signer != nil {
+		signer = s.signer
+	}
+	return closing.New(s.store, signer, s.log)
+}
+
+// ---- API ----
+
+func (s *Server) apiCreateBallot(c echo.Context) error {
+	var req ballotRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	community := routeCommunityOf(c)
+	b, opts, proposals, err := s.buildBallot(ctx, community, currentCitizen(c).ID, req)
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateBallot(ctx, &b, opts, proposals); err != nil {
+		return err
+	}
+	v, err := s.ballotView(ctx, b, community, true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, v)
+}
+
+func (s *Server) apiListBallots(c echo.Context) error {
+	ctx := c.Request().Context()
+	community := routeCommunityOf(c)
+	state := c.QueryParam("state")
+	if state != "" && state != store.StateDraft && state != store.StateOpen && state != store.StateClosed {
+		return domain.Invalidf("state", "must be draft, open or closed")
+	}
+	limit, offset, err := paging(c)
+	if err != nil {
+		return err
+	}
+	bs, err := s.store.ListBallots(ctx, store.BallotFilter{CommunityID: community.ID, State: state, Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	out := make([]ballotJSON, 0, len(bs))
+	for _, b := range bs {
+		v, err := s.ballotView(ctx, b, community, false)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"ballots": out, "limit": limit, "offset": offset})
+}
+
+// paging reads ?limit= (1–100, default 20) and ?offset= (≥ 0).
+func paging(c echo.Context) (int, int, error) {
+	limit, offset := 20, 0
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return 0, 0, domain.Invalidf("limit", "must be a whole number from 1 to 100")
+		}
+		limit = n
+	}
+	if v := c.QueryParam("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, 0, domain.Invalidf("offset", "must be a whole number ≥ 0")
+		}
+		offset = n
+	}
+	return limit, offset, nil
+}
+
+func (s *Server) apiShowBallot(c echo.Context) error {
+	v, err := s.ballotView(c.Request().Context(), *routeBallot(c), routeCommunityOf(c), true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) apiOpenBallot(c echo.Context) error {
+	ctx := c.Request().Context()
+	b, err := s.store.OpenBallot(ctx, routeBallot(c).ID)
+	if err != nil {
+		return err
+	}
+	v, err := s.ballotView(ctx, b, routeCommunityOf(c), true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) apiCloseBallot(c echo.Context) error {
+	ctx := c.Request().Context()
+	b, err := s.closer().Close(ctx, routeBallot(c).ID)
+	if err != nil {
+		return err
+	}
+	v, err := s.ballotView(ctx, b, routeCommunityOf(c), true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) apiResult(c echo.Context) error {
+	b := routeBallot(c)
+	if b.State != store.StateClosed || b.ResultJSON == nil {
+		return domain.Stated("ballot_not_closed", "the result is published when the ballot closes")
+	}
+	return c.JSONBlob(http.StatusOK, []byte(*b.ResultJSON))
+}

@@ -1,0 +1,246 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"koinon/internal/domain"
+	"koinon/internal/markdown"
+	"koinon/internal/store"
+)
+
+// md renders proposal bodies; it holds no request state and is safe for
+// concurrent use.
+var md = markdown.New()
+
+type proposalRequest struct {
+	Topic string `json:"topic"`
+	Title string `json:"title"`
+	Body  string `json:"body"`
+}
+
+type proposalJSON struct {
+	ID         int64     `json:"id"`
+	Community  string    `json:"community"`
+	Topic      *string   `json:"topic"`
+	Author     string    `json:"author"`
+	Title      string    `json:"title"`
+	Body       string    `json:"body"`
+	BodyHTML   string    `json:"body_html"`
+	Supporters int64     `json:"supporters"`
+	Ballot     *int64    `json:"ballot"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func proposalView(p store.ProposalSummary, community string) proposalJSON {
+	v := proposalJSON{ID: p.ID, Community: community, Author: p.AuthorHandle, Title: p.Title, Body: p.Body,
+		BodyHTML: string(md.Render(p.Body)), Supporters: p.Supporters, Ballot: p.BallotID, CreatedAt: p.CreatedAt.UTC()}
+	if p.TopicSlug != "" {
+		t := p.TopicSlug
+		v.Topic = &t
+	}
+	return v
+}
+
+// newProposal validates and stores a proposal by the caller.
+func (s *Server) newProposalFrom(ctx context.Context, community *store.Community, author int64, req proposalRequest) (store.Proposal, error) {
+	p := store.Proposal{CommunityID: community.ID, AuthorID: author, Title: strings.TrimSpace(req.Title), Body: req.Body}
+	if err := domain.CheckText("title", p.Title, true, 200); err != nil {
+		return p, err
+	}
+	if err := domain.CheckText("body", p.Body, true, 50000); err != nil {
+		return p, err
+	}
+	if req.Topic != "" {
+		t, err := s.store.ScopeTopic(ctx, community.ID, req.Topic)
+		if err != nil {
+			return p, domain.Invalidf("topic", "no topic %q in this community", req.Topic)
+		}
+		p.TopicID = &t.ID
+	}
+	return p, s.store.CreateProposal(ctx, &p)
+}
+
+func (s *Server) apiCreateProposal(c echo.Context) error {
+	var req proposalRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cm := routeCommunityOf(c)
+	p, err := s.newProposalFrom(ctx, cm, currentCitizen(c).ID, req)
+	if err != nil {
+		return err
+	}
+	sum, err := s.store.ProposalSummaryByID(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, proposalView(sum, cm.Slug))
+}
+
+func (s *Server) apiListProposals(c echo.Context) error {
+	limit, offset, err := paging(c)
+	if err != nil {
+		return err
+	}
+	cm := routeCommunityOf(c)
+	ps, total, err := s.store.ListProposals(c.Request().Context(), cm.ID, limit, offset)
+	if err != nil {
+		return err
+	}
+	out := make([]proposalJSON, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, proposalView(p, cm.Slug))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"proposals": out, "total": total, "limit": limit, "offset": offset})
+}
+
+func (s *Server) apiShowProposal(c echo.Context) error {
+	sum, err := s.store.ProposalSummaryByID(c.Request().Context(), routeProposal(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, proposalView(sum, routeCommunityOf(c).Slug))
+}
+
+func routeProposal(c echo.Context) *store.Proposal {
+	p, _ := c.Get("proposal").(*store.Proposal)
+	return p
+}
+
+func (s *Server) apiSupport(c echo.Context) error   { return s.apiSetSupport(c, true) }
+func (s *Server) apiUnsupport(c echo.Context) error { return s.apiSetSupport(c, false) }
+
+func (s *Server) apiSetSupport(c echo.Context, on bool) error {
+	ctx := c.Request().Context()
+	p := routeProposal(c)
+	if err := s.store.SetSupport(ctx, p.ID, currentCitizen(c).ID, on); err != nil {
+		return err
+	}
+	sum, err := s.store.ProposalSummaryByID(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"proposal": p.ID, "supported": on, "supporters": sum.Supporters})
+}
+
+// ---- pages ----
+
+type proposalItem struct {
+	store.ProposalSummary
+	HTML template.HTML
+}
+
+type proposalsPage struct {
+	Page
+	Community *store.Community
+	Member    bool
+	Board     bool
+	Items     []proposalItem
+	PageNo    int
+	Prev      int
+	Next      int
+}
+
+const proposalsPerPage = 20
+
+func (s *Server) listProposals(c echo.Context) error {
+	cm := routeCommunityOf(c)
+	pageNo, _ := strconv.Atoi(c.QueryParam("page"))
+	pageNo = max(pageNo, 1)
+	ps, total, err := s.store.ListProposals(c.Request().Context(), cm.ID, proposalsPerPage, (pageNo-1)*proposalsPerPage)
+	if err != nil {
+		return err
+	}
+	m := routeMembership(c)
+	p := proposalsPage{Page: s.page(c, "proposal.list.title"), Community: cm, Member: m != nil, Board: m != nil && m.Role == domain.RoleBoard, PageNo: pageNo}
+	for _, x := range ps {
+		p.Items = append(p.Items, proposalItem{ProposalSummary: x})
+	}
+	if pageNo > 1 {
+		p.Prev = pageNo - 1
+	}
+	if int64(pageNo*proposalsPerPage) < total {
+		p.Next = pageNo + 1
+	}
+	return s.render(c, http.StatusOK, "proposals", p)
+}
+
+type proposalShowPage struct {
+	Page
+	Community *store.Community
+	Proposal  store.ProposalSummary
+	HTML      template.HTML
+	Member    bool
+	Board     bool
+	Supported bool
+}
+
+func (s *Server) showProposal(c echo.Context) error {
+	ctx := c.Request().Context()
+	sum, err := s.store.ProposalSummaryByID(ctx, routeProposal(c).ID)
+	if err != nil {
+		return err
+	}
+	m := routeMembership(c)
+	p := proposalShowPage{Page: s.page(c, ""), Community: routeCommunityOf(c), Proposal: sum, HTML: md.Render(sum.Body),
+		Member: m != nil, Board: m != nil && m.Role == domain.RoleBoard}
+	p.Title = sum.Title
+	if ct := currentCitizen(c); ct != nil {
+		if p.Supported, err = s.store.Supports(ctx, sum.ID, ct.ID); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, "proposal_show", p)
+}
+
+type proposalNewPage struct {
+	Page
+	Community *store.Community
+	Topics    []store.Topic
+	Form      proposalRequest
+	Errors    map[string]string
+}
+
+func (s *Server) newProposal(c echo.Context) error {
+	cm := routeCommunityOf(c)
+	topics, err := s.store.ScopeTopics(c.Request().Context(), cm.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "proposal_new", proposalNewPage{Page: s.page(c, "proposal.new.title"), Community: cm, Topics: topics, Errors: map[string]string{}})
+}
+
+func (s *Server) createProposal(c echo.Context) error {
+	ctx := c.Request().Context()
+	cm := routeCommunityOf(c)
+	req := proposalRequest{Topic: c.FormValue("topic"), Title: c.FormValue("title"), Body: c.FormValue("body")}
+	p, err := s.newProposalFrom(ctx, cm, currentCitizen(c).ID, req)
+	var inv *domain.Invalid
+	if errors.As(err, &inv) {
+		topics, _ := s.store.ScopeTopics(ctx, cm.ID)
+		return s.render(c, http.StatusUnprocessableEntity, "proposal_new", proposalNewPage{Page: s.page(c, "proposal.new.title"),
+			Community: cm, Topics: topics, Form: req, Errors: map[string]string{inv.Field: inv.Message}})
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(c, "/proposals/"+strconv.FormatInt(p.ID, 10))
+}
+
+func (s *Server) toggleSupport(c echo.Context) error {
+	p := routeProposal(c)
+	on := c.FormValue("support") == "1"
+	if err := s.store.SetSupport(c.Request().Context(), p.ID, currentCitizen(c).ID, on); err != nil {
+		return err
+	}
+	return redirect(c, "/proposals/"+strconv.FormatInt(p.ID, 10))
+}

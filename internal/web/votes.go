@@ -1,0 +1,145 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"koinon/internal/domain"
+	"koinon/internal/proof"
+	"koinon/internal/store"
+	"koinon/internal/tally"
+)
+
+type voteRequest struct {
+	Choice json.RawMessage `json:"choice"`
+}
+
+type voteJSON struct {
+	Ballot      int64           `json:"ballot"`
+	Voter       string          `json:"voter"`
+	Choice      json.RawMessage `json:"choice"`
+	CastAt      time.Time       `json:"cast_at"`
+	CastReceipt string          `json:"cast_receipt"`
+}
+
+// precheckVote refuses early, in the documented order: a ballot that is not
+// open (409), a caller not on the frozen roll (403). The store checks both
+// again under the ballot's lock.
+func (s *Server) precheckVote(c echo.Context, b *store.Ballot) error {
+	switch {
+	case b.State == store.StateDraft:
+		return domain.Stated("ballot_not_open", "the ballot is not open yet")
+	case b.State == store.StateClosed || !b.ClosesAt.After(s.now()):
+		return domain.Stated("ballot_closed", "the ballot is closed")
+	}
+	if _, err := s.store.RollWeight(c.Request().Context(), b.ID, currentCitizen(c).ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(http.StatusForbidden, "not_eligible", "you are not on this ballot's voter roll (it was frozen when the ballot opened)")
+		}
+		return err
+	}
+	return nil
+}
+
+// castVote validates a choice against the ballot's method and records it;
+// it returns the stored vote.
+func (s *Server) castVote(c echo.Context, b *store.Ballot, raw json.RawMessage) (store.Vote, error) {
+	ctx := c.Request().Context()
+	if err := s.precheckVote(c, b); err != nil {
+		return store.Vote{}, err
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return store.Vote{}, domain.Invalidf("choice", "is required")
+	}
+	opts, err := s.store.BallotOptions(ctx, b.ID)
+	if err != nil {
+		return store.Vote{}, err
+	}
+	choice, err := tally.DecodeChoice(b.Method, raw)
+	if err != nil {
+		return store.Vote{}, domain.Invalidf("choice", "%s", choiceShape(b.Method))
+	}
+	if err := tally.ValidateChoice(ballotTally(*b, opts), choice); err != nil {
+		return store.Vote{}, tallyInvalid(err)
+	}
+	canon, err := tally.EncodeChoice(b.Method, choice)
+	if err == nil {
+		canon, err = proof.Canonicalize(canon)
+	}
+	if err != nil {
+		return store.Vote{}, domain.Invalidf("choice", "%s", choiceShape(b.Method))
+	}
+	return s.store.CastVote(ctx, store.CastRequest{
+		BallotID: b.ID, CitizenID: currentCitizen(c).ID, Choice: string(canon),
+		Receipt: func(voter string, at time.Time) (string, error) {
+			return proof.CastReceipt(b.IDString(), voter, canon, at)
+		},
+	})
+}
+
+// choiceShape says what a method's choice looks like (tally.md §4).
+func choiceShape(method string) string {
+	switch method {
+	case "majority":
+		return `must be "yes", "no" or "abstain"`
+	case "plurality":
+		return "must be one option key, as a string"
+	case "approval":
+		return "must be a list of distinct option keys (possibly empty)"
+	case "irv", "stv":
+		return "must be a ranking: a list of distinct option keys, best first"
+	case "schulze":
+		return `must be a ranking of groups, best first, e.g. [["a"],["b","c"]]`
+	}
+	return "does not fit the method"
+}
+
+func (s *Server) voteView(c echo.Context, b *store.Ballot, v store.Vote) (voteJSON, error) {
+	voter, err := s.store.VoterID(c.Request().Context(), *b, v.CitizenID)
+	return voteJSON{Ballot: b.ID, Voter: voter, Choice: json.RawMessage(v.Choice), CastAt: v.CastAt.UTC(), CastReceipt: v.Receipt}, err
+}
+
+func (s *Server) apiCastVote(c echo.Context) error {
+	var req voteRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	b := routeBallot(c)
+	v, err := s.castVote(c, b, req.Choice)
+	if err != nil {
+		return err
+	}
+	out, err := s.voteView(c, b, v)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiShowVote(c echo.Context) error {
+	b := routeBallot(c)
+	v, err := s.store.VoteOf(c.Request().Context(), b.ID, currentCitizen(c).ID)
+	if err != nil {
+		return err
+	}
+	out, err := s.voteView(c, b, v)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiWithdrawVote(c echo.Context) error {
+	b := routeBallot(c)
+	if err := s.precheckVote(c, b); err != nil {
+		return err
+	}
+	if err := s.store.WithdrawVote(c.Request().Context(), b.ID, currentCitizen(c).ID); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
