@@ -114,7 +114,9 @@ const (
 // ParseDocument reads the input of a count (`koinon tally`): a document with
 // at least ballot, electorate and votes. Absent ballot fields take their
 // defaults (seats 1, threshold "1/2", strict true, quorum "0/1", stv_rule
-// "meek" for stv); absent delegates lists are empty. Electorate and votes are
+// "meek" for stv, delegation true, id "ballot", secrecy "public", empty title
+// and community, null topic, times 1970-01-01T00:00:00Z); only method and
+// options are required. Absent delegates lists are empty. Electorate and votes are
 // sorted by voter, and every vote is checked against electorate and method.
 //
 // Input that is not JSON gives a *SyntaxError; anything else wrong gives a
@@ -444,14 +446,28 @@ func (p *parser) ballot(b *Ballot) error {
 	required := []struct {
 		name string
 		bit  int
+		set  func() // the default in a `koinon tally` input; nil: always required
 	}{
-		{"id", bID}, {"title", bTitle}, {"community", bCommunity}, {"topic", bTopic},
-		{"method", bMethod}, {"options", bOptions}, {"delegation", bDelegation},
-		{"secrecy", bSecrecy}, {"opens_at", bOpensAt}, {"closes_at", bClosesAt},
+		{"id", bID, func() { b.ID = "ballot" }},
+		{"title", bTitle, func() {}},
+		{"community", bCommunity, func() {}},
+		{"topic", bTopic, func() {}},
+		{"method", bMethod, nil},
+		{"options", bOptions, nil},
+		{"delegation", bDelegation, func() { b.Delegation = true }},
+		{"secrecy", bSecrecy, func() { b.Secrecy = "public" }},
+		{"opens_at", bOpensAt, func() { b.OpensAt = "1970-01-01T00:00:00Z" }},
+		{"closes_at", bClosesAt, func() { b.ClosesAt = "1970-01-01T00:00:00Z" }},
 	}
+	// A proof must carry every field; a document given to `koinon tally`
+	// needs only what the count reads, and gets documented defaults for
+	// the rest (docs/proofs.md).
 	for _, f := range required {
 		if seen&f.bit == 0 {
-			return missing(f.name)
+			if p.proofMode || f.set == nil {
+				return missing(f.name)
+			}
+			f.set()
 		}
 	}
 	defaults := []struct {

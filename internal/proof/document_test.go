@@ -70,7 +70,7 @@ func TestParseDocumentErrors(t *testing.T) {
 		{"duplicate voter in electorate", `{"voter": "v4", "weight": 1, "delegates": []}`, `{"voter": "v2", "weight": 1, "delegates": []}`, `electorate[3].voter: repeated voter "v2" (also electorate[2])`},
 		{"voter outside the electorate", `{"voter": "v4", "choice": []}`, `{"voter": "zed", "choice": []}`, `votes[2].voter: "zed" is not in the electorate`},
 		{"unknown method", `"method": "approval"`, `"method": "borda"`, `ballot.method: unknown method "borda" (want one of majority, plurality, approval, irv, schulze, stv)`},
-		{"missing ballot field", `"title": "Test", `, ``, "ballot.title: missing"},
+		{"missing ballot field", `"method": "approval",`, ``, "ballot.method: missing"},
 		{"missing votes", `"votes": [`, `"votez": [`, "votez: unknown field"},
 		{"repeated field", `"seats": 1,`, `"seats": 1, "seats": 2,`, "ballot.seats: repeated key in object"},
 		{"stv_rule outside stv", `"seats": 1,`, `"seats": 1, "stv_rule": "meek",`, "ballot.stv_rule: only allowed for method stv"},
@@ -137,4 +137,17 @@ func FuzzParseDocument(f *testing.F) {
 			t.Fatalf("Tally is not stable on its own output (err %v)", err)
 		}
 	})
+}
+
+func TestParseDocumentMinimalBallot(t *testing.T) {
+	doc, err := ParseDocument([]byte(`{"ballot": {"method": "plurality", "options": [{"key": "a", "label": "A"}, {"key": "b", "label": "B"}]},
+		"electorate": [{"voter": "x", "weight": 1, "delegates": []}, {"voter": "y", "weight": 2, "delegates": ["x"]}],
+		"votes": [{"voter": "x", "choice": "b"}]}`))
+	if err != nil {
+		t.Fatalf("ParseDocument: %v", err)
+	}
+	b := doc.Ballot
+	if b.ID != "ballot" || !b.Delegation || b.Secrecy != "public" || b.Seats != 1 || b.Quorum != "0/1" || b.Topic != nil {
+		t.Errorf("defaults not applied: %+v", b)
+	}
 }
