@@ -26,11 +26,11 @@ type counting struct {
 // function of the input alone: the order of the electorate and the votes
 // does not matter.
 func Count(in Input) (Result, error) {
-	if err := Validate(in); err != nil {
+	keys, p, err := validate(in)
+	if err != nil {
 		return Result{}, err
 	}
-	keys, _ := ballotKeys(in.Ballot)
-	res := resolve(in.Electorate, in.Votes, in.Ballot.Delegation)
+	res := resolve(in.Electorate, in.Votes, p, in.Ballot.Delegation)
 	r := Result{Weights: res.Weights}
 
 	order := make([]int, len(in.Electorate))
@@ -67,11 +67,9 @@ func Count(in Input) (Result, error) {
 		c.tieRank[keys[k]] = pos
 	}
 	for i, v := range in.Votes {
-		j, _ := res.index.get(v.Voter) // Validate checked every voter
-		c.ballots[i] = weighted{choice: v.Choice, weight: res.weight[j]}
+		c.ballots[i] = weighted{choice: v.Choice, weight: res.weight[p.votePos[i]]} // validate found every voter
 	}
 
-	var err error
 	switch in.Ballot.Method {
 	case "majority":
 		countMajority(c, &r)

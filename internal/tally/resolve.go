@@ -107,30 +107,82 @@ func (r Resolution) Chain(voter string) []string {
 // naming itself are ignored; the electorate is expected to hold each voter
 // once (Validate checks that).
 func Resolve(electorate []Entry, votes []Vote) Resolution {
-	return resolve(electorate, votes, true)
+	var p prepared
+	p.index, p.delegates = newVoterIndex(electorate)
+	p.votePos = make([]int32, len(votes))
+	p.lookupVotes(votes)
+	return resolve(electorate, votes, p, true)
+}
+
+// prepared is what resolution needs besides the inputs: the voter index
+// and the electorate position of every vote's voter. Validate builds it
+// while it checks the input, so that Count looks every id up once.
+type prepared struct {
+	index     voterIndex
+	votePos   []int32 // -1: the voter is not in the electorate
+	delegates int     // delegate ids listed in the electorate
+}
+
+// lookupVotes fills p.votePos.
+func (p *prepared) lookupVotes(votes []Vote) {
+	var keys [batch]string
+	for lo := 0; lo < len(votes); lo += batch {
+		vs := votes[lo:min(lo+batch, len(votes))]
+		for k := range vs {
+			keys[k] = vs[k].Voter
+		}
+		p.index.getAll(keys[:len(vs)], p.votePos[lo:])
+	}
+}
+
+// edges appends to out the electorate position j of every delegate that is
+// in the electorate and not the entry i itself, in list order, and counts
+// it in outStart[i+1] and revStart[j+2]. The ids are looked up a batch at a
+// time (getAll), which is most of the work of a resolution.
+func edges(electorate []Entry, index *voterIndex, outStart, revStart, out []int32) []int32 {
+	var keys [batch]string
+	var owner, pos [batch]int32
+	m := 0
+	flush := func() {
+		index.getAll(keys[:m], pos[:m])
+		for k, j := range pos[:m] {
+			if i := owner[k]; j >= 0 && j != i {
+				out = append(out, j)
+				outStart[i+1]++
+				revStart[j+2]++
+			}
+		}
+		m = 0
+	}
+	for i := range electorate {
+		for _, d := range electorate[i].Delegates {
+			keys[m], owner[m] = d, int32(i)
+			if m++; m == batch {
+				flush()
+			}
+		}
+	}
+	flush()
+	return out
 }
 
 // resolve is Resolve with every delegate list read as empty unless
 // delegation is on (tally.md §2).
-func resolve(electorate []Entry, votes []Vote, delegation bool) Resolution {
+func resolve(electorate []Entry, votes []Vote, p prepared, delegation bool) Resolution {
 	n := len(electorate)
-	index := newVoterIndex(electorate)
+	index := p.index
 
 	// Forward edges in list order (out) and reversed edges (rev), both as
 	// compressed adjacency arrays.
 	var out, outStart, rev, revStart []int32
 	if delegation {
-		outStart = make([]int32, n+1)
+		outStart = make([]int32, n+2)
 		revStart = make([]int32, n+2)
-		for i := range electorate {
-			for _, d := range electorate[i].Delegates {
-				if j, ok := index.get(d); ok && j != int32(i) {
-					out = append(out, j)
-					revStart[j+2]++
-				}
-			}
-			outStart[i+1] = int32(len(out))
+		out = edges(electorate, &index, outStart, revStart, make([]int32, 0, p.delegates))
+		for i := 1; i < len(outStart); i++ {
+			outStart[i] += outStart[i-1]
 		}
+		outStart = outStart[:n+1]
 		for i := 2; i < len(revStart); i++ {
 			revStart[i] += revStart[i-1]
 		}
@@ -151,8 +203,8 @@ func resolve(electorate []Entry, votes []Vote, delegation bool) Resolution {
 	via := make([]int32, n)
 	root := make([]int32, n)
 	queue := make([]int32, 0, n)
-	for _, v := range votes {
-		if i, ok := index.get(v.Voter); ok && dist[i] < 0 {
+	for _, i := range p.votePos[:len(votes)] {
+		if i >= 0 && dist[i] < 0 {
 			dist[i], via[i], root[i] = 0, -1, i
 			queue = append(queue, i)
 		}

@@ -148,19 +148,18 @@ func checkChoice(method string, keys map[string]int, c Choice, seen []bool) *Fie
 		if c.Word != "" || c.Groups != nil {
 			return fieldErr("choice", "%s takes a list of option keys", method)
 		}
-		return checkKeys("choice", keys, c.Keys, seen, true)
+		return checkKeys("choice", -1, keys, c.Keys, seen, true)
 	case "schulze":
 		if c.Word != "" || c.Keys != nil {
 			return fieldErr("choice", "schulze takes a list of groups of option keys")
 		}
 		var err *FieldError
 		for i, g := range c.Groups {
-			f := "choice[" + strconv.Itoa(i) + "]"
 			if len(g) == 0 {
-				err = fieldErr(f, "empty group")
+				err = fieldErr(groupField("choice", i), "empty group")
 				break
 			}
-			if err = checkKeys(f, keys, g, seen, false); err != nil {
+			if err = checkKeys("choice", i, keys, g, seen, false); err != nil {
 				break
 			}
 		}
@@ -172,18 +171,28 @@ func checkChoice(method string, keys map[string]int, c Choice, seen []bool) *Fie
 	return fieldErr("ballot.method", "unknown method %q", method)
 }
 
+// groupField returns field[group], or field when group < 0.
+func groupField(field string, group int) string {
+	if group < 0 {
+		return field
+	}
+	return field + "[" + strconv.Itoa(group) + "]"
+}
+
 // checkKeys checks that every key is an option not seen before and marks
-// it seen; reset clears the marks again before returning.
-func checkKeys(field string, keys map[string]int, list []string, seen []bool, reset bool) *FieldError {
+// it seen; reset clears the marks again before returning. The list is
+// field[group] (just field when group < 0); the name is only built for an
+// error.
+func checkKeys(field string, group int, keys map[string]int, list []string, seen []bool, reset bool) *FieldError {
 	var err *FieldError
 	for i, k := range list {
 		j, ok := keys[k]
 		if !ok {
-			err = fieldErr(field+"["+strconv.Itoa(i)+"]", "unknown option %q", k)
+			err = fieldErr(groupField(field, group)+"["+strconv.Itoa(i)+"]", "unknown option %q", k)
 			break
 		}
 		if seen[j] {
-			err = fieldErr(field+"["+strconv.Itoa(i)+"]", "option %q listed twice", k)
+			err = fieldErr(groupField(field, group)+"["+strconv.Itoa(i)+"]", "option %q listed twice", k)
 			break
 		}
 		seen[j] = true
@@ -205,69 +214,131 @@ func clearSeen(keys map[string]int, list []string, seen []bool) {
 // Validate checks an input against tally.md §1 and §4. Its error is a
 // *FieldError naming the first offending field.
 func Validate(in Input) error {
+	_, _, err := validate(in)
+	return err
+}
+
+// validate is Validate; for a valid input it also returns the option index
+// by key and what resolution needs (the voter index it builds to find
+// repeated voters, and the position of every vote's voter). On the happy
+// path it allocates per input, not per entry: field names are built only
+// for an error.
+func validate(in Input) (map[string]int, prepared, error) {
 	keys, err := ballotKeys(in.Ballot)
 	if err != nil {
-		return err
+		return nil, prepared{}, err
 	}
-	voters := make(map[string]int, len(in.Electorate))
+	el := in.Electorate
+	p := prepared{index: makeVoterIndex(el)}
 	var total int64
-	for i, e := range in.Electorate {
-		f := "electorate[" + strconv.Itoa(i) + "]"
-		if e.Voter == "" {
-			return fieldErr(f+".voter", "empty voter id")
+	var st stage
+	for lo := 0; lo < len(el); lo += batch {
+		hi := min(lo+batch, len(el))
+		p.index.stage(&st, lo, hi)
+		for i := lo; i < hi; i++ {
+			e := &el[i]
+			if e.Voter == "" {
+				return nil, prepared{}, fieldErr(entryField(i, "voter"), "empty voter id")
+			}
+			if p.index.add(&st, i-lo, int32(i)) >= 0 {
+				return nil, prepared{}, fieldErr(entryField(i, "voter"), "duplicate voter %q", e.Voter)
+			}
+			if e.Weight <= 0 {
+				return nil, prepared{}, fieldErr(entryField(i, "weight"), "weight must be at least 1, got %d", e.Weight)
+			}
+			if e.Weight > maxTotalWeight-total {
+				return nil, prepared{}, fieldErr(entryField(i, "weight"), "total weight exceeds 2^53-1")
+			}
+			total += e.Weight
+			p.delegates += len(e.Delegates)
 		}
-		if _, dup := voters[e.Voter]; dup {
-			return fieldErr(f+".voter", "duplicate voter %q", e.Voter)
-		}
-		voters[e.Voter] = i
-		if e.Weight <= 0 {
-			return fieldErr(f+".weight", "weight must be at least 1, got %d", e.Weight)
-		}
-		if e.Weight > maxTotalWeight-total {
-			return fieldErr(f+".weight", "total weight exceeds 2^53-1")
-		}
-		total += e.Weight
 	}
-	for i, e := range in.Electorate {
+	var seen map[string]struct{} // for long lists only, reused
+	for i := range el {
+		e := &el[i]
 		if len(e.Delegates) == 0 {
 			continue
 		}
-		seen := make(map[string]bool, len(e.Delegates))
-		for j, d := range e.Delegates {
-			f := "electorate[" + strconv.Itoa(i) + "].delegates[" + strconv.Itoa(j) + "]"
-			if d == e.Voter {
-				return fieldErr(f, "voter %q delegates to itself", d)
-			}
-			if seen[d] {
-				return fieldErr(f, "delegate %q listed twice", d)
-			}
-			seen[d] = true
+		if err := checkDelegates(i, e, &seen); err != nil {
+			return nil, prepared{}, err
 		}
 	}
-	voted := make([]bool, len(in.Electorate))
+	p.votePos = make([]int32, len(in.Votes))
+	p.lookupVotes(in.Votes)
+	voted := make([]bool, len(el))
 	scratch := make([]bool, len(in.Ballot.Options))
-	for i, v := range in.Votes {
-		f := "votes[" + strconv.Itoa(i) + "]"
-		j, ok := voters[v.Voter]
-		if !ok {
-			return fieldErr(f+".voter", "voter %q is not in the electorate", v.Voter)
+	for i := range in.Votes {
+		v := &in.Votes[i]
+		j := p.votePos[i]
+		if j < 0 {
+			return nil, prepared{}, fieldErr(voteField(i, "voter"), "voter %q is not in the electorate", v.Voter)
 		}
 		if voted[j] {
-			return fieldErr(f+".voter", "second vote by %q", v.Voter)
+			return nil, prepared{}, fieldErr(voteField(i, "voter"), "second vote by %q", v.Voter)
 		}
 		voted[j] = true
 		if err := checkChoice(in.Ballot.Method, keys, v.Choice, scratch); err != nil {
-			err.Field = f + "." + err.Field
-			return err
+			err.Field = voteField(i, err.Field)
+			return nil, prepared{}, err
 		}
 	}
 	if len(in.Tiebreak) != len(in.Ballot.Options) {
-		return fieldErr("tiebreak", "%d keys for %d options", len(in.Tiebreak), len(in.Ballot.Options))
+		return nil, prepared{}, fieldErr("tiebreak", "%d keys for %d options", len(in.Tiebreak), len(in.Ballot.Options))
 	}
-	if err := checkKeys("tiebreak", keys, in.Tiebreak, scratch, true); err != nil {
-		return err
+	if err := checkKeys("tiebreak", -1, keys, in.Tiebreak, scratch, true); err != nil {
+		return nil, prepared{}, err
+	}
+	return keys, p, nil
+}
+
+// shortList is the longest delegate list checked for repeats pairwise;
+// longer ones go through a set.
+const shortList = 16
+
+// checkDelegates checks electorate entry i's delegate list: no voter
+// naming itself, no repeats. seen is a set kept for long lists.
+func checkDelegates(i int, e *Entry, seen *map[string]struct{}) *FieldError {
+	ds := e.Delegates
+	long := len(ds) > shortList
+	if long {
+		if *seen == nil {
+			*seen = make(map[string]struct{}, len(ds))
+		}
+		clear(*seen)
+	}
+	for j, d := range ds {
+		if d == e.Voter {
+			return fieldErr(delegateField(i, j), "voter %q delegates to itself", d)
+		}
+		repeat := false
+		if long {
+			_, repeat = (*seen)[d]
+			(*seen)[d] = struct{}{}
+		} else {
+			for _, prev := range ds[:j] {
+				if prev == d {
+					repeat = true
+					break
+				}
+			}
+		}
+		if repeat {
+			return fieldErr(delegateField(i, j), "delegate %q listed twice", d)
+		}
 	}
 	return nil
+}
+
+func entryField(i int, field string) string {
+	return "electorate[" + strconv.Itoa(i) + "]." + field
+}
+
+func delegateField(i, j int) string {
+	return "electorate[" + strconv.Itoa(i) + "].delegates[" + strconv.Itoa(j) + "]"
+}
+
+func voteField(i int, field string) string {
+	return "votes[" + strconv.Itoa(i) + "]." + field
 }
 
 // DecodeChoice reads a choice as documents write it for method (tally.md

@@ -2,6 +2,7 @@ package tally
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -50,6 +51,13 @@ func TestValidate(t *testing.T) {
 		{"total weight beyond 2^53", func(in *Input) { in.Electorate[0].Weight, in.Electorate[1].Weight = 1<<52, 1<<52 }, "electorate[1].weight"},
 		{"a voter delegating to itself", func(in *Input) { in.Electorate[1].Delegates = []string{"x", "y"} }, "electorate[1].delegates[1]"},
 		{"a repeated delegate", func(in *Input) { in.Electorate[1].Delegates = []string{"x", "x"} }, "electorate[1].delegates[1]"},
+		{"a repeated delegate in a long list", func(in *Input) {
+			in.Electorate[1].Delegates = append(longList(20), "d7")
+		}, "electorate[1].delegates[20]"},
+		{"a long list naming the voter itself", func(in *Input) {
+			in.Electorate[1].Delegates = append(longList(20), "y", "d3")
+		}, "electorate[1].delegates[20]"},
+		{"a long list without repeats", func(in *Input) { in.Electorate[2].Delegates = longList(40) }, ""},
 		{"vote by a voter outside the electorate", func(in *Input) { in.Votes[1].Voter = "q" }, "votes[1].voter"},
 		{"second vote by one voter", func(in *Input) { in.Votes[1].Voter = "x" }, "votes[1].voter"},
 		{"unknown option", func(in *Input) { in.Votes[0].Choice.Word = "d" }, "votes[0].choice"},
@@ -180,4 +188,41 @@ func FuzzDecodeChoice(f *testing.F) {
 			t.Errorf("encode(decode(%s)) = %s, then %s", data, out, again)
 		}
 	})
+}
+
+// longList returns n distinct delegate ids outside the electorate.
+func longList(n int) []string {
+	ds := make([]string, n)
+	for i := range ds {
+		ds[i] = "d" + strconv.Itoa(i)
+	}
+	return ds
+}
+
+// TestValidateAllocs holds Validate to a fixed number of allocations per
+// input on the happy path, whatever the number of entries and votes.
+func TestValidateAllocs(t *testing.T) {
+	allocs := func(n int) float64 {
+		in := validInput()
+		in.Ballot.Method = "schulze"
+		in.Electorate, in.Votes = nil, nil
+		for i := range n {
+			e := Entry{Voter: "v" + strconv.Itoa(i), Weight: 1}
+			if i > 0 {
+				e.Delegates = []string{"v" + strconv.Itoa(i-1), "w"}
+			}
+			in.Electorate = append(in.Electorate, e)
+			if i%2 == 0 {
+				in.Votes = append(in.Votes, Vote{Voter: e.Voter, Choice: Choice{Groups: [][]string{{"b"}, {"a", "c"}}}})
+			}
+		}
+		return testing.AllocsPerRun(5, func() {
+			if err := Validate(in); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if small, large := allocs(100), allocs(5000); small != large {
+		t.Errorf("Validate allocates %v times for 100 entries, %v for 5000", small, large)
+	}
 }
