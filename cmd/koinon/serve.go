@@ -17,6 +17,7 @@ import (
 	"koinon/internal/closing"
 	"koinon/internal/config"
 	"koinon/internal/keyring"
+	"koinon/internal/metrics"
 	"koinon/internal/store"
 	"koinon/internal/web"
 )
@@ -35,7 +36,15 @@ func cmdServe(ctx context.Context, e env) int {
 	// The scheduler closes ballots whose closing time has passed, at start
 	// and then every few seconds; with several instances on one
 	// PostgreSQL database each ballot is closed by exactly one of them.
-	go closing.New(app.store, app.keys, log).Run(ctx, schedulerInterval)
+	// One set of metrics for the server and the scheduler, so that
+	// /metrics counts the scheduler's closes too.
+	app.metrics = metrics.New()
+	sched := closing.New(app.store, app.keys, log)
+	sched.OnClosed = func(d time.Duration) {
+		app.metrics.BallotsClosed.Inc()
+		app.metrics.TallyDuration.Observe(d.Seconds())
+	}
+	go sched.Run(ctx, schedulerInterval)
 	srv, err := app.server()
 	if err != nil {
 		return fail(e, "serve", err)
@@ -59,6 +68,9 @@ type app struct {
 	tokens *auth.Tokens
 	keys   platformKey
 	assets fs.FS
+	// metrics is shared by the server and the scheduler (nil: the server
+	// makes its own).
+	metrics *metrics.Metrics
 }
 
 // schedulerInterval is how often serve looks for ballots to close.
@@ -114,7 +126,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 }
 
 func (a *app) server() (*web.Server, error) {
-	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys})
+	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics})
 }
 
 func (a *app) close() {

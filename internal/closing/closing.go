@@ -35,6 +35,10 @@ type Closer struct {
 	Store  *store.Store
 	Signer Signer
 	Log    *slog.Logger
+	// OnClosed, when set, is called after each close that sealed a
+	// ballot (by Close or CloseDue, not for a ballot found closed already)
+	// with how long the close took: freeze, tally, seal and store.
+	OnClosed func(time.Duration)
 }
 
 // New returns a Closer.
@@ -50,8 +54,18 @@ func New(st *store.Store, signer Signer, log *slog.Logger) *Closer {
 // anything fails before the proof is sealed and stored, the transaction
 // rolls back and the ballot stays open, ready to be closed again.
 func (c *Closer) Close(ctx context.Context, ballotID int64) (store.Ballot, error) {
-	b, _, err := c.Store.CloseBallot(ctx, ballotID, false, c.count)
+	start := time.Now()
+	b, closed, err := c.Store.CloseBallot(ctx, ballotID, false, c.count)
+	if err == nil && closed {
+		c.closed(time.Since(start))
+	}
 	return b, err
+}
+
+func (c *Closer) closed(d time.Duration) {
+	if c.OnClosed != nil {
+		c.OnClosed(d)
+	}
 }
 
 // closeIfFree is Close for the scheduler: a ballot that another instance
@@ -80,7 +94,9 @@ func (c *Closer) CloseDue(ctx context.Context) (int, error) {
 		}
 		if closed {
 			n++
-			c.Log.Info("ballot closed", "ballot_id", id, "duration_ms", time.Since(start).Milliseconds())
+			d := time.Since(start)
+			c.closed(d)
+			c.Log.Info("ballot closed", "ballot_id", id, "duration_ms", d.Milliseconds())
 		}
 	}
 	return n, errors.Join(errs...)
@@ -112,6 +128,9 @@ func (c *Closer) count(in *store.CloseInput) (store.CloseOutput, error) {
 	if err != nil {
 		return store.CloseOutput{}, err
 	}
+	// doc holds what the count needs; free the inputs' rows (a million
+	// voters' worth) before the tally and the proof are built.
+	in.Electorate, in.Votes = nil, nil
 	if _, err := proof.Tally(doc); err != nil {
 		return store.CloseOutput{}, fmt.Errorf("closing: tally ballot %d: %w", in.Ballot.ID, err)
 	}

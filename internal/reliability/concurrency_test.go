@@ -156,7 +156,7 @@ func TestConcurrentVotingWhileClosing(t *testing.T) {
 		if n := lateAcks.Load(); n > 0 {
 			t.Errorf("%d votes were acknowledged after the close was", n)
 		}
-		b, err := st.BallotByID(context.Background(), e.Ballot.ID)
+		b, err := st.BallotWithDocuments(context.Background(), e.Ballot.ID)
 		if err != nil || b.State != store.StateClosed || b.ProofJSON == nil || b.ResultJSON == nil {
 			t.Fatalf("ballot after close: %+v %v", b.State, err)
 		}

@@ -5,7 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"time"
 
@@ -24,11 +26,78 @@ const (
 
 func forUpdate() clause.Expression { return clause.Locking{Strength: "UPDATE"} }
 
-// BallotByID loads a ballot.
+// BallotByID loads a ballot without its result and proof documents
+// (ResultJSON and ProofJSON stay nil: a sealed ballot of a million voters
+// has hundreds of megabytes there, and every ballot route loads the
+// ballot). BallotResult, BallotProof and BallotWithDocuments read them.
+// On PostgreSQL the log head of an open ballot is read from its log
+// (votes append without updating the ballot row, see appendVoterEvent).
 func (s *Store) BallotByID(ctx context.Context, id int64) (Ballot, error) {
 	var b Ballot
-	err := s.db.WithContext(ctx).First(&b, id).Error
-	return b, wrap(err, "ballot %d", id)
+	db := s.db.WithContext(ctx)
+	if err := db.First(&b, id).Error; err != nil {
+		return b, wrap(err, "ballot %d", id)
+	}
+	if s.dialect == "postgres" && b.State == StateOpen {
+		h, err := logHead(db, id)
+		if err != nil {
+			return b, err
+		}
+		b.LogHead = h
+	}
+	return b, nil
+}
+
+// BallotWithDocuments is BallotByID with ResultJSON and ProofJSON loaded
+// when the ballot is sealed (for tools and tests; handlers use
+// BallotResult and BallotProof).
+func (s *Store) BallotWithDocuments(ctx context.Context, id int64) (Ballot, error) {
+	b, err := s.BallotByID(ctx, id)
+	if err != nil || b.State != StateClosed {
+		return b, err
+	}
+	return b, loadDocuments(s.db.WithContext(ctx), &b)
+}
+
+func loadDocuments(db *gorm.DB, b *Ballot) error {
+	var d BallotDocument
+	res := db.Where("ballot_id = ?", b.ID).Limit(1).Find(&d)
+	if res.Error != nil {
+		return wrap(res.Error, "documents of ballot %d", b.ID)
+	}
+	if res.RowsAffected > 0 {
+		b.ResultJSON, b.ProofJSON = &d.ResultJSON, &d.ProofJSON
+	}
+	return nil
+}
+
+// BallotResult returns a closed ballot's stored result (the result object
+// of proof.md); ErrNotFound when there is none.
+func (s *Store) BallotResult(ctx context.Context, id int64) ([]byte, error) {
+	return s.ballotDocument(ctx, id, "result_json")
+}
+
+// BallotProof returns a closed ballot's sealed proof document;
+// ErrNotFound when there is none.
+func (s *Store) BallotProof(ctx context.Context, id int64) ([]byte, error) {
+	return s.ballotDocument(ctx, id, "proof_json")
+}
+
+// ballotDocument reads one document column as bytes (scanning into []byte
+// avoids a string copy of up to a few hundred megabytes).
+func (s *Store) ballotDocument(ctx context.Context, id int64, column string) ([]byte, error) {
+	var doc []byte
+	row := s.db.WithContext(ctx).Model(&BallotDocument{}).Select(column).Where("ballot_id = ?", id).Row()
+	if err := row.Scan(&doc); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			err = gorm.ErrRecordNotFound
+		}
+		return nil, wrap(err, "%s of ballot %d", column, id)
+	}
+	if doc == nil {
+		return nil, wrap(gorm.ErrRecordNotFound, "%s of ballot %d", column, id)
+	}
+	return doc, nil
 }
 
 // ProposalByID loads a proposal.
@@ -162,7 +231,7 @@ type BallotFilter struct {
 
 // ListBallots lists a community's ballots, open ones first, then newest.
 func (s *Store) ListBallots(ctx context.Context, f BallotFilter) ([]Ballot, error) {
-	q := s.db.WithContext(ctx).Omit("result_json", "proof_json", "secret").Where("community_id = ?", f.CommunityID)
+	q := s.db.WithContext(ctx).Omit("secret").Where("community_id = ?", f.CommunityID)
 	if f.State != "" {
 		q = q.Where("state = ?", f.State)
 	}
@@ -177,7 +246,7 @@ func (s *Store) ListBallots(ctx context.Context, f BallotFilter) ([]Ballot, erro
 // OpenBallotsOf lists the open ballots of a community, soonest closing first.
 func (s *Store) OpenBallotsOf(ctx context.Context, communityID int64) ([]Ballot, error) {
 	var out []Ballot
-	err := s.db.WithContext(ctx).Omit("result_json", "proof_json").Where("community_id = ? AND state = ?", communityID, StateOpen).Order("closes_at, id").Find(&out).Error
+	err := s.db.WithContext(ctx).Where("community_id = ? AND state = ?", communityID, StateOpen).Order("closes_at, id").Find(&out).Error
 	return out, wrap(err, "open ballots")
 }
 

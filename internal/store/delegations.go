@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -394,6 +395,86 @@ func effectiveLists(db *gorm.DB, b Ballot) (map[int64][]int64, error) {
 		}
 		if delegate != nil {
 			out[citizen] = append(out[citizen], *delegate)
+		}
+	}
+	return out, wrap(rows.Err(), "effective lists of ballot %d", b.ID)
+}
+
+// flatLists is effectiveLists in citizen id order without a map or a
+// slice per voter: owners[i] holds delegates[from:to].
+type flatLists struct {
+	owners    []listOwner
+	delegates []int64
+}
+
+type listOwner struct {
+	citizen  int64
+	from, to int
+}
+
+// effectiveListsOf is effectiveLists for the close of a large ballot. The
+// rows come ordered by citizen and scope, so each citizen's most specific
+// list (ballot, then topic, then community) is chosen as they stream by.
+func effectiveListsOf(db *gorm.DB, b Ballot) (flatLists, error) {
+	var out flatLists
+	if !b.Delegation {
+		return out, nil
+	}
+	keys := []string{"c", "b:" + strconv.FormatInt(b.ID, 10)}
+	if b.TopicID != nil {
+		keys = append(keys, "t:"+strconv.FormatInt(*b.TopicID, 10))
+	}
+	var n struct{ Lists, Delegates int64 }
+	if err := db.Raw(`SELECT COUNT(DISTINCT d.id) AS lists, COUNT(dd.delegate_id) AS delegates
+		FROM delegations d LEFT JOIN delegation_delegates dd ON dd.delegation_id = d.id
+		WHERE d.community_id = ? AND d.scope_key IN ?`, b.CommunityID, keys).Scan(&n).Error; err != nil {
+		return out, wrap(err, "effective lists of ballot %d", b.ID)
+	}
+	out.owners = make([]listOwner, 0, n.Lists)
+	out.delegates = make([]int64, 0, n.Delegates)
+	rows, err := db.Raw(`SELECT d.citizen_id, d.scope_key, dd.delegate_id
+		FROM delegations d LEFT JOIN delegation_delegates dd ON dd.delegation_id = d.id
+		WHERE d.community_id = ? AND d.scope_key IN ?
+		ORDER BY d.citizen_id, d.scope_key, dd.position`, b.CommunityID, keys).Rows()
+	if err != nil {
+		return out, wrap(err, "effective lists of ballot %d", b.ID)
+	}
+	defer rows.Close()
+	rank := func(key []byte) int {
+		switch key[0] {
+		case 'b':
+			return 3
+		case 't':
+			return 2
+		}
+		return 1
+	}
+	var (
+		citizen  int64
+		key      sql.RawBytes // valid until the next row: no copy per row
+		delegate *int64
+		best     int
+	)
+	for rows.Next() {
+		if err := rows.Scan(&citizen, &key, &delegate); err != nil {
+			return out, wrap(err, "scan delegation")
+		}
+		r := rank(key)
+		last := len(out.owners) - 1
+		switch {
+		case last < 0 || out.owners[last].citizen != citizen:
+			out.owners = append(out.owners, listOwner{citizen: citizen, from: len(out.delegates), to: len(out.delegates)})
+			best = r
+		case r > best: // a more specific list replaces the one so far
+			out.delegates = out.delegates[:out.owners[last].from]
+			out.owners[last].to = out.owners[last].from
+			best = r
+		case r < best:
+			continue
+		}
+		if delegate != nil {
+			out.delegates = append(out.delegates, *delegate)
+			out.owners[len(out.owners)-1].to = len(out.delegates)
 		}
 	}
 	return out, wrap(rows.Err(), "effective lists of ballot %d", b.ID)

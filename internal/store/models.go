@@ -82,10 +82,19 @@ type Ballot struct {
 	OpensAt     *time.Time
 	ClosesAt    time.Time
 	ClosedAt    *time.Time
-	ResultJSON  *string `gorm:"column:result_json"`
-	ProofJSON   *string `gorm:"column:proof_json"`
-	ProofHash   string
-	LogHead     string
+	// ResultJSON and ProofJSON live in ballot_documents; they are set only
+	// by CloseBallot and BallotWithDocuments.
+	ResultJSON *string `gorm:"-"`
+	ProofJSON  *string `gorm:"-"`
+	ProofHash  string
+	LogHead    string
+}
+
+// BallotDocument holds a sealed ballot's result and proof documents.
+type BallotDocument struct {
+	BallotID   int64 `gorm:"primaryKey;autoIncrement:false"`
+	ResultJSON string
+	ProofJSON  string
 }
 
 // BallotOption is one option of a ballot, in ballot order.

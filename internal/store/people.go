@@ -18,6 +18,15 @@ func (s *Store) CitizenByID(ctx context.Context, id int64) (Citizen, error) {
 	return c, wrap(err, "citizen %d", id)
 }
 
+// SessionCitizen loads what every authenticated request needs of the
+// caller: id, handle, display name and token version (not the password
+// hash, e-mail or statement; profile handlers load those by CitizenByID).
+func (s *Store) SessionCitizen(ctx context.Context, id int64) (Citizen, error) {
+	var c Citizen
+	err := s.db.WithContext(ctx).Select("id", "handle", "display_name", "token_version").First(&c, id).Error
+	return c, wrap(err, "citizen %d", id)
+}
+
 // CitizenByHandle loads a citizen by handle (case-insensitive).
 func (s *Store) CitizenByHandle(ctx context.Context, handle string) (Citizen, error) {
 	var c Citizen

@@ -37,7 +37,7 @@ func TestModelsMatchSchema(t *testing.T) {
 			&store.Citizen{}, &store.Community{}, &store.Membership{}, &store.Invitation{},
 			&store.Topic{}, &store.Ballot{}, &store.BallotOption{}, &store.BallotRoll{},
 			&store.Vote{}, &store.BallotEvent{}, &store.Delegation{}, &store.DelegationDelegate{},
-			&store.DelegationEvent{}, &store.Proposal{}, &store.Support{},
+			&store.DelegationEvent{}, &store.Proposal{}, &store.Support{}, &store.BallotDocument{},
 		}
 		db := s.DB()
 		for _, m := range models {

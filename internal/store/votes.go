@@ -16,14 +16,25 @@ import (
 type CastRequest struct {
 	BallotID  int64
 	CitizenID int64
-	Choice    string // canonical JSON
-	Receipt   func(voter string, castAt time.Time) (string, error)
+	// Handle is the citizen's handle when the caller knows it (the
+	// session does); empty makes the store look it up.
+	Handle  string
+	Choice  string // canonical JSON
+	Receipt func(voter string, castAt time.Time) (string, error)
 }
 
 // CastVote records or replaces a vote on an open ballot, checks that the
 // citizen is on the frozen roll, and logs it. Concurrent submissions by
 // one citizen leave exactly one vote: the row is keyed by (ballot,
-// citizen) and written with an upsert under the ballot's lock.
+// citizen); an UPDATE replaces it, and only when none was there an INSERT
+// adds it (the affected-row count tells "cast" from "replaced", without a
+// separate COUNT).
+//
+// Locking: on SQLite the transaction is serial (Store.tx). On PostgreSQL a
+// vote holds the ballot row FOR SHARE, so votes of one ballot run side by
+// side while the close, which takes the row FOR UPDATE, waits for the
+// votes in flight and is then seen by every later vote (409). Only the
+// log append is serial per ballot (appendEvent).
 func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 	var out Vote
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -34,34 +45,56 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		if err := onRoll(tx, b.ID, r.CitizenID); err != nil {
 			return err
 		}
-		voter, err := voterID(tx, b, r.CitizenID)
-		if err != nil {
-			return err
+		voter := r.Handle
+		if voter == "" || b.Secrecy == "pseudonymous" {
+			if voter, err = voterID(tx, b, r.CitizenID); err != nil {
+				return err
+			}
 		}
 		now := s.Now()
 		receipt, err := r.Receipt(voter, now)
 		if err != nil {
 			return err
 		}
-		var prev int64
-		if err := tx.Model(&Vote{}).Where("ballot_id = ? AND citizen_id = ?", b.ID, r.CitizenID).Count(&prev).Error; err != nil {
-			return wrap(err, "vote")
-		}
 		out = Vote{BallotID: b.ID, CitizenID: r.CitizenID, Choice: r.Choice, Receipt: receipt, CastAt: now}
-		if err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "ballot_id"}, {Name: "citizen_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"choice", "receipt", "cast_at"}),
-		}).Create(&out).Error; err != nil {
-			return wrap(err, "cast vote")
+		replaced, err := writeVote(tx, &out)
+		if err != nil {
+			return err
 		}
 		kind := EventVoteCast
-		if prev > 0 {
+		if replaced {
 			kind = EventVoteReplaced
 		}
-		_, err = appendEvent(tx, s.dialect, b.ID, kind, map[string]any{"voter": voter, "cast_receipt": receipt}, now)
+		_, err = appendVoterEvent(tx, s.dialect, b.ID, kind, map[string]any{"voter": voter, "cast_receipt": receipt}, now)
 		return err
 	})
 	return out, err
+}
+
+// writeVote replaces the citizen's vote or, when there is none, inserts
+// it; replaced says which. On PostgreSQL two submissions of one citizen
+// may both find no row: the second INSERT then does nothing (it waits for
+// the first to commit) and the vote is replaced instead.
+func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
+	update := func() (bool, error) {
+		res := tx.Model(&Vote{}).Where("ballot_id = ? AND citizen_id = ?", v.BallotID, v.CitizenID).
+			Updates(map[string]any{"choice": v.Choice, "receipt": v.Receipt, "cast_at": v.CastAt})
+		return res.RowsAffected > 0, wrap(res.Error, "cast vote")
+	}
+	if replaced, err = update(); err != nil || replaced {
+		return replaced, err
+	}
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(v)
+	if res.Error != nil {
+		return false, wrap(res.Error, "cast vote")
+	}
+	if res.RowsAffected > 0 {
+		return false, nil
+	}
+	if replaced, err = update(); err == nil && !replaced {
+		err = wrap(gorm.ErrRecordNotFound, "vote of %d on ballot %d", v.CitizenID, v.BallotID)
+	}
+	return true, err
 }
 
 // WithdrawVote removes the citizen's vote, so that their delegation applies
@@ -86,15 +119,21 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 		if err != nil {
 			return err
 		}
-		_, err = appendEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, map[string]any{"voter": voter}, s.Now())
+		_, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, map[string]any{"voter": voter}, s.Now())
 		return err
 	})
 }
 
+// openForVoting reads the columns a vote needs of the ballot, holding the
+// row FOR SHARE on PostgreSQL until the transaction ends.
 func openForVoting(tx *gorm.DB, dialect string, id int64, now time.Time) (Ballot, error) {
-	b, err := lockBallot(tx, dialect, id)
-	if err != nil {
-		return b, err
+	var b Ballot
+	q := tx.Select("id", "state", "closes_at", "secrecy", "secret").Where("id = ?", id)
+	if dialect == "postgres" {
+		q = q.Clauses(clause.Locking{Strength: "SHARE"})
+	}
+	if err := q.First(&b).Error; err != nil {
+		return b, wrap(err, "ballot %d", id)
 	}
 	switch {
 	case b.State == StateDraft:
@@ -107,12 +146,14 @@ func openForVoting(tx *gorm.DB, dialect string, id int64, now time.Time) (Ballot
 	return b, nil
 }
 
+// onRoll checks that the citizen is on the ballot's frozen roll;
+// domain.ErrForbidden when not.
 func onRoll(tx *gorm.DB, ballotID, citizenID int64) error {
-	var n int64
-	if err := tx.Model(&BallotRoll{}).Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).Count(&n).Error; err != nil {
+	var one []int
+	if err := tx.Raw("SELECT 1 FROM ballot_roll WHERE ballot_id = ? AND citizen_id = ? LIMIT 1", ballotID, citizenID).Scan(&one).Error; err != nil {
 		return wrap(err, "roll")
 	}
-	if n == 0 {
+	if len(one) == 0 {
 		return domain.ErrForbidden
 	}
 	return nil

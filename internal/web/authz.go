@@ -2,10 +2,12 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,7 +74,14 @@ func (s *Server) loadScope(c echo.Context, p perm, next echo.HandlerFunc) error 
 	}
 	c.Set(ctxCommunity, &community)
 	var m *store.Membership
-	if ct := currentCitizen(c); ct != nil {
+	if ct := currentCitizen(c); ct != nil && community.Public && (p == permAnyone || p == permCitizen) {
+		// Nothing to check: the membership is read only if the handler
+		// asks for it (routeMembership); the vote API never does.
+		c.Set(ctxMembership, &lazyMembership{load: func() (store.Membership, error) {
+			return s.store.CurrentMembership(ctx, community.ID, ct.ID)
+		}, log: s.log})
+		return next(c)
+	} else if ct != nil {
 		mm, err := s.store.CurrentMembership(ctx, community.ID, ct.ID)
 		if err == nil {
 			m = &mm
@@ -132,8 +141,35 @@ func (s *Server) routeCommunity(c echo.Context) (store.Community, error) {
 // routeMembership is the caller's membership of the route's community
 // (set by require), or nil.
 func routeMembership(c echo.Context) *store.Membership {
-	m, _ := c.Get(ctxMembership).(*store.Membership)
-	return m
+	switch m := c.Get(ctxMembership).(type) {
+	case *store.Membership:
+		return m
+	case *lazyMembership:
+		return m.get()
+	}
+	return nil
+}
+
+// lazyMembership reads the caller's membership on first use.
+type lazyMembership struct {
+	once sync.Once
+	load func() (store.Membership, error)
+	log  *slog.Logger
+	m    *store.Membership
+}
+
+func (l *lazyMembership) get() *store.Membership {
+	l.once.Do(func() {
+		m, err := l.load()
+		switch {
+		case err == nil:
+			l.m = &m
+		case !errors.Is(err, store.ErrNotFound):
+			// Shown as "not a member"; the failure is logged here, once.
+			l.log.Error("load membership", "err", err)
+		}
+	})
+	return l.m
 }
 
 // routeCommunityOf is the community set by require.

@@ -294,8 +294,12 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		}
 	}
 	p.Form = voteForm(b.Method, p.Options, stored, draft)
-	if b.State == store.StateClosed && b.ResultJSON != nil {
-		p.Result = resultSummary(*b.ResultJSON, p.Options)
+	if b.State == store.StateClosed {
+		sum, err := s.resultSummaryJSON(ctx, b)
+		if err != nil {
+			return p, err
+		}
+		p.Result = resultSummary(sum, p.Options)
 		if me != nil && stored != nil {
 			if rc, voter, err := s.receiptFor(c, b); err == nil {
 				var r struct {
@@ -461,7 +465,7 @@ func voteForm(method string, opts []store.BallotOption, stored *store.Vote, draf
 }
 
 // resultSummary reads the stored result for the page.
-func resultSummary(resultJSON string, opts []store.BallotOption) *resultView {
+func resultSummary(resultJSON []byte, opts []store.BallotOption) *resultView {
 	var r struct {
 		Weights   tally.Weights     `json:"weights"`
 		QuorumMet bool              `json:"quorum_met"`
@@ -471,7 +475,7 @@ func resultSummary(resultJSON string, opts []store.BallotOption) *resultView {
 		Ranking   [][]string        `json:"ranking"`
 		Rounds    []json.RawMessage `json:"rounds"`
 	}
-	if err := json.Unmarshal([]byte(resultJSON), &r); err != nil {
+	if err := json.Unmarshal(resultJSON, &r); err != nil {
 		return nil
 	}
 	label := map[string]string{}
@@ -661,10 +665,7 @@ func groupsFromRanks(opts []store.BallotOption, form map[string][]string) [][]st
 
 func (s *Server) withdrawBallot(c echo.Context) error {
 	b := routeBallot(c)
-	err := s.precheckVote(c, b)
-	if err == nil {
-		err = s.store.WithdrawVote(c.Request().Context(), b.ID, currentCitizen(c).ID)
-	}
+	err := s.withdrawVote(c, b)
 	if errors.Is(err, store.ErrNotFound) {
 		err = nil
 	}

@@ -312,9 +312,13 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 		}
 		v.Participation = &participation{Voters: p.Voters, Eligible: p.Eligible, Votes: p.VotesCast, DirectWeight: p.DirectWeight}
 	case store.StateClosed:
-		if b.ResultJSON != nil {
-			v.Result = json.RawMessage(*b.ResultJSON)
+		// The summary: the full result (with the per-voter resolution,
+		// tens of megabytes for a large ballot) is at …/result.
+		sum, err := s.resultSummaryJSON(ctx, &b)
+		if err != nil {
+			return v, err
 		}
+		v.Result = sum
 	}
 	return v, nil
 }
@@ -347,7 +351,17 @@ func (s *Server) closer() *closing.Closer {
 	if s.signer != nil {
 		signer = s.signer
 	}
-	return closing.New(s.store, signer, s.log)
+	cl := closing.New(s.store, signer, s.log)
+	cl.OnClosed = s.closedHook()
+	return cl
+}
+
+// closedHook counts a sealed ballot and its close time in the metrics.
+func (s *Server) closedHook() func(time.Duration) {
+	return func(d time.Duration) {
+		s.metrics.BallotsClosed.Inc()
+		s.metrics.TallyDuration.Observe(d.Seconds())
+	}
 }
 
 // ---- API ----
@@ -455,8 +469,12 @@ func (s *Server) apiCloseBallot(c echo.Context) error {
 
 func (s *Server) apiResult(c echo.Context) error {
 	b := routeBallot(c)
-	if b.State != store.StateClosed || b.ResultJSON == nil {
+	if b.State != store.StateClosed {
 		return domain.Stated("ballot_not_closed", "the result is published when the ballot closes")
 	}
-	return c.JSONBlob(http.StatusOK, []byte(*b.ResultJSON))
+	raw, err := s.resultJSON(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, raw)
 }

@@ -177,7 +177,10 @@ func (s *Server) apiLogoutAll(c echo.Context) error {
 
 // GET /api/v1/me
 func (s *Server) apiMe(c echo.Context) error {
-	ct := currentCitizen(c)
+	ct, err := s.fullCitizen(c)
+	if err != nil {
+		return err
+	}
 	ms, err := s.store.MembershipsOf(c.Request().Context(), ct.ID)
 	if err != nil {
 		return err
@@ -221,7 +224,10 @@ func (s *Server) apiUpdateMe(c echo.Context) error {
 	if err := bindJSON(c, &u); err != nil {
 		return err
 	}
-	ct := currentCitizen(c)
+	ct, err := s.fullCitizen(c)
+	if err != nil {
+		return err
+	}
 	if err := s.updateProfile(c, ct, u); err != nil {
 		return err
 	}
@@ -351,7 +357,10 @@ type profilePage struct {
 }
 
 func (s *Server) renderProfile(c echo.Context, status int, values map[string]string, errs fieldErrors) error {
-	ct := currentCitizen(c)
+	ct, err := s.fullCitizen(c)
+	if err != nil {
+		return err
+	}
 	ms, err := s.store.MembershipsOf(c.Request().Context(), ct.ID)
 	if err != nil {
 		return err
@@ -371,7 +380,11 @@ func (s *Server) showProfile(c echo.Context) error {
 
 func (s *Server) saveProfile(c echo.Context) error {
 	name, statement := c.FormValue("display_name"), c.FormValue("statement")
-	err := s.updateProfile(c, currentCitizen(c), profileUpdate{DisplayName: &name, Statement: &statement})
+	ct, err := s.fullCitizen(c)
+	if err != nil {
+		return err
+	}
+	err = s.updateProfile(c, ct, profileUpdate{DisplayName: &name, Statement: &statement})
 	if err != nil {
 		errs := fieldErrors{}
 		if !errs.add(err) {

@@ -174,7 +174,7 @@ func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 		claims, err := s.tokens.Parse(token)
 		if err == nil {
 			var ct store.Citizen
-			ct, err = s.store.CitizenByID(c.Request().Context(), claims.CitizenID())
+			ct, err = s.store.SessionCitizen(c.Request().Context(), claims.CitizenID())
 			if err == nil && ct.TokenVersion != claims.Version {
 				err = auth.ErrBadToken
 			}
@@ -202,6 +202,18 @@ func bearer(c echo.Context) string {
 		return strings.TrimSpace(h[7:])
 	}
 	return ""
+}
+
+// fullCitizen reloads the signed-in caller with every field (the session
+// loads only id, handle, display name and token version) and keeps it for
+// the rest of the request.
+func (s *Server) fullCitizen(c echo.Context) (*store.Citizen, error) {
+	ct, err := s.store.CitizenByID(c.Request().Context(), currentCitizen(c).ID)
+	if err != nil {
+		return nil, err
+	}
+	c.Set(ctxCitizen, &ct)
+	return &ct, nil
 }
 
 // currentCitizen is the signed-in caller, or nil.

@@ -19,7 +19,7 @@ import (
 // after the ballot. The ETag is the proof's SHA-256, stable for its life.
 func (s *Server) downloadProof(c echo.Context) error {
 	b := routeBallot(c)
-	if b.State != store.StateClosed || b.ProofJSON == nil {
+	if b.State != store.StateClosed {
 		return domain.Stated("ballot_not_closed", "the proof is published when the ballot closes")
 	}
 	etag := `"` + b.ProofHash + `"`
@@ -30,7 +30,11 @@ func (s *Server) downloadProof(c echo.Context) error {
 	if match := c.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return c.Blob(http.StatusOK, "application/json", []byte(*b.ProofJSON))
+	raw, err := s.proofJSON(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/json", raw)
 }
 
 // proofFileName is koinon-ballot-ID-title-words.proof.json.
@@ -47,7 +51,7 @@ func proofFileName(b *store.Ballot) string {
 
 // receiptFor returns the caller's signed receipt for a closed ballot.
 func (s *Server) receiptFor(c echo.Context, b *store.Ballot) ([]byte, string, error) {
-	if b.State != store.StateClosed || b.ProofJSON == nil {
+	if b.State != store.StateClosed {
 		return nil, "", domain.Stated("ballot_not_closed", "receipts are issued after the ballot closes")
 	}
 	if s.signer == nil || s.signer.SigningKey() == nil {
@@ -65,7 +69,11 @@ func (s *Server) receiptFor(c echo.Context, b *store.Ballot) ([]byte, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	doc, err := proof.ParseProof([]byte(*b.ProofJSON))
+	raw, err := s.proofJSON(ctx, b)
+	if err != nil {
+		return nil, "", err
+	}
+	doc, err := proof.ParseProof(raw)
 	if err != nil {
 		return nil, "", fmt.Errorf("web: stored proof of ballot %d: %w", b.ID, err)
 	}

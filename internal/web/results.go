@@ -41,6 +41,10 @@ type resultCache struct {
 	summaries map[string]ballotSummary // by proof hash
 	// audits are the seal fields of proofs, by proof hash.
 	audits map[string]auditInfo
+	// docs are stored result documents (see doc), by kind and proof hash.
+	docs     map[string][]byte
+	docOrder []string // insertion order, for eviction
+	docBytes int
 }
 
 type resultEntry struct {
@@ -51,7 +55,7 @@ type resultEntry struct {
 }
 
 func newResultCache() *resultCache {
-	return &resultCache{entries: map[int64]*resultEntry{}, summaries: map[string]ballotSummary{}, audits: map[string]auditInfo{}}
+	return &resultCache{entries: map[int64]*resultEntry{}, summaries: map[string]ballotSummary{}, audits: map[string]auditInfo{}, docs: map[string][]byte{}}
 }
 
 // get returns the parsed result of ballot id with proof hash, building it
@@ -121,33 +125,81 @@ func (s *Server) ballotResult(ctx context.Context, b *store.Ballot) (*resultData
 	})
 }
 
-// resultJSON is the stored result; a ballot loaded without its large
-// columns gets them from the database.
+// resultJSON is the stored result of a closed ballot (the result object
+// of proof.md, per-voter resolution included), kept in memory by proof
+// hash: the result API serves these bytes as they are.
 func (s *Server) resultJSON(ctx context.Context, b *store.Ballot) ([]byte, error) {
 	if b.ResultJSON != nil {
 		return []byte(*b.ResultJSON), nil
 	}
-	return s.ballotColumn(ctx, b.ID, "result_json")
+	return s.results.doc("result:"+b.ProofHash, func() ([]byte, error) {
+		return s.store.BallotResult(ctx, b.ID)
+	})
 }
 
+// resultSummaryJSON is the stored result without its per-voter lists
+// (resolution and carriers), which grow with the electorate: what
+// GET /api/v1/ballots/{id} and the ballot page show. Cached by proof hash.
+func (s *Server) resultSummaryJSON(ctx context.Context, b *store.Ballot) ([]byte, error) {
+	return s.results.doc("summary:"+b.ProofHash, func() ([]byte, error) {
+		raw, err := s.resultJSON(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			return nil, fmt.Errorf("results: parse stored result of ballot %d: %w", b.ID, err)
+		}
+		delete(fields, "resolution")
+		delete(fields, "carriers")
+		return json.Marshal(fields) // keys stay sorted, as canonical JSON has them
+	})
+}
+
+// proofJSON is a closed ballot's sealed proof, read from the database on
+// each call (it is the largest document; downloads carry an ETag).
 func (s *Server) proofJSON(ctx context.Context, b *store.Ballot) ([]byte, error) {
 	if b.ProofJSON != nil {
 		return []byte(*b.ProofJSON), nil
 	}
-	return s.ballotColumn(ctx, b.ID, "proof_json")
+	return s.store.BallotProof(ctx, b.ID)
 }
 
-// ballotColumn reads one text column of a ballot (result_json or
-// proof_json) without loading the rest.
-func (s *Server) ballotColumn(ctx context.Context, id int64, column string) ([]byte, error) {
-	var out []*string
-	if err := s.store.DB().WithContext(ctx).Model(&store.Ballot{}).Where("id = ?", id).Pluck(column, &out).Error; err != nil {
-		return nil, fmt.Errorf("results: load %s of ballot %d: %w", column, id, err)
+// docCacheBytes bounds the bytes of cached result documents.
+const docCacheBytes = 256 << 20
+
+// doc returns the cached document under key, building it when absent.
+// Keys include the proof hash, so an entry never goes stale. Concurrent
+// first callers may each build it; the entries are equal.
+func (rc *resultCache) doc(key string, build func() ([]byte, error)) ([]byte, error) {
+	rc.mu.Lock()
+	d, ok := rc.docs[key]
+	rc.mu.Unlock()
+	if ok {
+		return d, nil
 	}
-	if len(out) == 0 || out[0] == nil {
-		return nil, fmt.Errorf("results: ballot %d has no %s: %w", id, column, store.ErrNotFound)
+	d, err := build()
+	if err != nil {
+		return nil, err
 	}
-	return []byte(*out[0]), nil
+	if len(d) > docCacheBytes/2 {
+		return d, nil
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if _, ok := rc.docs[key]; ok {
+		return rc.docs[key], nil
+	}
+	for rc.docBytes+len(d) > docCacheBytes && len(rc.docOrder) > 0 {
+		old := rc.docOrder[0]
+		rc.docOrder = rc.docOrder[1:]
+		rc.docBytes -= len(rc.docs[old])
+		delete(rc.docs, old)
+	}
+	rc.docs[key] = d
+	rc.docOrder = append(rc.docOrder, key)
+	rc.docBytes += len(d)
+	return d, nil
 }
 
 func newResultData(method string, opts []store.BallotOption, raw []byte) (*resultData, error) {

@@ -49,6 +49,7 @@ type Server struct {
 	limiter  *loginLimiter
 	metrics  *metrics.Metrics
 	results  *resultCache // parsed results of closed ballots (results.go)
+	options  optionCache  // options of open and closed ballots (votes.go)
 }
 
 // New builds the server and its routes.

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -26,9 +28,9 @@ type voteJSON struct {
 	CastReceipt string          `json:"cast_receipt"`
 }
 
-// precheckVote refuses early, in the documented order: a ballot that is not
-// open (409), a caller not on the frozen roll (403). The store checks both
-// again under the ballot's lock.
+// precheckVote refuses early a ballot that is not open (409). The roll
+// check (403 not_eligible) is the store's, made once under the ballot's
+// lock (see notEligible).
 func (s *Server) precheckVote(c echo.Context, b *store.Ballot) error {
 	switch {
 	case b.State == store.StateDraft:
@@ -36,13 +38,16 @@ func (s *Server) precheckVote(c echo.Context, b *store.Ballot) error {
 	case b.State == store.StateClosed || !b.ClosesAt.After(s.now()):
 		return domain.Stated("ballot_closed", "the ballot is closed")
 	}
-	if _, err := s.store.RollWeight(c.Request().Context(), b.ID, currentCitizen(c).ID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return errorf(http.StatusForbidden, "not_eligible", "you are not on this ballot's voter roll (it was frozen when the ballot opened)")
-		}
-		return err
-	}
 	return nil
+}
+
+// notEligible turns the store's "not on the roll" into the documented
+// 403 not_eligible.
+func notEligible(err error) error {
+	if errors.Is(err, domain.ErrForbidden) {
+		return errorf(http.StatusForbidden, "not_eligible", "you are not on this ballot's voter roll (it was frozen when the ballot opened)")
+	}
+	return err
 }
 
 // castVote validates a choice against the ballot's method and records it;
@@ -55,7 +60,7 @@ func (s *Server) castVote(c echo.Context, b *store.Ballot, raw json.RawMessage) 
 	if len(raw) == 0 || string(raw) == "null" {
 		return store.Vote{}, domain.Invalidf("choice", "is required")
 	}
-	opts, err := s.store.BallotOptions(ctx, b.ID)
+	opts, err := s.options.get(ctx, s.store, b)
 	if err != nil {
 		return store.Vote{}, err
 	}
@@ -73,12 +78,60 @@ func (s *Server) castVote(c echo.Context, b *store.Ballot, raw json.RawMessage) 
 	if err != nil {
 		return store.Vote{}, domain.Invalidf("choice", "%s", choiceShape(b.Method))
 	}
-	return s.store.CastVote(ctx, store.CastRequest{
-		BallotID: b.ID, CitizenID: currentCitizen(c).ID, Choice: string(canon),
+	me := currentCitizen(c)
+	v, err := s.store.CastVote(ctx, store.CastRequest{
+		BallotID: b.ID, CitizenID: me.ID, Handle: me.Handle, Choice: string(canon),
 		Receipt: func(voter string, at time.Time) (string, error) {
 			return proof.CastReceipt(b.IDString(), voter, canon, at)
 		},
 	})
+	if err != nil {
+		return v, notEligible(err)
+	}
+	s.metrics.VotesCast.Inc()
+	return v, nil
+}
+
+// withdrawVote withdraws the caller's vote and counts it.
+func (s *Server) withdrawVote(c echo.Context, b *store.Ballot) error {
+	if err := s.precheckVote(c, b); err != nil {
+		return err
+	}
+	if err := s.store.WithdrawVote(c.Request().Context(), b.ID, currentCitizen(c).ID); err != nil {
+		return notEligible(err)
+	}
+	s.metrics.VotesWithdrawn.Inc()
+	return nil
+}
+
+// optionCache keeps ballots' options, which never change once a ballot
+// is open (docs/scaling.md allows caches of immutable data only): a vote
+// does not read them again. Drafts are not cached.
+type optionCache struct {
+	mu sync.RWMutex
+	m  map[int64][]store.BallotOption
+}
+
+const optionCacheSize = 1024
+
+func (oc *optionCache) get(ctx context.Context, st *store.Store, b *store.Ballot) ([]store.BallotOption, error) {
+	oc.mu.RLock()
+	opts, ok := oc.m[b.ID]
+	oc.mu.RUnlock()
+	if ok {
+		return opts, nil
+	}
+	opts, err := st.BallotOptions(ctx, b.ID)
+	if err != nil || b.State == store.StateDraft {
+		return opts, err
+	}
+	oc.mu.Lock()
+	if oc.m == nil || len(oc.m) >= optionCacheSize {
+		oc.m = map[int64][]store.BallotOption{}
+	}
+	oc.m[b.ID] = opts
+	oc.mu.Unlock()
+	return opts, nil
 }
 
 // choiceShape says what a method's choice looks like (tally.md §4).
@@ -99,8 +152,14 @@ func choiceShape(method string) string {
 }
 
 func (s *Server) voteView(c echo.Context, b *store.Ballot, v store.Vote) (voteJSON, error) {
-	voter, err := s.store.VoterID(c.Request().Context(), *b, v.CitizenID)
-	return voteJSON{Ballot: b.ID, Voter: voter, Choice: json.RawMessage(v.Choice), CastAt: v.CastAt.UTC(), CastReceipt: v.Receipt}, err
+	out := voteJSON{Ballot: b.ID, Choice: json.RawMessage(v.Choice), CastAt: v.CastAt.UTC(), CastReceipt: v.Receipt}
+	if me := currentCitizen(c); b.Secrecy != "pseudonymous" && me != nil && me.ID == v.CitizenID {
+		out.Voter = me.Handle // a public ballot names the voter by handle
+		return out, nil
+	}
+	var err error
+	out.Voter, err = s.store.VoterID(c.Request().Context(), *b, v.CitizenID)
+	return out, err
 }
 
 func (s *Server) apiCastVote(c echo.Context) error {
@@ -134,11 +193,7 @@ func (s *Server) apiShowVote(c echo.Context) error {
 }
 
 func (s *Server) apiWithdrawVote(c echo.Context) error {
-	b := routeBallot(c)
-	if err := s.precheckVote(c, b); err != nil {
-		return err
-	}
-	if err := s.store.WithdrawVote(c.Request().Context(), b.ID, currentCitizen(c).ID); err != nil {
+	if err := s.withdrawVote(c, routeBallot(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

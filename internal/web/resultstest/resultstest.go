@@ -153,7 +153,7 @@ func (c *Community) Open(t testing.TB, sp Spec) store.Ballot {
 			t.Fatalf("vote of %s on %q: %v", h, sp.Title, err)
 		}
 	}
-	out, err := st.BallotByID(ctx, b.ID)
+	out, err := st.BallotWithDocuments(ctx, b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
