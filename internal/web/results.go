@@ -140,11 +140,20 @@ func (s *Server) resultJSON(ctx context.Context, b *store.Ballot) ([]byte, error
 // resultSummaryJSON is the stored result without its per-voter lists
 // (resolution and carriers), which grow with the electorate: what
 // GET /api/v1/ballots/{id} and the ballot page show. Cached by proof hash.
+// fullResultInBallot: GET /api/v1/ballots/{id} embeds the whole result
+// (api.md: "when closed, its result") up to this size; a larger result (a
+// ballot of tens of thousands of voters) is summarised there without the
+// per-voter resolution and carriers, which …/result always serves.
+const fullResultInBallot = 1 << 20
+
 func (s *Server) resultSummaryJSON(ctx context.Context, b *store.Ballot) ([]byte, error) {
 	return s.results.doc("summary:"+b.ProofHash, func() ([]byte, error) {
 		raw, err := s.resultJSON(ctx, b)
 		if err != nil {
 			return nil, err
+		}
+		if len(raw) <= fullResultInBallot {
+			return raw, nil
 		}
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &fields); err != nil {

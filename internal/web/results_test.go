@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -478,4 +479,36 @@ func optionsOf(t *testing.T, st *store.Store, id int64) []store.BallotOption {
 func itoa[T int | int64](n T) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// A small closed ballot embeds its whole result in GET /api/v1/ballots/{id}
+// (api.md), the same object that …/result serves.
+func TestBallotEmbedsFullResult(t *testing.T) {
+	st := storetest.SQLite(t)
+	f := newResultsFixture(t, st)
+	ts, _ := resultsServer(t, st)
+	id := itoa(f.Ballots["Chair"].ID)
+	get := func(path string) []byte {
+		res, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 {
+			t.Fatalf("GET %s = %d %s", path, res.StatusCode, b)
+		}
+		return b
+	}
+	var ballot struct{ Result map[string]any }
+	var result map[string]any
+	if err := json.Unmarshal(get("/api/v1/ballots/"+id), &ballot); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(get("/api/v1/ballots/"+id+"/result"), &result); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ballot.Result, result) {
+		t.Errorf("ballot.result differs from …/result:\nballot %v\nresult %v", ballot.Result, result)
+	}
 }
