@@ -12,9 +12,8 @@ import (
 	"koinon/internal/web/resultstest"
 )
 
-// Matrix rows for delegations, proposals, ballots, votes and proofs. The
-// close route and receipts need the platform key, which the matrix server
-// has not got: their permissions are checked in TestBallotFlowAPI.
+// Matrix rows for delegations, proposals, ballots, votes and proofs; the
+// close and receipt rows are in authz_more_matrix_test.go.
 
 func matrixBallot(state string) func(t *testing.T, f *matrixFixture) {
 	return func(t *testing.T, f *matrixFixture) {

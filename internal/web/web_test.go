@@ -12,12 +12,14 @@ import (
 	"koinon/internal/store"
 	"koinon/internal/store/storetest"
 	"koinon/internal/web"
+	"koinon/internal/web/resultstest"
 )
 
 // newServer starts the real server over a migrated store.
 func newServer(t *testing.T, st *store.Store) *httptest.Server {
 	t.Helper()
-	srv, err := web.New(web.Deps{Store: st, Tokens: auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), nil), Assets: koinon.Assets})
+	srv, err := web.New(web.Deps{Store: st, Tokens: auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), nil),
+		Assets: koinon.Assets, Signer: resultstest.NewSigner("matrix")})
 	if err != nil {
 		t.Fatal(err)
 	}
