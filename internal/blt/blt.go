@@ -77,6 +77,7 @@ type Election struct {
 func Parse(r io.Reader) (*Election, error) {
 	p := &parser{sc: bufio.NewScanner(r)}
 	p.sc.Buffer(make([]byte, 0, 64*1024), maxLine)
+	p.sc.Split(scanLines)
 	e, err := p.parse()
 	if err != nil {
 		if p.line > 0 {
@@ -500,4 +501,30 @@ func writeString(w *bufio.Writer, s string, title bool) error {
 	}
 	_, err := fmt.Fprintf(w, "%s\n", s)
 	return err
+}
+
+// scanLines splits at "\n", "\r\n" and a lone "\r" (old Mac files), so
+// that no line a parser sees holds a line break.
+func scanLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	for i, b := range data {
+		switch b {
+		case '\n':
+			return i + 1, data[:i], nil
+		case '\r':
+			if i+1 < len(data) {
+				if data[i+1] == '\n' {
+					return i + 2, data[:i], nil
+				}
+				return i + 1, data[:i], nil
+			}
+			if atEOF {
+				return i + 1, data[:i], nil
+			}
+			return 0, nil, nil // a "\n" may follow
+		}
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }

@@ -160,3 +160,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseLineEndings(t *testing.T) {
+	for name, text := range map[string]string{
+		"unix":    "2 1\n1 1 0\n0\n\"A\"\n\"B\"\n\"T\"\n",
+		"windows": "2 1\r\n1 1 0\r\n0\r\n\"A\"\r\n\"B\"\r\n\"T\"\r\n",
+		"old mac": "2 1\r1 1 0\r0\r\"A\"\r\"B\"\r\"T\"\r",
+	} {
+		e, err := Parse(strings.NewReader(text))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(e.Names) != 2 || e.Names[1] != "B" || e.Title != "T" || len(e.Ballots) != 1 {
+			t.Errorf("%s: parsed %+v", name, e)
+		}
+	}
+}
