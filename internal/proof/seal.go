@@ -1,6 +1,7 @@
 package proof
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -62,28 +63,57 @@ func ParseProof(data []byte) (*Document, error) {
 // Receipt returns a signed receipt (format koinon-receipt/1) proving that
 // voter's vote is leaf number i of the document's votes_root.
 func Receipt(doc *Document, voter string, key ed25519.PrivateKey) ([]byte, error) {
-	i, ok := slices.BinarySearchFunc(doc.Votes, voter, func(v Vote, t string) int { return strings.Compare(v.Voter, t) })
-	if !ok {
-		return nil, fmt.Errorf("receipt: %q has no vote in ballot %s", voter, doc.Ballot.ID)
+	rs, err := NewReceipts(doc)
+	if err != nil {
+		return nil, err
 	}
+	return rs.Receipt(voter, key)
+}
+
+// Receipts issues the receipts of one proof. It keeps only the votes and
+// the Merkle tree, copied out of the document, so a server can hold it for
+// a large ballot instead of parsing the proof again for every voter.
+type Receipts struct {
+	ballot string
+	root   string
+	votes  []Vote // sorted by voter; Decoded unused
+	tree   *Tree
+}
+
+// NewReceipts builds the tree of doc's votes and checks it against
+// votes_root.
+func NewReceipts(doc *Document) (*Receipts, error) {
 	if doc.tree == nil {
 		doc.buildTree()
 	}
 	if root := doc.tree.Root().String(); root != doc.VotesRoot {
 		return nil, fmt.Errorf("receipt: votes_root %s does not match the votes (%s)", doc.VotesRoot, root)
 	}
-	path, err := doc.tree.Path(i)
+	votes := make([]Vote, len(doc.Votes))
+	for i, v := range doc.Votes {
+		votes[i] = Vote{Voter: strings.Clone(v.Voter), Choice: bytes.Clone(v.Choice)}
+	}
+	return &Receipts{ballot: doc.Ballot.ID, root: doc.VotesRoot, votes: votes, tree: doc.tree}, nil
+}
+
+// Receipt returns voter's signed receipt.
+func (rs *Receipts) Receipt(voter string, key ed25519.PrivateKey) ([]byte, error) {
+	i, ok := slices.BinarySearchFunc(rs.votes, voter, func(v Vote, t string) int { return strings.Compare(v.Voter, t) })
+	if !ok {
+		return nil, fmt.Errorf("receipt: %q has no vote in ballot %s", voter, rs.ballot)
+	}
+	path, err := rs.tree.Path(i)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
 	r := &receipt{
-		Ballot:    doc.Ballot.ID,
+		Ballot:    rs.ballot,
 		Voter:     voter,
 		LeafIndex: i,
-		TreeSize:  len(doc.Votes),
-		Leaf:      doc.Leaf(i),
+		TreeSize:  len(rs.votes),
+		Leaf:      appendVote(nil, &rs.votes[i]),
 		AuditPath: path,
-		VotesRoot: doc.VotesRoot,
+		VotesRoot: rs.root,
 		Signer:    *NewSigner(key),
 	}
 	r.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key, r.appendJSON(nil, false)))

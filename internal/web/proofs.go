@@ -69,15 +69,21 @@ func (s *Server) receiptFor(c echo.Context, b *store.Ballot) ([]byte, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	raw, err := s.proofJSON(ctx, b)
+	receipts, err := s.results.receiptsFor(b.ProofHash, func() (*proof.Receipts, error) {
+		raw, err := s.proofJSON(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := proof.ParseProof(raw)
+		if err != nil {
+			return nil, fmt.Errorf("web: stored proof of ballot %d: %w", b.ID, err)
+		}
+		return proof.NewReceipts(doc)
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	doc, err := proof.ParseProof(raw)
-	if err != nil {
-		return nil, "", fmt.Errorf("web: stored proof of ballot %d: %w", b.ID, err)
-	}
-	rc, err := proof.Receipt(doc, voter, s.signer.SigningKey())
+	rc, err := receipts.Receipt(voter, s.signer.SigningKey())
 	if err != nil {
 		return nil, "", errorf(http.StatusNotFound, "no_vote", "your vote is not in this ballot's proof")
 	}

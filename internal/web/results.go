@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"koinon/internal/chart"
+	"koinon/internal/proof"
 	"koinon/internal/store"
 	"koinon/internal/tally"
 )
@@ -45,6 +46,40 @@ type resultCache struct {
 	docs     map[string][]byte
 	docOrder []string // insertion order, for eviction
 	docBytes int
+	// receipts issue voters' receipts without parsing the proof again, by
+	// proof hash; at most maxReceiptSets are kept (oldest evicted).
+	receipts     map[string]*proof.Receipts
+	receiptOrder []string
+}
+
+// maxReceiptSets bounds the proofs whose receipt trees are kept in memory
+// (about 100 bytes per vote each).
+const maxReceiptSets = 8
+
+// receiptsFor returns the cached receipt issuer of a proof, building it
+// with build when absent.
+func (rc *resultCache) receiptsFor(hash string, build func() (*proof.Receipts, error)) (*proof.Receipts, error) {
+	rc.mu.Lock()
+	rs, ok := rc.receipts[hash]
+	rc.mu.Unlock()
+	if ok {
+		return rs, nil
+	}
+	rs, err := build()
+	if err != nil {
+		return nil, err
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if _, ok := rc.receipts[hash]; !ok {
+		rc.receipts[hash] = rs
+		rc.receiptOrder = append(rc.receiptOrder, hash)
+		if len(rc.receiptOrder) > maxReceiptSets {
+			delete(rc.receipts, rc.receiptOrder[0])
+			rc.receiptOrder = rc.receiptOrder[1:]
+		}
+	}
+	return rs, nil
 }
 
 type resultEntry struct {
@@ -55,7 +90,8 @@ type resultEntry struct {
 }
 
 func newResultCache() *resultCache {
-	return &resultCache{entries: map[int64]*resultEntry{}, summaries: map[string]ballotSummary{}, audits: map[string]auditInfo{}, docs: map[string][]byte{}}
+	return &resultCache{entries: map[int64]*resultEntry{}, summaries: map[string]ballotSummary{}, audits: map[string]auditInfo{}, docs: map[string][]byte{},
+		receipts: map[string]*proof.Receipts{}}
 }
 
 // get returns the parsed result of ballot id with proof hash, building it
