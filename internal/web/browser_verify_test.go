@@ -81,4 +81,24 @@ func TestBrowserVerifyPage(t *testing.T) {
 	if !strings.Contains(checks, "FAILED — check 5") {
 		t.Errorf("tampered proof: want a failure at check 5, got:\n%s", checks)
 	}
+
+	// The script's texts follow the page's language.
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lang/de")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/verify"), chromedp.WaitVisible(chromedp.CSS("#verify-file"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("verify-status").textContent.startsWith("Bereit")`,
+		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("German status: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#verify-file"), []string{bad})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("verify-summary").textContent.startsWith("Beweis NICHT")`,
+		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("German summary: %v", err)
+	}
+	screenshot(t, ctx, "verify-tampered-de")
 }

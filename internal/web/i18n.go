@@ -98,3 +98,16 @@ func (s *Server) lang(c echo.Context) string {
 	}
 	return defaultLang
 }
+
+// prefixed returns every text whose key starts with prefix, in lang (for
+// scripts that render text themselves).
+func (l *locales) prefixed(prefix, lang string) map[string]string {
+	t := l.translator(lang)
+	out := map[string]string{}
+	for k := range l.texts[defaultLang] {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = t(k)
+		}
+	}
+	return out
+}

@@ -142,12 +142,18 @@ func (s *Server) wellKnownKey(c echo.Context) error {
 type verifyView struct {
 	Page
 	KeyJSON string
+	Texts   string // JSON: the verify.js.* texts in the page's language
 }
 
 // verifyPage renders the in-browser proof verifier (templates/pages/verify.html;
 // its WebAssembly is served from /static/wasm/).
 func (s *Server) verifyPage(c echo.Context) error {
 	p := verifyView{Page: s.page(c, "ballot.verify.title")}
+	texts, err := json.Marshal(s.locales.prefixed("verify.js.", p.Lang))
+	if err != nil {
+		return err
+	}
+	p.Texts = string(texts)
 	if s.signer != nil {
 		if b, err := json.Marshal(s.signer.KeyDocument()); err == nil {
 			p.KeyJSON = string(b)

@@ -14,6 +14,20 @@
   var state = { text: "", proofText: "", name: "" };
   var ready = false;
 
+  // Texts in the page's language (locales/*.verify.json), passed by the
+  // template; tr fills each %s with the next argument.
+  var texts = {};
+  try {
+    texts = JSON.parse(root.getAttribute("data-texts") || "{}");
+  } catch (e) { /* keys stand in for texts */ }
+  function tr(key) {
+    var s = texts[key] || key;
+    for (var i = 1; i < arguments.length; i++) {
+      s = s.replace("%s", String(arguments[i]));
+    }
+    return s;
+  }
+
   function setStatus(msg) {
     status.textContent = msg;
   }
@@ -38,7 +52,7 @@
   // Load the Go runtime and the verifier module.
   function load() {
     if (typeof Go === "undefined") {
-      setStatus("The verifier could not start: wasm_exec.js did not load.");
+      setStatus(tr("verify.js.no_runtime"));
       return;
     }
     var go = new Go();
@@ -54,10 +68,10 @@
     start.then(function (result) {
       go.run(result.instance); // never resolves: the module keeps its functions alive
       ready = true;
-      setStatus("Ready. Choose a proof or receipt file.");
+      setStatus(tr("verify.js.ready"));
       fromQuery();
     }).catch(function (err) {
-      setStatus("The verifier could not start: " + err);
+      setStatus(tr("verify.js.start_failed", err));
     });
   }
 
@@ -84,14 +98,14 @@
     try {
       url = new URL(param, window.location.href);
     } catch (e) {
-      setStatus("The proof address is not a URL.");
+      setStatus(tr("verify.js.bad_url"));
       return;
     }
     if (url.origin !== window.location.origin) {
-      setStatus("Only proofs from this site can be loaded by address; download the file and choose it instead.");
+      setStatus(tr("verify.js.cross_origin"));
       return;
     }
-    setStatus("Fetching " + url.pathname + "…");
+    setStatus(tr("verify.js.fetching", url.pathname));
     fetch(url.href, { credentials: "same-origin" })
       .then(function (r) {
         if (!r.ok) {
@@ -104,7 +118,7 @@
         state.name = url.pathname;
         verify();
       })
-      .catch(function (err) { setStatus("Could not fetch the proof: " + err.message); });
+      .catch(function (err) { setStatus(tr("verify.js.fetch_failed", err.message)); });
   }
 
   function readFile(input) {
@@ -122,15 +136,15 @@
 
   function verify() {
     if (!ready) {
-      setStatus("The verifier is still loading…");
+      setStatus(tr("verify.js.loading"));
       return;
     }
     if (!state.text) {
-      setStatus("Choose a proof or receipt file first.");
+      setStatus(tr("verify.js.choose"));
       return;
     }
     var key = $("verify-key").value.trim();
-    setStatus("Checking " + (state.name || "the file") + "…");
+    setStatus(tr("verify.js.checking", state.name || tr("verify.js.the_file")));
     var json = state.proofText && isReceipt(state.text)
       ? window.koinonVerifyReceipt(state.text, state.proofText, key)
       : window.koinonVerify(state.text, key);
@@ -145,24 +159,22 @@
     clear(list);
     var summary = $("verify-summary");
     if (rep.error) {
-      summary.textContent = "Not a proof or receipt";
-      list.appendChild(el("li", "The file cannot be read: " + rep.error, "verify-fail"));
-      setStatus("Done: the file is not a proof or receipt.");
+      summary.textContent = tr("verify.js.not_proof");
+      list.appendChild(el("li", tr("verify.js.unreadable", rep.error), "verify-fail"));
+      setStatus(tr("verify.js.done_not_proof"));
       return;
     }
-    var kind = rep.kind === "receipt" ? "Receipt" : "Proof";
-    summary.textContent = rep.ok
-      ? kind + " verified: every check passed"
-      : kind + " NOT verified: a check failed";
+    var kind = rep.kind === "receipt" ? "receipt" : "proof";
+    summary.textContent = tr("verify.js." + kind + (rep.ok ? "_ok" : "_failed"));
     rep.checks.forEach(function (c) {
       var li = el("li", null, c.ok ? "verify-ok" : "verify-fail");
-      li.appendChild(el("span", c.ok ? "✓ passed" : "✗ FAILED", "verify-mark"));
-      li.appendChild(document.createTextNode(" — check " + c.n + ", " + c.name + (c.reason ? ": " + c.reason : "")));
+      li.appendChild(el("span", c.ok ? tr("verify.js.passed") : tr("verify.js.failed"), "verify-mark"));
+      li.appendChild(document.createTextNode(tr("verify.js.check", c.n, c.name) + (c.reason ? ": " + c.reason : "")));
       list.appendChild(li);
     });
     var total = rep.kind === "receipt" ? (state.proofText && isReceipt(state.text) ? 5 : 4) : 6;
     if (rep.checks.length < total) {
-      list.appendChild(el("li", "Later checks were not run: verification stops at the first failure.", "verify-skipped"));
+      list.appendChild(el("li", tr("verify.js.stopped"), "verify-skipped"));
     }
     if (rep.result) {
       renderResult(rep.result);
@@ -170,7 +182,7 @@
     if (rep.inclusion) {
       renderInclusion(rep.inclusion);
     }
-    setStatus("Done: " + summary.textContent + ".");
+    setStatus(tr("verify.js.done", summary.textContent));
   }
 
   // Option labels from the document itself, for readable totals.
@@ -189,19 +201,19 @@
     $("verify-result").hidden = false;
     var winners = res.winners || [];
     $("verify-winners").textContent = winners.length
-      ? "Winners, in order: " + winners.map(name).join(", ")
-      : (res.quorum_met === false ? "No winners: the quorum was not met." : "No winners.");
+      ? tr("verify.js.winners", winners.map(name).join(", "))
+      : (res.quorum_met === false ? tr("verify.js.no_quorum") : tr("verify.js.no_winners"));
     var table = $("verify-totals");
     var body = table.querySelector("tbody");
     clear(body);
     if (res.totals) {
       table.hidden = false;
       Object.keys(res.totals).forEach(function (k) {
-        var tr = el("tr");
-        tr.appendChild(el("th", name(k)));
-        tr.lastChild.setAttribute("scope", "row");
-        tr.appendChild(el("td", String(res.totals[k])));
-        body.appendChild(tr);
+        var row = el("tr");
+        row.appendChild(el("th", name(k)));
+        row.lastChild.setAttribute("scope", "row");
+        row.appendChild(el("td", String(res.totals[k])));
+        body.appendChild(row);
       });
     } else {
       table.hidden = true;
@@ -209,46 +221,43 @@
     var dl = $("verify-weights");
     clear(dl);
     var w = res.weights || {};
-    [["eligible", "Eligible weight"], ["direct", "Voted directly"], ["delegated", "Delegated"],
-      ["participating", "Participating"], ["lost", "Lost in delegation"], ["absent", "Absent"],
-      ["max_weight", "Largest single carrier"]].forEach(function (p) {
-      if (w[p[0]] !== undefined) {
-        dl.appendChild(el("dt", p[1]));
-        dl.appendChild(el("dd", String(w[p[0]])));
+    ["eligible", "direct", "delegated", "participating", "lost", "absent", "max_weight"].forEach(function (k) {
+      if (w[k] !== undefined) {
+        dl.appendChild(el("dt", tr("verify.js.w." + k)));
+        dl.appendChild(el("dd", String(w[k])));
       }
     });
     if (res.passed !== undefined) {
-      dl.appendChild(el("dt", "Passed"));
-      dl.appendChild(el("dd", res.passed ? "yes" : "no"));
+      dl.appendChild(el("dt", tr("verify.js.passed_label")));
+      dl.appendChild(el("dd", res.passed ? tr("verify.js.yes") : tr("verify.js.no")));
     }
     if (res.rounds) {
-      dl.appendChild(el("dt", "Rounds"));
+      dl.appendChild(el("dt", tr("verify.js.rounds")));
       dl.appendChild(el("dd", String(res.rounds.length)));
     }
     if (res.ranking) {
-      dl.appendChild(el("dt", "Ranking"));
+      dl.appendChild(el("dt", tr("verify.js.ranking")));
       dl.appendChild(el("dd", res.ranking.map(function (g) { return g.map(name).join(" = "); }).join(" > ")));
     }
   }
 
   function renderInclusion(inc) {
     $("verify-inclusion").hidden = false;
-    $("verify-leaf").textContent = "Vote of " + inc.voter + " is leaf " + inc.leaf_index + " of " +
-      inc.tree_size + ": " + JSON.stringify(inc.leaf) + " — leaf hash " + inc.leaf_hash;
+    $("verify-leaf").textContent = tr("verify.js.leaf", inc.voter, inc.leaf_index, inc.tree_size,
+      JSON.stringify(inc.leaf), inc.leaf_hash);
     var body = $("verify-path").querySelector("tbody");
     clear(body);
     inc.steps.forEach(function (s, i) {
-      var tr = el("tr");
-      tr.appendChild(el("td", String(i + 1)));
-      tr.appendChild(el("td", s.sibling, "verify-hash"));
-      tr.appendChild(el("td", s.side === "left" ? "sibling on the left" : "sibling on the right"));
-      tr.appendChild(el("td", s.hash, "verify-hash"));
-      body.appendChild(tr);
+      var row = el("tr");
+      row.appendChild(el("td", String(i + 1)));
+      row.appendChild(el("td", s.sibling, "verify-hash"));
+      row.appendChild(el("td", tr(s.side === "left" ? "verify.js.left" : "verify.js.right")));
+      row.appendChild(el("td", s.hash, "verify-hash"));
+      body.appendChild(row);
     });
     $("verify-root").textContent = inc.root
-      ? "Recomputed root " + inc.root + (inc.root === inc.votes_root ? " equals" : " DIFFERS FROM") +
-        " the receipt's votes_root " + inc.votes_root + "."
-      : "The path does not fit the leaf index and tree size.";
+      ? tr(inc.root === inc.votes_root ? "verify.js.root_equal" : "verify.js.root_differs", inc.root, inc.votes_root)
+      : tr("verify.js.bad_path");
   }
 
   $("verify-file").addEventListener("change", function () {
