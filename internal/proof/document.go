@@ -138,24 +138,30 @@ func ParseDocument(data []byte) (*Document, error) {
 // parse reads the document's shape. In proof mode every field of a sealed
 // proof must be present and no default applies.
 func parse(data []byte, proofMode bool) (*Document, error) {
+	return decode(data, proofMode, (*parser).document)
+}
+
+// decode reads data as one JSON value with read. A shape error may come
+// before a syntax error further on: the input has a bad field only if it is
+// JSON at all, so a syntax error anywhere wins.
+func decode[T any](data []byte, proofMode bool, read func(*parser) (T, error)) (T, error) {
+	var zero T
 	p := &parser{d: decoder{s: string(data)}, proofMode: proofMode}
-	doc, err := p.document()
+	v, err := read(p)
 	if err == nil {
 		err = p.d.end()
 	}
 	if err != nil {
 		var se *SyntaxError
 		if errors.As(err, &se) {
-			return nil, se
+			return zero, se
 		}
-		// A shape error may come before a syntax error further on: the
-		// input is a proof with a bad field only if it is JSON at all.
 		if serr := checkSyntax(p.d.s); serr != nil {
-			return nil, serr
+			return zero, serr
 		}
-		return nil, err
+		return zero, err
 	}
-	return doc, nil
+	return v, nil
 }
 
 // parser decodes a document, sharing backing arrays between small values.

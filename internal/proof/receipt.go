@@ -2,27 +2,11 @@ package proof
 
 import (
 	"crypto/ed25519"
-	"errors"
 )
 
 // parseReceipt reads a receipt's shape; every field is required.
 func parseReceipt(data []byte) (*receipt, error) {
-	p := &parser{d: decoder{s: string(data)}, proofMode: true}
-	r, err := p.receipt()
-	if err == nil {
-		err = p.d.end()
-	}
-	if err != nil {
-		var se *SyntaxError
-		if errors.As(err, &se) {
-			return nil, se
-		}
-		if serr := checkSyntax(p.d.s); serr != nil {
-			return nil, serr
-		}
-		return nil, err
-	}
-	return r, nil
+	return decode(data, true, (*parser).receipt)
 }
 
 func (p *parser) receipt() (*receipt, error) {
