@@ -42,9 +42,7 @@ type auditExport struct {
 
 // ballotAudit reads the proof's seal fields once per proof hash.
 func (s *Server) ballotAudit(ctx context.Context, b *store.Ballot) (auditInfo, error) {
-	s.results.mu.Lock()
-	a, ok := s.results.audits[b.ProofHash]
-	s.results.mu.Unlock()
+	a, ok := recall(s.results, s.results.audits, b.ProofHash)
 	if ok {
 		return a, nil
 	}
@@ -55,12 +53,7 @@ func (s *Server) ballotAudit(ctx context.Context, b *store.Ballot) (auditInfo, e
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return a, fmt.Errorf("audit: parse proof of ballot %d: %w", b.ID, err)
 	}
-	s.results.mu.Lock()
-	if len(s.results.audits) > 4096 {
-		clear(s.results.audits)
-	}
-	s.results.audits[b.ProofHash] = a
-	s.results.mu.Unlock()
+	remember(s.results, s.results.audits, b.ProofHash, a)
 	return a, nil
 }
 

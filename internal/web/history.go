@@ -49,9 +49,7 @@ type historyRow struct {
 
 // ballotSummary reads the figures of one closed ballot, once per proof.
 func (s *Server) historySummary(ctx context.Context, b *store.Ballot) (ballotSummary, error) {
-	s.results.mu.Lock()
-	sum, ok := s.results.summaries[b.ProofHash]
-	s.results.mu.Unlock()
+	sum, ok := recall(s.results, s.results.summaries, b.ProofHash)
 	if ok {
 		return sum, nil
 	}
@@ -84,12 +82,7 @@ func (s *Server) historySummary(ctx context.Context, b *store.Ballot) (ballotSum
 		}
 		sum.Winners = append(sum.Winners, k)
 	}
-	s.results.mu.Lock()
-	if len(s.results.summaries) > 4096 {
-		clear(s.results.summaries)
-	}
-	s.results.summaries[b.ProofHash] = sum
-	s.results.mu.Unlock()
+	remember(s.results, s.results.summaries, b.ProofHash, sum)
 	return sum, nil
 }
 

@@ -52,6 +52,28 @@ type resultCache struct {
 	receiptOrder []string
 }
 
+// maxRemembered bounds the small per-proof maps (audits, summaries); a
+// full map is emptied and refilled on demand.
+const maxRemembered = 4096
+
+// recall reads key from one of rc's small per-proof maps.
+func recall[V any](rc *resultCache, m map[string]V, key string) (V, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	v, ok := m[key]
+	return v, ok
+}
+
+// remember stores v under key in one of rc's small per-proof maps.
+func remember[V any](rc *resultCache, m map[string]V, key string, v V) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(m) > maxRemembered {
+		clear(m)
+	}
+	m[key] = v
+}
+
 // maxReceiptSets bounds the proofs whose receipt trees are kept in memory
 // (about 100 bytes per vote each).
 const maxReceiptSets = 8
