@@ -81,10 +81,7 @@ const maxReceiptSets = 8
 // receiptsFor returns the cached receipt issuer of a proof, building it
 // with build when absent.
 func (rc *resultCache) receiptsFor(hash string, build func() (*proof.Receipts, error)) (*proof.Receipts, error) {
-	rc.mu.Lock()
-	rs, ok := rc.receipts[hash]
-	rc.mu.Unlock()
-	if ok {
+	if rs, ok := recall(rc, rc.receipts, hash); ok {
 		return rs, nil
 	}
 	rs, err := build()
@@ -239,10 +236,7 @@ const docCacheBytes = 256 << 20
 // Keys include the proof hash, so an entry never goes stale. Concurrent
 // first callers may each build it; the entries are equal.
 func (rc *resultCache) doc(key string, build func() ([]byte, error)) ([]byte, error) {
-	rc.mu.Lock()
-	d, ok := rc.docs[key]
-	rc.mu.Unlock()
-	if ok {
+	if d, ok := recall(rc, rc.docs, key); ok {
 		return d, nil
 	}
 	d, err := build()
