@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"koinon"
 	"koinon/internal/auth"
 	"koinon/internal/closing"
@@ -44,15 +46,27 @@ func cmdServe(ctx context.Context, e env) int {
 		app.metrics.BallotsClosed.Inc()
 		app.metrics.TallyDuration.Observe(d.Seconds())
 	}
-	go sched.Run(ctx, schedulerInterval)
 	srv, err := app.server()
 	if err != nil {
 		return fail(e, "serve", err)
 	}
-	err = srv.ListenAndServe(ctx, cfg.Addr, func(addr string) {
-		log.Info("koinon serving", "url", "http://"+addr, "database", app.store.Dialect(), "data", cfg.DataDir)
+	// Server and scheduler run as one group: when either stops the other
+	// is told to, and both have returned before the deferred close of the
+	// store, so a close in progress never runs on a closed database.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		sched.Run(gctx, schedulerInterval)
+		return nil
 	})
-	if err != nil {
+	g.Go(func() error {
+		defer cancel()
+		return srv.ListenAndServe(gctx, cfg.Addr, func(addr string) {
+			log.Info("koinon serving", "url", "http://"+addr, "database", app.store.Dialect(), "data", cfg.DataDir)
+		})
+	})
+	if err := g.Wait(); err != nil {
 		return fail(e, "serve", err)
 	}
 	log.Info("koinon stopped")

@@ -1,7 +1,6 @@
 package tally
 
 import (
-	"errors"
 	"reflect"
 	"testing"
 
@@ -396,9 +395,6 @@ func TestCountSTV(t *testing.T) {
 			in.Ballot.STVRule = rule
 			in.Electorate[0].Weight = 4
 			res, err := Count(in)
-			if errors.Is(err, stv.ErrNotImplemented) {
-				t.Skipf("stv %s not implemented yet", rule)
-			}
 			if err != nil {
 				t.Fatalf("Count: %v", err)
 			}

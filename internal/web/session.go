@@ -91,8 +91,11 @@ const (
 )
 
 // loginLimiter rate-limits sign-in attempts per handle and per address.
+// It never holds more than max entries: when full, forgotten entries are
+// swept and, if that is not enough, the least recently failed one goes.
 type loginLimiter struct {
 	now     func() time.Time
+	max     int
 	mu      sync.Mutex
 	entries map[string]*loginAttempts
 }
@@ -104,7 +107,7 @@ type loginAttempts struct {
 }
 
 func newLoginLimiter(now func() time.Time) *loginLimiter {
-	return &loginLimiter{now: now, entries: map[string]*loginAttempts{}}
+	return &loginLimiter{now: now, max: loginMaxEntries, entries: map[string]*loginAttempts{}}
 }
 
 func handleKey(h string) string {
@@ -135,12 +138,12 @@ func (l *loginLimiter) fail(keys ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if len(l.entries) >= loginMaxEntries {
-		l.sweep(now)
-	}
 	for _, k := range keys {
 		a := l.entries[k]
 		if a == nil || now.Sub(a.last) > loginForget {
+			if a == nil {
+				l.makeRoom(now)
+			}
 			a = &loginAttempts{}
 			l.entries[k] = a
 		}
@@ -164,11 +167,25 @@ func (l *loginLimiter) reset(key string) {
 	delete(l.entries, key)
 }
 
-func (l *loginLimiter) sweep(now time.Time) {
+// makeRoom leaves room for one more entry.
+func (l *loginLimiter) makeRoom(now time.Time) {
+	if len(l.entries) < l.max {
+		return
+	}
 	for k, a := range l.entries {
 		if now.Sub(a.last) > loginForget && !a.until.After(now) {
 			delete(l.entries, k)
 		}
+	}
+	for len(l.entries) >= l.max {
+		var oldest string
+		var at time.Time
+		for k, a := range l.entries {
+			if oldest == "" || a.last.Before(at) {
+				oldest, at = k, a.last
+			}
+		}
+		delete(l.entries, oldest)
 	}
 }
 

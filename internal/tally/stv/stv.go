@@ -77,10 +77,6 @@ const MaxTotalWeight = 1_000_000_000
 // ErrInvalid wraps every input error.
 var ErrInvalid = errors.New("stv: invalid election")
 
-// ErrNotImplemented was returned by the stubs before the rules existed.
-//
-// Deprecated: no rule returns it; kept until callers stop testing for it.
-var ErrNotImplemented = errors.New("stv: rule not implemented")
 
 const (
 	stHopeful = iota
