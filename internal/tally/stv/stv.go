@@ -77,7 +77,6 @@ const MaxTotalWeight = 1_000_000_000
 // ErrInvalid wraps every input error.
 var ErrInvalid = errors.New("stv: invalid election")
 
-
 const (
 	stHopeful = iota
 	stElected
