@@ -139,11 +139,13 @@ type delegatorJSON struct {
 	Weight   int64  `json:"weight"`
 }
 
+// noticeJSON is a delegation start or stop naming the caller as delegate;
+// Day is its UTC date (YYYY-MM-DD), never a finer time (docs/security.md).
 type noticeJSON struct {
-	Handle string    `json:"handle"`
-	Kind   string    `json:"kind"` // start or stop
-	Scope  string    `json:"scope"`
-	At     time.Time `json:"at"`
+	Handle string `json:"handle"`
+	Kind   string `json:"kind"` // start or stop
+	Scope  string `json:"scope"`
+	Day    string `json:"day"`
 }
 
 func (s *Server) apiDelegationsOf(c echo.Context, community string) error {
@@ -190,7 +192,7 @@ func (s *Server) apiDelegationsOf(c echo.Context, community string) error {
 	}
 	for _, n := range notices {
 		scope, _, _ := describeScope(cm.ID, n.ScopeKey, topics)
-		out.Notices = append(out.Notices, noticeJSON{Handle: n.Handle, Kind: n.Kind, Scope: scope, At: n.At.UTC()})
+		out.Notices = append(out.Notices, noticeJSON{Handle: n.Handle, Kind: n.Kind, Scope: scope, Day: n.At.UTC().Format(time.DateOnly)})
 	}
 	return c.JSON(http.StatusOK, out)
 }
