@@ -268,8 +268,12 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		if err != nil {
 			return p, err
 		}
-		w := lb.res.Weights
-		p.Live, p.Voters = &w, int64(len(lb.entries))
+		// Live weights only on a public ballot: on a pseudonymous one their
+		// steps would tell which member just voted directly.
+		if w := lb.res.Weights; b.Secrecy == "public" {
+			p.Live = &w
+		}
+		p.Voters = int64(len(lb.entries))
 		if me != nil {
 			f := lb.flow(me.Handle)
 			if f.OnRoll {

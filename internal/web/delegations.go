@@ -279,6 +279,10 @@ type flowView struct {
 	Hops    int
 	Hidden  bool  // pseudonymous ballot: names after the first delegate are not shown
 	Carries int64 // weight the citizen's choice counts with if they vote
+	// CarriesHidden: a pseudonymous ballot does not show Carries while
+	// open, since its changes would tell a delegate which of her
+	// delegators voted directly (docs/security.md).
+	CarriesHidden bool
 }
 
 func (lb *liveBallot) flow(handle string) flowView {
@@ -293,9 +297,12 @@ func (lb *liveBallot) flow(handle string) flowView {
 			f.Chain, f.To, f.Hidden = f.Chain[:1], "", true
 		}
 	}
-	if row.State == tally.StateCast {
+	switch {
+	case lb.ballot.Secrecy != "public":
+		f.CarriesHidden = true
+	case row.State == tally.StateCast:
 		f.Carries = row.Weight
-	} else {
+	default:
 		votes := append(append([]tally.Vote{}, lb.votes...), tally.Vote{Voter: handle})
 		if r, ok := tally.Resolve(lb.entries, votes).Lookup(handle); ok {
 			f.Carries = r.Weight
