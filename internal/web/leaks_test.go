@@ -196,3 +196,131 @@ func mustID(t *testing.T, id string) int64 {
 	}
 	return n
 }
+
+// proofGraph is the part of a proof a curious reader links with.
+type proofGraph struct {
+	Electorate []struct {
+		Voter     string   `json:"voter"`
+		Delegates []string `json:"delegates"`
+	} `json:"electorate"`
+	Votes []struct {
+		Voter  string          `json:"voter"`
+		Choice json.RawMessage `json:"choice"`
+	} `json:"votes"`
+}
+
+// TestCuriousDelegateAndOutsider plays issue 14 item 2 on two open
+// pseudonymous ballots with a chain (fay → gus → bob → dan), backups
+// (ann → bob, cat; bob → dan, cat) and a cycle (dan ↔ eve), with a
+// community-wide delegation change while both are open. The curious
+// delegate bob knows who lists him (ann, gus) and his own pseudonyms; he
+// must not find the pseudonym, and so the choice, of a delegator who voted
+// directly (ann), neither from the open ballots nor from the proofs. The
+// curious outsider reads both logs and must find no entry that names a
+// citizen's pseudonym or shares a moment across the ballots.
+func TestCuriousDelegateAndOutsider(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		bw := newBallotWorld(t, st)
+		lists := map[string][]string{"ann": {"bob", "cat"}, "gus": {"bob"}, "bob": {"dan", "cat"}, "dan": {"eve"}, "eve": {"dan"}, "fay": {"gus"}}
+		for who, to := range lists {
+			bw.expect(t, who, "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": to}, 200, "")
+		}
+		ids := []string{
+			bw.createOpen(t, map[string]any{"title": "First", "method": "majority", "secrecy": "pseudonymous"}),
+			bw.createOpen(t, map[string]any{"title": "Second", "method": "majority", "secrecy": "pseudonymous"}),
+		}
+		votes := []map[string]string{{"ann": "no", "cat": "yes", "bob": "yes"}, {"ann": "yes", "cat": "no"}}
+		for i, id := range ids {
+			for who, c := range votes[i] {
+				bw.expect(t, who, "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": c}, 200, "")
+			}
+		}
+		// A community-wide change reaches both open ballots at one second.
+		bw.expect(t, "gus", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob", "cat"}}, 200, "")
+
+		// The delegate's own view: who lists him, to the day only.
+		m := bw.expect(t, "bob", "GET", "/api/v1/delegations?community=commons", nil, 200, "")
+		if len(m["notices"].([]any)) == 0 {
+			t.Fatal("bob has no delegation notices")
+		}
+		for _, n := range m["notices"].([]any) {
+			n := n.(map[string]any)
+			if _, ok := n["at"]; ok || len(fmt.Sprint(n["day"])) != len("2006-01-02") {
+				t.Errorf("notice gives a time finer than the day: %v", n)
+			}
+		}
+		_, page, _ := bw.page(t, "bob", "GET", "/delegations?community=commons", nil)
+		if regexp.MustCompile(`\d\d:\d\d UTC`).MatchString(page[strings.Index(page, "ballots-notices"):]) {
+			t.Error("the delegations page shows notice times finer than the day")
+		}
+
+		pseud := func(id, who string) string {
+			b, _ := st.BallotByID(t.Context(), mustID(t, id))
+			return store.Pseudonym(b.Secret, bw.W.ID(who))
+		}
+		// Open ballots: no entry names a pseudonym or records a
+		// delegation change; no vote or delegation shares a moment.
+		moments := map[time.Time]string{}
+		for _, id := range ids {
+			seen := bw.openReads(t, id)
+			for _, who := range []string{"ann", "bob", "cat", "dan", "fay", "gus"} { // eve, the reader, sees her own
+				if strings.Contains(seen, pseud(id, who)) {
+					t.Errorf("open ballot %s shows %s's pseudonym to others", id, who)
+				}
+			}
+			_, bobsPage, _ := bw.page(t, "bob", "GET", "/ballots/"+id, nil)
+			if strings.Contains(bobsPage, pseud(id, "ann")) || strings.Contains(bobsPage, pseud(id, "gus")) {
+				t.Errorf("bob's ballot page shows a delegator's pseudonym")
+			}
+			for _, e := range bw.ballotLog(t, id) {
+				switch e.Kind {
+				case store.EventOpened, store.EventClosed, store.EventSealed:
+					continue // the board's acts, public on every ballot
+				case store.EventDelegationChanged:
+					t.Errorf("ballot %s logs a delegation change: %+v", id, e)
+				}
+				if e.Payload.Voter != "" || !e.At.Equal(e.At.Truncate(24*time.Hour)) {
+					t.Errorf("ballot %s: entry %+v names a voter or a moment", id, e)
+				}
+				if other, ok := moments[e.At]; ok && other != id && !e.At.Equal(e.At.Truncate(24*time.Hour)) {
+					t.Errorf("ballots %s and %s share the moment %v", other, id, e.At)
+				}
+				moments[e.At] = id
+			}
+		}
+
+		// After the close: bob reads the proofs and looks for pseudonyms
+		// that list his; none of them voted directly.
+		for i, id := range ids {
+			bw.expect(t, "board", "POST", "/api/v1/ballots/"+id+"/close", nil, 200, "")
+			_, body := bw.raw(t, "", "GET", "/api/v1/ballots/"+id+"/proof", nil)
+			if rep := proof.Verify(body, nil); !rep.OK {
+				t.Fatalf("proof of %s fails: %+v", id, rep.Checks)
+			}
+			var g proofGraph
+			if err := json.Unmarshal(body, &g); err != nil {
+				t.Fatal(err)
+			}
+			bob := pseud(id, "bob")
+			listsBob := map[string]bool{}
+			for _, e := range g.Electorate {
+				for _, d := range e.Delegates {
+					if d == bob {
+						listsBob[e.Voter] = true
+					}
+				}
+			}
+			for _, v := range g.Votes {
+				if listsBob[v.Voter] {
+					t.Errorf("ballot %s: bob finds his delegator %s's direct vote %s", id, v.Voter, v.Choice)
+				}
+			}
+			if !listsBob[pseud(id, "gus")] {
+				t.Errorf("ballot %s: gus, who did not vote, should still be shown delegating to bob", id)
+			}
+			if _, ok := votes[i]["ann"]; ok && listsBob[pseud(id, "ann")] {
+				t.Errorf("ballot %s: ann voted directly, yet the proof links her pseudonym to bob's", id)
+			}
+		}
+	})
+}
