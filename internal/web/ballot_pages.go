@@ -181,6 +181,7 @@ type voteFormView struct {
 type castVoteView struct {
 	Summary string
 	Receipt string
+	Nonce   string // opens Receipt; shown only to its voter
 	CastAt  time.Time
 }
 
@@ -288,7 +289,7 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		}
 		if v, err := s.store.VoteOf(ctx, b.ID, me.ID); err == nil {
 			stored = &v
-			p.MyVote = &castVoteView{Summary: choiceSummary(b.Method, v.Choice, p.Options), Receipt: v.Receipt, CastAt: v.CastAt}
+			p.MyVote = &castVoteView{Summary: choiceSummary(b.Method, v.Choice, p.Options), Receipt: v.Receipt, Nonce: v.ReceiptNonce, CastAt: v.CastAt}
 		}
 		if p.OnRoll && p.Pseudonymous {
 			p.Pseudonym, _ = s.store.VoterID(ctx, *b, me.ID)

@@ -105,7 +105,7 @@ func TestAttackerCannotRecomputeChoices(t *testing.T) {
 						req[k] = v
 					}
 					id := bw.createOpen(t, req)
-					vote := func(who, choice string) {
+					vote := func(who, choice string) string {
 						t.Helper()
 						resp := bw.expect(t, who, "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": json.RawMessage(choice)}, 200, "")
 						at, _ := time.Parse(time.RFC3339, resp["cast_at"].(string))
@@ -117,12 +117,14 @@ func TestAttackerCannotRecomputeChoices(t *testing.T) {
 						if err != nil || got != resp["cast_receipt"] {
 							t.Errorf("%s cannot open her own cast receipt: %s vs %v (%v)", who, got, resp["cast_receipt"], err)
 						}
+						return nonce
 					}
 					vote("cat", m.choices[0])
 					vote("fay", m.choices[2])
 					vote("gus", m.choices[3])
 					bw.expect(t, "gus", "DELETE", "/api/v1/ballots/"+id+"/vote", nil, 204, "")
-					vote("cat", m.choices[1])
+					catNonce := vote("cat", m.choices[1])
+					bw.mustPage(t, "cat", "/ballots/"+id, catNonce) // her receipt page gives her the nonce
 
 					seen := bw.openReads(t, id)
 					nonces := hex64.FindAllString(seen, -1)
