@@ -137,6 +137,9 @@ func TestAttackerCannotRecomputeChoices(t *testing.T) {
 							t.Errorf("the open ballot shows %s's pseudonym to others", h)
 						}
 					}
+					if secrecy == "pseudonymous" && strings.Contains(seen, `"direct_weight"`) {
+						t.Error("an open pseudonymous ballot shows the direct weight (its steps name who voted)")
+					}
 					end := time.Now().UTC()
 					for _, e := range bw.ballotLog(t, id) {
 						if e.Payload.CastReceipt == "" {
@@ -254,6 +257,11 @@ func TestCuriousDelegateAndOutsider(t *testing.T) {
 		_, page, _ := bw.page(t, "bob", "GET", "/delegations?community=commons", nil)
 		if regexp.MustCompile(`\d\d:\d\d UTC`).MatchString(page[strings.Index(page, "ballots-notices"):]) {
 			t.Error("the delegations page shows notice times finer than the day")
+		}
+		// Nor the weight he carries on the open ballots: its changes would
+		// tell him which delegator just voted directly.
+		if strings.Contains(page, "counts with weight") || !strings.Contains(page, "published when the ballot closes") {
+			t.Error("the delegations page shows bob the weight he carries on an open pseudonymous ballot")
 		}
 
 		pseud := func(id, who string) string {
