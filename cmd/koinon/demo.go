@@ -350,8 +350,8 @@ func (d *demo) ballot(ctx context.Context, sp demoBallot) error {
 			return err
 		}
 		_, err = d.st.CastVote(ctx, store.CastRequest{BallotID: b.ID, CitizenID: d.ids[h], Choice: string(choice),
-			Receipt: func(voter string, at time.Time) (string, error) {
-				return proof.CastReceipt(b.IDString(), voter, choice, at)
+			Receipt: func(voter string, at time.Time, nonce string) (string, error) {
+				return proof.CastReceipt(b.IDString(), voter, choice, at, nonce)
 			}})
 		if err != nil {
 			return fmt.Errorf("vote of %s: %w", h, err)

@@ -53,8 +53,8 @@ func ballot(t *testing.T, w *storetest.World, communityID int64, method string, 
 func vote(t *testing.T, s *store.Store, b store.Ballot, citizen int64, choice string) {
 	t.Helper()
 	_, err := s.CastVote(context.Background(), store.CastRequest{BallotID: b.ID, CitizenID: citizen, Choice: choice,
-		Receipt: func(voter string, at time.Time) (string, error) {
-			return proof.CastReceipt(b.IDString(), voter, json.RawMessage(choice), at)
+		Receipt: func(voter string, at time.Time, nonce string) (string, error) {
+			return proof.CastReceipt(b.IDString(), voter, json.RawMessage(choice), at, nonce)
 		}})
 	if err != nil {
 		t.Fatal(err)

@@ -166,18 +166,26 @@ func (r *receipt) appendJSON(out []byte, withSignature bool) []byte {
 }
 
 // CastReceipt is the receipt the platform returns when a vote is cast: the
-// SHA-256 hex of the JCS bytes of {ballot, voter, choice, cast_at}. The
-// choice must be JSON the proof format allows (it was checked when cast).
-func CastReceipt(ballotID, voter string, choice json.RawMessage, castAt time.Time) (string, error) {
+// SHA-256 hex of the JCS bytes of {ballot, cast_at, choice, nonce, voter}.
+// The nonce is secret randomness (64 hex digits) that only the voter is
+// given, so the receipt is a commitment only they can open: without it,
+// hashing each possible choice does not find theirs. The choice must be
+// JSON the proof format allows (it was checked when cast).
+func CastReceipt(ballotID, voter string, choice json.RawMessage, castAt time.Time, nonce string) (string, error) {
 	c, err := Canonicalize(choice)
 	if err != nil {
 		return "", fmt.Errorf("cast receipt: choice: %w", err)
+	}
+	if len(nonce) < 32 {
+		return "", errors.New("cast receipt: the nonce must have at least 128 bits")
 	}
 	out := append([]byte(`{"ballot":`), appendString(nil, ballotID)...)
 	out = append(out, `,"cast_at":`...)
 	out = appendString(out, castAt.UTC().Truncate(time.Second).Format(TimeLayout))
 	out = append(out, `,"choice":`...)
 	out = append(out, c...)
+	out = append(out, `,"nonce":`...)
+	out = appendString(out, nonce)
 	out = append(out, `,"voter":`...)
 	out = appendString(out, voter)
 	out = append(out, '}')

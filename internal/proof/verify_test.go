@@ -281,21 +281,32 @@ func TestReceipts(t *testing.T) {
 	}
 }
 
+// testNonce is a fixed receipt nonce (256 bits) for the pinned bytes below.
+const testNonce = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
 func TestCastReceipt(t *testing.T) {
-	got, err := CastReceipt("b1", "ann", json.RawMessage(`[ "b", "a" ]`), testIssuedAt)
+	got, err := CastReceipt("b1", "ann", json.RawMessage(`[ "b", "a" ]`), testIssuedAt, testNonce)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// sha256sum of {"ballot":"b1","cast_at":"2026-11-26T10:00:00Z","choice":["b","a"],"voter":"ann"}
-	if want := "890307f4a6c16fabae98e16020a9cb97dcca3db471dff84ced7a04883053dc61"; got != want {
+	// sha256sum of {"ballot":"b1","cast_at":"2026-11-26T10:00:00Z","choice":["b","a"],"nonce":"0011…eeff","voter":"ann"}
+	if want := "1eae4efd21db7495d4da2ca9170374070d98f437e66c805ce3ea85e02a89c2d9"; got != want {
 		t.Errorf("CastReceipt = %s, want %s", got, want)
 	}
-	again, _ := CastReceipt("b1", "ann", json.RawMessage(`["b","a"]`), testIssuedAt.Add(400_000_000))
+	again, _ := CastReceipt("b1", "ann", json.RawMessage(`["b","a"]`), testIssuedAt.Add(400_000_000), testNonce)
 	if again != got {
 		t.Errorf("CastReceipt depends on formatting or sub-second time: %s vs %s", got, again)
 	}
-	if _, err := CastReceipt("b1", "ann", json.RawMessage(`[1.5]`), testIssuedAt); err == nil {
+	if _, err := CastReceipt("b1", "ann", json.RawMessage(`[1.5]`), testIssuedAt, testNonce); err == nil {
 		t.Error("CastReceipt accepted a fraction")
+	}
+	if _, err := CastReceipt("b1", "ann", json.RawMessage(`["b","a"]`), testIssuedAt, ""); err == nil {
+		t.Error("CastReceipt accepted an empty nonce (anyone could recompute the choice)")
+	}
+	// The receipt of 2026-11 (no nonce) was a hash anyone could recompute
+	// by trying each choice; the nonce must change it.
+	if got == "890307f4a6c16fabae98e16020a9cb97dcca3db471dff84ced7a04883053dc61" {
+		t.Error("CastReceipt ignores the nonce")
 	}
 }
 

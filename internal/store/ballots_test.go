@@ -28,7 +28,9 @@ func newBallot(t *testing.T, w *storetest.World, communityID int64, method strin
 
 func cast(ctx context.Context, s *store.Store, ballot, citizen int64, choice string) (store.Vote, error) {
 	return s.CastVote(ctx, store.CastRequest{BallotID: ballot, CitizenID: citizen, Choice: choice,
-		Receipt: func(voter string, at time.Time) (string, error) { return voter + "@" + at.Format(time.RFC3339), nil }})
+		Receipt: func(voter string, at time.Time, _ string) (string, error) {
+			return voter + "@" + at.Format(time.RFC3339), nil
+		}})
 }
 
 func TestDelegationsScopesAndEvents(t *testing.T) {

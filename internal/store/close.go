@@ -216,7 +216,7 @@ func loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInput, error) {
 		return nil, wrap(err, "roll of ballot %d", b.ID)
 	}
 	voterOf := func(id int64) (string, bool) {
-		i, ok := slices.BinarySearchFunc(in.Electorate, id, func(e ElectorateRow, id int64) int { return cmp.Compare(e.CitizenID, id) })
+		i, ok := electorateIndex(in.Electorate, id)
 		if !ok {
 			return "", false
 		}
@@ -292,5 +292,30 @@ func loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInput, error) {
 		v.Voter, _ = voterOf(v.CitizenID)
 		in.Votes = append(in.Votes, v)
 	}
-	return in, wrap(vrows.Err(), "votes of ballot %d", b.ID)
+	if err := vrows.Err(); err != nil {
+		return nil, wrap(err, "votes of ballot %d", b.ID)
+	}
+	if pseudo {
+		dropDirectVotersLists(in)
+	}
+	return in, nil
+}
+
+// electorateIndex finds a citizen in an electorate sorted by citizen id.
+func electorateIndex(el []ElectorateRow, id int64) (int, bool) {
+	return slices.BinarySearchFunc(el, id, func(e ElectorateRow, id int64) int { return cmp.Compare(e.CitizenID, id) })
+}
+
+// dropDirectVotersLists empties the delegate lists of direct voters on a
+// pseudonymous ballot. A direct vote overrides delegation (tally.md), so
+// the result and its recount do not change; but a published edge from a
+// direct voter's pseudonym to her delegate's would let a delegate who
+// knows her delegators name their pseudonyms, and so their choices
+// (docs/security.md).
+func dropDirectVotersLists(in *CloseInput) {
+	for _, v := range in.Votes {
+		if i, ok := electorateIndex(in.Electorate, v.CitizenID); ok {
+			in.Electorate[i].Delegates = []string{}
+		}
+	}
 }

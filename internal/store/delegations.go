@@ -209,7 +209,12 @@ func loadDelegation(tx *gorm.DB, citizenID int64, sc Scope) (delegationRow, erro
 }
 
 // delegationChanged records start/stop events and logs the change on the
-// open ballots it reaches.
+// open public ballots it reaches. A pseudonymous ballot's log does not
+// record delegation changes: an entry under the pseudonym, at the second
+// the delegate is told of it, would unmask the delegator, and one
+// community-wide change would write entries at that same second into every
+// open pseudonymous ballot and link them (docs/security.md). The graph
+// frozen into the proof at close is the record there.
 func (s *Store) delegationChanged(tx *gorm.DB, citizenID int64, sc Scope, before, after []int64, now time.Time) error {
 	key := sc.Key()
 	var events []DelegationEvent
@@ -228,7 +233,7 @@ func (s *Store) delegationChanged(tx *gorm.DB, citizenID int64, sc Scope, before
 			return wrap(err, "record delegation events")
 		}
 	}
-	q := tx.Model(&Ballot{}).Where("community_id = ? AND state = ?", sc.CommunityID, "open")
+	q := tx.Model(&Ballot{}).Where("community_id = ? AND state = ? AND secrecy = ?", sc.CommunityID, "open", "public")
 	switch {
 	case sc.BallotID > 0:
 		q = q.Where("id = ?", sc.BallotID)
@@ -251,7 +256,7 @@ func (s *Store) delegationChanged(tx *gorm.DB, citizenID int64, sc Scope, before
 		if err != nil {
 			return err
 		}
-		if _, err := appendEvent(tx, s.dialect, b.ID, "delegation_changed", map[string]any{"voter": voter, "scope": scopeKind(key)}, now); err != nil {
+		if _, err := appendEvent(tx, s.dialect, b.ID, EventDelegationChanged, map[string]any{"voter": voter, "scope": scopeKind(key)}, now); err != nil {
 			return err
 		}
 	}
@@ -330,13 +335,18 @@ type DelegationNotice struct {
 }
 
 // DelegationNotices returns the latest start/stop events naming delegateID
-// as delegate in the community, newest first.
+// as delegate in the community, newest first, each at its UTC day only: a
+// delegate must not learn the second a delegator changed her list, which
+// could be matched against other records of that moment.
 func (s *Store) DelegationNotices(ctx context.Context, delegateID, communityID int64, limit int) ([]DelegationNotice, error) {
 	var out []DelegationNotice
 	err := s.db.WithContext(ctx).Table("delegation_events e").Select("e.*, c.handle").
 		Joins("JOIN citizens c ON c.id = e.citizen_id").
 		Where("e.delegate_id = ? AND e.community_id = ?", delegateID, communityID).
 		Order("e.at DESC, e.id DESC").Limit(limit).Scan(&out).Error
+	for i := range out {
+		out[i].At = out[i].At.UTC().Truncate(24 * time.Hour)
+	}
 	return out, wrap(err, "delegation notices of %d", delegateID)
 }
 

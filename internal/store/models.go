@@ -121,7 +121,10 @@ type Vote struct {
 	CitizenID int64 `gorm:"primaryKey;autoIncrement:false"`
 	Choice    string
 	Receipt   string
-	CastAt    time.Time
+	// ReceiptNonce is the secret of the cast receipt (proof.CastReceipt),
+	// kept so that the voter can fetch it again; never published.
+	ReceiptNonce string
+	CastAt       time.Time
 }
 
 // BallotEvent is one entry of a ballot's hash-chained event log.

@@ -12,7 +12,8 @@ import (
 )
 
 // CastRequest is a vote to record. Receipt computes the cast receipt from
-// the voter id (handle or pseudonym) once the store knows it.
+// the voter id (handle or pseudonym), the cast time and the receipt nonce
+// once the store knows them.
 type CastRequest struct {
 	BallotID  int64
 	CitizenID int64
@@ -20,7 +21,7 @@ type CastRequest struct {
 	// session does); empty makes the store look it up.
 	Handle  string
 	Choice  string // canonical JSON
-	Receipt func(voter string, castAt time.Time) (string, error)
+	Receipt func(voter string, castAt time.Time, nonce string) (string, error)
 }
 
 // CastVote records or replaces a vote on an open ballot, checks that the
@@ -52,11 +53,12 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 			}
 		}
 		now := s.Now()
-		receipt, err := r.Receipt(voter, now)
+		nonce := NewSecret()
+		receipt, err := r.Receipt(voter, now, nonce)
 		if err != nil {
 			return err
 		}
-		out = Vote{BallotID: b.ID, CitizenID: r.CitizenID, Choice: r.Choice, Receipt: receipt, CastAt: now}
+		out = Vote{BallotID: b.ID, CitizenID: r.CitizenID, Choice: r.Choice, Receipt: receipt, ReceiptNonce: nonce, CastAt: now}
 		replaced, err := writeVote(tx, &out)
 		if err != nil {
 			return err
@@ -65,7 +67,7 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		if replaced {
 			kind = EventVoteReplaced
 		}
-		_, err = appendVoterEvent(tx, s.dialect, b.ID, kind, map[string]any{"voter": voter, "cast_receipt": receipt}, now)
+		_, err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now))
 		return err
 	})
 	return out, err
@@ -78,7 +80,7 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 	update := func() (bool, error) {
 		res := tx.Model(&Vote{}).Where("ballot_id = ? AND citizen_id = ?", v.BallotID, v.CitizenID).
-			Updates(map[string]any{"choice": v.Choice, "receipt": v.Receipt, "cast_at": v.CastAt})
+			Updates(map[string]any{"choice": v.Choice, "receipt": v.Receipt, "receipt_nonce": v.ReceiptNonce, "cast_at": v.CastAt})
 		return res.RowsAffected > 0, wrap(res.Error, "cast vote")
 	}
 	if replaced, err = update(); err != nil || replaced {
@@ -119,9 +121,35 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 		if err != nil {
 			return err
 		}
-		_, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, map[string]any{"voter": voter}, s.Now())
+		_, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now()))
 		return err
 	})
+}
+
+// voteEvent is the log payload of a vote event. A public ballot names the
+// voter; a pseudonymous one does not, so that its open log never says
+// which pseudonym voted directly (docs/security.md). The cast receipt is
+// a hiding commitment (proof.CastReceipt), which only its voter can open
+// and find again.
+func voteEvent(b Ballot, voter, receipt string) map[string]any {
+	p := map[string]any{}
+	if b.Secrecy == "public" {
+		p["voter"] = voter
+	}
+	if receipt != "" {
+		p["cast_receipt"] = receipt
+	}
+	return p
+}
+
+// logTime is the time a vote event is logged at: the second on a public
+// ballot, the UTC day on a pseudonymous one, so that times cannot link a
+// citizen's pseudonyms across ballots or to a moment someone saw them vote.
+func logTime(b Ballot, at time.Time) time.Time {
+	if b.Secrecy == "public" {
+		return at
+	}
+	return at.UTC().Truncate(24 * time.Hour)
 }
 
 // openForVoting reads the columns a vote needs of the ballot, holding the

@@ -181,6 +181,7 @@ type voteFormView struct {
 type castVoteView struct {
 	Summary string
 	Receipt string
+	Nonce   string // opens Receipt; shown only to its voter
 	CastAt  time.Time
 }
 
@@ -268,8 +269,12 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		if err != nil {
 			return p, err
 		}
-		w := lb.res.Weights
-		p.Live, p.Voters = &w, int64(len(lb.entries))
+		// Live weights only on a public ballot: on a pseudonymous one their
+		// steps would tell which member just voted directly.
+		if w := lb.res.Weights; b.Secrecy == "public" {
+			p.Live = &w
+		}
+		p.Voters = int64(len(lb.entries))
 		if me != nil {
 			f := lb.flow(me.Handle)
 			if f.OnRoll {
@@ -284,7 +289,7 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		}
 		if v, err := s.store.VoteOf(ctx, b.ID, me.ID); err == nil {
 			stored = &v
-			p.MyVote = &castVoteView{Summary: choiceSummary(b.Method, v.Choice, p.Options), Receipt: v.Receipt, CastAt: v.CastAt}
+			p.MyVote = &castVoteView{Summary: choiceSummary(b.Method, v.Choice, p.Options), Receipt: v.Receipt, Nonce: v.ReceiptNonce, CastAt: v.CastAt}
 		}
 		if p.OnRoll && p.Pseudonymous {
 			p.Pseudonym, _ = s.store.VoterID(ctx, *b, me.ID)

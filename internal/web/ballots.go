@@ -276,12 +276,14 @@ type optionJSON struct {
 	Label string `json:"label"`
 }
 
-// participation is an open ballot's running figures: weights only.
+// participation is an open ballot's running figures: weights only. A
+// pseudonymous ballot omits direct_weight: on a weighted roll its steps
+// would tell which member just voted directly (docs/security.md).
 type participation struct {
-	Voters       int64 `json:"voters"`
-	Eligible     int64 `json:"eligible"`
-	Votes        int64 `json:"votes"`
-	DirectWeight int64 `json:"direct_weight"`
+	Voters       int64  `json:"voters"`
+	Eligible     int64  `json:"eligible"`
+	Votes        int64  `json:"votes"`
+	DirectWeight *int64 `json:"direct_weight,omitempty"`
 }
 
 func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *store.Community, withDetails bool) (ballotJSON, error) {
@@ -310,7 +312,10 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 		if err != nil {
 			return v, err
 		}
-		v.Participation = &participation{Voters: p.Voters, Eligible: p.Eligible, Votes: p.VotesCast, DirectWeight: p.DirectWeight}
+		v.Participation = &participation{Voters: p.Voters, Eligible: p.Eligible, Votes: p.VotesCast}
+		if b.Secrecy == "public" {
+			v.Participation.DirectWeight = &p.DirectWeight
+		}
 	case store.StateClosed:
 		// The summary: the full result (with the per-voter resolution,
 		// tens of megabytes for a large ballot) is at …/result.

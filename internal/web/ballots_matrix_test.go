@@ -36,8 +36,8 @@ func matrixBallot(state string) func(t *testing.T, f *matrixFixture) {
 			return
 		}
 		_, err := f.Store.CastVote(ctx, store.CastRequest{BallotID: b.ID, CitizenID: f.Citizens["member1"].ID, Choice: `"yes"`,
-			Receipt: func(v string, at time.Time) (string, error) {
-				return proof.CastReceipt(b.IDString(), v, []byte(`"yes"`), at)
+			Receipt: func(v string, at time.Time, nonce string) (string, error) {
+				return proof.CastReceipt(b.IDString(), v, []byte(`"yes"`), at, nonce)
 			}})
 		if err == nil {
 			_, err = closing.New(f.Store, resultstest.NewSigner("matrix"), nil).Close(ctx, b.ID)

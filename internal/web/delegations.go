@@ -139,11 +139,13 @@ type delegatorJSON struct {
 	Weight   int64  `json:"weight"`
 }
 
+// noticeJSON is a delegation start or stop naming the caller as delegate;
+// Day is its UTC date (YYYY-MM-DD), never a finer time (docs/security.md).
 type noticeJSON struct {
-	Handle string    `json:"handle"`
-	Kind   string    `json:"kind"` // start or stop
-	Scope  string    `json:"scope"`
-	At     time.Time `json:"at"`
+	Handle string `json:"handle"`
+	Kind   string `json:"kind"` // start or stop
+	Scope  string `json:"scope"`
+	Day    string `json:"day"`
 }
 
 func (s *Server) apiDelegationsOf(c echo.Context, community string) error {
@@ -190,7 +192,7 @@ func (s *Server) apiDelegationsOf(c echo.Context, community string) error {
 	}
 	for _, n := range notices {
 		scope, _, _ := describeScope(cm.ID, n.ScopeKey, topics)
-		out.Notices = append(out.Notices, noticeJSON{Handle: n.Handle, Kind: n.Kind, Scope: scope, At: n.At.UTC()})
+		out.Notices = append(out.Notices, noticeJSON{Handle: n.Handle, Kind: n.Kind, Scope: scope, Day: n.At.UTC().Format(time.DateOnly)})
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -277,6 +279,10 @@ type flowView struct {
 	Hops    int
 	Hidden  bool  // pseudonymous ballot: names after the first delegate are not shown
 	Carries int64 // weight the citizen's choice counts with if they vote
+	// CarriesHidden: a pseudonymous ballot does not show Carries while
+	// open, since its changes would tell a delegate which of her
+	// delegators voted directly (docs/security.md).
+	CarriesHidden bool
 }
 
 func (lb *liveBallot) flow(handle string) flowView {
@@ -291,9 +297,12 @@ func (lb *liveBallot) flow(handle string) flowView {
 			f.Chain, f.To, f.Hidden = f.Chain[:1], "", true
 		}
 	}
-	if row.State == tally.StateCast {
+	switch {
+	case lb.ballot.Secrecy != "public":
+		f.CarriesHidden = true
+	case row.State == tally.StateCast:
 		f.Carries = row.Weight
-	} else {
+	default:
 		votes := append(append([]tally.Vote{}, lb.votes...), tally.Vote{Voter: handle})
 		if r, ok := tally.Resolve(lb.entries, votes).Lookup(handle); ok {
 			f.Carries = r.Weight

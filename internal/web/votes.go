@@ -26,6 +26,9 @@ type voteJSON struct {
 	Choice      json.RawMessage `json:"choice"`
 	CastAt      time.Time       `json:"cast_at"`
 	CastReceipt string          `json:"cast_receipt"`
+	// ReceiptNonce opens CastReceipt (docs/proofs.md); only the voter
+	// sees it.
+	ReceiptNonce string `json:"receipt_nonce"`
 }
 
 // precheckVote refuses early a ballot that is not open (409). The roll
@@ -81,8 +84,8 @@ func (s *Server) castVote(c echo.Context, b *store.Ballot, raw json.RawMessage) 
 	me := currentCitizen(c)
 	v, err := s.store.CastVote(ctx, store.CastRequest{
 		BallotID: b.ID, CitizenID: me.ID, Handle: me.Handle, Choice: string(canon),
-		Receipt: func(voter string, at time.Time) (string, error) {
-			return proof.CastReceipt(b.IDString(), voter, canon, at)
+		Receipt: func(voter string, at time.Time, nonce string) (string, error) {
+			return proof.CastReceipt(b.IDString(), voter, canon, at, nonce)
 		},
 	})
 	if err != nil {
@@ -152,7 +155,7 @@ func choiceShape(method string) string {
 }
 
 func (s *Server) voteView(c echo.Context, b *store.Ballot, v store.Vote) (voteJSON, error) {
-	out := voteJSON{Ballot: b.ID, Choice: json.RawMessage(v.Choice), CastAt: v.CastAt.UTC(), CastReceipt: v.Receipt}
+	out := voteJSON{Ballot: b.ID, Choice: json.RawMessage(v.Choice), CastAt: v.CastAt.UTC(), CastReceipt: v.Receipt, ReceiptNonce: v.ReceiptNonce}
 	if me := currentCitizen(c); b.Secrecy != "pseudonymous" && me != nil && me.ID == v.CitizenID {
 		out.Voter = me.Handle // a public ballot names the voter by handle
 		return out, nil

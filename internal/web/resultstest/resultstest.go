@@ -146,8 +146,8 @@ func (c *Community) Open(t testing.TB, sp Spec) store.Ballot {
 			t.Fatalf("choice %s of %s: %v", choice, h, err)
 		}
 		_, err = st.CastVote(ctx, store.CastRequest{BallotID: b.ID, CitizenID: c.W.ID(h), Choice: string(canon),
-			Receipt: func(voter string, at time.Time) (string, error) {
-				return proof.CastReceipt(jsonID(b.ID), voter, json.RawMessage(canon), at)
+			Receipt: func(voter string, at time.Time, nonce string) (string, error) {
+				return proof.CastReceipt(jsonID(b.ID), voter, json.RawMessage(canon), at, nonce)
 			}})
 		if err != nil {
 			t.Fatalf("vote of %s on %q: %v", h, sp.Title, err)
