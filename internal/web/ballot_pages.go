@@ -28,13 +28,13 @@ type ballotsPage struct {
 
 func (s *Server) listBallots(c echo.Context) error {
 	cm := routeCommunityOf(c)
-	bs, err := s.store.ListBallots(c.Request().Context(), store.BallotFilter{CommunityID: cm.ID, Limit: 200})
+	board := isBoard(c)
+	bs, err := s.store.ListBallots(c.Request().Context(), store.BallotFilter{CommunityID: cm.ID, HideDrafts: !board, Limit: 200})
 	if err != nil {
 		return err
 	}
-	m := routeMembership(c)
 	return s.render(c, http.StatusOK, "ballots", ballotsPage{Page: s.page(c, "ballot.list.title"), Community: cm,
-		Board: m != nil && m.Role == domain.RoleBoard, Ballots: bs})
+		Board: board, Ballots: bs})
 }
 
 // ---- new ----
