@@ -225,6 +225,7 @@ func (s *Store) OpenBallot(ctx context.Context, id int64) (Ballot, error) {
 type BallotFilter struct {
 	CommunityID int64
 	State       string // "" for all
+	HideDrafts  bool   // leave drafts out (callers who are not on the board)
 	Limit       int
 	Offset      int
 }
@@ -234,6 +235,9 @@ func (s *Store) ListBallots(ctx context.Context, f BallotFilter) ([]Ballot, erro
 	q := s.db.WithContext(ctx).Omit("secret").Where("community_id = ?", f.CommunityID)
 	if f.State != "" {
 		q = q.Where("state = ?", f.State)
+	}
+	if f.HideDrafts {
+		q = q.Where("state <> ?", StateDraft)
 	}
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50

@@ -73,6 +73,9 @@ func (s *Server) loadScope(c echo.Context, p perm, next echo.HandlerFunc) error 
 		return err
 	}
 	c.Set(ctxCommunity, &community)
+	if err := s.hideDraft(c, community); err != nil {
+		return err
+	}
 	var m *store.Membership
 	if ct := currentCitizen(c); ct != nil && community.Public && (p == permAnyone || p == permCitizen) {
 		// Nothing to check: the membership is read only if the handler
@@ -106,6 +109,33 @@ func (s *Server) loadScope(c echo.Context, p perm, next echo.HandlerFunc) error 
 		return errorf(http.StatusForbidden, "forbidden", "this needs the role "+p.String()+" in "+community.Slug)
 	}
 	return next(c)
+}
+
+// hideDraft answers 404 for a draft ballot unless the caller is on the
+// board of its community: a draft is the board's work in progress, and
+// everyone else must not learn that it exists (pages, API, sub-resources).
+func (s *Server) hideDraft(c echo.Context, community store.Community) error {
+	b := routeBallot(c)
+	if b == nil || b.State != store.StateDraft {
+		return nil
+	}
+	if ct := currentCitizen(c); ct != nil {
+		m, err := s.store.CurrentMembership(c.Request().Context(), community.ID, ct.ID)
+		switch {
+		case err == nil && m.Role == domain.RoleBoard:
+			return nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	return errorf(http.StatusNotFound, "not_found", "not found")
+}
+
+// isBoard reports whether the caller is on the board of the route's
+// community.
+func isBoard(c echo.Context) bool {
+	m := routeMembership(c)
+	return m != nil && m.Role == domain.RoleBoard
 }
 
 // routeCommunity resolves the community a route acts on.

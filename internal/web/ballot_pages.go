@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -28,13 +29,13 @@ type ballotsPage struct {
 
 func (s *Server) listBallots(c echo.Context) error {
 	cm := routeCommunityOf(c)
-	bs, err := s.store.ListBallots(c.Request().Context(), store.BallotFilter{CommunityID: cm.ID, Limit: 200})
+	board := isBoard(c)
+	bs, err := s.store.ListBallots(c.Request().Context(), store.BallotFilter{CommunityID: cm.ID, HideDrafts: !board, Limit: 200})
 	if err != nil {
 		return err
 	}
-	m := routeMembership(c)
 	return s.render(c, http.StatusOK, "ballots", ballotsPage{Page: s.page(c, "ballot.list.title"), Community: cm,
-		Board: m != nil && m.Role == domain.RoleBoard, Ballots: bs})
+		Board: board, Ballots: bs})
 }
 
 // ---- new ----
@@ -166,6 +167,7 @@ type optionRow struct {
 	Key, Label string
 	Checked    bool
 	Rank       string
+	Error      string // why the typed rank was refused
 	First      bool
 	Last       bool
 }
@@ -211,28 +213,29 @@ type receiptView struct {
 
 type ballotPage struct {
 	Page
-	Community    *store.Community
-	Ballot       store.Ballot
-	TopicName    string
-	Options      []store.BallotOption
-	Board        bool
-	TimeLeft     string
-	Live         *tally.Weights
-	Voters       int64
-	OnRoll       bool
-	Weight       int64
-	MyVote       *castVoteView
-	Flow         *flowView
-	DelegScope   string
-	Delegates    []string
-	Form         voteFormView
-	FormError    string
-	Result       *resultView
-	Receipt      *receiptView
-	ReceiptError string
-	Pseudonymous bool
-	Pseudonym    string
-	ProofName    string
+	Community      *store.Community
+	Ballot         store.Ballot
+	TopicName      string
+	Options        []store.BallotOption
+	Board          bool
+	TimeLeft       string
+	Live           *tally.Weights
+	Voters         int64
+	OnRoll         bool
+	Weight         int64
+	MyVote         *castVoteView
+	Flow           *flowView
+	DelegScope     string
+	Delegates      []string
+	Form           voteFormView
+	FormError      string // why the vote form was refused, beside its fields
+	AbstainAllowed bool   // the form offers an explicit empty ballot
+	Result         *resultView
+	Receipt        *receiptView
+	ReceiptError   string
+	Pseudonymous   bool
+	Pseudonym      string
+	ProofName      string
 }
 
 func (s *Server) showBallot(c echo.Context) error {
@@ -299,6 +302,7 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		}
 	}
 	p.Form = voteForm(b.Method, p.Options, stored, draft)
+	p.AbstainAllowed = abstainAllowed(b.Method)
 	if b.State == store.StateClosed {
 		sum, err := s.resultSummaryJSON(ctx, b)
 		if err != nil {
@@ -555,57 +559,64 @@ func (s *Server) flashStateError(c echo.Context, err error) error {
 
 // castBallot reads the page's vote form. For ranked methods the buttons
 // "up", "down", "remove" and "add" (value = option key) edit the draft
-// ranking server-side and show the page again; "cast" saves the vote.
+// ranking server-side and show the page again; "cast" saves the vote and
+// "abstain" an empty ballot (readVoteForm). A refused form is shown again
+// as typed, with the reasons beside its fields (422).
 func (s *Server) castBallot(c echo.Context) error {
 	b := routeBallot(c)
 	form, _ := c.FormParams()
-	var raw []byte
-	switch b.Method {
-	case "majority", "plurality":
-		raw, _ = json.Marshal(c.FormValue("choice"))
-	case "approval":
-		keys := form["choice"]
-		if keys == nil {
-			keys = []string{}
-		}
-		raw, _ = json.Marshal(keys)
-	case "irv", "stv":
-		order := form["rank"]
-		if order == nil {
-			order = []string{}
-		}
-		if edited, ok := editRanking(order, form); ok {
+	if b.Method == "irv" || b.Method == "stv" {
+		if edited, ok := editRanking(form["rank"], form); ok {
 			p, err := s.ballotPage(c, edited)
 			if err != nil {
 				return err
 			}
 			return s.render(c, http.StatusOK, "ballot_show", p)
 		}
-		raw, _ = json.Marshal(order)
-	case "schulze":
-		opts, err := s.store.BallotOptions(c.Request().Context(), b.ID)
-		if err != nil {
-			return err
-		}
-		raw, _ = json.Marshal(groupsFromRanks(opts, form))
 	}
-	_, err := s.castVote(c, b, raw)
-	var inv *domain.Invalid
-	if errors.As(err, &inv) {
-		p, perr := s.ballotPage(c, nil)
-		if perr != nil {
-			return perr
+	opts, err := s.options.get(c.Request().Context(), s.store, b)
+	if err != nil {
+		return err
+	}
+	tr := s.locales.translator(s.lang(c))
+	raw, errs := readVoteForm(b.Method, opts, form, tr)
+	if errs == nil {
+		_, err = s.castVote(c, b, raw)
+		var inv *domain.Invalid
+		if errors.As(err, &inv) {
+			errs = fieldErrors{"choice": inv.Message}
 		}
-		p.FormError = inv.Message
-		return s.render(c, http.StatusUnprocessableEntity, "ballot_show", p)
+	}
+	if errs != nil {
+		return s.refuseVote(c, form, errs)
 	}
 	if err := s.flashStateError(c, err); err != nil {
 		return err
 	}
 	if err == nil {
-		s.flash(c, s.locales.translator(s.lang(c))("vote.saved"))
+		saved := "vote.saved"
+		if form.Get("abstain") == "1" {
+			saved = "vote.saved_empty"
+		}
+		s.flash(c, tr(saved))
 	}
 	return redirect(c, "/ballots/"+b.IDString()+"#vote")
+}
+
+// refuseVote shows the ballot page again with the vote form as typed and
+// errs beside its fields.
+func (s *Server) refuseVote(c echo.Context, form url.Values, errs fieldErrors) error {
+	var draft []string
+	if m := routeBallot(c).Method; m == "irv" || m == "stv" {
+		draft = append([]string{}, form["rank"]...)
+	}
+	p, err := s.ballotPage(c, draft)
+	if err != nil {
+		return err
+	}
+	keepTyped(&p.Form, form, errs)
+	p.FormError = errs["choice"]
+	return s.render(c, http.StatusUnprocessableEntity, "ballot_show", p)
 }
 
 // editRanking applies one up/down/remove/add button to the ranking.
@@ -639,33 +650,6 @@ func editRanking(order []string, form map[string][]string) ([]string, bool) {
 		return order, true
 	}
 	return order, false
-}
-
-// groupsFromRanks turns the schulze form's rank numbers (rank_KEY, equal
-// numbers are ties, blank is unranked) into groups, best first.
-func groupsFromRanks(opts []store.BallotOption, form map[string][]string) [][]string {
-	byRank := map[int][]string{}
-	var ranks []int
-	for _, o := range opts {
-		v := form["rank_"+o.Key]
-		if len(v) == 0 || strings.TrimSpace(v[0]) == "" {
-			continue
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(v[0]))
-		if err != nil || n < 1 {
-			continue
-		}
-		if _, ok := byRank[n]; !ok {
-			ranks = append(ranks, n)
-		}
-		byRank[n] = append(byRank[n], o.Key)
-	}
-	sort.Ints(ranks)
-	out := [][]string{}
-	for _, r := range ranks {
-		out = append(out, byRank[r])
-	}
-	return out
 }
 
 func (s *Server) withdrawBallot(c echo.Context) error {

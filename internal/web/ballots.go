@@ -403,7 +403,8 @@ func (s *Server) apiListBallots(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	bs, err := s.store.ListBallots(ctx, store.BallotFilter{CommunityID: community.ID, State: state, Limit: limit, Offset: offset})
+	bs, err := s.store.ListBallots(ctx, store.BallotFilter{CommunityID: community.ID, State: state,
+		HideDrafts: !isBoard(c), Limit: limit, Offset: offset})
 	if err != nil {
 		return err
 	}

@@ -202,8 +202,8 @@ func TestBallotFlowAPI(t *testing.T) {
 			t.Helper()
 			return bw.expect(t, who, "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": choice}, want, field)
 		}
-		vote("cat", "yes", 409, "") // not open yet
-		bw.expect(t, "ann", "POST", "/api/v1/ballots/"+id+"/open", nil, 403, "")
+		vote("cat", "yes", 404, "") // a draft is the board's only
+		bw.expect(t, "ann", "POST", "/api/v1/ballots/"+id+"/open", nil, 404, "")
 		bw.expect(t, "board", "POST", "/api/v1/ballots/"+id+"/open", nil, 200, "")
 		bw.expect(t, "board", "POST", "/api/v1/ballots/"+id+"/open", nil, 409, "")
 		bw.W.Member(bw.C.ID, domain.RoleMember, 1, "late")
