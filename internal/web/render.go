@@ -117,6 +117,7 @@ func templateFuncs() template.FuncMap {
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
 		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"closing": closingOf,
 		"add":     func(a, b int) int { return a + b },
 		"sub":     func(a, b int) int { return a - b },
 		"seq": func(n int) []int {

@@ -354,7 +354,7 @@ type resBallot struct {
 	Secrecy       string
 	State         string
 	Closed        bool
-	ClosedAt      string
+	Closing       ballotClosing
 	CommunitySlug string
 	CommunityName string
 }
@@ -366,9 +366,7 @@ func newResBallot(b *store.Ballot, cm *store.Community) resBallot {
 	if b.Method == "stv" && v.STVRule == "" {
 		v.STVRule = "meek"
 	}
-	if b.ClosedAt != nil {
-		v.ClosedAt = b.ClosedAt.UTC().Format("2006-01-02 15:04 UTC")
-	}
+	v.Closing = closingOf(*b)
 	if cm != nil {
 		v.CommunitySlug, v.CommunityName = cm.Slug, cm.Name
 	}
