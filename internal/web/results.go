@@ -607,7 +607,7 @@ func resMajority(v *resultsView, d *resultData, tr resTranslate) {
 	var items []chart.BarItem
 	for _, k := range []string{"yes", "no", "abstain"} {
 		label := tr("results.majority." + k)
-		v.Totals = append(v.Totals, resTotal{Key: k, Label: label, Value: t[k], Share: resShare(t[k], yes+no+abstain), Winner: k == "yes" && v.Passed})
+		v.Totals = append(v.Totals, resTotal{Key: k, Label: label, Value: t[k], Share: resShare(t[k], d.Result.Weights.Participating), Winner: k == "yes" && v.Passed})
 		items = append(items, chart.BarItem{Label: label, Value: float64(t[k]), ValueText: strconv.FormatInt(t[k], 10), Emphasis: k == "yes" && v.Passed, Color: colors[k]})
 	}
 	var markers []chart.Marker
@@ -628,11 +628,15 @@ func resTotals(v *resultsView, d *resultData, tr resTranslate, participating int
 	t := d.Result.Totals
 	var items []chart.BarItem
 	var desc []string
+	color := map[string]string{}
 	for i, o := range d.Options {
+		color[o.Key] = chart.Palette[i%len(chart.Palette)]
+	}
+	for _, o := range totalsOrder(d.Options, func(o tally.Option) string { return o.Key }, t, d.Result.Winners) {
 		won := slices.Contains(d.Result.Winners, o.Key)
 		v.Totals = append(v.Totals, resTotal{Key: o.Key, Label: d.Label(o.Key), Value: t[o.Key], Share: resShare(t[o.Key], participating), Winner: won})
 		items = append(items, chart.BarItem{Label: d.Label(o.Key), Value: float64(t[o.Key]), ValueText: strconv.FormatInt(t[o.Key], 10),
-			Emphasis: won, Color: chart.Palette[i%len(chart.Palette)]})
+			Emphasis: won, Color: color[o.Key]})
 		desc = append(desc, d.Label(o.Key)+" "+strconv.FormatInt(t[o.Key], 10))
 	}
 	title := tr("results.totals.chart.title")
@@ -832,8 +836,27 @@ func resDelegation(v *resultsView, d *resultData, tr resTranslate) {
 		Desc: tr("results.hops.chart.desc", d.DelegatedVoters, strings.Join(desc, "; ")), Bins: bins, XTitle: tr("results.hops")}.SVG()
 }
 
-// resShare formats part/total as a percentage with one decimal, computed in
-// integers (no rounding surprises): 1/3 is "33.3%".
+// totalsOrder is the order of every totals table and chart: the winners
+// first, in the order the result lists them (tally.md §4: order of
+// election, ties by the tie-break order), then the other options by total,
+// highest first, equal totals in ballot order.
+func totalsOrder[O any](opts []O, key func(O) string, totals map[string]int64, winners []string) []O {
+	rank := func(o O) int {
+		if i := slices.Index(winners, key(o)); i >= 0 {
+			return i
+		}
+		return len(winners)
+	}
+	out := slices.Clone(opts)
+	slices.SortStableFunc(out, func(a, b O) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(totals[key(b)], totals[key(a)]))
+	})
+	return out
+}
+
+// resShare is the one rounding rule of every percentage Koinon shows
+// (docs/results.md, "Percentages"): part/total with one decimal, rounded
+// half up, computed in integers: 1/3 is "33.3%", 2/3 is "66.7%".
 func resShare(part, total int64) string {
 	if total <= 0 {
 		return "—"

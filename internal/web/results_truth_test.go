@@ -61,3 +61,60 @@ func TestClosedBallotShowsActualClosingTime(t *testing.T) {
 		}
 	})
 }
+
+// shareCells maps each row label of the first table after marker to its
+// last numeric cell ending in %.
+func shareCells(t *testing.T, body, marker string) map[string]string {
+	t.Helper()
+	i := strings.Index(body, marker)
+	if i < 0 {
+		t.Fatalf("page lacks %q", marker)
+	}
+	table := body[i:]
+	table = table[:strings.Index(table, "</table>")]
+	re := regexp.MustCompile(`<tr[^>]*><t[hd][^>]*>([^<]+)</t[hd]><td class="num">\d+</td><td class="num">([^<]+)</td>`)
+	out := map[string]string{}
+	for _, m := range re.FindAllStringSubmatch(table, -1) {
+		out[m[1]] = m[2]
+	}
+	if len(out) == 0 {
+		t.Fatalf("no share rows after %q in %s", marker, table)
+	}
+	return out
+}
+
+// Every page writes the same share of the same option, rounded by one rule
+// (one decimal, half up) of one base (the counted weight), and says so.
+func TestSharesAgreeBetweenPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newResultsFixture(t, st)
+		ts, _ := resultsServer(t, st)
+		for _, title := range []string{"Pick a logo", "Meeting days", "Chair"} {
+			b := f.Ballots[title]
+			r := storedResult(t, b)
+			_, _, show := get(t, ts.URL+"/ballots/"+itoa(b.ID), "")
+			_, _, res := get(t, ts.URL+"/ballots/"+itoa(b.ID)+"/results", "")
+			onBallot := shareCells(t, show, `class="ballots-totals"`)
+			onResults := shareCells(t, res, `id="totals-h"`)
+			for _, o := range optionsOf(t, st, b.ID) {
+				want := shareOf(r.Totals[o.Key], r.Weights.Participating)
+				if onBallot[o.Label] != want || onResults[o.Label] != want {
+					t.Errorf("%s, %s: ballot page %q, results page %q, want %q of %d counted weight",
+						title, o.Label, onBallot[o.Label], onResults[o.Label], want, r.Weights.Participating)
+				}
+			}
+			for name, body := range map[string]string{"ballot": show, "results": res} {
+				if !strings.Contains(body, "Share of counted weight") {
+					t.Errorf("%s: the %s page does not say what its percentages are of", title, name)
+				}
+			}
+		}
+	})
+}
+
+// shareOf is the documented rule, written out independently: one decimal,
+// half up.
+func shareOf(part, total int64) string {
+	tenths := (part*1000 + total/2) / total
+	return itoa(tenths/10) + "." + itoa(tenths%10) + "%"
+}
