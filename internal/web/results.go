@@ -401,7 +401,9 @@ type resultsView struct {
 	RoundRows   []resRoundRow
 	Exhausted   []string
 	Quotas      []string
-	Actions     []string
+	// Hypothetical is set when the rounds elected someone the result does
+	// not (quorum not met): they are shown as "would have been elected".
+	Hypothetical bool
 	// Schulze
 	Matrix  resMatrix
 	Paths   resMatrix
@@ -560,6 +562,7 @@ func buildResultsView(d *resultData, bv resBallot, tr resTranslate) *resultsView
 	for _, k := range r.Winners {
 		v.Winners = append(v.Winners, d.Label(k))
 	}
+	v.Hypothetical = len(r.Winners) == 0 && d.Method != "majority"
 
 	// Participation: direct, delegated, lost, absent, with the quorum.
 	part := []struct {
@@ -644,10 +647,29 @@ func resTotals(v *resultsView, d *resultData, tr resTranslate, participating int
 		title = tr("results.totals.first")
 	}
 	v.TotalsChart = chart.Bars{ID: "chart-totals", Title: title,
-		Desc: tr("results.totals.chart.desc", strings.Join(desc, "; "), strings.Join(v.Winners, ", ")), Items: items}.SVG()
+		Desc: tr("results.totals.chart.desc", strings.Join(desc, "; "), v.winnersText(tr)), Items: items}.SVG()
+}
+
+// electedWords are the round table's words for an election: "elected", or
+// "would have been elected" when the result elected nobody (quorum not
+// met), so that the rounds never contradict the outcome.
+func (v *resultsView) electedWords(tr resTranslate) (action func(label string) string, state string) {
+	if v.Hypothetical {
+		return func(l string) string { return tr("results.round.would_elect", l) }, tr("results.state.would_elect")
+	}
+	return func(l string) string { return tr("results.round.elected", l) }, tr("results.state.elected")
+}
+
+// winnersText lists the winners for a chart description, or says there are none.
+func (v *resultsView) winnersText(tr resTranslate) string {
+	if len(v.Winners) == 0 {
+		return tr("results.none")
+	}
+	return strings.Join(v.Winners, ", ")
 }
 
 func resIRV(v *resultsView, d *resultData, tr resTranslate) {
+	elected, electedState := v.electedWords(tr)
 	rounds := d.Result.IRVRounds
 	v.RoundRows = make([]resRoundRow, len(d.Options))
 	series := make([]chart.Series, len(d.Options))
@@ -663,7 +685,7 @@ func resIRV(v *resultsView, d *resultData, tr resTranslate) {
 			acts = append(acts, tr("results.round.eliminated", d.Label(rd.Eliminated)))
 		}
 		if rd.Elected != "" {
-			acts = append(acts, tr("results.round.elected", d.Label(rd.Elected)))
+			acts = append(acts, elected(d.Label(rd.Elected)))
 		}
 		v.RoundHeads = append(v.RoundHeads, resRoundHead{N: ri + 1, Actions: strings.Join(acts, "; ")})
 		v.Exhausted = append(v.Exhausted, strconv.FormatInt(rd.Exhausted, 10))
@@ -679,18 +701,19 @@ func resIRV(v *resultsView, d *resultData, tr resTranslate) {
 				cell.Note, cell.Class = tr("results.state.eliminated"), "defeated"
 				series[i].Ended = true
 			case rd.Elected:
-				cell.Note, cell.Class = tr("results.state.elected"), "elected"
+				cell.Note, cell.Class = electedState, "elected"
 			}
 			v.RoundRows[i].Cells = append(v.RoundRows[i].Cells, cell)
 		}
 	}
 	v.RoundsChart = chart.Lines{ID: "chart-rounds", Title: tr("results.rounds.chart.title"),
-		Desc:    tr("results.rounds.chart.desc.irv", len(rounds), strings.Join(v.Winners, ", ")),
+		Desc:    tr("results.rounds.chart.desc.irv", len(rounds), v.winnersText(tr)),
 		XLabels: xl, Series: series, XTitle: tr("results.round"), YTitle: tr("results.weight")}.SVG()
 }
 
 func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 	rounds := d.Result.STVRounds
+	elected, electedState := v.electedWords(tr)
 	// First preferences for the totals chart come from Totals when set.
 	if d.Result.Totals != nil {
 		resTotals(v, d, tr, d.Result.Weights.Participating)
@@ -716,7 +739,7 @@ func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 			acts = append(acts, act)
 		}
 		for _, k := range rd.Elected {
-			acts = append(acts, tr("results.round.elected", d.Label(k)))
+			acts = append(acts, elected(d.Label(k)))
 		}
 		for _, k := range rd.Defeated {
 			acts = append(acts, tr("results.round.defeated", d.Label(k)))
@@ -739,13 +762,13 @@ func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 				justDefeated := slices.Contains(rd.Defeated, o.Key)
 				switch {
 				case slices.Contains(rd.Elected, o.Key):
-					notes = append(notes, tr("results.state.elected"))
+					notes = append(notes, electedState)
 					cell.Class = "elected"
 				case justDefeated:
 					notes = append(notes, tr("results.state.defeated"))
 					cell.Class = "defeated"
 				case cd.State == "elected":
-					notes = append(notes, tr("results.state.elected"))
+					notes = append(notes, electedState)
 					cell.Class = "elected"
 				case cd.State == "defeated":
 					notes = append(notes, tr("results.state.defeated"))
@@ -765,7 +788,7 @@ func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 		}
 	}
 	v.RoundsChart = chart.Lines{ID: "chart-rounds", Title: tr("results.rounds.chart.title"),
-		Desc:    tr("results.rounds.chart.desc.stv", len(rounds), strings.Join(v.Winners, ", ")),
+		Desc:    tr("results.rounds.chart.desc.stv", len(rounds), v.winnersText(tr)),
 		XLabels: xl, Series: series, XTitle: tr("results.round"), YTitle: tr("results.votes")}.SVG()
 }
 

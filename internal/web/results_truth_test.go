@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"html"
 	"regexp"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"koinon/internal/store"
 	"koinon/internal/store/storetest"
+	"koinon/internal/web/resultstest"
 )
 
 // closingTimes finds the datetime attributes of the <dd class="CLASS">
@@ -117,4 +119,69 @@ func TestSharesAgreeBetweenPages(t *testing.T) {
 func shareOf(part, total int64) string {
 	tenths := (part*1000 + total/2) / total
 	return itoa(tenths/10) + "." + itoa(tenths%10) + "%"
+}
+
+// truthSpecs are ballots whose results are easy to misstate: no winner
+// for want of quorum, and ties that the tie-break order decided.
+var truthSpecs = []resultstest.Spec{
+	{Title: "Chair without quorum", Method: "irv", Quorum: "9/10", Options: []string{"ada", "bea", "cai"}, Votes: map[string]string{
+		"a": `["ada","bea"]`, "b": `["bea"]`, "c": `["bea","ada"]`, "d": `["cai","bea"]`}},
+	{Title: "Board without quorum", Method: "stv", Seats: 2, Quorum: "9/10", Options: []string{"ada", "bea", "cai"}, Votes: map[string]string{
+		"a": `["ada","bea"]`, "b": `["bea"]`, "c": `["bea","ada"]`, "d": `["cai","bea"]`}},
+	{Title: "Tied days", Method: "approval", Options: []string{"mon", "tue", "wed"}, Votes: map[string]string{
+		"a": `["mon","tue"]`, "b": `["tue","mon"]`, "c": `["wed"]`}},
+	{Title: "Tied logo", Method: "plurality", Options: []string{"circle", "square", "star"}, Votes: map[string]string{
+		"a": `"circle"`, "b": `"square"`, "c": `"star"`, "d": `"square"`, "e": `"star"`}},
+	{Title: "Tied ranking", Method: "schulze", Options: []string{"x", "y", "z"}, Votes: map[string]string{
+		"a": `[["x"],["y"],["z"]]`, "b": `[["y"],["x"],["z"]]`}},
+	{Title: "Tied chair", Method: "irv", Options: []string{"ada", "bea", "cai"}, Votes: map[string]string{
+		"a": `["ada"]`, "b": `["ada"]`, "c": `["ada"]`, "d": `["bea","ada"]`, "e": `["cai","bea"]`}},
+}
+
+// newTruthFixture closes truthSpecs in a community of eight members
+// (a … h, weight 1, no delegations).
+func newTruthFixture(t *testing.T, st *store.Store) map[string]store.Ballot {
+	t.Helper()
+	c := resultstest.NewCommunity(t, st, "truth", true, []string{"a", "b", "c", "d", "e", "f", "g", "h"}, nil)
+	signer := resultstest.NewSigner("test")
+	out := map[string]store.Ballot{}
+	for _, sp := range truthSpecs {
+		out[sp.Title] = c.Closed(t, signer, sp)
+	}
+	return out
+}
+
+// visibleText is a page without its tags (and without the svg charts'
+// markup), to check sentences a reader sees.
+func visibleText(body string) string {
+	return html.UnescapeString(regexp.MustCompile(`<[^>]+>`).ReplaceAllString(body, " "))
+}
+
+// When the quorum is not met, nobody is "elected" anywhere: not in the
+// outcome, the round table, "What happened", the chart or the export.
+func TestNoQuorumRoundsSayWouldHaveBeenElected(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		bs := newTruthFixture(t, st)
+		ts, _ := resultsServer(t, st)
+		for _, title := range []string{"Chair without quorum", "Board without quorum"} {
+			b := bs[title]
+			if r := storedResult(t, b); r.QuorumMet || len(r.Winners) != 0 {
+				t.Fatalf("%s: fixture should miss its quorum: %+v", title, r)
+			}
+			_, _, body := get(t, ts.URL+"/ballots/"+itoa(b.ID)+"/results", "")
+			text := visibleText(body)
+			said := strings.NewReplacer("would have been elected", "", "Nobody was elected", "", "quota are elected", "").Replace(text)
+			if regexp.MustCompile(`\belected\b`).MatchString(said) {
+				t.Errorf("%s: the page says someone was elected although nobody was: %s", title,
+					regexp.MustCompile(`.{0,60}\belected.{0,20}`).FindAllString(said, 5))
+			}
+			if !strings.Contains(text, "would have been elected") || !strings.Contains(text, "quorum was not met") {
+				t.Errorf("%s: the rounds do not say who would have been elected", title)
+			}
+			_, _, csvBody := get(t, ts.URL+"/api/v1/ballots/"+itoa(b.ID)+"/export/result.csv", "")
+			if strings.Contains(csvBody, ",elected") || !strings.Contains(csvBody, ",would_be_elected") {
+				t.Errorf("%s: result.csv says elected:\n%s", title, csvBody)
+			}
+		}
+	})
 }
