@@ -404,6 +404,8 @@ type resultsView struct {
 	// Hypothetical is set when the rounds elected someone the result does
 	// not (quorum not met): they are shown as "would have been elected".
 	Hypothetical bool
+	// Ties are sentences about each tie that decided something (resTies).
+	Ties []string
 	// Schulze
 	Matrix  resMatrix
 	Paths   resMatrix
@@ -599,6 +601,7 @@ func buildResultsView(d *resultData, bv resBallot, tr resTranslate) *resultsView
 	case "schulze":
 		resSchulze(v, d, tr)
 	}
+	v.Ties = resTies(d, tr)
 	resDelegation(v, d, tr)
 	return v
 }

@@ -134,8 +134,10 @@ var truthSpecs = []resultstest.Spec{
 		"a": `"circle"`, "b": `"square"`, "c": `"star"`, "d": `"square"`, "e": `"star"`}},
 	{Title: "Tied ranking", Method: "schulze", Options: []string{"x", "y", "z"}, Votes: map[string]string{
 		"a": `[["x"],["y"],["z"]]`, "b": `[["y"],["x"],["z"]]`}},
+	{Title: "Tied board", Method: "stv", Seats: 2, Options: []string{"ada", "bea", "cai", "dov"}, Votes: map[string]string{
+		"a": `["ada"]`, "b": `["ada"]`, "c": `["ada"]`, "d": `["bea"]`, "e": `["cai"]`, "f": `["dov"]`, "g": `["dov"]`}},
 	{Title: "Tied chair", Method: "irv", Options: []string{"ada", "bea", "cai"}, Votes: map[string]string{
-		"a": `["ada"]`, "b": `["ada"]`, "c": `["ada"]`, "d": `["bea","ada"]`, "e": `["cai","bea"]`}},
+		"a": `["ada"]`, "b": `["ada"]`, "c": `["ada"]`, "d": `["bea","ada"]`, "e": `["bea","ada"]`, "f": `["cai","bea"]`, "g": `["cai","bea"]`}},
 }
 
 // newTruthFixture closes truthSpecs in a community of eight members
@@ -184,4 +186,75 @@ func TestNoQuorumRoundsSayWouldHaveBeenElected(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Every tie that decided something is shown with the tied options and what
+// decided it, with a link to the tie-break order; winners come first.
+func TestTiesAreShown(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		bs := newTruthFixture(t, st)
+		ts, _ := resultsServer(t, st)
+		for _, tc := range []struct {
+			title string
+			want  []string // in the visible text of the ties box
+		}{
+			{"Tied days", []string{"Tie for a seat: ", "Mon", "Tue", " each had 2.", "The published tie-break order decided."}},
+			{"Tied logo", []string{"Tie for a seat: ", "Square", "Star", " each had 2."}},
+			{"Tied board", []string{"Bea, Cai were within the surplus of the lowest vote, so they counted as tied", "The published tie-break order decided."}},
+			{"Tied ranking", []string{"Tie in the ranking: none of X, Y beats another."}},
+			{"Tied chair", []string{"Round 1: Bea, Cai were tied for the fewest votes (2 each)", "The published tie-break order decided."}},
+		} {
+			t.Run(tc.title, func(t *testing.T) {
+				b := bs[tc.title]
+				r := storedResult(t, b)
+				_, _, body := get(t, ts.URL+"/ballots/"+itoa(b.ID)+"/results", "")
+				i := strings.Index(body, `class="ties"`)
+				if i < 0 {
+					t.Fatalf("no ties box on the page of %q (winners %v)", tc.title, r.Winners)
+				}
+				box := visibleText(body[i : i+strings.Index(body[i:], "</div>")])
+				for _, w := range tc.want {
+					if !strings.Contains(box, w) {
+						t.Errorf("ties box lacks %q: %s", w, box)
+					}
+				}
+				if !strings.Contains(body[i:], `href="/ballots/`+itoa(b.ID)+`/audit#tiebreak"`) {
+					t.Errorf("no link to the tie-break order")
+				}
+				if len(r.Winners) > 0 && b.Method != "schulze" {
+					won := optionLabel(t, st, b.ID, r.Winners[0])
+					if (b.Method == "plurality" || b.Method == "approval") && !strings.Contains(box, "It went to "+won+".") {
+						t.Errorf("the box does not say who won the tie (%s): %s", won, box)
+					}
+					// The winner heads the totals table on both pages.
+					for _, page := range []string{"", "/results"} {
+						_, _, p := get(t, ts.URL+"/ballots/"+itoa(b.ID)+page, "")
+						marker := `class="ballots-totals"`
+						if page != "" {
+							marker = `id="totals-h"`
+						}
+						first := regexp.MustCompile(`<tbody>\s*<tr[^>]*><t[hd][^>]*>([^<]+)<`).FindStringSubmatch(p[strings.Index(p, marker):])
+						if first == nil || first[1] != won {
+							t.Errorf("%s: the totals table starts with %v, not the winner %s", page, first, won)
+						}
+					}
+				}
+			})
+		}
+		_, _, audit := get(t, ts.URL+"/ballots/"+itoa(bs["Tied days"].ID)+"/audit", "")
+		if !regexp.MustCompile(`id="tiebreak"[\s\S]*<ol class="tie-order"><li>(Mon|Tue|Wed) `).MatchString(audit) {
+			t.Errorf("the audit page does not list the tie-break order")
+		}
+	})
+}
+
+func optionLabel(t *testing.T, st *store.Store, id int64, key string) string {
+	t.Helper()
+	for _, o := range optionsOf(t, st, id) {
+		if o.Key == key {
+			return o.Label
+		}
+	}
+	t.Fatalf("ballot %d has no option %q", id, key)
+	return ""
 }
