@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math/big"
 	"net/http"
 	"slices"
 	"strconv"
@@ -399,8 +400,8 @@ type resultsView struct {
 	RoundsChart template.HTML
 	RoundHeads  []resRoundHead
 	RoundRows   []resRoundRow
-	Exhausted   []string
-	Quotas      []string
+	Exhausted   []resNumber
+	Quotas      []resNumber
 	// Hypothetical is set when the rounds elected someone the result does
 	// not (quorum not met): they are shown as "would have been elected".
 	Hypothetical bool
@@ -448,8 +449,39 @@ type resRoundRow struct {
 
 type resRoundCell struct {
 	Text  string // figure
+	Exact string // the exact figure when Text rounds it (a title tooltip)
 	Note  string // keep factor, elected, eliminated…
 	Class string // elected, out, ""
+}
+
+// resNumber is a figure as shown, with the exact value when Text rounds it.
+type resNumber struct {
+	Text, Exact string
+}
+
+// stvFigure shows an STV decimal (nine places for Meek, five for Scottish
+// rules) to two decimals, rounded half away from zero in exact
+// arithmetic, and keeps the exact value for the tooltip; exports carry it.
+func stvFigure(s string) resNumber {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return resNumber{Text: s}
+	}
+	n := resNumber{Text: r.FloatString(2)}
+	if n.Text != s {
+		n.Exact = s
+	}
+	return n
+}
+
+// stvActions are the translation keys of the STV round actions of
+// internal/tally/stv ("count" for Meek; "first", "surplus", "exclusion" for
+// Scottish stages), each taking the subject's label when there is one.
+var stvActions = map[string]string{
+	"count":     "results.stv.action.count",
+	"first":     "results.stv.action.first",
+	"surplus":   "results.stv.action.surplus",
+	"exclusion": "results.stv.action.exclusion",
 }
 
 type resMatrix struct {
@@ -691,7 +723,7 @@ func resIRV(v *resultsView, d *resultData, tr resTranslate) {
 			acts = append(acts, elected(d.Label(rd.Elected)))
 		}
 		v.RoundHeads = append(v.RoundHeads, resRoundHead{N: ri + 1, Actions: strings.Join(acts, "; ")})
-		v.Exhausted = append(v.Exhausted, strconv.FormatInt(rd.Exhausted, 10))
+		v.Exhausted = append(v.Exhausted, resNumber{Text: strconv.FormatInt(rd.Exhausted, 10)})
 		for i, o := range d.Options {
 			total, in := rd.Totals[o.Key]
 			cell := resRoundCell{Text: "—", Class: "out"}
@@ -734,12 +766,12 @@ func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 	for ri, rd := range rounds {
 		xl = append(xl, strconv.Itoa(ri+1))
 		var acts []string
-		if rd.Action != "" {
-			act := rd.Action
+		if key, ok := stvActions[rd.Action]; ok {
+			var subject []any
 			if rd.Subject != "" {
-				act += " " + d.Label(rd.Subject)
+				subject = append(subject, d.Label(rd.Subject))
 			}
-			acts = append(acts, act)
+			acts = append(acts, tr(key, subject...))
 		}
 		for _, k := range rd.Elected {
 			acts = append(acts, elected(d.Label(k)))
@@ -748,8 +780,8 @@ func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 			acts = append(acts, tr("results.round.defeated", d.Label(k)))
 		}
 		v.RoundHeads = append(v.RoundHeads, resRoundHead{N: ri + 1, Actions: strings.Join(acts, "; ")})
-		v.Quotas = append(v.Quotas, rd.Quota)
-		v.Exhausted = append(v.Exhausted, rd.Exhausted)
+		v.Quotas = append(v.Quotas, stvFigure(rd.Quota))
+		v.Exhausted = append(v.Exhausted, stvFigure(rd.Exhausted))
 		if q, err := strconv.ParseFloat(rd.Quota, 64); err == nil {
 			quota.Points = append(quota.Points, chart.Point{X: ri, Y: q})
 		}
@@ -757,10 +789,12 @@ func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 			cd, ok := rd.Candidates[o.Key]
 			cell := resRoundCell{Text: "—", Class: "out"}
 			if ok {
-				cell = resRoundCell{Text: cd.Vote}
+				vote := stvFigure(cd.Vote)
+				cell = resRoundCell{Text: vote.Text, Exact: tr("results.stv.exact", cd.Vote)}
 				var notes []string
 				if cd.Keep != "" {
-					notes = append(notes, tr("results.keep", cd.Keep))
+					notes = append(notes, tr("results.keep", stvFigure(cd.Keep).Text))
+					cell.Exact = tr("results.stv.exact.keep", cd.Vote, cd.Keep)
 				}
 				justDefeated := slices.Contains(rd.Defeated, o.Key)
 				switch {

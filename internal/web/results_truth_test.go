@@ -1,8 +1,12 @@
 package web_test
 
 import (
+	"fmt"
 	"html"
+	"io"
+	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -257,4 +261,65 @@ func optionLabel(t *testing.T, st *store.Store, id int64, key string) string {
 	}
 	t.Fatalf("ballot %d has no option %q", id, key)
 	return ""
+}
+
+// STV rounds show two decimals with the exact figure in a title, translated
+// action words, the method as a sentence, and the table in a labelled
+// scrolling region; the export keeps the exact figures.
+func TestSTVRoundsReadable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newResultsFixture(t, st)
+		ts, _ := resultsServer(t, st)
+		b := f.Ballots["Board election"]
+		r := storedResult(t, b)
+		quota := r.STVRounds[0].Quota // nine decimals
+		for _, tc := range []struct {
+			lang, method, action string
+		}{
+			{"en", "Single transferable vote: voters rank the candidates, and 2 seats are filled by Meek&#39;s method.", "Votes counted with the current keep factors"},
+			{"de", "Übertragbare Einzelstimme: Die Abstimmenden ordnen die Kandidierenden, und 2 Sitze werden nach dem Verfahren von Meek vergeben.", "Stimmen mit den aktuellen Behaltefaktoren ausgezählt"},
+		} {
+			req, _ := http.NewRequest("GET", ts.URL+"/ballots/"+itoa(b.ID)+"/results", nil)
+			req.Header.Set("Accept-Language", tc.lang)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			body := string(raw)
+			rounds := body[strings.Index(body, `id="rounds-h"`):]
+			rounds = rounds[:strings.Index(rounds, "</section>")]
+			if !strings.Contains(body, "<dd>"+tc.method+"</dd>") {
+				t.Errorf("%s: the method is not said as a sentence: want %q", tc.lang, tc.method)
+			}
+			if !strings.Contains(rounds, tc.action) || regexp.MustCompile(`>count\b|\bcount;`).MatchString(rounds) {
+				t.Errorf("%s: the round actions are not translated", tc.lang)
+			}
+			if regexp.MustCompile(`>\d+\.\d{3,}<`).MatchString(rounds) {
+				t.Errorf("%s: a round figure shows more than two decimals: %v", tc.lang, regexp.MustCompile(`>\d+\.\d{3,}<`).FindAllString(rounds, 3))
+			}
+			if want := `title="` + quota + `">` + stvTwo(quota) + `<`; !strings.Contains(rounds, want) {
+				t.Errorf("%s: the quota does not show %s with its exact value: want %s", tc.lang, stvTwo(quota), want)
+			}
+			if !regexp.MustCompile(`<div class="scroll" role="region" aria-labelledby="rounds-caption" tabindex="0">`).MatchString(rounds) {
+				t.Errorf("%s: the round table is not in a labelled scrolling region", tc.lang)
+			}
+		}
+		_, _, csvBody := get(t, ts.URL+"/api/v1/ballots/"+itoa(b.ID)+"/export/result.csv", "")
+		if !strings.Contains(csvBody, ","+quota+",") {
+			t.Errorf("result.csv lacks the exact quota %s", quota)
+		}
+	})
+}
+
+// stvTwo rounds a nine-decimal figure of the fixture to two decimals (half
+// up; the figures are positive).
+func stvTwo(s string) string {
+	whole, frac, _ := strings.Cut(s, ".")
+	n, _ := strconv.ParseInt(whole+frac[:2], 10, 64)
+	if frac[2] >= '5' {
+		n++
+	}
+	return strconv.FormatInt(n/100, 10) + "." + fmt.Sprintf("%02d", n%100)
 }
