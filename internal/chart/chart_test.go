@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -225,6 +227,36 @@ func parse(s string) (*node, error) {
 			if len(stack) > 0 {
 				stack[len(stack)-1].text += string(tk)
 			}
+		}
+	}
+}
+
+// End labels never overlap, even when series end at different steps near
+// the same value (an STV count where candidates are defeated one by one).
+func TestLinesEndLabelsDoNotCollide(t *testing.T) {
+	c := Lines{ID: "r", Title: "t", Desc: "d", XLabels: []string{"1", "2", "3", "4"}, Series: []Series{
+		{Label: "Ada", Points: []Point{{0, 3}, {1, 3.1}, {2, 3.2}, {3, 3.3}}},
+		{Label: "Bea", Points: []Point{{0, 3}, {1, 3.05}, {2, 3.1}}, Ended: true},
+		{Label: "Cai", Points: []Point{{0, 3}, {1, 3.02}}, Ended: true},
+		{Label: "Quota", Points: []Point{{0, 3.1}, {1, 3.1}, {2, 3.1}, {3, 3.1}}, Reference: true},
+	}}
+	re := regexp.MustCompile(`<text x="([0-9.]+)" y="([0-9.]+)" fill="[^"]+" font-weight="bold">([^<]+)</text>`)
+	labels := re.FindAllStringSubmatch(string(c.SVG()), -1)
+	if len(labels) != 4 {
+		t.Fatalf("want 4 end labels, got %d", len(labels))
+	}
+	var ys []float64
+	for _, l := range labels {
+		if l[1] != labels[0][1] {
+			t.Errorf("label %s at x=%s, others at x=%s: not in one column", l[3], l[1], labels[0][1])
+		}
+		y, _ := strconv.ParseFloat(l[2], 64)
+		ys = append(ys, y)
+	}
+	slices.Sort(ys)
+	for i := 1; i < len(ys); i++ {
+		if ys[i]-ys[i-1] < fontSize {
+			t.Errorf("end labels %v: %v and %v overlap", ys, ys[i-1], ys[i])
 		}
 	}
 }

@@ -95,12 +95,13 @@ func (c Lines) SVG() template.HTML {
 			"stroke", ink, "stroke-width", "2", "stroke-dasharray", "6 4")
 		s.text(left+4, y-4, m.Label, "fill", ink)
 	}
-	// Lines, markers, then end labels nudged apart.
+	// Lines and markers; then every end label in the right-hand gutter,
+	// one column nudged apart so that no two overlap, with a dotted leader
+	// from a series that ended early.
 	type endLabel struct {
-		y     float64
-		x     float64
-		text  string
-		color string
+		y, x0, y0 float64 // label baseline; the series' last point
+		text      string
+		color     string
 	}
 	var ends []endLabel
 	for i, sr := range c.Series {
@@ -135,18 +136,52 @@ func (c Lines) SVG() template.HTML {
 			s.shape(i, xAt(p.X), yAt(p.Y), color)
 		}
 		last := sr.Points[len(sr.Points)-1]
-		ends = append(ends, endLabel{y: yAt(last.Y) + 4, x: xAt(last.X) + 8, text: sr.Label, color: color})
+		ends = append(ends, endLabel{y: yAt(last.Y) + 4, x0: xAt(last.X), y0: yAt(last.Y), text: sr.Label, color: color})
 	}
-	sort.SliceStable(ends, func(a, b int) bool { return ends[a].y < ends[b].y })
-	for i := 1; i < len(ends); i++ {
-		if ends[i].x == ends[i-1].x && ends[i].y-ends[i-1].y < fontSize+1 {
-			ends[i].y = ends[i-1].y + fontSize + 1
+	for i, e := range spreadLabels(func() []float64 {
+		ys := make([]float64, len(ends))
+		for i, e := range ends {
+			ys[i] = e.y
 		}
+		return ys
+	}(), fontSize+2, top+fontSize, h-4) {
+		ends[i].y = e
 	}
+	gutter := left + plotW + 8
 	for _, e := range ends {
-		s.text(e.x, e.y, e.text, "fill", e.color, "font-weight", "bold")
+		if e.x0 < left+plotW {
+			s.el("line", "x1", num(e.x0+6), "y1", num(e.y0), "x2", num(gutter-2), "y2", num(e.y-4),
+				"stroke", e.color, "stroke-width", "1", "stroke-dasharray", "1 3")
+		}
+		s.text(gutter, e.y, e.text, "fill", e.color, "font-weight", "bold")
 	}
 	return s.close()
+}
+
+// spreadLabels moves label baselines ys (in any order) apart so that any
+// two are at least gap apart, keeping each as near its wish as it can and
+// all within [lo, hi] when they fit. It returns the new baselines in the
+// order of ys.
+func spreadLabels(ys []float64, gap, lo, hi float64) []float64 {
+	idx := make([]int, len(ys))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return ys[idx[a]] < ys[idx[b]] })
+	out := make([]float64, len(ys))
+	prev := math.Inf(-1)
+	for _, i := range idx {
+		out[i] = math.Max(math.Max(ys[i], lo), prev+gap)
+		prev = out[i]
+	}
+	// Pushed past the bottom: shift up from the last, keeping the gaps.
+	next := math.Inf(1)
+	for k := len(idx) - 1; k >= 0; k-- {
+		i := idx[k]
+		out[i] = math.Min(out[i], math.Min(hi, next-gap))
+		next = out[i]
+	}
+	return out
 }
 
 // shape draws series i's point marker: circle, square, triangle, diamond.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -34,6 +35,12 @@ type auditPage struct {
 	ProofURL    string
 	VerifierURL string
 	ExportURLs  []auditExport
+	// TieOrder is the proof's tie-break order, earliest first.
+	TieOrder []auditOption
+}
+
+type auditOption struct {
+	Key, Label string
 }
 
 type auditExport struct {
@@ -73,6 +80,17 @@ func (s *Server) showAudit(c echo.Context) error {
 	}
 	id := strconv.FormatInt(b.ID, 10)
 	page.Audit, page.LogHead, page.ProofHash = a, b.LogHead, b.ProofHash
+	opts, err := s.store.BallotOptions(c.Request().Context(), b.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range a.Tiebreak {
+		o := auditOption{Key: k, Label: k}
+		if i := slices.IndexFunc(opts, func(o store.BallotOption) bool { return o.Key == k }); i >= 0 {
+			o.Label = opts[i].Label
+		}
+		page.TieOrder = append(page.TieOrder, o)
+	}
 	page.ProofURL = "/api/v1/ballots/" + id + "/proof"
 	page.VerifierURL = "/verify?proof=" + url.QueryEscape(page.ProofURL)
 	page.ExportURLs = []auditExport{

@@ -188,10 +188,10 @@ type castVoteView struct {
 }
 
 type ballotTotal struct {
-	Label   string
-	Weight  int64
-	Percent int
-	Winner  bool
+	Label  string
+	Weight int64
+	Share  string // of the counted (participating) weight, as resShare writes it
+	Winner bool
 }
 
 type resultView struct {
@@ -495,19 +495,11 @@ func resultSummary(resultJSON []byte, opts []store.BallotOption) *resultView {
 	for _, w := range r.Winners {
 		v.Winners = append(v.Winners, label[w])
 	}
-	var sum int64
-	for _, t := range r.Totals {
-		sum += t
-	}
 	if r.Totals != nil {
-		for _, o := range opts {
-			t := ballotTotal{Label: o.Label, Weight: r.Totals[o.Key], Winner: slices.Contains(r.Winners, o.Key)}
-			if sum > 0 {
-				t.Percent = int(t.Weight * 100 / sum)
-			}
-			v.Totals = append(v.Totals, t)
+		for _, o := range totalsOrder(opts, func(o store.BallotOption) string { return o.Key }, r.Totals, r.Winners) {
+			v.Totals = append(v.Totals, ballotTotal{Label: o.Label, Weight: r.Totals[o.Key],
+				Share: resShare(r.Totals[o.Key], r.Weights.Participating), Winner: slices.Contains(r.Winners, o.Key)})
 		}
-		sort.SliceStable(v.Totals, func(i, j int) bool { return v.Totals[i].Weight > v.Totals[j].Weight })
 	}
 	for _, g := range r.Ranking {
 		var names []string

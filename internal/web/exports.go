@@ -81,6 +81,14 @@ func resultCSV(d *resultData) ([]byte, error) {
 		}
 		return ""
 	}
+	// A round's "elected" is only "would_be_elected" when the result
+	// elected nobody (quorum not met), as on the result page.
+	elected := func(status string) string {
+		if status == "elected" && len(r.Winners) == 0 {
+			return "would_be_elected"
+		}
+		return status
+	}
 	row := func(round int, key, total, rank, status string) {
 		label := ""
 		if !strings.HasPrefix(key, "_") {
@@ -105,7 +113,7 @@ func resultCSV(d *resultData) ([]byte, error) {
 				case rd.Eliminated:
 					status = "eliminated"
 				case rd.Elected:
-					status = "elected"
+					status = elected("elected")
 				}
 				row(i+1, o.Key, strconv.FormatInt(t, 10), "", status)
 			}
@@ -118,7 +126,7 @@ func resultCSV(d *resultData) ([]byte, error) {
 				if !ok {
 					continue
 				}
-				row(i+1, o.Key, cd.Vote, "", cd.State)
+				row(i+1, o.Key, cd.Vote, "", elected(cd.State))
 			}
 			row(i+1, "_exhausted", rd.Exhausted, "", "")
 			row(i+1, "_quota", rd.Quota, "", "")

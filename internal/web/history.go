@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -99,7 +98,7 @@ func (s *Server) showHistory(c echo.Context) error {
 		return err
 	}
 	// Oldest first, by closing time.
-	slices.SortStableFunc(ballots, func(a, b store.Ballot) int { return historyClosedTime(a).Compare(historyClosedTime(b)) })
+	slices.SortStableFunc(ballots, func(a, b store.Ballot) int { return closingOf(a).At.Compare(closingOf(b).At) })
 	tr := s.locales.translator(page.Lang)
 	var pts []chart.Point
 	var xl, desc []string
@@ -112,7 +111,7 @@ func (s *Server) showHistory(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		row := historyRow{ID: b.ID, Title: b.Title, Method: b.Method, ClosedAt: historyClosedTime(*b).Format("2006-01-02"),
+		row := historyRow{ID: b.ID, Title: b.Title, Method: b.Method, ClosedAt: closingOf(*b).At.Format("2006-01-02"),
 			Turnout: resShare(sum.Participating, sum.Eligible), Participating: sum.Participating, Eligible: sum.Eligible}
 		switch {
 		case !sum.QuorumMet:
@@ -142,11 +141,4 @@ func (s *Server) showHistory(c echo.Context) error {
 	// Newest first in the table.
 	slices.Reverse(page.Rows)
 	return s.render(c, http.StatusOK, "community_history", page)
-}
-
-func historyClosedTime(b store.Ballot) time.Time {
-	if b.ClosedAt != nil {
-		return b.ClosedAt.UTC()
-	}
-	return b.ClosesAt.UTC()
 }

@@ -118,6 +118,7 @@ func templateFuncs() template.FuncMap {
 		},
 		"date":    func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"closing": closingOf,
 		"add":     func(a, b int) int { return a + b },
 		"sub":     func(a, b int) int { return a - b },
 		"seq": func(n int) []int {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math/big"
 	"net/http"
 	"slices"
 	"strconv"
@@ -354,7 +355,7 @@ type resBallot struct {
 	Secrecy       string
 	State         string
 	Closed        bool
-	ClosedAt      string
+	Closing       ballotClosing
 	CommunitySlug string
 	CommunityName string
 }
@@ -366,9 +367,7 @@ func newResBallot(b *store.Ballot, cm *store.Community) resBallot {
 	if b.Method == "stv" && v.STVRule == "" {
 		v.STVRule = "meek"
 	}
-	if b.ClosedAt != nil {
-		v.ClosedAt = b.ClosedAt.UTC().Format("2006-01-02 15:04 UTC")
-	}
+	v.Closing = closingOf(*b)
 	if cm != nil {
 		v.CommunitySlug, v.CommunityName = cm.Slug, cm.Name
 	}
@@ -401,9 +400,13 @@ type resultsView struct {
 	RoundsChart template.HTML
 	RoundHeads  []resRoundHead
 	RoundRows   []resRoundRow
-	Exhausted   []string
-	Quotas      []string
-	Actions     []string
+	Exhausted   []resNumber
+	Quotas      []resNumber
+	// Hypothetical is set when the rounds elected someone the result does
+	// not (quorum not met): they are shown as "would have been elected".
+	Hypothetical bool
+	// Ties are sentences about each tie that decided something (resTies).
+	Ties []string
 	// Schulze
 	Matrix  resMatrix
 	Paths   resMatrix
@@ -446,8 +449,39 @@ type resRoundRow struct {
 
 type resRoundCell struct {
 	Text  string // figure
+	Exact string // the exact figure when Text rounds it (a title tooltip)
 	Note  string // keep factor, elected, eliminated…
 	Class string // elected, out, ""
+}
+
+// resNumber is a figure as shown, with the exact value when Text rounds it.
+type resNumber struct {
+	Text, Exact string
+}
+
+// stvFigure shows an STV decimal (nine places for Meek, five for Scottish
+// rules) to two decimals, rounded half away from zero in exact
+// arithmetic, and keeps the exact value for the tooltip; exports carry it.
+func stvFigure(s string) resNumber {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return resNumber{Text: s}
+	}
+	n := resNumber{Text: r.FloatString(2)}
+	if n.Text != s {
+		n.Exact = s
+	}
+	return n
+}
+
+// stvActions are the translation keys of the STV round actions of
+// internal/tally/stv ("count" for Meek; "first", "surplus", "exclusion" for
+// Scottish stages), each taking the subject's label when there is one.
+var stvActions = map[string]string{
+	"count":     "results.stv.action.count",
+	"first":     "results.stv.action.first",
+	"surplus":   "results.stv.action.surplus",
+	"exclusion": "results.stv.action.exclusion",
 }
 
 type resMatrix struct {
@@ -562,6 +596,7 @@ func buildResultsView(d *resultData, bv resBallot, tr resTranslate) *resultsView
 	for _, k := range r.Winners {
 		v.Winners = append(v.Winners, d.Label(k))
 	}
+	v.Hypothetical = len(r.Winners) == 0 && d.Method != "majority"
 
 	// Participation: direct, delegated, lost, absent, with the quorum.
 	part := []struct {
@@ -598,6 +633,7 @@ func buildResultsView(d *resultData, bv resBallot, tr resTranslate) *resultsView
 	case "schulze":
 		resSchulze(v, d, tr)
 	}
+	v.Ties = resTies(d, tr)
 	resDelegation(v, d, tr)
 	return v
 }
@@ -609,7 +645,7 @@ func resMajority(v *resultsView, d *resultData, tr resTranslate) {
 	var items []chart.BarItem
 	for _, k := range []string{"yes", "no", "abstain"} {
 		label := tr("results.majority." + k)
-		v.Totals = append(v.Totals, resTotal{Key: k, Label: label, Value: t[k], Share: resShare(t[k], yes+no+abstain), Winner: k == "yes" && v.Passed})
+		v.Totals = append(v.Totals, resTotal{Key: k, Label: label, Value: t[k], Share: resShare(t[k], d.Result.Weights.Participating), Winner: k == "yes" && v.Passed})
 		items = append(items, chart.BarItem{Label: label, Value: float64(t[k]), ValueText: strconv.FormatInt(t[k], 10), Emphasis: k == "yes" && v.Passed, Color: colors[k]})
 	}
 	var markers []chart.Marker
@@ -630,11 +666,15 @@ func resTotals(v *resultsView, d *resultData, tr resTranslate, participating int
 	t := d.Result.Totals
 	var items []chart.BarItem
 	var desc []string
+	color := map[string]string{}
 	for i, o := range d.Options {
+		color[o.Key] = chart.Palette[i%len(chart.Palette)]
+	}
+	for _, o := range totalsOrder(d.Options, func(o tally.Option) string { return o.Key }, t, d.Result.Winners) {
 		won := slices.Contains(d.Result.Winners, o.Key)
 		v.Totals = append(v.Totals, resTotal{Key: o.Key, Label: d.Label(o.Key), Value: t[o.Key], Share: resShare(t[o.Key], participating), Winner: won})
 		items = append(items, chart.BarItem{Label: d.Label(o.Key), Value: float64(t[o.Key]), ValueText: strconv.FormatInt(t[o.Key], 10),
-			Emphasis: won, Color: chart.Palette[i%len(chart.Palette)]})
+			Emphasis: won, Color: color[o.Key]})
 		desc = append(desc, d.Label(o.Key)+" "+strconv.FormatInt(t[o.Key], 10))
 	}
 	title := tr("results.totals.chart.title")
@@ -642,10 +682,29 @@ func resTotals(v *resultsView, d *resultData, tr resTranslate, participating int
 		title = tr("results.totals.first")
 	}
 	v.TotalsChart = chart.Bars{ID: "chart-totals", Title: title,
-		Desc: tr("results.totals.chart.desc", strings.Join(desc, "; "), strings.Join(v.Winners, ", ")), Items: items}.SVG()
+		Desc: tr("results.totals.chart.desc", strings.Join(desc, "; "), v.winnersText(tr)), Items: items}.SVG()
+}
+
+// electedWords are the round table's words for an election: "elected", or
+// "would have been elected" when the result elected nobody (quorum not
+// met), so that the rounds never contradict the outcome.
+func (v *resultsView) electedWords(tr resTranslate) (action func(label string) string, state string) {
+	if v.Hypothetical {
+		return func(l string) string { return tr("results.round.would_elect", l) }, tr("results.state.would_elect")
+	}
+	return func(l string) string { return tr("results.round.elected", l) }, tr("results.state.elected")
+}
+
+// winnersText lists the winners for a chart description, or says there are none.
+func (v *resultsView) winnersText(tr resTranslate) string {
+	if len(v.Winners) == 0 {
+		return tr("results.none")
+	}
+	return strings.Join(v.Winners, ", ")
 }
 
 func resIRV(v *resultsView, d *resultData, tr resTranslate) {
+	elected, electedState := v.electedWords(tr)
 	rounds := d.Result.IRVRounds
 	v.RoundRows = make([]resRoundRow, len(d.Options))
 	series := make([]chart.Series, len(d.Options))
@@ -661,10 +720,10 @@ func resIRV(v *resultsView, d *resultData, tr resTranslate) {
 			acts = append(acts, tr("results.round.eliminated", d.Label(rd.Eliminated)))
 		}
 		if rd.Elected != "" {
-			acts = append(acts, tr("results.round.elected", d.Label(rd.Elected)))
+			acts = append(acts, elected(d.Label(rd.Elected)))
 		}
 		v.RoundHeads = append(v.RoundHeads, resRoundHead{N: ri + 1, Actions: strings.Join(acts, "; ")})
-		v.Exhausted = append(v.Exhausted, strconv.FormatInt(rd.Exhausted, 10))
+		v.Exhausted = append(v.Exhausted, resNumber{Text: strconv.FormatInt(rd.Exhausted, 10)})
 		for i, o := range d.Options {
 			total, in := rd.Totals[o.Key]
 			cell := resRoundCell{Text: "—", Class: "out"}
@@ -677,18 +736,19 @@ func resIRV(v *resultsView, d *resultData, tr resTranslate) {
 				cell.Note, cell.Class = tr("results.state.eliminated"), "defeated"
 				series[i].Ended = true
 			case rd.Elected:
-				cell.Note, cell.Class = tr("results.state.elected"), "elected"
+				cell.Note, cell.Class = electedState, "elected"
 			}
 			v.RoundRows[i].Cells = append(v.RoundRows[i].Cells, cell)
 		}
 	}
 	v.RoundsChart = chart.Lines{ID: "chart-rounds", Title: tr("results.rounds.chart.title"),
-		Desc:    tr("results.rounds.chart.desc.irv", len(rounds), strings.Join(v.Winners, ", ")),
+		Desc:    tr("results.rounds.chart.desc.irv", len(rounds), v.winnersText(tr)),
 		XLabels: xl, Series: series, XTitle: tr("results.round"), YTitle: tr("results.weight")}.SVG()
 }
 
 func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 	rounds := d.Result.STVRounds
+	elected, electedState := v.electedWords(tr)
 	// First preferences for the totals chart come from Totals when set.
 	if d.Result.Totals != nil {
 		resTotals(v, d, tr, d.Result.Weights.Participating)
@@ -706,22 +766,22 @@ func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 	for ri, rd := range rounds {
 		xl = append(xl, strconv.Itoa(ri+1))
 		var acts []string
-		if rd.Action != "" {
-			act := rd.Action
+		if key, ok := stvActions[rd.Action]; ok {
+			var subject []any
 			if rd.Subject != "" {
-				act += " " + d.Label(rd.Subject)
+				subject = append(subject, d.Label(rd.Subject))
 			}
-			acts = append(acts, act)
+			acts = append(acts, tr(key, subject...))
 		}
 		for _, k := range rd.Elected {
-			acts = append(acts, tr("results.round.elected", d.Label(k)))
+			acts = append(acts, elected(d.Label(k)))
 		}
 		for _, k := range rd.Defeated {
 			acts = append(acts, tr("results.round.defeated", d.Label(k)))
 		}
 		v.RoundHeads = append(v.RoundHeads, resRoundHead{N: ri + 1, Actions: strings.Join(acts, "; ")})
-		v.Quotas = append(v.Quotas, rd.Quota)
-		v.Exhausted = append(v.Exhausted, rd.Exhausted)
+		v.Quotas = append(v.Quotas, stvFigure(rd.Quota))
+		v.Exhausted = append(v.Exhausted, stvFigure(rd.Exhausted))
 		if q, err := strconv.ParseFloat(rd.Quota, 64); err == nil {
 			quota.Points = append(quota.Points, chart.Point{X: ri, Y: q})
 		}
@@ -729,21 +789,23 @@ func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 			cd, ok := rd.Candidates[o.Key]
 			cell := resRoundCell{Text: "—", Class: "out"}
 			if ok {
-				cell = resRoundCell{Text: cd.Vote}
+				vote := stvFigure(cd.Vote)
+				cell = resRoundCell{Text: vote.Text, Exact: tr("results.stv.exact", cd.Vote)}
 				var notes []string
 				if cd.Keep != "" {
-					notes = append(notes, tr("results.keep", cd.Keep))
+					notes = append(notes, tr("results.keep", stvFigure(cd.Keep).Text))
+					cell.Exact = tr("results.stv.exact.keep", cd.Vote, cd.Keep)
 				}
 				justDefeated := slices.Contains(rd.Defeated, o.Key)
 				switch {
 				case slices.Contains(rd.Elected, o.Key):
-					notes = append(notes, tr("results.state.elected"))
+					notes = append(notes, electedState)
 					cell.Class = "elected"
 				case justDefeated:
 					notes = append(notes, tr("results.state.defeated"))
 					cell.Class = "defeated"
 				case cd.State == "elected":
-					notes = append(notes, tr("results.state.elected"))
+					notes = append(notes, electedState)
 					cell.Class = "elected"
 				case cd.State == "defeated":
 					notes = append(notes, tr("results.state.defeated"))
@@ -763,7 +825,7 @@ func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 		}
 	}
 	v.RoundsChart = chart.Lines{ID: "chart-rounds", Title: tr("results.rounds.chart.title"),
-		Desc:    tr("results.rounds.chart.desc.stv", len(rounds), strings.Join(v.Winners, ", ")),
+		Desc:    tr("results.rounds.chart.desc.stv", len(rounds), v.winnersText(tr)),
 		XLabels: xl, Series: series, XTitle: tr("results.round"), YTitle: tr("results.votes")}.SVG()
 }
 
@@ -834,8 +896,27 @@ func resDelegation(v *resultsView, d *resultData, tr resTranslate) {
 		Desc: tr("results.hops.chart.desc", d.DelegatedVoters, strings.Join(desc, "; ")), Bins: bins, XTitle: tr("results.hops")}.SVG()
 }
 
-// resShare formats part/total as a percentage with one decimal, computed in
-// integers (no rounding surprises): 1/3 is "33.3%".
+// totalsOrder is the order of every totals table and chart: the winners
+// first, in the order the result lists them (tally.md §4: order of
+// election, ties by the tie-break order), then the other options by total,
+// highest first, equal totals in ballot order.
+func totalsOrder[O any](opts []O, key func(O) string, totals map[string]int64, winners []string) []O {
+	rank := func(o O) int {
+		if i := slices.Index(winners, key(o)); i >= 0 {
+			return i
+		}
+		return len(winners)
+	}
+	out := slices.Clone(opts)
+	slices.SortStableFunc(out, func(a, b O) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(totals[key(b)], totals[key(a)]))
+	})
+	return out
+}
+
+// resShare is the one rounding rule of every percentage Koinon shows
+// (docs/results.md, "Percentages"): part/total with one decimal, rounded
+// half up, computed in integers: 1/3 is "33.3%", 2/3 is "66.7%".
 func resShare(part, total int64) string {
 	if total <= 0 {
 		return "—"

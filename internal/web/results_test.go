@@ -135,8 +135,8 @@ func TestResultPages(t *testing.T) {
 			{"Pick a logo", []string{"Winner:", "<li>Circle</li>", "✓ 4"}},
 			{"Meeting days", []string{"<li>Tue</li>", "Approval"}},
 			{"Chair", []string{"Round by round", "Round 2", "eliminated", "Exhausted", `id="chart-rounds"`}},
-			{"Board election", []string{"Quota", "keep 1", "Exhausted", "Winners, in order of election:", "(meek)"}},
-			{"Board election (Scottish rules)", []string{"Quota", "(scottish)"}},
+			{"Board election", []string{"Quota", "keep 1", "Exhausted", "Winners, in order of election:", "2 seats are filled by Meek&#39;s method."}},
+			{"Board election (Scottish rules)", []string{"Quota", "Scottish local-government rules"}},
 			{"Roadmap priorities", []string{"Strongest paths", "Pairwise comparisons", "Docs &lt;first&gt; &amp; &#34;foremost&#34;", "▲", "Ranking"}},
 			{"Budget", []string{"pseudonymous"}},
 		} {
