@@ -57,7 +57,7 @@ func cmdTally(ctx context.Context, e env) int {
 	method := fs.String("method", "", "BLT: irv, schulze, plurality or stv (default: irv for one seat, else stv)")
 	rule := fs.String("stv-rule", "meek", "BLT with stv: meek or scottish")
 	seats := fs.Int("seats", 0, "BLT: seats to fill (default: the file's header)")
-	tiebreak := fs.String("tiebreak", "hash", "BLT: hash (tally.md §5) or file (reverse of the file's candidate order)")
+	tiebreak := fs.String("tiebreak", "hash", "BLT: hash (tally.md §5) or file (the reverse of the file's [tie] line, else of its candidate order)")
 	args, err := parseArgs(fs, e.args)
 	if err != nil {
 		return 2
@@ -80,11 +80,13 @@ func cmdTally(ctx context.Context, e env) int {
 	var order []string
 	if *isBLT {
 		opts := bltOptions{method: *method, rule: *rule, seats: *seats, tiebreak: *tiebreak}
-		data, order, err = bltDocument(data, opts)
+		var source string
+		data, order, source, err = bltDocument(data, opts)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "koinon tally: %s: %v\n", args[0], err)
 			return 2
 		}
+		fmt.Fprintf(e.stderr, "koinon tally: tie-break order: %s\n", source)
 	}
 	doc, err := proof.ParseDocument(data)
 	if err == nil {
@@ -120,18 +122,19 @@ type bltOptions struct {
 // ballot line is one electorate entry of the line's weight, with a
 // synthetic voter id (b000001, …, zero-padded so that sorting keeps file
 // order) voting that ranking. It also returns the tie-break order when the
-// file order is asked for.
-func bltDocument(data []byte, o bltOptions) ([]byte, []string, error) {
+// file order is asked for (nil for the hash order) and a phrase saying
+// which order the count uses.
+func bltDocument(data []byte, o bltOptions) ([]byte, []string, string, error) {
 	el, err := blt.Parse(bytes.NewReader(data))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	seats := el.Seats
 	if o.seats != 0 {
 		seats = o.seats
 	}
 	if seats < 1 {
-		return nil, nil, fmt.Errorf("--seats: must be at least 1, not %d", seats)
+		return nil, nil, "", fmt.Errorf("--seats: must be at least 1, not %d", seats)
 	}
 	method := o.method
 	if method == "" {
@@ -141,10 +144,10 @@ func bltDocument(data []byte, o bltOptions) ([]byte, []string, error) {
 		}
 	}
 	if !slices.Contains([]string{"irv", "schulze", "plurality", "stv"}, method) {
-		return nil, nil, fmt.Errorf("--method: want irv, schulze, plurality or stv, not %q", method)
+		return nil, nil, "", fmt.Errorf("--method: want irv, schulze, plurality or stv, not %q", method)
 	}
 	if o.tiebreak != "hash" && o.tiebreak != "file" {
-		return nil, nil, fmt.Errorf("--tiebreak: want hash or file, not %q", o.tiebreak)
+		return nil, nil, "", fmt.Errorf("--tiebreak: want hash or file, not %q", o.tiebreak)
 	}
 
 	type option struct {
@@ -238,10 +241,28 @@ func bltDocument(data []byte, o bltOptions) ([]byte, []string, error) {
 		Votes      []vote  `json:"votes"`
 	}{proof.Format, b, electorate, votes})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	if o.tiebreak == "hash" {
-		order = nil
+		return doc, nil, "hash of the votes root (tally.md §5)", nil
 	}
-	return doc, order, nil
+	if el.TieOrder != nil {
+		return doc, fileTieOrder(el.TieOrder, el.Withdrawn), "reverse of the file's [tie] line", nil
+	}
+	return doc, order, "reverse of the file's candidate order", nil
+}
+
+// fileTieOrder turns a BLT "[tie …]" line, which lists candidates from the
+// one that loses every tie to the one that wins (Droop's convention, as the
+// candidate order is when the line is absent), into a Koinon tie-break
+// order (earlier wins, tally.md §5) over the option keys: reversed, with
+// withdrawn candidates left out.
+func fileTieOrder(tie, withdrawn []int) []string {
+	order := make([]string, 0, len(tie))
+	for _, c := range slices.Backward(tie) {
+		if !slices.Contains(withdrawn, c) {
+			order = append(order, strconv.Itoa(c))
+		}
+	}
+	return order
 }

@@ -255,3 +255,44 @@ func TestKeyCommand(t *testing.T) {
 		t.Errorf("key frob: exit %d, want 2", code)
 	}
 }
+
+// TestTallyBLTTieLine: with --tiebreak file, a BLT file's "[tie …]" line
+// decides ties (reversed: it lists the loser first, as Droop does), not the
+// candidate order, and stderr names the order used. In bltFile candidates 1
+// and 3 tie on plurality; the candidate order lets 3 win, this [tie] line 1.
+func TestTallyBLTTieLine(t *testing.T) {
+	withTie := strings.Replace(bltFile, "-4\n", "-4\n[tie 3 1 2 4]\n", 1)
+	tests := []struct {
+		name, file  string
+		winner, tie string
+		source      string
+	}{
+		{"candidate order without a [tie] line", bltFile, "3", "3,2,1", "reverse of the file's candidate order"},
+		{"the [tie] line when present", withTie, "1", "2,1,3", "reverse of the file's [tie] line"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, "e.blt", tc.file)
+			code, out, errOut := runCmd(t, "", nil, "tally", "--blt", path, "--method", "plurality", "--tiebreak", "file")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var doc struct {
+				Tiebreak []string
+				Result   struct{ Winners []string }
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(doc.Result.Winners, ","); got != tc.winner {
+				t.Errorf("winners %s, want %s", got, tc.winner)
+			}
+			if got := strings.Join(doc.Tiebreak, ","); got != tc.tie {
+				t.Errorf("tiebreak %s, want %s", got, tc.tie)
+			}
+			if want := "tie-break order: " + tc.source; !strings.Contains(errOut, want) {
+				t.Errorf("stderr %q lacks %q", errOut, want)
+			}
+		})
+	}
+}

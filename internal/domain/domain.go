@@ -64,7 +64,6 @@ func Stated(code, format string, args ...any) error {
 var (
 	handleRE = regexp.MustCompile(`^[a-z0-9_]{3,32}$`)
 	slugRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$`)
-	keyRE    = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 )
 
 // NormalizeHandle lower-cases a handle; handles are case-insensitive.
@@ -82,14 +81,6 @@ func CheckHandle(h string) error {
 func CheckSlug(field, s string) error {
 	if !slugRE.MatchString(s) {
 		return Invalidf(field, "must be 3 to 64 characters: a-z, 0-9 and -, not starting or ending with -")
-	}
-	return nil
-}
-
-// CheckOptionKey validates a ballot option key (tally.md §1).
-func CheckOptionKey(field, k string) error {
-	if !keyRE.MatchString(k) {
-		return Invalidf(field, "must be 1 to 64 characters: a-z, 0-9 and -")
 	}
 	return nil
 }

@@ -529,19 +529,6 @@ func (p *parser) rational() (string, error) {
 	return s, nil
 }
 
-// validKey reports whether k is an option key: [a-z0-9-]{1,64}.
-func validKey(k string) bool {
-	if len(k) == 0 || len(k) > 64 {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if c := k[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 func (p *parser) options() ([]tally.Option, error) {
 	var opts []tally.Option
 	err := p.d.array(func(i int) error {
@@ -554,7 +541,7 @@ func (p *parser) options() ([]tally.Option, error) {
 			case "key":
 				bit = 1
 				o.Key, err = p.d.str()
-				if err == nil && !validKey(o.Key) {
+				if err == nil && !tally.ValidKey(o.Key) {
 					err = shapeErr("must match [a-z0-9-]{1,64}, not %q", o.Key)
 				}
 				for _, prev := range opts {

@@ -37,8 +37,9 @@ func isMethod(m string) bool {
 	return false
 }
 
-// validKey reports whether k matches [a-z0-9-]{1,64}.
-func validKey(k string) bool {
+// ValidKey reports whether k is an option key: it matches [a-z0-9-]{1,64}
+// (spec §1).
+func ValidKey(k string) bool {
 	if len(k) == 0 || len(k) > 64 {
 		return false
 	}
@@ -68,7 +69,7 @@ func ballotKeys(b Ballot) (map[string]int, error) {
 	keys := make(map[string]int, len(b.Options))
 	for i, o := range b.Options {
 		f := "ballot.options[" + strconv.Itoa(i) + "].key"
-		if !validKey(o.Key) {
+		if !ValidKey(o.Key) {
 			return nil, fieldErr(f, "key %q does not match [a-z0-9-]{1,64}", o.Key)
 		}
 		if _, dup := keys[o.Key]; dup {

@@ -24,6 +24,9 @@ type auditInfo struct {
 		PublicKey string `json:"public_key"`
 	} `json:"signer"`
 	Tiebreak []string `json:"tiebreak"`
+	Ballot   struct {
+		Options []struct{ Key, Label string } `json:"options"`
+	} `json:"ballot"`
 }
 
 type auditPage struct {

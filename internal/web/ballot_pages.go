@@ -369,11 +369,11 @@ func timeLeft(tr func(string, ...any) string, d time.Duration) string {
 	days, hours, mins := int(d.Hours())/24, int(d.Hours())%24, int(d.Minutes())%60
 	switch {
 	case days > 0:
-		return tr("ballot.left.dh", days, hours)
+		return tr("ballot.left.dh", tr("duration.days", days), tr("duration.hours", hours))
 	case hours > 0:
-		return tr("ballot.left.hm", hours, mins)
+		return tr("ballot.left.hm", tr("duration.hours", hours), tr("duration.minutes", mins))
 	}
-	return tr("ballot.left.m", max(mins, 1))
+	return tr("ballot.left.m", tr("duration.minutes", max(mins, 1)))
 }
 
 // choiceSummary writes a stored choice with option labels.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -61,18 +60,6 @@ func (o *optionRequest) UnmarshalJSON(b []byte) error {
 
 // Status-quo option of a ballot among competing proposals.
 const statusQuoKey = "status-quo"
-
-var nonKey = regexp.MustCompile(`[^a-z0-9]+`)
-
-// keyFromLabel derives an option key from a label: lower case, runs of
-// other characters become one hyphen.
-func keyFromLabel(label string) string {
-	k := strings.Trim(nonKey.ReplaceAllString(strings.ToLower(label), "-"), "-")
-	if len(k) > 64 {
-		k = strings.TrimRight(k[:64], "-")
-	}
-	return k
-}
 
 // buildBallot validates a request and returns the ballot, its options and
 // the proposals it decides.
@@ -152,12 +139,12 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 	if method == "majority" && len(req.Options) == 0 {
 		req.Options = []optionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
 	}
-	seen := map[string]bool{}
+	seen, labels := map[string]bool{}, map[string]bool{}
 	for i, o := range req.Options {
 		o.Label = strings.TrimSpace(o.Label)
 		o.Key = strings.TrimSpace(o.Key)
-		if o.Key == "" {
-			o.Key = keyFromLabel(o.Label)
+		if o.Key == "" && o.Label != "" {
+			o.Key = domain.UniqueOptionKey(o.Label, seen)
 		}
 		if o.Label == "" {
 			o.Label = o.Key
@@ -172,7 +159,13 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 		if seen[o.Key] {
 			return b, nil, nil, domain.Invalidf(field+".key", "option %q is listed twice", o.Key)
 		}
-		seen[o.Key] = true
+		// Labels equal but for case and spacing are one option listed
+		// twice; other labels that spell the same key get "-2", "-3", ….
+		folded := strings.ToLower(strings.Join(strings.Fields(o.Label), " "))
+		if labels[folded] {
+			return b, nil, nil, domain.Invalidf(field+".label", "option %q is listed twice", o.Label)
+		}
+		seen[o.Key], labels[folded] = true, true
 		opts = append(opts, store.BallotOption{Key: o.Key, Label: o.Label})
 	}
 	b.Seats = 1

@@ -181,7 +181,7 @@ func TestBallotFlowAPI(t *testing.T) {
 			{"stv rule on plurality", base("method", "plurality", "options", []string{"a", "b"}, "stv_rule", "meek"), "stv_rule"},
 			{"unknown stv rule", base("method", "stv", "options", []string{"a", "b"}, "stv_rule", "droop"), "stv_rule"},
 			{"too many seats", base("method", "stv", "options", []string{"a", "b"}, "seats", 3), "seats"},
-			{"duplicate option", base("method", "plurality", "options", []string{"a", "A"}), "options[1].key"},
+			{"duplicate option", base("method", "plurality", "options", []string{"a", "A"}), "options[1].label"},
 			{"missing title", base("title", ""), "title"},
 			{"bad secrecy", base("secrecy", "secret"), "secrecy"},
 		} {

@@ -165,7 +165,7 @@ func TestBallotPages(t *testing.T) {
 		if st != 303 {
 			t.Errorf("support form = %d", st)
 		}
-		bw.mustPage(t, "bob", "/proposals/1", "1 supporters", "Withdraw my support")
+		bw.mustPage(t, "bob", "/proposals/1", "1 supporter<", "Withdraw my support")
 		st, body, _ = bw.page(t, "ann", "POST", "/communities/commons/proposals", url.Values{"title": {""}, "body": {"x"}})
 		if st != 422 || !strings.Contains(body, "field-error") {
 			t.Errorf("empty proposal title = %d", st)

@@ -56,7 +56,7 @@ func TestBrowserCommunityAndRoll(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "roll-import-preview")
-	if !strings.Contains(summary, "2 new citizens") {
+	if !strings.Contains(summary, "New citizens to invite: 2") {
 		t.Errorf("preview summary = %q", summary)
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(css(`#confirm-import`)), chromedp.WaitVisible(css(`table.roll`))); err != nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -9,19 +10,74 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/message/catalog"
 )
 
-// locales holds one flat key → text map per language, merged from
-// LANG.json and LANG.PART.json files (one part per area of the product);
-// English is complete and the fallback for any missing key.
+// locales holds the messages of every language, merged from LANG.json and
+// LANG.PART.json files (one part per area of the product), and formats them
+// with golang.org/x/text/message: CLDR plural rules and the language's
+// digit grouping. English is complete and the fallback for any missing key.
+// The file format is described in docs/i18n.md.
 type locales struct {
-	texts map[string]map[string]string
+	texts    map[string]map[string]localeMessage // lang → key → message
+	printers map[string]*message.Printer
+	langs    []string // English first, then sorted
+	matcher  language.Matcher
+}
+
+// localeMessage is one entry of a locale file: a text with fmt verbs, or
+// plural forms (CLDR categories "zero" … "other", or "=N") of which the
+// count in the first argument picks one.
+type localeMessage struct {
+	text  string
+	forms map[string]string
+}
+
+// pluralOrder is the order in which plural forms are tried: exact values
+// ("=N") first, then the CLDR categories; "other" always matches.
+var pluralOrder = []string{"zero", "one", "two", "few", "many", "other"}
+
+func (m *localeMessage) UnmarshalJSON(b []byte) error {
+	if json.Unmarshal(b, &m.text) == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, &m.forms); err != nil {
+		return errors.New("want a text or an object of plural forms")
+	}
+	if _, ok := m.forms["other"]; !ok {
+		return errors.New(`plural forms lack "other"`)
+	}
+	return nil
+}
+
+// catalogMessage is m as x/text compiles it.
+func (m localeMessage) catalogMessage() catalog.Message {
+	if m.forms == nil {
+		return catalog.String(m.text)
+	}
+	var cases []any
+	var exact []string
+	for f := range m.forms {
+		if strings.HasPrefix(f, "=") {
+			exact = append(exact, f)
+		}
+	}
+	sort.Strings(exact)
+	for _, f := range append(exact, pluralOrder...) {
+		if text, ok := m.forms[f]; ok {
+			cases = append(cases, f, text)
+		}
+	}
+	return plural.Selectf(1, "%d", cases...)
 }
 
 const defaultLang = "en"
 
 func loadLocales(fsys fs.FS) (*locales, error) {
-	l := &locales{texts: map[string]map[string]string{}}
+	l := &locales{texts: map[string]map[string]localeMessage{}, printers: map[string]*message.Printer{}}
 	files, err := fs.Glob(fsys, "*.json")
 	if err != nil {
 		return nil, err
@@ -31,13 +87,13 @@ func loadLocales(fsys fs.FS) (*locales, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := map[string]string{}
+		m := map[string]localeMessage{}
 		if err := json.Unmarshal(b, &m); err != nil {
 			return nil, fmt.Errorf("web: locale %s: %w", f, err)
 		}
 		lang := strings.SplitN(strings.TrimSuffix(path.Base(f), ".json"), ".", 2)[0]
 		if l.texts[lang] == nil {
-			l.texts[lang] = map[string]string{}
+			l.texts[lang] = map[string]localeMessage{}
 		}
 		for k, v := range m {
 			if _, dup := l.texts[lang][k]; dup {
@@ -46,57 +102,85 @@ func loadLocales(fsys fs.FS) (*locales, error) {
 			l.texts[lang][k] = v
 		}
 	}
-	if _, ok := l.texts[defaultLang]; !ok {
+	en, ok := l.texts[defaultLang]
+	if !ok {
 		return nil, fmt.Errorf("web: locale %s.json missing", defaultLang)
 	}
+	l.langs = []string{defaultLang}
+	for lang := range l.texts {
+		if lang != defaultLang {
+			l.langs = append(l.langs, lang)
+		}
+	}
+	sort.Strings(l.langs[1:])
+	tags := make([]language.Tag, len(l.langs))
+	cat := catalog.NewBuilder()
+	for i, lang := range l.langs {
+		if tags[i], err = language.Parse(lang); err != nil {
+			return nil, fmt.Errorf("web: locale %s: %w", lang, err)
+		}
+		for k, m := range en {
+			if own, ok := l.texts[lang][k]; ok {
+				m = own
+			}
+			if err := cat.Set(tags[i], k, m.catalogMessage()); err != nil {
+				return nil, fmt.Errorf("web: locale %s: %q: %w", lang, k, err)
+			}
+		}
+		l.printers[lang] = message.NewPrinter(tags[i], message.Catalog(cat))
+	}
+	l.matcher = language.NewMatcher(tags)
 	return l, nil
 }
 
 // Langs lists the available languages, English first.
 func (l *locales) Langs() []string {
-	out := []string{defaultLang}
-	for k := range l.texts {
-		if k != defaultLang {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out[1:])
-	return out
+	return l.langs
 }
 
 // translator returns the template function t for lang: t "key" args…
-// formats the text with fmt verbs; an unknown key shows itself.
+// formats the message with its fmt verbs (a plural message picks its form
+// by the first argument); without arguments a text is returned as it
+// stands; an unknown key shows itself.
 func (l *locales) translator(lang string) func(key string, args ...any) string {
-	m, en := l.texts[lang], l.texts[defaultLang]
+	m, en, p := l.texts[lang], l.texts[defaultLang], l.printers[lang]
+	if p == nil {
+		p = l.printers[defaultLang]
+	}
 	return func(key string, args ...any) string {
-		s, ok := m[key]
+		msg, ok := m[key]
 		if !ok {
-			if s, ok = en[key]; !ok {
+			if msg, ok = en[key]; !ok {
 				return key
 			}
 		}
-		if len(args) > 0 {
-			return fmt.Sprintf(s, args...)
+		if len(args) == 0 && msg.forms == nil {
+			return msg.text
 		}
-		return s
+		return p.Sprintf(key, args...)
 	}
 }
 
-// lang picks the language: the lang cookie, then Accept-Language.
+// lang picks the language: the lang cookie, then the best match for
+// Accept-Language (q-values respected), else English.
 func (s *Server) lang(c echo.Context) string {
 	if ck, err := c.Cookie("lang"); err == nil {
 		if _, ok := s.locales.texts[ck.Value]; ok {
 			return ck.Value
 		}
 	}
-	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		tag = strings.SplitN(tag, "-", 2)[0]
-		if _, ok := s.locales.texts[tag]; ok {
-			return tag
-		}
+	return s.locales.match(c.Request().Header.Get("Accept-Language"))
+}
+
+// match returns the available language that best fits an Accept-Language
+// header, by golang.org/x/text/language's matcher.
+func (l *locales) match(acceptLanguage string) string {
+	tags, _, _ := language.ParseAcceptLanguage(acceptLanguage)
+	_, i, conf := l.matcher.Match(tags...)
+	if conf == language.No {
+		return defaultLang
 	}
-	return defaultLang
+	return l.langs[i]
 }
 
 // prefixed returns every text whose key starts with prefix, in lang (for

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,7 +28,7 @@ func TestLocalesHaveSameKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := map[string]string{}
+		m := map[string]json.RawMessage{}
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -35,9 +36,11 @@ func TestLocalesHaveSameKeys(t *testing.T) {
 		if keys[lang] == nil {
 			keys[lang] = map[string]string{}
 		}
-		for k, v := range m {
-			if strings.TrimSpace(v) == "" {
-				t.Errorf("%s: %q is empty", f, k)
+		for k, raw := range m {
+			for form, v := range localeTexts(t, f, k, raw) {
+				if strings.TrimSpace(v) == "" {
+					t.Errorf("%s: %q %s is empty", f, k, form)
+				}
 			}
 			keys[lang][k] = path.Base(f)
 		}
@@ -70,6 +73,31 @@ func TestLocalesHaveSameKeys(t *testing.T) {
 			t.Errorf("locale %s has %d keys English lacks:\n  %s", lang, len(extra), strings.Join(extra, "\n  "))
 		}
 	}
+}
+
+// localeTexts returns the texts of one locale entry: a string (form "")
+// or an object of plural forms, which must include "other" and name only
+// CLDR categories or exact counts ("=0").
+func localeTexts(t *testing.T, file, key string, raw json.RawMessage) map[string]string {
+	t.Helper()
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return map[string]string{"": s}
+	}
+	forms := map[string]string{}
+	if err := json.Unmarshal(raw, &forms); err != nil {
+		t.Errorf("%s: %q is neither a text nor plural forms: %v", file, key, err)
+		return nil
+	}
+	if _, ok := forms["other"]; !ok {
+		t.Errorf("%s: %q has plural forms without \"other\"", file, key)
+	}
+	for form := range forms {
+		if _, err := strconv.ParseUint(strings.TrimPrefix(form, "="), 10, 16); err != nil && !slices.Contains([]string{"zero", "one", "two", "few", "many", "other"}, form) {
+			t.Errorf("%s: %q has an unknown plural form %q", file, key, form)
+		}
+	}
+	return forms
 }
 
 // TestResultsTemplatesUseKeys: the result, audit and history templates

@@ -40,7 +40,7 @@ func (s *Server) downloadProof(c echo.Context) error {
 // proofFileName is koinon-ballot-ID-title-words.proof.json.
 func proofFileName(b *store.Ballot) string {
 	name := fmt.Sprintf("koinon-ballot-%d", b.ID)
-	if k := keyFromLabel(b.Title); k != "" {
+	if k := domain.OptionKey(b.Title); k != "" {
 		if len(k) > 40 {
 			k = strings.TrimRight(k[:40], "-")
 		}

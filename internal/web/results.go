@@ -890,7 +890,7 @@ func resDelegation(v *resultsView, d *resultData, tr resTranslate) {
 		}
 		v.Hops = append(v.Hops, resFigure{Label: label, Value: n, Share: resShare(n, d.DelegatedVoters)})
 		bins = append(bins, chart.Bin{Label: label, Value: float64(n), ValueText: strconv.FormatInt(n, 10)})
-		desc = append(desc, tr("results.hops.bin", label, n))
+		desc = append(desc, tr("results.hops.bin", i+1, label, n))
 	}
 	v.HopsChart = chart.Histogram{ID: "chart-hops", Title: tr("results.hops.chart.title"),
 		Desc: tr("results.hops.chart.desc", d.DelegatedVoters, strings.Join(desc, "; ")), Bins: bins, XTitle: tr("results.hops")}.SVG()

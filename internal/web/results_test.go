@@ -205,7 +205,7 @@ func TestWhatHappenedToMyVote(t *testing.T) {
 		want []string
 	}{
 		{"ann", []string{"You voted yourself. Your vote counted with a weight of 4"}},
-		{"eve", []string{"went 2 hop(s)", "<li><code>eve</code></li><li><code>dee</code></li><li><code>ann</code></li>", "weight of 4"}},
+		{"eve", []string{"went 2 hops", "<li><code>eve</code></li><li><code>dee</code></li><li><code>ann</code></li>", "weight of 4"}},
 		{"kim", []string{"<li><code>kim</code></li><li><code>hal</code></li><li><code>ivy</code></li>"}},
 		{"fay", []string{"Your weight was lost"}},
 		{"jo", []string{"You neither voted nor had a delegation"}},
