@@ -19,6 +19,11 @@ import (
 // demoPassword is every demo citizen's password.
 const demoPassword = "demo-password"
 
+// demoBoard is the demo community's only board member (README says so):
+// every other citizen but the auditor zoe is a plain member, so signing in
+// as bob or carol shows what a citizen sees.
+const demoBoard = "alice"
+
 var demoHandles = []string{
 	"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
 	"mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yara",
@@ -28,8 +33,9 @@ var demoHandles = []string{
 }
 
 // cmdDemo fills an empty database with a lively demo community: citizens,
-// topics, delegation chains with backups and a cycle, proposals, and one
-// ballot per method, some open with votes, some closed and sealed.
+// topics, delegation chains with backups and a cycle, proposals, one
+// closed and sealed ballot of every method (so every result page can be
+// seen at once) and open ballots with votes.
 func cmdDemo(ctx context.Context, e env) int {
 	cfg, err := config.Load("koinon demo", e.args, e.getenv, e.stderr)
 	if err != nil {
@@ -57,7 +63,7 @@ func cmdDemo(ctx context.Context, e env) int {
 	fmt.Fprintf(e.stdout, "Demo ready in %.1fs: community %q with %d citizens, %d ballots (open and closed), proposals and delegations.\n",
 		time.Since(start).Seconds(), "commons-foundation", len(demoHandles), d.ballots)
 	fmt.Fprintf(e.stdout, "Sign in as any of: %s\n", strings.Join(demoHandles, ", "))
-	fmt.Fprintf(e.stdout, "Password for all: %s   (board: alice, bob, carol; auditor: zoe)\n", demoPassword)
+	fmt.Fprintf(e.stdout, "Password for all: %s   (board: %s; auditor: zoe; everyone else: members)\n", demoPassword, demoBoard)
 	fmt.Fprintln(e.stdout, "Start the server with: koinon serve"+demoFlags(cfg))
 	return 0
 }
@@ -112,7 +118,7 @@ func (d *demo) run(ctx context.Context) error {
 	for i, h := range demoHandles {
 		role, weight := domain.RoleMember, int64(1)
 		switch {
-		case h == "alice" || h == "bob" || h == "carol":
+		case h == demoBoard:
 			role = domain.RoleBoard
 		case h == "zoe":
 			role, weight = domain.RoleAuditor, 0
@@ -274,6 +280,11 @@ func (d *demo) ballotsOfEveryMethod(ctx context.Context, props []store.Proposal)
 		{title: "Which working groups should we fund?", topic: "finance", method: "approval", options: []string{"Documentation", "Security audits", "Outreach", "Translations"}, votes: set},
 		{title: "Elect the community manager", topic: "community", method: "irv", options: []string{"Hana", "Ines", "Jonas", "Kofi"}, votes: rank},
 		{title: "Which forge?", topic: "infrastructure", method: "schulze", proposals: []int64{props[0].ID, props[1].ID}, votes: groups},
+		// Closed, so that the approval, IRV and Schulze result pages can
+		// be seen without doing anything.
+		{title: "Which sprints did we fund last year?", topic: "finance", method: "approval", options: []string{"Packaging", "Accessibility", "Mentoring", "Infrastructure"}, close: true, votes: set},
+		{title: "Elect the treasurer", topic: "finance", method: "irv", options: []string{"Lena", "Mateo", "Nora", "Oskar"}, close: true, votes: rank},
+		{title: "Which logo?", topic: "community", method: "schulze", options: []string{"Circle", "Bridge", "Tree", "Keep the old one"}, close: true, votes: groups},
 	}
 	for _, sp := range specs {
 		if err := d.ballot(ctx, sp); err != nil {

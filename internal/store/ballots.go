@@ -285,14 +285,6 @@ type RollEntry struct {
 	Weight    int64
 }
 
-// BallotRollOf returns a ballot's frozen roll.
-func (s *Store) BallotRollOf(ctx context.Context, ballotID int64) ([]RollEntry, error) {
-	var out []RollEntry
-	err := s.db.WithContext(ctx).Raw(`SELECT r.citizen_id, c.handle, r.weight FROM ballot_roll r
-		JOIN citizens c ON c.id = r.citizen_id WHERE r.ballot_id = ? ORDER BY c.handle`, ballotID).Scan(&out).Error
-	return out, wrap(err, "roll of ballot %d", ballotID)
-}
-
 // RollWeight returns the citizen's weight on the ballot's frozen roll, or
 // ErrNotFound when they are not on it.
 func (s *Store) RollWeight(ctx context.Context, ballotID, citizenID int64) (int64, error) {

@@ -360,54 +360,78 @@ func (s *Store) EffectiveLists(ctx context.Context, b Ballot) (map[int64][]int64
 }
 
 func effectiveLists(db *gorm.DB, b Ballot) (map[int64][]int64, error) {
-	out := map[int64][]int64{}
-	if !b.Delegation {
+	lists, err := effectiveListsMany(db, []Ballot{b})
+	return lists[b.ID], err
+}
+
+// delegationRowOf is one delegate (or none, for an empty list) of one
+// citizen's list, as effectiveListsMany reads them.
+type delegationRowOf struct {
+	CommunityID int64
+	CitizenID   int64
+	ScopeKey    string
+	DelegateID  *int64
+}
+
+// effectiveListsMany is effectiveLists for several ballots in one query:
+// the lists of every scope any of them uses, then each ballot's pick.
+func effectiveListsMany(db *gorm.DB, ballots []Ballot) (map[int64]map[int64][]int64, error) {
+	out := make(map[int64]map[int64][]int64, len(ballots))
+	var communities []int64
+	var keys []string
+	for _, b := range ballots {
+		out[b.ID] = map[int64][]int64{}
+		if b.Delegation {
+			communities = append(communities, b.CommunityID)
+			keys = append(keys, scopeKeys(b)...)
+		}
+	}
+	if len(communities) == 0 {
 		return out, nil
 	}
-	keys := []string{"c", "b:" + strconv.FormatInt(b.ID, 10)}
-	if b.TopicID != nil {
-		keys = append(keys, "t:"+strconv.FormatInt(*b.TopicID, 10))
-	}
-	rows, err := db.Raw(`SELECT d.citizen_id, d.scope_key, dd.delegate_id
+	var rows []delegationRowOf
+	err := db.Raw(`SELECT d.community_id, d.citizen_id, d.scope_key, dd.delegate_id
 		FROM delegations d LEFT JOIN delegation_delegates dd ON dd.delegation_id = d.id
-		WHERE d.community_id = ? AND d.scope_key IN ?
-		ORDER BY d.citizen_id, d.scope_key, dd.position`, b.CommunityID, keys).Rows()
+		WHERE d.community_id IN ? AND d.scope_key IN ?
+		ORDER BY d.citizen_id, d.scope_key, dd.position`, communities, keys).Scan(&rows).Error
 	if err != nil {
-		return nil, wrap(err, "effective lists of ballot %d", b.ID)
+		return nil, wrap(err, "effective lists")
 	}
-	defer rows.Close()
-	rank := func(key string) int {
-		switch key[0] {
-		case 'b':
-			return 3
-		case 't':
-			return 2
+	for _, b := range ballots {
+		if b.Delegation {
+			out[b.ID] = pickLists(rows, b)
 		}
-		return 1
+	}
+	return out, nil
+}
+
+// pickLists chooses, from rows ordered by citizen and scope, each
+// citizen's most specific list for ballot b: the ballot's, else the
+// topic's, else the community's (tally.md §2).
+func pickLists(rows []delegationRowOf, b Ballot) map[int64][]int64 {
+	out := map[int64][]int64{}
+	rank := map[string]int{}
+	for i, k := range scopeKeys(b) {
+		rank[k] = []int{1, 3, 2}[i] // community, ballot, topic
 	}
 	best := map[int64]int{}
-	for rows.Next() {
-		var (
-			citizen  int64
-			key      string
-			delegate *int64
-		)
-		if err := rows.Scan(&citizen, &key, &delegate); err != nil {
-			return nil, wrap(err, "scan delegation")
-		}
-		r := rank(key)
-		switch cur := best[citizen]; {
-		case r > cur:
-			best[citizen] = r
-			out[citizen] = []int64{}
-		case r < cur:
+	for _, r := range rows {
+		rk := rank[r.ScopeKey]
+		if r.CommunityID != b.CommunityID || rk == 0 {
 			continue
 		}
-		if delegate != nil {
-			out[citizen] = append(out[citizen], *delegate)
+		switch cur := best[r.CitizenID]; {
+		case rk > cur:
+			best[r.CitizenID] = rk
+			out[r.CitizenID] = []int64{}
+		case rk < cur:
+			continue
+		}
+		if r.DelegateID != nil {
+			out[r.CitizenID] = append(out[r.CitizenID], *r.DelegateID)
 		}
 	}
-	return out, wrap(rows.Err(), "effective lists of ballot %d", b.ID)
+	return out
 }
 
 // flatLists is effectiveLists in citizen id order without a map or a
@@ -430,10 +454,7 @@ func effectiveListsOf(db *gorm.DB, b Ballot) (flatLists, error) {
 	if !b.Delegation {
 		return out, nil
 	}
-	keys := []string{"c", "b:" + strconv.FormatInt(b.ID, 10)}
-	if b.TopicID != nil {
-		keys = append(keys, "t:"+strconv.FormatInt(*b.TopicID, 10))
-	}
+	keys := scopeKeys(b)
 	var n struct{ Lists, Delegates int64 }
 	if err := db.Raw(`SELECT COUNT(DISTINCT d.id) AS lists, COUNT(dd.delegate_id) AS delegates
 		FROM delegations d LEFT JOIN delegation_delegates dd ON dd.delegation_id = d.id

@@ -194,13 +194,5 @@ func (s *Store) VoteOf(ctx context.Context, ballotID, citizenID int64) (Vote, er
 	return v, wrap(err, "vote of %d on ballot %d", citizenID, ballotID)
 }
 
-// VotersOf returns the citizen ids with a vote on the ballot (for live
-// resolution on the delegation page).
-func (s *Store) VotersOf(ctx context.Context, ballotID int64) ([]int64, error) {
-	var ids []int64
-	err := s.db.WithContext(ctx).Model(&Vote{}).Where("ballot_id = ?", ballotID).Pluck("citizen_id", &ids).Error
-	return ids, wrap(err, "voters of %d", ballotID)
-}
-
 // IsNotFound reports whether err is ErrNotFound.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -236,38 +236,42 @@ type liveBallot struct {
 }
 
 func (s *Server) resolveLive(ctx context.Context, b store.Ballot) (*liveBallot, error) {
-	roll, err := s.store.BallotRollOf(ctx, b.ID)
+	in, err := s.store.LiveInputs(ctx, []store.Ballot{b})
 	if err != nil {
 		return nil, err
 	}
-	lists, err := s.store.EffectiveLists(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	voters, err := s.store.VotersOf(ctx, b.ID)
-	if err != nil {
-		return nil, err
-	}
-	lb := &liveBallot{ballot: b, handles: make(map[int64]string, len(roll))}
-	for _, r := range roll {
+	return newLiveBallot(b, in[b.ID]), nil
+}
+
+// newLiveBallot resolves ballot b over in, its roll, lists and voters.
+// Delegates off the roll stay in the lists under an id that is no handle
+// ("#12"), as at the close: the tally skips them, and a list of only such
+// delegates makes its owner lost, not absent (tally.md §3).
+func newLiveBallot(b store.Ballot, in store.LiveInput) *liveBallot {
+	lb := &liveBallot{ballot: b, handles: make(map[int64]string, len(in.Roll))}
+	for _, r := range in.Roll {
 		lb.handles[r.CitizenID] = r.Handle
 	}
-	for _, r := range roll {
+	for _, r := range in.Roll {
 		e := tally.Entry{Voter: r.Handle, Weight: r.Weight, Delegates: []string{}}
-		for _, d := range lists[r.CitizenID] {
-			if h, ok := lb.handles[d]; ok && d != r.CitizenID {
+		for _, d := range in.Lists[r.CitizenID] {
+			h, ok := lb.handles[d]
+			if !ok {
+				h = "#" + strconv.FormatInt(d, 10)
+			}
+			if d != r.CitizenID {
 				e.Delegates = append(e.Delegates, h)
 			}
 		}
 		lb.entries = append(lb.entries, e)
 	}
-	for _, id := range voters {
+	for _, id := range in.Voters {
 		if h, ok := lb.handles[id]; ok {
 			lb.votes = append(lb.votes, tally.Vote{Voter: h})
 		}
 	}
 	lb.res = tally.Resolve(lb.entries, lb.votes)
-	return lb, nil
+	return lb
 }
 
 // flowView says where one citizen's vote goes now.

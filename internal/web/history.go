@@ -6,7 +6,9 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -39,7 +41,7 @@ type historyRow struct {
 	ID            int64
 	Title         string
 	Method        string
-	ClosedAt      string
+	ClosedAt      time.Time
 	Outcome       string
 	Turnout       string
 	Participating int64
@@ -85,7 +87,8 @@ func (s *Server) historySummary(ctx context.Context, b *store.Ballot) (ballotSum
 	return sum, nil
 }
 
-// showHistory renders GET /c/:slug/history.
+// showHistory renders GET /communities/:slug/history (and its short
+// link /c/:slug/history).
 func (s *Server) showHistory(c echo.Context) error {
 	cm := routeCommunityOf(c)
 	if cm == nil {
@@ -101,7 +104,9 @@ func (s *Server) showHistory(c echo.Context) error {
 	slices.SortStableFunc(ballots, func(a, b store.Ballot) int { return closingOf(a).At.Compare(closingOf(b).At) })
 	tr := s.locales.translator(page.Lang)
 	var pts []chart.Point
-	var xl, desc []string
+	var desc []string
+	var closed []time.Time
+	var ids []int64
 	for i := range ballots {
 		b := &ballots[i]
 		if b.ProofHash == "" {
@@ -111,7 +116,7 @@ func (s *Server) showHistory(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		row := historyRow{ID: b.ID, Title: b.Title, Method: b.Method, ClosedAt: closingOf(*b).At.Format("2006-01-02"),
+		row := historyRow{ID: b.ID, Title: b.Title, Method: b.Method, ClosedAt: closingOf(*b).At,
 			Turnout: resShare(sum.Participating, sum.Eligible), Participating: sum.Participating, Eligible: sum.Eligible}
 		switch {
 		case !sum.QuorumMet:
@@ -127,10 +132,13 @@ func (s *Server) showHistory(c echo.Context) error {
 		}
 		page.Rows = append(page.Rows, row)
 		if sum.Eligible > 0 {
-			pts = append(pts, chart.Point{X: len(xl), Y: float64(sum.Participating) * 100 / float64(sum.Eligible)})
+			pts = append(pts, chart.Point{X: len(closed), Y: float64(sum.Participating) * 100 / float64(sum.Eligible)})
 		}
-		xl = append(xl, row.ClosedAt)
-		desc = append(desc, row.ClosedAt+" "+row.Turnout)
+		closed, ids = append(closed, row.ClosedAt), append(ids, row.ID)
+	}
+	xl := historyLabels(closed, ids)
+	for i, row := range page.Rows {
+		desc = append(desc, xl[i]+" "+row.Turnout)
 	}
 	if len(page.Rows) > 0 {
 		page.Turnout = chart.Lines{ID: "chart-turnout", Title: tr("history.chart.title"),
@@ -141,4 +149,47 @@ func (s *Server) showHistory(c echo.Context) error {
 	// Newest first in the table.
 	slices.Reverse(page.Rows)
 	return s.render(c, http.StatusOK, "community_history", page)
+}
+
+// historyLabels names each closed ballot on the chart's x-axis so that no
+// two labels are the same: the closing date (UTC); for ballots that closed
+// on the same day the month, day and minute instead; then with seconds;
+// and, for ballots that closed in the same second, the ballot number too.
+// Labels stay short so that neighbours on the axis do not overlap.
+func historyLabels(closed []time.Time, ids []int64) []string {
+	layouts := []string{"2006-01-02", "01-02 15:04", "01-02 15:04:05"}
+	out := make([]string, len(closed))
+	for i, t := range closed {
+		out[i] = t.UTC().Format(layouts[0])
+	}
+	for _, layout := range layouts[1:] {
+		dup := duplicated(out)
+		for i, t := range closed {
+			if dup[out[i]] {
+				out[i] = t.UTC().Format(layout)
+			}
+		}
+	}
+	dup := duplicated(out)
+	for i := range out {
+		if dup[out[i]] {
+			out[i] += " #" + strconv.FormatInt(ids[i], 10)
+		}
+	}
+	return out
+}
+
+// duplicated reports which labels occur more than once.
+func duplicated(labels []string) map[string]bool {
+	seen := make(map[string]int, len(labels))
+	for _, l := range labels {
+		seen[l]++
+	}
+	dup := map[string]bool{}
+	for l, n := range seen {
+		if n > 1 {
+			dup[l] = true
+		}
+	}
+	return dup
 }

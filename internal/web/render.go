@@ -109,16 +109,16 @@ func templateFuncs() template.FuncMap {
 			b, err := json.Marshal(v)
 			return string(b), err
 		},
-		"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"time": func(t time.Time) string { return t.UTC().Format(utcLabel) },
 		"timep": func(t *time.Time) string {
 			if t == nil {
 				return ""
 			}
-			return t.UTC().Format("2006-01-02 15:04 UTC")
+			return t.UTC().Format(utcLabel)
 		},
 		"date":    func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
-		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"closing": closingOf,
+		"timeTag": timeTag,
 		"add":     func(a, b int) int { return a + b },
 		"sub":     func(a, b int) int { return a - b },
 		"seq": func(n int) []int {

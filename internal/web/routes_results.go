@@ -19,6 +19,7 @@ type resultRoute struct {
 var resultRouteTable = []resultRoute{
 	{"GET", "/ballots/:id/results", permAnyone, (*Server).showResults},
 	{"GET", "/ballots/:id/audit", permAnyone, (*Server).showAudit},
+	{"GET", "/communities/:slug/history", permAnyone, (*Server).showHistory},
 	{"GET", "/c/:slug/history", permAnyone, (*Server).showHistory},
 	{"GET", "/api/v1/ballots/:id/export/result.csv", permAnyone, (*Server).exportResultCSV},
 	{"GET", "/api/v1/ballots/:id/export/ballots.csv", permAnyone, (*Server).exportBallotsCSV},
