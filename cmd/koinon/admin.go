@@ -102,7 +102,7 @@ func adminCreateCitizen(ctx context.Context, e env, a *app, handle, email, name,
 	if name == "" {
 		name = handle
 	}
-	if err := domain.CheckText("name", name, true, domain.MaxDisplayName); err != nil {
+	if err := domain.CheckLine("name", name, true, domain.MaxDisplayName); err != nil {
 		return err
 	}
 	pw := e.getenv("KOINON_PASSWORD")
