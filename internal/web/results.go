@@ -405,13 +405,15 @@ type resultsView struct {
 	Quotas      []string
 	Actions     []string
 	// Schulze
-	Matrix resMatrix
-	Paths  resMatrix
+	Matrix  resMatrix
+	Paths   resMatrix
+	Ranking [][]string
+
 	// MatrixFile links the matrices as a download when the ballot has more
 	// than matrixPageMax options (MatrixOptions) and the tables are left out.
 	MatrixFile    string
 	MatrixOptions int
-	Ranking       [][]string
+
 	// Delegation
 	Top             []resCarrier
 	Carriers        int
