@@ -200,7 +200,7 @@ func writeInvites(e env, invites []store.Invite, base string) error {
 	w := csv.NewWriter(e.stdout)
 	w.Write([]string{"handle", "email", "link"})
 	for _, in := range invites {
-		w.Write([]string{in.Handle, in.Email, base + "/invitations/" + in.Token})
+		w.Write([]string{in.Handle, domain.CSVText(in.Email), base + "/invitations/" + in.Token})
 	}
 	w.Flush()
 	return w.Error()

@@ -2,9 +2,11 @@ package web_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -124,5 +126,30 @@ func TestVoteLogsNameNoVoter(t *testing.T) {
 	}
 	if voteLines != 2 || meLine != 1 {
 		t.Errorf("%d vote lines, %d /me lines with user_id in\n%s", voteLines, meLine, logs.String())
+	}
+}
+
+// TestCSVFormulas: an email that a spreadsheet would run as a formula is
+// refused at import, and one already stored is defused in the
+// invitation-links CSV.
+func TestCSVFormulas(t *testing.T) {
+	bw := newBallotWorld(t, storetest.SQLite(t))
+	for _, email := range []string{`=HYPERLINK("http://evil.example")@x.org`, "+cmd@x.org", "-2+3@x.org", "a b@x.org", "ann (boss)@x.org"} {
+		roll := "handle,email\nnew_one,\"" + strings.ReplaceAll(email, `"`, `""`) + "\"\n"
+		s, m, _ := call(t, bw.TS.URL, "POST", "/api/v1/communities/commons/roll/import", bw.tok(t, "board"), matrixBody{ContentType: "text/csv", Data: []byte(roll)})
+		if s != 422 || !strings.Contains(fmt.Sprint(m), "email") {
+			t.Errorf("import of email %q = %d %v, want 422 naming email", email, s, m)
+		}
+	}
+	s, m, _ := call(t, bw.TS.URL, "POST", "/api/v1/communities/commons/roll/import", bw.tok(t, "board"), matrixBody{ContentType: "text/csv", Data: []byte("handle,email\nnew_one,new@x.org\n")})
+	if s != 200 {
+		t.Fatalf("import = %d %v", s, m)
+	}
+	if err := bw.W.S.DB().Exec("UPDATE citizens SET email = ? WHERE handle = ?", "=HYPERLINK(1)@x.org", "new_one").Error; err != nil {
+		t.Fatal(err)
+	}
+	st, body, _ := bw.page(t, "board", "POST", "/communities/commons/roll/invitations", url.Values{})
+	if st != 200 || !strings.Contains(body, "new_one,'=HYPERLINK(1)@x.org,") {
+		t.Errorf("invitations CSV = %d %q: the formula is not defused", st, body)
 	}
 }
