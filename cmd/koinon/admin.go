@@ -102,7 +102,7 @@ func adminCreateCitizen(ctx context.Context, e env, a *app, handle, email, name,
 	if name == "" {
 		name = handle
 	}
-	if err := domain.CheckText("name", name, true, domain.MaxDisplayName); err != nil {
+	if err := domain.CheckLine("name", name, true, domain.MaxDisplayName); err != nil {
 		return err
 	}
 	pw := e.getenv("KOINON_PASSWORD")
@@ -200,7 +200,7 @@ func writeInvites(e env, invites []store.Invite, base string) error {
 	w := csv.NewWriter(e.stdout)
 	w.Write([]string{"handle", "email", "link"})
 	for _, in := range invites {
-		w.Write([]string{in.Handle, in.Email, base + "/invitations/" + in.Token})
+		w.Write([]string{in.Handle, domain.CSVText(in.Email), base + "/invitations/" + in.Token})
 	}
 	w.Flush()
 	return w.Error()

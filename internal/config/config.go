@@ -75,9 +75,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// PrepareDataDir creates the data directory and checks it is writable.
+// PrepareDataDir creates the data directory (0700: it holds the database
+// and the keys) and checks it is writable.
 func (c Config) PrepareDataDir() error {
-	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir %s: %w", c.DataDir, unwrapPath(err))
 	}
 	probe, err := os.CreateTemp(c.DataDir, ".write-test-*")

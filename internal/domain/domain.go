@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -105,10 +106,15 @@ func CheckPassword(handle, pw string) error {
 	return nil
 }
 
-// CheckText validates a required or optional free-text field by length.
+// CheckText validates a required or optional free-text field: valid
+// UTF-8, no control characters but tab and line breaks, at most max
+// characters.
 func CheckText(field, s string, required bool, max int) error {
 	if !utf8.ValidString(s) {
 		return Invalidf(field, "must be valid UTF-8")
+	}
+	if strings.IndexFunc(s, badTextRune) >= 0 {
+		return Invalidf(field, "must not contain control characters such as NUL")
 	}
 	if required && strings.TrimSpace(s) == "" {
 		return Invalidf(field, "is required")
@@ -118,3 +124,6 @@ func CheckText(field, s string, required bool, max int) error {
 	}
 	return nil
 }
+
+// badTextRune is a control character other than tab and line breaks.
+func badTextRune(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"net/mail"
 	"strings"
 	"unicode"
 )
@@ -24,9 +25,11 @@ func NormalizeEmail(e string) string {
 	return e
 }
 
-// CheckEmail accepts a plausible address: one @ with text on both sides,
-// a dot in the domain, no spaces or control characters. (Deliverability
-// is not checked; nothing here sends mail.)
+// CheckEmail accepts a plain address: one @ with text on both sides, a
+// dot in the domain, no spaces or control characters, nothing that
+// net/mail reads as a name or comment, and no leading = + - @ (which a
+// spreadsheet would run as a formula). (Deliverability is not checked;
+// nothing here sends mail.)
 func CheckEmail(field, e string, required bool) error {
 	if e == "" {
 		if required {
@@ -44,8 +47,23 @@ func CheckEmail(field, e string, required bool) error {
 		return Invalidf(field, "must be an email address such as ann@example.org")
 	case strings.IndexFunc(e, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
 		return Invalidf(field, "must not contain spaces")
+	case strings.ContainsRune("=+-@", rune(e[0])):
+		return Invalidf(field, "must not start with = + - or @")
+	}
+	if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" {
+		return Invalidf(field, "must be an email address such as ann@example.org")
 	}
 	return nil
+}
+
+// CSVText defuses spreadsheet formulas in a free-text CSV cell (OWASP CSV
+// injection): a leading = + - @, tab or carriage return gets a leading
+// apostrophe. Every export applies it to every free-text column.
+func CSVText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // CheckWeight validates a voting weight: a whole number from 0 (no vote)

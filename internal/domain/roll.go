@@ -185,7 +185,7 @@ func parseRollRecord(line int, rec []string, cols map[string]int) (RollLine, *Li
 	if err := CheckEmail("email", l.Email, false); err != nil {
 		return l, fail(err)
 	}
-	if err := CheckText("display_name", l.DisplayName, false, MaxDisplayName); err != nil {
+	if err := CheckLine("display_name", l.DisplayName, false, MaxDisplayName); err != nil {
 		return l, fail(err)
 	}
 	if l.Role == "" {

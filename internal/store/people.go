@@ -117,6 +117,18 @@ func (s *Store) CreateCommunity(ctx context.Context, c *Community, creatorID int
 	return wrap(err, "create community %q", c.Slug)
 }
 
+// CommunitiesFoundedSince counts the communities the citizen founded (was
+// put on the board of when it was created) at or after since.
+func (s *Store) CommunitiesFoundedSince(ctx context.Context, citizenID int64, since time.Time) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Membership{}).
+		Joins("JOIN communities ON communities.id = memberships.community_id").
+		Where("memberships.citizen_id = ? AND memberships.role = ? AND memberships.started_at = communities.created_at AND communities.created_at >= ?",
+			citizenID, domain.RoleBoard, since).
+		Count(&n).Error
+	return n, wrap(err, "count communities founded by citizen %d", citizenID)
+}
+
 // CountMembers counts the community's current memberships.
 func (s *Store) CountMembers(ctx context.Context, communityID int64) (int64, error) {
 	var n int64

@@ -78,6 +78,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			if _, err := os.Stat(filepath.Dir(path)); err != nil {
 				return nil, fmt.Errorf("store: sqlite directory: %w", err)
 			}
+			if !o.ReadOnly {
+				if err := createPrivate(path); err != nil {
+					return nil, fmt.Errorf("store: sqlite file: %w", err)
+				}
+			}
 		}
 		dsn := sqliteDSN(path)
 		if o.ReadOnly {
@@ -248,4 +253,18 @@ func WithClock(s *Store, now func() time.Time) *Store {
 	c.now = now
 	c.db = s.db.Session(&gorm.Session{NowFunc: func() time.Time { return now().UTC().Truncate(time.Microsecond) }})
 	return &c
+}
+
+// createPrivate creates a new SQLite file readable by its owner only
+// (0600); SQLite gives its -wal and -shm files the same mode. An existing
+// file is left as it is.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

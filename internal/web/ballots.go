@@ -100,6 +100,9 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 		if method != "schulze" {
 			return b, nil, nil, domain.Invalidf("method", "competing proposals are decided by a ranked schulze ballot")
 		}
+		if err := domain.CheckOptionCount(method, len(req.Proposals)+1); err != nil {
+			return b, nil, nil, err
+		}
 		ps, err := s.store.ProposalsByIDs(ctx, community.ID, req.Proposals)
 		if err != nil {
 			return b, nil, nil, domain.Invalidf("proposals", "no such proposal in this community")
@@ -117,10 +120,10 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 	}
 
 	req.Title = strings.TrimSpace(req.Title)
-	if err := domain.CheckText("title", req.Title, true, 200); err != nil {
+	if err := domain.CheckLine("title", req.Title, true, domain.MaxTitle); err != nil {
 		return b, nil, nil, err
 	}
-	if err := domain.CheckText("description", req.Description, false, 20000); err != nil {
+	if err := domain.CheckText("description", req.Description, false, domain.MaxBallotText); err != nil {
 		return b, nil, nil, err
 	}
 	b.Title, b.Description = req.Title, req.Description
@@ -139,6 +142,9 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 	if method == "majority" && len(req.Options) == 0 {
 		req.Options = []optionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
 	}
+	if err := domain.CheckOptionCount(method, len(req.Options)); err != nil {
+		return b, nil, nil, err
+	}
 	seen, labels := map[string]bool{}, map[string]bool{}
 	for i, o := range req.Options {
 		o.Label = strings.TrimSpace(o.Label)
@@ -153,7 +159,7 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 		if err := domain.CheckOptionKey(field+".key", o.Key); err != nil {
 			return b, nil, nil, err
 		}
-		if err := domain.CheckText(field+".label", o.Label, true, 200); err != nil {
+		if err := domain.CheckLine(field+".label", o.Label, true, domain.MaxOptionLabel); err != nil {
 			return b, nil, nil, err
 		}
 		if seen[o.Key] {
@@ -171,6 +177,9 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 	b.Seats = 1
 	if req.Seats != nil {
 		b.Seats = *req.Seats
+	}
+	if err := domain.CheckSeats(b.Seats); err != nil {
+		return b, nil, nil, err
 	}
 	b.STVRule = ""
 	if method == "stv" {

@@ -56,7 +56,7 @@ func (r *registration) check() []error {
 		domain.CheckHandle(r.Handle),
 		domain.CheckEmail("email", r.Email, true),
 		domain.CheckPassword(r.Handle, r.Password),
-		domain.CheckText("display_name", r.DisplayName, false, domain.MaxDisplayName),
+		domain.CheckLine("display_name", r.DisplayName, false, domain.MaxDisplayName),
 	} {
 		if err != nil {
 			errs = append(errs, err)
@@ -205,7 +205,7 @@ func (s *Server) updateProfile(c echo.Context, ct *store.Citizen, u profileUpdat
 	if u.Statement != nil {
 		statement = strings.TrimSpace(*u.Statement)
 	}
-	if err := domain.CheckText("display_name", name, true, domain.MaxDisplayName); err != nil {
+	if err := domain.CheckLine("display_name", name, true, domain.MaxDisplayName); err != nil {
 		return err
 	}
 	if err := domain.CheckText("statement", statement, false, domain.MaxStatement); err != nil {

@@ -39,7 +39,7 @@ func (n *newCommunity) check() []error {
 	var errs []error
 	for _, err := range []error{
 		domain.CheckSlug("slug", n.Slug),
-		domain.CheckText("name", n.Name, true, domain.MaxName),
+		domain.CheckLine("name", n.Name, true, domain.MaxName),
 		domain.CheckText("description", n.Description, false, domain.MaxDescription),
 	} {
 		if err != nil {
@@ -52,7 +52,15 @@ func (n *newCommunity) check() []error {
 // createCommunity stores n (checked); the caller becomes its board.
 func (s *Server) createCommunity(c echo.Context, n newCommunity) (store.Community, error) {
 	cm := store.Community{Slug: n.Slug, Name: n.Name, Description: n.Description, Public: n.Public == nil || *n.Public}
-	err := s.store.CreateCommunity(c.Request().Context(), &cm, currentCitizen(c).ID)
+	ctx, me := c.Request().Context(), currentCitizen(c).ID
+	founded, err := s.store.CommunitiesFoundedSince(ctx, me, s.now().Add(-24*time.Hour))
+	if err != nil {
+		return cm, err
+	}
+	if err := domain.CheckCommunitiesFounded(founded); err != nil {
+		return cm, err
+	}
+	err = s.store.CreateCommunity(ctx, &cm, me)
 	if errors.Is(err, store.ErrConflict) {
 		return cm, &httpError{Status: http.StatusConflict, Code: "taken", Field: "slug", Message: "slug: is already taken"}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"koinon/internal/blt"
+	"koinon/internal/domain"
 	"koinon/internal/store"
 	"koinon/internal/tally"
 )
@@ -94,7 +95,7 @@ func resultCSV(d *resultData) ([]byte, error) {
 		if !strings.HasPrefix(key, "_") {
 			label = d.Label(key)
 		}
-		w.Write([]string{strconv.Itoa(round), key, exportCSVText(label), total, rank, status})
+		w.Write([]string{strconv.Itoa(round), key, domain.CSVText(label), total, rank, status})
 	}
 	switch d.Method {
 	case "majority", "plurality", "approval":
@@ -154,15 +155,6 @@ func resultCSV(d *resultData) ([]byte, error) {
 	}
 	w.Flush()
 	return buf.Bytes(), w.Error()
-}
-
-// exportCSVText defuses spreadsheet formulas in free text (OWASP CSV injection):
-// a leading = + - @ gets a leading apostrophe.
-func exportCSVText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // exportVotes is the part of a proof the ballot exports read.

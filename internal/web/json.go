@@ -1,18 +1,21 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
 
 // bindJSON decodes the request's JSON body into v. Unknown fields are
-// ignored; a body that is not one JSON value is 400 "malformed"; a field
+// ignored; a body that is not one JSON value, not valid UTF-8 or has an
+// object with a key twice is 400 "malformed" (as proofs, proof.md); a field
 // of the wrong type is 422 naming the field; a body over the limit is 413;
 // a Content-Type other than JSON is 415.
 func bindJSON(c echo.Context, v any) error {
@@ -23,7 +26,17 @@ func bindJSON(c echo.Context, v any) error {
 			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	if !utf8.Valid(body) {
+		return errorf(http.StatusBadRequest, "malformed", "malformed JSON body: not valid UTF-8")
+	}
+	if key, dup := duplicateKey(body); dup {
+		return fieldError(http.StatusBadRequest, key, "is given twice in one object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
@@ -61,4 +74,46 @@ func jsonKind(k string) string {
 		return "a list"
 	}
 	return "an object"
+}
+
+// duplicateKey finds the first object key given twice in one object of a
+// JSON text (encoding/json would keep the last). Syntax errors are left to
+// the decoder.
+func duplicateKey(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		keys   map[string]bool
+		object bool
+		expect bool // the next string token is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		top := len(stack) - 1
+		if top >= 0 && stack[top].object && stack[top].expect {
+			if k, ok := tok.(string); ok {
+				if stack[top].keys[k] {
+					return k, true
+				}
+				stack[top].keys[k], stack[top].expect = true, false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{keys: map[string]bool{}, object: true, expect: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:top]
+		}
+		if n := len(stack) - 1; n >= 0 && stack[n].object {
+			stack[n].expect = true // a value ended: a key comes next
+		}
+	}
 }

@@ -52,10 +52,10 @@ func proposalView(p store.ProposalSummary, community string) proposalJSON {
 // newProposal validates and stores a proposal by the caller.
 func (s *Server) newProposalFrom(ctx context.Context, community *store.Community, author int64, req proposalRequest) (store.Proposal, error) {
 	p := store.Proposal{CommunityID: community.ID, AuthorID: author, Title: strings.TrimSpace(req.Title), Body: req.Body}
-	if err := domain.CheckText("title", p.Title, true, 200); err != nil {
+	if err := domain.CheckLine("title", p.Title, true, domain.MaxTitle); err != nil {
 		return p, err
 	}
-	if err := domain.CheckText("body", p.Body, true, 50000); err != nil {
+	if err := domain.CheckText("body", p.Body, true, domain.MaxProposalBody); err != nil {
 		return p, err
 	}
 	if req.Topic != "" {

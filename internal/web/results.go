@@ -411,6 +411,12 @@ type resultsView struct {
 	Matrix  resMatrix
 	Paths   resMatrix
 	Ranking [][]string
+
+	// MatrixFile links the matrices as a download when the ballot has more
+	// than matrixPageMax options (MatrixOptions) and the tables are left out.
+	MatrixFile    string
+	MatrixOptions int
+
 	// Delegation
 	Top             []resCarrier
 	Carriers        int
@@ -631,7 +637,7 @@ func buildResultsView(d *resultData, bv resBallot, tr resTranslate) *resultsView
 	case "stv":
 		resSTV(v, d, tr)
 	case "schulze":
-		resSchulze(v, d, tr)
+		resSchulze(v, d, tr, bv.ID)
 	}
 	v.Ties = resTies(d, tr)
 	resDelegation(v, d, tr)
@@ -829,13 +835,22 @@ func resSTV(v *resultsView, d *resultData, tr resTranslate) {
 		XLabels: xl, Series: series, XTitle: tr("results.round"), YTitle: tr("results.votes")}.SVG()
 }
 
-func resSchulze(v *resultsView, d *resultData, tr resTranslate) {
+// matrixPageMax is the most options whose Schulze matrices the result
+// page shows as tables (2 × n² cells); beyond it the page links the result
+// document, which holds both matrices, and keeps the ranking.
+const matrixPageMax = 30
+
+func resSchulze(v *resultsView, d *resultData, tr resTranslate, ballotID int64) {
 	labels := make([]string, len(d.Options))
 	for i, o := range d.Options {
 		labels[i] = d.Label(o.Key)
 	}
-	v.Matrix = resMatrixOf(d.Result.Pairwise, labels, tr)
-	v.Paths = resMatrixOf(d.Result.Paths, labels, tr)
+	if len(labels) > matrixPageMax {
+		v.MatrixFile, v.MatrixOptions = fmt.Sprintf("/api/v1/ballots/%d/result", ballotID), len(labels)
+	} else {
+		v.Matrix = resMatrixOf(d.Result.Pairwise, labels, tr)
+		v.Paths = resMatrixOf(d.Result.Paths, labels, tr)
+	}
 	for _, g := range d.Result.Ranking {
 		var ls []string
 		for _, k := range g {

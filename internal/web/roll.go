@@ -383,7 +383,7 @@ func (s *Server) downloadInvitations(c echo.Context) error {
 	w := csv.NewWriter(&buf)
 	w.Write([]string{"handle", "email", "link"})
 	for _, in := range inviteLinks(baseURL(c), invs) {
-		w.Write([]string{in.Handle, in.Email, in.Link})
+		w.Write([]string{in.Handle, domain.CSVText(in.Email), in.Link})
 	}
 	w.Flush()
 	h := c.Response().Header()

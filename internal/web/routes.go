@@ -43,8 +43,8 @@ func (s *Server) setLang(c echo.Context) error {
 	}
 	s.setCookie(c, "lang", lang, s.now().AddDate(1, 0, 0))
 	back := "/"
-	if u, err := url.Parse(c.Request().Referer()); err == nil && u.Path != "" && u.Path[0] == '/' {
-		back = u.Path // only the path: never redirect off-site
+	if u, err := url.Parse(c.Request().Referer()); err == nil {
+		back = safeNext(u.Path) // only the path, and never one that leaves the site
 	}
 	return redirect(c, back)
 }

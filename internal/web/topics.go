@@ -31,7 +31,7 @@ func (s *Server) createTopic(c echo.Context, slug, name string) (store.Topic, er
 	if err := domain.CheckSlug("slug", t.Slug); err != nil {
 		return t, err
 	}
-	if err := domain.CheckText("name", t.Name, true, domain.MaxName); err != nil {
+	if err := domain.CheckLine("name", t.Name, true, domain.MaxName); err != nil {
 		return t, err
 	}
 	err := s.store.CreateTopic(c.Request().Context(), &t)
