@@ -10,7 +10,7 @@ import (
 // Each is refused with 422 naming the field and the limit.
 const (
 	MaxOptions        = 200    // options on a ballot of any method
-	MaxRankedOptions  = 100    // irv, stv, schulze: rankings, rounds and matrices grow as n²
+	MaxRankedOptions  = 60     // irv, stv, schulze: rankings, rounds and matrices grow as n²
 	MaxSeats          = 100    // seats of a plurality, approval, schulze or stv ballot
 	MaxTitle          = 200    // ballot and proposal titles
 	MaxOptionLabel    = 200    // one option's label

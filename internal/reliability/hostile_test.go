@@ -167,7 +167,7 @@ func (hw *hostileWorld) cases(t testing.TB) []hostileCase {
 		{name: "wrong content type", method: "PUT", path: vote, token: voter, ctype: "text/plain", body: jsonB(`{"choice":"yes"}`), want: []int{415}},
 		{name: "invalid UTF-8 in a handle", method: "POST", path: "/api/v1/auth/register", body: []byte("{\"handle\":\"ab\xff\xfe\",\"email\":\"x@example.org\",\"password\":\"correct horse battery\"}"), want: []int{400, 422}},
 		{name: "invalid UTF-8 in a slug", method: "POST", path: "/api/v1/communities", token: voter, body: []byte("{\"slug\":\"s\xc3\x28x\",\"name\":\"N\"}"), want: []int{400, 422}},
-		{name: "invalid UTF-8 choice", method: "PUT", path: vote, token: voter, body: []byte("{\"choice\":\"y\xffes\"}"), want: []int{422}},
+		{name: "invalid UTF-8 choice", method: "PUT", path: vote, token: voter, body: []byte("{\"choice\":\"y\xffes\"}"), want: []int{400}},
 		// Injection strings.
 		{name: "SQL injection in a handle", method: "POST", path: "/api/v1/auth/register", body: jsonB(`{"handle":"x'); DROP TABLE citizens;--","email":"x@example.org","password":"correct horse battery"}`), want: []int{422}},
 		{name: "SQL injection at sign-in", method: "POST", path: "/api/v1/auth/login", body: jsonB(`{"handle":"board' OR '1'='1","password":"' OR '1'='1"}`), want: []int{401, 422}},
