@@ -521,8 +521,50 @@ func (s *Server) openBallot(c echo.Context) error {
 	return redirect(c, "/ballots/"+b.IDString())
 }
 
+// ballotClosePage is the confirmation step before closing: what closing
+// does, the participation that may be shown before the close
+// (docs/ballots.md: weights only on public ballots) and the time left.
+type ballotClosePage struct {
+	Page
+	Ballot       store.Ballot
+	Community    *store.Community
+	TimeLeft     string
+	Part         store.Participation
+	Live         *tally.Weights // public ballots only
+	Pseudonymous bool
+}
+
+// confirmCloseBallot asks the board to confirm closing an open ballot;
+// the page's form posts to closeBallot. Other states go to the ballot.
+func (s *Server) confirmCloseBallot(c echo.Context) error {
+	ctx := c.Request().Context()
+	b := routeBallot(c)
+	if b.State != store.StateOpen {
+		return redirect(c, "/ballots/"+b.IDString())
+	}
+	p := ballotClosePage{Page: s.page(c, "ballot.close.title"), Ballot: *b, Community: routeCommunityOf(c),
+		TimeLeft: timeLeft(s.locales.translator(s.lang(c)), b.ClosesAt.Sub(s.now())), Pseudonymous: b.Secrecy != "public"}
+	var err error
+	if p.Part, err = s.store.BallotParticipation(ctx, b.ID); err != nil {
+		return err
+	}
+	if !p.Pseudonymous {
+		lb, err := s.resolveLive(ctx, *b)
+		if err != nil {
+			return err
+		}
+		p.Live = &lb.res.Weights
+	}
+	return s.render(c, http.StatusOK, "ballot_close", p)
+}
+
+// closeBallot closes the ballot when the confirmation page's form says
+// so (confirm=1); any other post is sent to that page first.
 func (s *Server) closeBallot(c echo.Context) error {
 	b := routeBallot(c)
+	if c.FormValue("confirm") != "1" {
+		return redirect(c, "/ballots/"+b.IDString()+"/close")
+	}
 	_, err := s.closer().Close(c.Request().Context(), b.ID)
 	if err := s.flashStateError(c, err); err != nil {
 		return err
