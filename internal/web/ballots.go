@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,91 +63,159 @@ func (o *optionRequest) UnmarshalJSON(b []byte) error {
 const statusQuoKey = "status-quo"
 
 // buildBallot validates a request and returns the ballot, its options and
-// the proposals it decides.
+// the proposals it decides. It reports every refused field at once, in
+// field order, joined (errors.Join): the API names the first, the form
+// shows each beside its field (fieldProblem keys).
 func (s *Server) buildBallot(ctx context.Context, community *store.Community, by int64, req ballotRequest) (store.Ballot, []store.BallotOption, []int64, error) {
 	b := store.Ballot{CommunityID: community.ID, CreatedBy: by}
 	var opts []store.BallotOption
 	var proposals []int64
+	var errs []error
+	fail := func(err error, key string, args ...any) {
+		if err != nil {
+			errs = append(errs, keyed(err, key, args...))
+		}
+	}
 	method := strings.TrimSpace(req.Method)
+	optionsKnown := true // false when the proposals that make the options were refused
 
 	switch {
 	case req.Proposal != nil && len(req.Proposals) > 0:
-		return b, nil, nil, domain.Invalidf("proposals", "give proposal or proposals, not both")
+		fail(domain.Invalidf("proposals", "give proposal or proposals, not both"), "ballot.error.proposal")
+		optionsKnown = false
 	case req.Proposal != nil:
-		ps, err := s.store.ProposalsByIDs(ctx, community.ID, []int64{*req.Proposal})
-		if err != nil {
-			return b, nil, nil, domain.Invalidf("proposal", "no such proposal in this community")
-		}
-		p := ps[0]
-		if p.BallotID != nil {
-			return b, nil, nil, domain.Invalidf("proposal", "this proposal already has a ballot")
-		}
 		method = cmp.Or(method, "majority")
 		if method != "majority" {
-			return b, nil, nil, domain.Invalidf("method", "a ballot on one proposal is a yes/no (majority) ballot")
+			fail(domain.Invalidf("method", "a ballot on one proposal is a yes/no (majority) ballot"), "ballot.error.proposal_one")
 		}
-		req.Title = cmp.Or(strings.TrimSpace(req.Title), p.Title)
-		req.Description = cmp.Or(strings.TrimSpace(req.Description), fmt.Sprintf("Proposal #%d: %s", p.ID, p.Title))
-		b.ProposalID = &p.ID
-		if p.TopicID != nil && req.Topic == "" {
-			b.TopicID = p.TopicID
+		ps, err := s.store.ProposalsByIDs(ctx, community.ID, []int64{*req.Proposal})
+		switch {
+		case err != nil:
+			fail(domain.Invalidf("proposal", "no such proposal in this community"), "ballot.error.proposal")
+		case ps[0].BallotID != nil:
+			fail(domain.Invalidf("proposal", "this proposal already has a ballot"), "ballot.error.proposal")
+		default:
+			p := ps[0]
+			req.Title = cmp.Or(strings.TrimSpace(req.Title), p.Title)
+			req.Description = cmp.Or(strings.TrimSpace(req.Description), fmt.Sprintf("Proposal #%d: %s", p.ID, p.Title))
+			b.ProposalID = &p.ID
+			if p.TopicID != nil && req.Topic == "" {
+				b.TopicID = p.TopicID
+			}
+			proposals = []int64{p.ID}
 		}
-		proposals = []int64{p.ID}
 	case len(req.Proposals) > 0:
-		if len(req.Proposals) < 2 {
-			return b, nil, nil, domain.Invalidf("proposals", "name at least two competing proposals (or use proposal for one)")
-		}
 		method = cmp.Or(method, "schulze")
 		if method != "schulze" {
-			return b, nil, nil, domain.Invalidf("method", "competing proposals are decided by a ranked schulze ballot")
+			fail(domain.Invalidf("method", "competing proposals are decided by a ranked schulze ballot"), "ballot.error.proposals_two")
+		}
+		optionsKnown = false
+		if len(req.Proposals) < 2 {
+			fail(domain.Invalidf("proposals", "name at least two competing proposals (or use proposal for one)"), "ballot.error.proposals_two")
+			break
 		}
 		if err := domain.CheckOptionCount(method, len(req.Proposals)+1); err != nil {
-			return b, nil, nil, err
+			fail(err, "ballot.error.options", domain.MaxOptionsFor(method))
+			break
 		}
 		ps, err := s.store.ProposalsByIDs(ctx, community.ID, req.Proposals)
 		if err != nil {
-			return b, nil, nil, domain.Invalidf("proposals", "no such proposal in this community")
+			fail(domain.Invalidf("proposals", "no such proposal in this community"), "ballot.error.proposal")
+			break
 		}
 		req.Options = nil
 		for _, p := range ps {
 			if p.BallotID != nil {
-				return b, nil, nil, domain.Invalidf("proposals", "proposal %d already has a ballot", p.ID)
+				fail(domain.Invalidf("proposals", "proposal %d already has a ballot", p.ID), "ballot.error.proposal")
+				break
 			}
 			req.Options = append(req.Options, optionRequest{Key: "p" + strconv.FormatInt(p.ID, 10), Label: p.Title})
 			proposals = append(proposals, p.ID)
 		}
 		req.Options = append(req.Options, optionRequest{Key: statusQuoKey, Label: "Status quo (none of these proposals)"})
 		req.Seats = nil
+		optionsKnown = len(errs) == 0
 	}
 
 	req.Title = strings.TrimSpace(req.Title)
-	if err := domain.CheckLine("title", req.Title, true, domain.MaxTitle); err != nil {
-		return b, nil, nil, err
-	}
-	if err := domain.CheckText("description", req.Description, false, domain.MaxBallotText); err != nil {
-		return b, nil, nil, err
-	}
+	fail(domain.CheckLine("title", req.Title, true, domain.MaxTitle), "ballot.error.title", domain.MaxTitle)
+	fail(domain.CheckText("description", req.Description, false, domain.MaxBallotText), "ballot.error.description", domain.MaxBallotText)
 	b.Title, b.Description = req.Title, req.Description
 	if req.Topic != "" {
-		t, err := s.store.ScopeTopic(ctx, community.ID, req.Topic)
-		if err != nil {
-			return b, nil, nil, domain.Invalidf("topic", "no topic %q in this community", req.Topic)
+		if t, err := s.store.ScopeTopic(ctx, community.ID, req.Topic); err != nil {
+			fail(domain.Invalidf("topic", "no topic %s in this community", domain.Quote(req.Topic)), "ballot.error.topic")
+		} else {
+			b.TopicID = &t.ID
 		}
-		b.TopicID = &t.ID
 	}
 
-	if method == "" {
-		return b, nil, nil, domain.Invalidf("method", "is required: one of %s", strings.Join(tally.Methods, ", "))
+	counting := len(errs) // the counting rules are checked together below
+	switch {
+	case method == "":
+		fail(domain.Invalidf("method", "is required: one of %s", strings.Join(tally.Methods, ", ")), "ballot.error.method")
+	case !slices.Contains(tally.Methods, method):
+		fail(domain.Invalidf("method", "must be one of %s, not %s", strings.Join(tally.Methods, ", "), domain.Quote(method)), "ballot.error.method")
+	case optionsKnown:
+		b.Method = method
+		opts = ballotOptions(method, req.Options, fail)
 	}
-	b.Method = method
-	if method == "majority" && len(req.Options) == 0 {
-		req.Options = []optionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
+	b.Seats = 1
+	if req.Seats != nil {
+		b.Seats = *req.Seats
 	}
-	if err := domain.CheckOptionCount(method, len(req.Options)); err != nil {
-		return b, nil, nil, err
+	fail(domain.CheckSeats(b.Seats), "ballot.error.seats", domain.MaxSeats)
+	if method == "stv" {
+		b.STVRule = cmp.Or(req.STVRule, "meek")
+	} else if req.STVRule != "" {
+		fail(domain.Invalidf("stv_rule", "only stv ballots have a rule"), "ballot.error.stv_rule")
 	}
+	b.Threshold = cmp.Or(strings.TrimSpace(req.Threshold), "1/2")
+	b.Quorum = cmp.Or(strings.TrimSpace(req.Quorum), "0/1")
+	thr, err := tally.ParseRational(b.Threshold)
+	if err != nil {
+		fail(domain.Invalidf("threshold", "must be a fraction n/d, e.g. 1/2 or 2/3"), "ballot.error.threshold")
+	}
+	quo, err := tally.ParseRational(b.Quorum)
+	if err != nil {
+		fail(domain.Invalidf("quorum", "must be a fraction n/d of the eligible weight, e.g. 0/1 or 1/4"), "ballot.error.quorum")
+	}
+	if len(errs) == counting && b.Method != "" {
+		if err := tally.ValidateBallot(tallyBallot(b, opts, thr, quo)); err != nil {
+			key, args := tallyKey(err, method)
+			fail(tallyInvalid(err), key, args...)
+		}
+	}
+	b.Strict = req.Strict == nil || *req.Strict
+	b.Delegation = req.Delegation == nil || *req.Delegation
+	b.Secrecy = cmp.Or(req.Secrecy, "public")
+	if b.Secrecy != "public" && b.Secrecy != "pseudonymous" {
+		fail(domain.Invalidf("secrecy", "must be public or pseudonymous"), "ballot.error.secrecy")
+	}
+	if req.ClosesAt == "" {
+		fail(domain.Invalidf("closes_at", "is required (RFC 3339, e.g. 2030-01-31T18:00:00Z)"), "ballot.error.closes_at_missing")
+	} else if closes, err := time.Parse(time.RFC3339, req.ClosesAt); err != nil {
+		fail(domain.Invalidf("closes_at", "must be a time in RFC 3339, e.g. 2030-01-31T18:00:00Z"), "ballot.error.closes_at_format")
+	} else if !closes.After(s.now()) {
+		fail(domain.Invalidf("closes_at", "must be in the future"), "ballot.error.closes_at_past")
+	} else {
+		b.ClosesAt = closes.UTC().Truncate(time.Second)
+	}
+	return b, opts, proposals, errors.Join(errs...)
+}
+
+// ballotOptions checks a request's options (a majority ballot without
+// options gets yes, no and abstain) and reports the first refused one.
+func ballotOptions(method string, req []optionRequest, fail func(error, string, ...any)) []store.BallotOption {
+	if method == "majority" && len(req) == 0 {
+		req = []optionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
+	}
+	if err := domain.CheckOptionCount(method, len(req)); err != nil {
+		fail(err, "ballot.error.options", domain.MaxOptionsFor(method))
+		return nil
+	}
+	var opts []store.BallotOption
 	seen, labels := map[string]bool{}, map[string]bool{}
-	for i, o := range req.Options {
+	for i, o := range req {
 		o.Label = strings.TrimSpace(o.Label)
 		o.Key = strings.TrimSpace(o.Key)
 		if o.Key == "" && o.Label != "" {
@@ -156,68 +225,44 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 			o.Label = o.Key
 		}
 		field := fmt.Sprintf("options[%d]", i)
-		if err := domain.CheckOptionKey(field+".key", o.Key); err != nil {
-			return b, nil, nil, err
-		}
-		if err := domain.CheckLine(field+".label", o.Label, true, domain.MaxOptionLabel); err != nil {
-			return b, nil, nil, err
+		if err := cmp.Or(domain.CheckOptionKey(field+".key", o.Key), domain.CheckLine(field+".label", o.Label, true, domain.MaxOptionLabel)); err != nil {
+			fail(err, "ballot.error.option_line", domain.MaxOptionLabel)
+			return nil
 		}
 		if seen[o.Key] {
-			return b, nil, nil, domain.Invalidf(field+".key", "option %q is listed twice", o.Key)
+			fail(domain.Invalidf(field+".key", "option %s is listed twice", domain.Quote(o.Key)), "ballot.error.option_twice", domain.Quote(o.Label))
+			return nil
 		}
 		// Labels equal but for case and spacing are one option listed
 		// twice; other labels that spell the same key get "-2", "-3", ….
 		folded := strings.ToLower(strings.Join(strings.Fields(o.Label), " "))
 		if labels[folded] {
-			return b, nil, nil, domain.Invalidf(field+".label", "option %q is listed twice", o.Label)
+			fail(domain.Invalidf(field+".label", "option %s is listed twice", domain.Quote(o.Label)), "ballot.error.option_twice", domain.Quote(o.Label))
+			return nil
 		}
 		seen[o.Key], labels[folded] = true, true
 		opts = append(opts, store.BallotOption{Key: o.Key, Label: o.Label})
 	}
-	b.Seats = 1
-	if req.Seats != nil {
-		b.Seats = *req.Seats
+	return opts
+}
+
+// fieldProblem is a refused request field: the *domain.Invalid the API
+// reports, with the message key and arguments the ballot form shows.
+type fieldProblem struct {
+	domain.Invalid
+	key  string
+	args []any
+}
+
+func (p *fieldProblem) Unwrap() error { return &p.Invalid }
+
+// keyed gives err, when it is a *domain.Invalid, a message key for pages.
+func keyed(err error, key string, args ...any) error {
+	var inv *domain.Invalid
+	if !errors.As(err, &inv) {
+		return err
 	}
-	if err := domain.CheckSeats(b.Seats); err != nil {
-		return b, nil, nil, err
-	}
-	b.STVRule = ""
-	if method == "stv" {
-		b.STVRule = cmp.Or(req.STVRule, "meek")
-	} else if req.STVRule != "" {
-		return b, nil, nil, domain.Invalidf("stv_rule", "only stv ballots have a rule")
-	}
-	b.Threshold = cmp.Or(strings.TrimSpace(req.Threshold), "1/2")
-	b.Quorum = cmp.Or(strings.TrimSpace(req.Quorum), "0/1")
-	thr, err := tally.ParseRational(b.Threshold)
-	if err != nil {
-		return b, nil, nil, domain.Invalidf("threshold", "must be a fraction n/d, e.g. 1/2 or 2/3")
-	}
-	quo, err := tally.ParseRational(b.Quorum)
-	if err != nil {
-		return b, nil, nil, domain.Invalidf("quorum", "must be a fraction n/d of the eligible weight, e.g. 0/1 or 1/4")
-	}
-	b.Strict = req.Strict == nil || *req.Strict
-	b.Delegation = req.Delegation == nil || *req.Delegation
-	b.Secrecy = cmp.Or(req.Secrecy, "public")
-	if b.Secrecy != "public" && b.Secrecy != "pseudonymous" {
-		return b, nil, nil, domain.Invalidf("secrecy", "must be public or pseudonymous")
-	}
-	if err := tally.ValidateBallot(tallyBallot(b, opts, thr, quo)); err != nil {
-		return b, nil, nil, tallyInvalid(err)
-	}
-	if req.ClosesAt == "" {
-		return b, nil, nil, domain.Invalidf("closes_at", "is required (RFC 3339, e.g. 2030-01-31T18:00:00Z)")
-	}
-	closes, err := time.Parse(time.RFC3339, req.ClosesAt)
-	if err != nil {
-		return b, nil, nil, domain.Invalidf("closes_at", "must be a time in RFC 3339, e.g. 2030-01-31T18:00:00Z")
-	}
-	if !closes.After(s.now()) {
-		return b, nil, nil, domain.Invalidf("closes_at", "must be in the future")
-	}
-	b.ClosesAt = closes.UTC().Truncate(time.Second)
-	return b, opts, proposals, nil
+	return &fieldProblem{Invalid: *inv, key: key, args: args}
 }
 
 // tallyInvalid turns a tally validation error into a 422 on the request
@@ -228,6 +273,25 @@ func tallyInvalid(err error) error {
 		return domain.Invalidf(strings.TrimPrefix(fe.Field, "ballot."), "%s", fe.Message)
 	}
 	return err
+}
+
+// tallyKey is the form's message for a tally validation error: the rule
+// of the field it concerns.
+func tallyKey(err error, method string) (string, []any) {
+	var fe *tally.FieldError
+	if !errors.As(err, &fe) {
+		return "ballot.error.invalid", nil
+	}
+	field, _, _ := strings.Cut(strings.TrimPrefix(fe.Field, "ballot."), "[")
+	switch field {
+	case "seats":
+		return "ballot.error.seats", []any{domain.MaxSeats}
+	case "options":
+		return "ballot.error.options", []any{domain.MaxOptionsFor(method)}
+	case "threshold", "quorum", "stv_rule", "method":
+		return "ballot.error." + field, nil
+	}
+	return "ballot.error.invalid", nil
 }
 
 func tallyBallot(b store.Ballot, opts []store.BallotOption, thr, quo tally.Rational) tally.Ballot {
