@@ -22,6 +22,7 @@ func TestBrowserCloseAsksFirst(t *testing.T) {
 	id := bw.createOpen(t, map[string]any{"title": "Close with care", "method": "majority"})
 	bw.expect(t, "ann", "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": "yes"}, 200, "")
 	ctx := newBrowser(t)
+	axe := axeSource(t)
 	ballot := bw.TS.URL + "/ballots/" + id
 	for _, width := range []int64{390, 1280} {
 		err := chromedp.Do(ctx, bw.signInAs(t, "board"), chromedp.EmulateViewport(width, 900), chromedp.Navigate(ballot),
@@ -49,6 +50,7 @@ func TestBrowserCloseAsksFirst(t *testing.T) {
 			}
 		}
 		checkFits(t, ctx, fmt.Sprintf("confirmation at %d px", width))
+		checkAxe(t, ctx, axe)
 		screenshot(t, ctx, fmt.Sprintf("close-confirm-%d", width))
 		if err := chromedp.Do(ctx, clickAndLoad(`#keep-open`), chromedp.WaitVisible(chromedp.CSS(`#vote-form`))); err != nil {
 			t.Fatalf("%d px: keep it open: %v", width, err)
@@ -69,6 +71,7 @@ func TestBrowserCloseAsksFirst(t *testing.T) {
 func TestBrowserBallotForm(t *testing.T) {
 	bw := newBallotWorld(t, storetest.SQLite(t))
 	ctx := newBrowser(t)
+	axe := axeSource(t)
 	berlin := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Europe/Berlin"})
 		return err
@@ -134,6 +137,7 @@ func TestBrowserBallotForm(t *testing.T) {
 				t.Errorf("%s: after the error stv shows %q", name, got)
 			}
 			checkFits(t, ctx, name)
+			checkAxe(t, ctx, axe)
 			screenshot(t, ctx, name+"-errors")
 		}
 	}
