@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -93,5 +94,52 @@ func TestBallotFormTimeZone(t *testing.T) {
 	}
 	if _, body, _ := bw.page(t, "board", "GET", "/communities/commons/ballots/new", nil); !strings.Contains(body, "in UTC") || !strings.Contains(body, `type="datetime-local"`) {
 		t.Error("the new-ballot page does not say its times are UTC")
+	}
+}
+
+// TestBallotFormProposals: ticked proposals make a yes/no ballot (one) or
+// a Schulze ballot (several) when that is the chosen method; a mismatch
+// is named beside the proposals, and other methods ignore them.
+func TestBallotFormProposals(t *testing.T) {
+	bw := newBallotWorld(t, storetest.SQLite(t))
+	var ids []string
+	for _, title := range []string{"Move to a new forge", "Stay on the old forge", "Plant trees"} {
+		m := bw.expect(t, "ann", "POST", "/api/v1/communities/commons/proposals", map[string]any{"title": title, "body": "Why."}, 201, "")
+		ids = append(ids, fmt.Sprint(int64(m["id"].(float64))))
+	}
+	at := "2099-01-01T10:00"
+	for _, tc := range []struct {
+		name, method string
+		proposals    []string
+		status       int
+		want         string // in the refused page, or the created ballot's method
+	}{
+		{"yes/no on two", "majority", ids[:2], 422, "A yes/no ballot decides one proposal"},
+		{"schulze on one", "schulze", ids[:1], 422, "needs two or more"},
+		{"plurality ignores them", "plurality", ids[:2], 303, "plurality"},
+		{"schulze on two", "schulze", ids[:2], 303, "schulze"},
+		{"yes/no on one", "majority", ids[2:], 303, "majority"},
+	} {
+		kv := []string{"title", "", "method", tc.method, "options", "Ada\nBea", "closes_at", at}
+		if tc.method != "majority" {
+			kv[1] = "Which forge?" // a yes/no ballot is titled after its proposal
+		}
+		for _, id := range tc.proposals {
+			kv = append(kv, "proposal", id)
+		}
+		st, body, loc := bw.newBallotForm(t, kv...)
+		if st != tc.status {
+			t.Errorf("%s: %d, want %d: %s", tc.name, st, tc.status, trim([]byte(body)))
+			continue
+		}
+		if st == 422 {
+			if !strings.Contains(body, `id="e-proposals"`) || !strings.Contains(body, tc.want) {
+				t.Errorf("%s: refused without %q beside the proposals", tc.name, tc.want)
+			}
+			continue
+		}
+		if m := bw.expect(t, "board", "GET", "/api/v1"+loc, nil, 200, ""); m["method"] != tc.want {
+			t.Errorf("%s: created %v", tc.name, m)
+		}
 	}
 }

@@ -106,10 +106,11 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 		}
 	case len(req.Proposals) > 0:
 		method = cmp.Or(method, "schulze")
+		optionsKnown = false
 		if method != "schulze" {
 			fail(domain.Invalidf("method", "competing proposals are decided by a ranked schulze ballot"), "ballot.error.proposals_two")
+			break
 		}
-		optionsKnown = false
 		if len(req.Proposals) < 2 {
 			fail(domain.Invalidf("proposals", "name at least two competing proposals (or use proposal for one)"), "ballot.error.proposals_two")
 			break
