@@ -1,19 +1,7 @@
 package domain
 
-import (
-	"strconv"
-	"unicode/utf8"
-)
+import "koinon/internal/tally"
 
-// MaxEcho is how many characters of a typed value an error message repeats.
-const MaxEcho = 40
-
-// Quote quotes a typed value for an error message, cut to MaxEcho
-// characters and marked "…" when longer: a page or response never sends a
-// long input back whole.
-func Quote(s string) string {
-	if utf8.RuneCountInString(s) > MaxEcho {
-		s = string([]rune(s)[:MaxEcho]) + "…"
-	}
-	return strconv.Quote(s)
-}
+// Quote quotes a typed value for an error message, cut to tally.MaxEcho
+// characters: the tally's rule, so that every message echoes alike.
+func Quote(s string) string { return tally.Quote(s) }

@@ -46,9 +46,9 @@ func TestSigninNamesTheMissingField(t *testing.T) {
 	}
 }
 
-// TestLongInputIsNotEchoedWhole: a 3,000-character handle or topic is
-// cut in the error that names it, on the delegation page (its flash) and
-// in the API's 422.
+// TestLongInputIsNotEchoedWhole: a 3,000-character handle, topic, method,
+// rule or vote choice is cut in the error that names it, on the
+// delegation page (its flash) and in the API's 422.
 func TestLongInputIsNotEchoedWhole(t *testing.T) {
 	bw := newBallotWorld(t, storetest.SQLite(t))
 	long := strings.Repeat("x", 3000)
@@ -77,17 +77,21 @@ func TestLongInputIsNotEchoedWhole(t *testing.T) {
 		t.Error("delegation page echoes the 3,000-character handle")
 	}
 
+	vote := "/api/v1/ballots/" + bw.createOpen(t, map[string]any{"title": "Echo", "method": "plurality", "options": []string{"Ada", "Bea"}}) + "/vote"
 	for _, tc := range []struct {
 		name, method, path string
 		body               map[string]any
 	}{
+		{"vote choice", "PUT", vote, map[string]any{"choice": long}},
+		{"ballot method", "POST", "/api/v1/communities/commons/ballots", map[string]any{"title": "T", "method": long, "closes_at": future()}},
+		{"stv rule", "POST", "/api/v1/communities/commons/ballots", map[string]any{"title": "T", "method": "stv", "stv_rule": long, "options": []string{"A", "B"}, "closes_at": future()}},
 		{"delegate handle", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{long}}},
 		{"delegation topic", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "topic": long, "delegates": []string{"bob"}}},
 		{"proposal topic", "POST", "/api/v1/communities/commons/proposals", map[string]any{"title": "Trees", "body": "Plant them.", "topic": long}},
 		{"ballot topic", "POST", "/api/v1/communities/commons/ballots", map[string]any{"title": "T", "method": "majority", "topic": long, "closes_at": future()}},
 	} {
 		handle := "ann"
-		if strings.Contains(tc.path, "ballots") {
+		if strings.Contains(tc.path, "communities/commons/ballots") {
 			handle = "board"
 		}
 		st, m := bw.api(t, handle, tc.method, tc.path, tc.body)
