@@ -124,7 +124,7 @@ func TestVectors(t *testing.T) {
 	}
 	v.WitnessVKey = wvkey
 	logKey, _ := note.NewVerifier(vkey)
-	w := NewWitness(cosigner, map[string]note.Verifier{testOrigin: logKey}, map[string]Checkpoint{testOrigin: {Origin: testOrigin, Size: 3, Root: old}})
+	w := NewWitness(cosigner, map[string]note.Verifier{testOrigin: logKey}, map[string]Checkpoint{testOrigin: {Origin: testOrigin, Size: 3, Root: old}}, nil)
 	req := AddCheckpointRequest(3, tp, cp)
 	v.AddCheckpoint = string(req)
 	sig, err := w.AddCheckpoint(req)

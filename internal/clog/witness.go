@@ -38,9 +38,10 @@ func (e *ConflictError) Unwrap() error { return ErrConflict }
 // (by origin, with the log's key) it keeps the latest checkpoint it
 // cosigned, and cosigns a new one only when a consistency proof shows it
 // extends that one. A fork (same size, other root) or a bad proof is
-// refused. The caller persists Latest after each cosignature.
+// refused.
 type Witness struct {
 	signer note.Signer
+	save   func(Checkpoint) error
 	mu     sync.Mutex
 	logs   map[string]note.Verifier
 	latest map[string]Checkpoint
@@ -48,9 +49,11 @@ type Witness struct {
 
 // NewWitness returns a witness signing with signer (a Cosigner) for the
 // given logs (origin → log key), starting from the checkpoints it cosigned
-// before (may be nil).
-func NewWitness(signer note.Signer, logs map[string]note.Verifier, latest map[string]Checkpoint) *Witness {
-	w := &Witness{signer: signer, logs: logs, latest: map[string]Checkpoint{}}
+// before (may be nil). save, when not nil, persists a checkpoint before it
+// is cosigned (tlog-witness requires the check and the record to be one
+// step; Cosign holds a lock across both); if it fails nothing is cosigned.
+func NewWitness(signer note.Signer, logs map[string]note.Verifier, latest map[string]Checkpoint, save func(Checkpoint) error) *Witness {
+	w := &Witness{signer: signer, save: save, logs: logs, latest: map[string]Checkpoint{}}
 	for o, c := range latest {
 		w.latest[o] = c
 	}
@@ -104,6 +107,11 @@ func (w *Witness) Cosign(old int64, proof tlog.TreeProof, signed []byte) ([]byte
 	cosigned, err := note.Sign(&note.Note{Text: n.Text}, w.signer)
 	if err != nil {
 		return nil, fmt.Errorf("clog: witness: %w", err)
+	}
+	if w.save != nil {
+		if err := w.save(c); err != nil {
+			return nil, fmt.Errorf("clog: witness: save checkpoint: %w", err)
+		}
 	}
 	w.latest[c.Origin] = c
 	_, sig, _ := bytes.Cut(cosigned, []byte("\n\n"))

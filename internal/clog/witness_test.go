@@ -3,6 +3,7 @@ package clog
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -24,7 +25,15 @@ func TestWitness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewWitness(cosigner, map[string]note.Verifier{testOrigin: logKey}, nil)
+	var saved []int64
+	w := NewWitness(cosigner, map[string]note.Verifier{testOrigin: logKey}, nil, func(c Checkpoint) error {
+		if c.Size == 12 && len(saved) == 1 {
+			saved = append(saved, -1)
+			return errors.New("disk full")
+		}
+		saved = append(saved, c.Size)
+		return nil
+	})
 
 	l, _ := testLog(t, 10, rand.New(rand.NewPCG(1, 1)))
 	cp10, _ := l.SignCheckpoint(testOrigin, logSigner)
@@ -81,12 +90,15 @@ func TestWitness(t *testing.T) {
 	if w.Latest(testOrigin).Size != 10 {
 		t.Fatal("a refused checkpoint moved the witness")
 	}
+	if _, err := w.AddCheckpoint(AddCheckpointRequest(10, proof, cp12)); err == nil || w.Latest(testOrigin).Size != 10 {
+		t.Fatalf("cosigned although saving failed: %v", err)
+	}
 	sigs12, err := w.AddCheckpoint(AddCheckpointRequest(10, proof, cp12))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Latest(testOrigin).Size != 12 {
-		t.Fatal("witness did not record size 12")
+	if w.Latest(testOrigin).Size != 12 || fmt.Sprint(saved) != "[10 -1 12]" {
+		t.Fatalf("witness recorded size %d, saved %v", w.Latest(testOrigin).Size, saved)
 	}
 
 	// Clients check cosignatures with the witness's key and a quorum.

@@ -30,8 +30,9 @@ type State struct {
 }
 
 type head struct {
-	hash Hash
-	at   string
+	hash   Hash
+	at     string
+	hidden bool // the latest statement is a vote behind a commitment
 }
 
 // NewState starts an empty state for community. isBoard says whether a
@@ -81,9 +82,11 @@ func (st *State) Check(e *Envelope) (string, error) {
 	}
 	cur := st.heads[citizen]
 	switch {
-	case s.Prev == st.Head(citizen):
+	case s.Prev == st.Head(citizen) && !cur.hidden:
 	case s.Prev != "" && st.seen[mustHash(s.Prev)] == citizen:
 		return "", fmt.Errorf("%w: prev %s, latest is %s", ErrStalePrev, s.Prev, st.Head(citizen))
+	case cur.hidden && s.Prev != "":
+		// prev names the hidden vote; the opening at close will show it.
 	default:
 		return "", fmt.Errorf("%w: prev %q, want %q", ErrBrokenChain, s.Prev, st.Head(citizen))
 	}
@@ -185,6 +188,25 @@ func (st *State) Accept(e *Envelope) (string, error) {
 	st.seen[h] = citizen
 	st.heads[citizen] = head{hash: h, at: s.At}
 	return citizen, nil
+}
+
+// Hide records a vote that the log holds only as a commitment, signed by
+// key: the citizen's next statement links to a hash the verifier cannot
+// know until the opening, so its prev is taken on trust (anything but ""
+// or an earlier statement). Only a replay of a live log needs this; after
+// close, a replay puts each opened vote where its commitment stands.
+func (st *State) Hide(key string) (string, error) {
+	k, ok := st.keys[key]
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%w: %s", ErrUnknownKey, key)
+	case k.Revoked:
+		return "", fmt.Errorf("%w: %s", ErrRevokedKey, key)
+	}
+	h := st.heads[k.Citizen]
+	h.hidden = true
+	st.heads[k.Citizen] = h
+	return k.Citizen, nil
 }
 
 // mustHash decodes a hex hash already checked by Parse.

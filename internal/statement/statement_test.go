@@ -401,3 +401,31 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestHiddenVote(t *testing.T) {
+	ann := newTestKey(1)
+	st := NewState("c1", nil)
+	reg := register(t, ann, "ann", "", 0)
+	if _, err := st.Accept(reg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Hide(newTestKey(9).id); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("Hide with an unknown key: %v", err)
+	}
+	vote := sign(t, ann, Vote, BallotScope("b1"), VoteContent{Choice: []byte(`"yes"`)}, reg.Hash().String(), 1)
+	if c, err := st.Hide(ann.id); c != "ann" || err != nil {
+		t.Fatalf("Hide = %q, %v", c, err)
+	}
+	// A device unaware of the vote still links to the registration: stale.
+	stale := sign(t, ann, VoteWithdraw, BallotScope("b1"), struct{}{}, reg.Hash().String(), 2)
+	if _, err := st.Accept(stale); !errors.Is(err, ErrStalePrev) {
+		t.Fatalf("stale after a hidden vote: %v", err)
+	}
+	next := sign(t, ann, VoteWithdraw, BallotScope("b1"), struct{}{}, vote.Hash().String(), 2)
+	if _, err := st.Accept(next); err != nil {
+		t.Fatalf("statement after a hidden vote: %v", err)
+	}
+	if st.Head("ann") != next.Hash().String() {
+		t.Fatal("head did not move past the hidden vote")
+	}
+}
