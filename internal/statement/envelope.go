@@ -51,6 +51,9 @@ func Sign(s Statement, key, oldKey ed25519.PrivateKey, custodial bool) (*Envelop
 	if err != nil {
 		return nil, err
 	}
+	if (oldKey != nil) != s.hasOldKey() {
+		return nil, fmt.Errorf("%w: an old key signs exactly the key_register statements that name old_key", ErrOldKeySignature)
+	}
 	e := &Envelope{Statement: b, Custodial: custodial}
 	e.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key, Message(b)))
 	if oldKey != nil {
@@ -77,6 +80,11 @@ func Parse(data []byte) (*Envelope, error) {
 	if err := e.st.check(); err != nil {
 		return nil, err
 	}
+	if e.OldSignature != "" && !e.st.hasOldKey() {
+		// Otherwise anyone could make a second valid envelope, with
+		// another hash, from a citizen's statement.
+		return nil, fmt.Errorf("%w: old_signature on a statement that replaces no key", ErrMalformed)
+	}
 	e.Statement, _ = proof.Canonicalize(e.Statement)
 	e.raw, _ = proof.Canonicalize(data)
 	return &e, nil
@@ -102,6 +110,15 @@ func (e *Envelope) Verify(pub ed25519.PublicKey) error {
 		return fmt.Errorf("%w: key %s", ErrBadSignature, e.st.Key)
 	}
 	return nil
+}
+
+// hasOldKey reports whether s is a key_register naming the key it replaces.
+func (s *Statement) hasOldKey() bool {
+	if s.Kind != KeyRegister {
+		return false
+	}
+	var c KeyContent
+	return json.Unmarshal(s.Content, &c) == nil && c.OldKey != ""
 }
 
 func verifySig(pub ed25519.PublicKey, statement []byte, sig64 string) bool {

@@ -100,6 +100,7 @@ func TestParseRejects(t *testing.T) {
 		{"key id", `"key":"` + ann.id, `"key":"` + strings.ToUpper(ann.id), ErrMalformed},
 		{"prev", `"prev":""`, `"prev":"00"`, ErrMalformed},
 		{"float", `"custodial":false`, `"custodial":1.5`, ErrMalformed},
+		{"old_signature on a vote", `"old_signature":""`, `"old_signature":"` + strings.Repeat("A", 86) + `=="`, ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,7 +251,8 @@ func TestState(t *testing.T) {
 			return register(t, bob, "bob2", "", 2)
 		}, ErrKeyInUse},
 		{"rotation without the old key's signature", func(t *testing.T, st *State, del *Envelope) *Envelope {
-			return sign(t, ann2, KeyRegister, ScopeCommunity, KeyContent{Citizen: "ann", PublicKey: ann2.b64(), OldKey: ann.id}, del.Hash().String(), 2)
+			e := rotate(t, ann2, ann, "ann", ann.id, del.Hash().String())
+			return tamper(t, e, `"old_signature":"`+e.OldSignature+`"`, `"old_signature":""`)
 		}, ErrOldKeySignature},
 		{"rotation signed by another old key", func(t *testing.T, st *State, del *Envelope) *Envelope {
 			return rotate(t, ann2, bob, "ann", ann.id, del.Hash().String())
@@ -330,6 +332,20 @@ func rotate(t testing.TB, newKey, old testKey, citizen, oldID, prev string) *Env
 		t.Fatal(err)
 	}
 	return e
+}
+
+func TestSignOldKey(t *testing.T) {
+	ann, ann2 := newTestKey(1), newTestKey(2)
+	vote := Statement{Format: Format, Kind: VoteWithdraw, Community: "c1", Scope: BallotScope("b1"),
+		Content: []byte(`{}`), At: at(0), Key: ann.id}
+	if _, err := Sign(vote, ann.priv, ann2.priv, false); !errors.Is(err, ErrOldKeySignature) {
+		t.Fatalf("old key on a withdrawal: %v", err)
+	}
+	rot := Statement{Format: Format, Kind: KeyRegister, Community: "c1", Scope: ScopeCommunity,
+		Content: mustContent(t, KeyContent{Citizen: "ann", PublicKey: ann2.b64(), OldKey: ann.id}), At: at(0), Key: ann2.id}
+	if _, err := Sign(rot, ann2.priv, nil, false); !errors.Is(err, ErrOldKeySignature) {
+		t.Fatalf("rotation without the old key: %v", err)
+	}
 }
 
 func TestCheckChain(t *testing.T) {
