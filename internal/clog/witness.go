@@ -21,6 +21,9 @@ var (
 	ErrConflict       = errors.New("clog: witness: old size is not the latest cosigned") // 409
 )
 
+// emptyRoot is the root of the empty tree, SHA-256("").
+var emptyRoot, _ = tlog.TreeHash(0, nil)
+
 // maxProofLines is the most consistency proof lines a request may carry.
 const maxProofLines = 63
 
@@ -96,8 +99,10 @@ func (w *Witness) Cosign(old int64, proof tlog.TreeProof, signed []byte) ([]byte
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	prev := w.latest[c.Origin]
-	prev.Origin = c.Origin
+	prev, ok := w.latest[c.Origin]
+	if !ok { // nothing cosigned yet: the empty tree
+		prev = Checkpoint{Origin: c.Origin, Root: emptyRoot}
+	}
 	if old != prev.Size {
 		return nil, &ConflictError{Latest: prev.Size}
 	}

@@ -27,7 +27,7 @@ func TestWitness(t *testing.T) {
 	}
 	var saved []int64
 	w := NewWitness(cosigner, map[string]note.Verifier{testOrigin: logKey}, nil, func(c Checkpoint) error {
-		if c.Size == 12 && len(saved) == 1 {
+		if c.Size == 12 && len(saved) == 2 {
 			saved = append(saved, -1)
 			return errors.New("disk full")
 		}
@@ -35,6 +35,10 @@ func TestWitness(t *testing.T) {
 		return nil
 	})
 
+	empty, _ := Open(&MemStorage{}, 0).SignCheckpoint(testOrigin, logSigner)
+	if _, err := w.AddCheckpoint(AddCheckpointRequest(0, nil, empty)); err != nil {
+		t.Fatalf("checkpoint of the empty log: %v", err)
+	}
 	l, _ := testLog(t, 10, rand.New(rand.NewPCG(1, 1)))
 	cp10, _ := l.SignCheckpoint(testOrigin, logSigner)
 	sigs, err := w.AddCheckpoint(AddCheckpointRequest(0, nil, cp10))
@@ -97,7 +101,7 @@ func TestWitness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Latest(testOrigin).Size != 12 || fmt.Sprint(saved) != "[10 -1 12]" {
+	if w.Latest(testOrigin).Size != 12 || fmt.Sprint(saved) != "[0 10 -1 12]" {
 		t.Fatalf("witness recorded size %d, saved %v", w.Latest(testOrigin).Size, saved)
 	}
 
