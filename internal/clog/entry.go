@@ -99,11 +99,12 @@ func ParseEntry(data []byte) (Entry, error) {
 	switch {
 	case e.Type == TypeStatement && hasEnv && !hasCommit && e.Ballot == "" && e.Key == "" && e.Nonce == "":
 		return e, nil
-	case e.Type == TypeCommitment && !hasEnv && e.Ballot != "" && e.Key != "" && e.Nonce == "":
-		if _, err := parseHash(e.Commitment); err != nil {
-			return e, err
+	case e.Type == TypeCommitment && !hasEnv && e.Ballot != "" && e.Nonce == "":
+		if k, err := hex.DecodeString(e.Key); err != nil || len(k) != 8 || hex.EncodeToString(k) != e.Key {
+			return e, fmt.Errorf("%w: key %q is not a key id", ErrEntry, e.Key)
 		}
-		return e, nil
+		_, err := parseHash(e.Commitment)
+		return e, err
 	case e.Type == TypeOpening && hasEnv && e.Ballot == "" && e.Key == "":
 		c, err := parseHash(e.Commitment)
 		if err != nil {

@@ -77,13 +77,14 @@ func TestEntries(t *testing.T) {
 		data []byte
 		want error
 	}{
-		"not canonical":         {append([]byte(" "), sb...), ErrEntry},
-		"unknown field":         {bytes.Replace(sb, []byte(`{"envelope"`), []byte(`{"a":1,"envelope"`), 1), ErrEntry},
-		"statement with nonce":  {bytes.Replace(sb, []byte(`,"type"`), []byte(`,"nonce":"00","type"`), 1), ErrEntry},
-		"unknown type":          {bytes.Replace(sb, []byte(`"statement"}`), []byte(`"note"}`), 1), ErrEntry},
-		"commitment not hex":    {bytes.Replace(cb, []byte(c.String()), []byte(strings.ToUpper(c.String())), 1), ErrEntry},
-		"opening does not open": {bytes.Replace(ob, []byte(o.Nonce), []byte(strings.Repeat("09", 32)), 1), statement.ErrCommitment},
-		"too large":             {make([]byte, MaxEntrySize+1), ErrEntry},
+		"not canonical":               {append([]byte(" "), sb...), ErrEntry},
+		"unknown field":               {bytes.Replace(sb, []byte(`{"envelope"`), []byte(`{"a":1,"envelope"`), 1), ErrEntry},
+		"statement with nonce":        {bytes.Replace(sb, []byte(`,"type"`), []byte(`,"nonce":"00","type"`), 1), ErrEntry},
+		"unknown type":                {bytes.Replace(sb, []byte(`"statement"}`), []byte(`"note"}`), 1), ErrEntry},
+		"commitment key not a key id": {bytes.Replace(cb, []byte(`"key":"`), []byte(`"key":"x`), 1), ErrEntry},
+		"commitment not hex":          {bytes.Replace(cb, []byte(c.String()), []byte(strings.ToUpper(c.String())), 1), ErrEntry},
+		"opening does not open":       {bytes.Replace(ob, []byte(o.Nonce), []byte(strings.Repeat("09", 32)), 1), statement.ErrCommitment},
+		"too large":                   {make([]byte, MaxEntrySize+1), ErrEntry},
 	} {
 		if _, err := ParseEntry(tc.data); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", name, err, tc.want)
