@@ -289,7 +289,7 @@ func (s *Server) signup(c echo.Context) error {
 	r := registration{Handle: c.FormValue("handle"), Email: c.FormValue("email"), Password: c.FormValue("password"), DisplayName: c.FormValue("display_name")}
 	errs := fieldErrors{}
 	for _, err := range r.check() {
-		errs.add(err)
+		errs.add(s.errorWords(c), err)
 	}
 	if len(errs) == 0 {
 		ct, err := s.createCitizen(c, r)
@@ -300,7 +300,7 @@ func (s *Server) signup(c echo.Context) error {
 			s.flash(c, s.tr(c, "signup.welcome"))
 			return redirect(c, "/communities")
 		}
-		if !errs.add(err) {
+		if !errs.add(s.errorWords(c), err) {
 			return err
 		}
 	}
@@ -387,7 +387,7 @@ func (s *Server) saveProfile(c echo.Context) error {
 	err = s.updateProfile(c, ct, profileUpdate{DisplayName: &name, Statement: &statement})
 	if err != nil {
 		errs := fieldErrors{}
-		if !errs.add(err) {
+		if !errs.add(s.errorWords(c), err) {
 			return err
 		}
 		return s.renderProfile(c, http.StatusUnprocessableEntity, map[string]string{"display_name": name, "statement": statement}, errs)
@@ -400,12 +400,11 @@ func (s *Server) changePasswordPage(c echo.Context) error {
 	ct, err := s.changePassword(c, c.FormValue("current_password"), c.FormValue("new_password"))
 	if err != nil {
 		errs := fieldErrors{}
-		if !errs.add(err) {
+		if !errs.add(s.errorWords(c), err) {
 			if !isPageError(err) {
 				return err
 			}
-			he, _ := classify(err)
-			errs["current_password"] = he.Message
+			errs["current_password"] = s.locales.errorText(s.lang(c), err)
 		}
 		return s.renderProfile(c, formStatus(err), nil, errs)
 	}
@@ -444,7 +443,7 @@ func (s *Server) acceptInvitation(c echo.Context) error {
 	}
 	pw := c.FormValue("password")
 	errs := fieldErrors{}
-	errs.add(domain.CheckPassword(ct.Handle, pw))
+	errs.add(s.errorWords(c), domain.CheckPassword(ct.Handle, pw))
 	if pw != c.FormValue("password_again") {
 		errs["password_again"] = s.tr(c, "invitation.mismatch")
 	}
