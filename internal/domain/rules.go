@@ -25,6 +25,7 @@ var Rules = map[string]string{
 	"password_long":       "must be at most 256 bytes",
 	"password_repeat":     "must not repeat one character",
 	"password_handle":     "must not contain the handle",
+	"password_wrong":      "is not your current password",
 	"option_key":          "must be 1 to 64 characters: a-z, 0-9 and -",
 	"options_max":         "at most %d options on a %s ballot (limit max_options), got %d",
 	"seats_max":           "at most %d seats (limit max_seats)",
@@ -40,6 +41,7 @@ var Rules = map[string]string{
 	"no_ballot":           "no such ballot in this community",
 	"closes_passed":       "the closing time has passed: set a later one",
 	"roll_file":           "the roll file has bad lines; nothing was applied",
+	"file_missing":        "choose a CSV file to upload",
 }
 
 // Refuse builds an *Invalid for the rule named rule (a key of Rules).

@@ -335,7 +335,7 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 				json.Unmarshal(rc, &r)
 				p.Receipt = &receiptView{Voter: voter, LeafIndex: r.LeafIndex, TreeSize: r.TreeSize, VotesRoot: r.VotesRoot}
 			} else {
-				p.ReceiptError = err.Error()
+				p.ReceiptError = s.locales.errorText(s.lang(c), err)
 			}
 		}
 	}

@@ -239,12 +239,15 @@ func (s *Server) apiUpdateMe(c echo.Context) error {
 // token version: every older token is revoked.
 func (s *Server) changePassword(c echo.Context, current, next string) (store.Citizen, error) {
 	ct := currentCitizen(c)
-	if err := domain.CheckPassword(ct.Handle, next); err != nil {
-		return store.Citizen{}, fieldError(http.StatusUnprocessableEntity, "new_password", strings.TrimPrefix(err.Error(), "password: "))
+	var inv *domain.Invalid
+	if err := domain.CheckPassword(ct.Handle, next); errors.As(err, &inv) {
+		moved := *inv
+		moved.Field = "new_password"
+		return store.Citizen{}, &moved
 	}
 	if _, err := s.authenticate(c, ct.Handle, current); err != nil {
 		if errors.Is(err, errBadCredentials) {
-			return store.Citizen{}, fieldError(http.StatusUnprocessableEntity, "current_password", "is not your current password")
+			return store.Citizen{}, domain.Refuse("current_password", "password_wrong")
 		}
 		return store.Citizen{}, err
 	}

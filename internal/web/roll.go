@@ -143,7 +143,7 @@ func readRollBody(c echo.Context) ([]byte, string, error) {
 			if errors.As(err, &mbe) {
 				return nil, "", err
 			}
-			return nil, "", fieldError(http.StatusUnprocessableEntity, "file", "choose a CSV file to upload")
+			return nil, "", domain.Refuse("file", "file_missing")
 		}
 		f, err := fh.Open()
 		if err != nil {

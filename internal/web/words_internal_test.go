@@ -46,6 +46,7 @@ func TestErrorTextInGerman(t *testing.T) {
 		{domain.CheckText("title", strings.Repeat("x", 300), true, 200), "darf höchstens 200 Zeichen lang sein", "must be at most 200 characters"},
 		{domain.CheckPassword("ann", "short"), "muss mindestens 10 Zeichen lang sein", "must be at least 10 characters"},
 		{domain.Refuse("delegates", "delegate_not_member", "bob"), "bob ist kein Mitglied dieser Gemeinschaft", "bob is not a member of this community"},
+		{domain.Refuse("current_password", "password_wrong"), "ist nicht Ihr jetziges Passwort", "is not your current password"},
 		{domain.Stated("ballot_closed", "the ballot is closed"), "Die Abstimmung ist geschlossen.", "the ballot is closed"},
 		{store.ErrNotFound, "Nicht gefunden.", "not found"},
 		{errorf(http.StatusForbidden, "csrf", "the form expired"), "Das Formular ist abgelaufen", "the form expired"},
@@ -57,6 +58,30 @@ func TestErrorTextInGerman(t *testing.T) {
 		}
 		if got := l.errorText("en", tc.err); !strings.Contains(got, tc.en) {
 			t.Errorf("English for %v: %q, want %q", tc.err, got, tc.en)
+		}
+	}
+}
+
+// TestGermanGlossaryWords: German texts use the glossary's one word per
+// concept (docs/glossary.md), not the synonyms pages once mixed.
+func TestGermanGlossaryWords(t *testing.T) {
+	synonyms := map[string]string{ // synonym → the glossary's word
+		"beweis":            "Nachweis",
+		"wählerverzeichnis": "Stimmregister",
+		"wählerliste":       "Stimmregister",
+		"vorschlag":         "Antrag",
+	}
+	for key, m := range testLocales(t).texts["de"] {
+		texts := []string{m.text}
+		for _, f := range m.forms {
+			texts = append(texts, f)
+		}
+		for _, text := range texts {
+			for bad, good := range synonyms {
+				if strings.Contains(strings.ToLower(text), bad) {
+					t.Errorf("de %s says %q: the glossary's word is %s", key, bad, good)
+				}
+			}
 		}
 	}
 }
