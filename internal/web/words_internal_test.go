@@ -2,20 +2,30 @@ package web
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
 
 	"koinon/internal/domain"
 	"koinon/internal/store"
+	"koinon/internal/tally"
 )
 
-// TestValidationRulesHaveWords: every validation rule of domain.Rules has
+// TestValidationRulesHaveWords: every validation rule of domain.Rules and
+// tally.Rules has
 // a message key in every language; English says what the API says, the
 // other languages say it in their own words with the same verbs.
 func TestValidationRulesHaveWords(t *testing.T) {
 	l := testLocales(t)
-	for rule, text := range domain.Rules {
+	rules := maps.Clone(domain.Rules)
+	for rule, text := range tally.Rules {
+		if _, dup := rules[rule]; dup {
+			t.Errorf("rule %s is both domain's and tally's", rule)
+		}
+		rules[rule] = text
+	}
+	for rule, text := range rules {
 		key := "invalid." + rule
 		en, ok := l.texts[defaultLang][key]
 		if !ok || en.text != text {
@@ -47,6 +57,7 @@ func TestErrorTextInGerman(t *testing.T) {
 		{domain.CheckPassword("ann", "short"), "muss mindestens 10 Zeichen lang sein", "must be at least 10 characters"},
 		{domain.Refuse("delegates", "delegate_not_member", "bob"), "bob ist kein Mitglied dieser Gemeinschaft", "bob is not a member of this community"},
 		{domain.Refuse("current_password", "password_wrong"), "ist nicht Ihr jetziges Passwort", "is not your current password"},
+		{tallyInvalid(&tally.FieldError{Field: "ballot.seats", Message: "3 seats for 2 options", Rule: "seats_options", Args: []any{3, 2}}), "3 Sitze für 2 Optionen", "3 seats for 2 options"},
 		{domain.Stated("ballot_closed", "the ballot is closed"), "Die Abstimmung ist geschlossen.", "the ballot is closed"},
 		{store.ErrNotFound, "Nicht gefunden.", "not found"},
 		{errorf(http.StatusForbidden, "csrf", "the form expired"), "Das Formular ist abgelaufen", "the form expired"},
