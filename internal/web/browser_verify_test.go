@@ -17,7 +17,8 @@ import (
 // 1280 px: the WebAssembly verifier runs in the page; a pass and a failure
 // each get their own banner (colour, icon and words), only the checks that
 // ran are listed, totals keep the ballot's order of options, the receipt's
-// vote reads as a sentence, and nothing is wider than the window.
+// vote reads as a sentence, nothing is wider than the window, and axe-core
+// finds no serious violation in the reports.
 func TestBrowserVerifyPage(t *testing.T) {
 	if _, err := fs.Stat(koinon.Assets, "static/wasm/koinon-verify.wasm"); err != nil {
 		if os.Getenv("KOINON_REQUIRE_BROWSER") == "1" {
@@ -26,6 +27,7 @@ func TestBrowserVerifyPage(t *testing.T) {
 		t.Skip("the WebAssembly verifier is not built (make wasm)")
 	}
 	ctx := newBrowser(t)
+	axe := axeSource(t)
 	w := newPagesWorld(t)
 
 	dir := t.TempDir()
@@ -121,6 +123,7 @@ func TestBrowserVerifyPage(t *testing.T) {
 			t.Error("the failure does not say that later checks did not run")
 		}
 		fits("verify-fail-" + px)
+		axeCheck(t, ctx, axe)
 
 		open("receipt-"+px, width, "Ready")
 		choose("receipt-proof-"+px, "#verify-proof-file", good, "Ready")
@@ -132,6 +135,7 @@ func TestBrowserVerifyPage(t *testing.T) {
 			t.Errorf("receipt: %s", eval(`document.getElementById("verify-report").innerText`))
 		}
 		fits("verify-receipt-" + px)
+		axeCheck(t, ctx, axe)
 	}
 
 	// The script's texts follow the page's language.
