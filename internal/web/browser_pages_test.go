@@ -16,6 +16,13 @@ import (
 // word longer than a 390 px line.
 const longTitle = "Adopt the revised Donaudampfschifffahrtsgesellschaftskapitänsmützenordnung and the travel budget for the next three years of the foundation"
 
+// pagesLabels are long option labels, one with a word longer than a
+// 390 px line allows.
+var pagesLabels = map[string]string{
+	"ada": "Ada Lovelace-Byron, treasurer of the Analytical Engine Preservation Society",
+	"bea": "Bea", "cai": "Caileanachadh-Mhicfhionnlaigh-Ghilleasbuig",
+}
+
 // pagesWorld is the results fixture plus an open ballot of every method
 // and a closed one, all with long titles and option labels.
 type pagesWorld struct {
@@ -34,12 +41,8 @@ func newPagesWorld(t *testing.T) *pagesWorld {
 	ts, token := resultsServer(t, st)
 	w := &pagesWorld{resultsFixture: f, TS: ts, Open: map[string]string{},
 		Token: func(h string) string { return token(f.C.W.Citizens[h]) }}
-	labels := map[string]string{
-		"ada": "Ada Lovelace-Byron, treasurer of the Analytical Engine Preservation Society",
-		"bea": "Bea", "cai": "Caileanachadh-Mhicfhionnlaigh-Ghilleasbuig",
-	}
 	for _, m := range []string{"majority", "plurality", "approval", "irv", "stv", "schulze"} {
-		sp := resultstest.Spec{Title: longTitle + " (" + m + ")", Method: m, Labels: labels}
+		sp := resultstest.Spec{Title: longTitle + " (" + m + ")", Method: m, Labels: pagesLabels}
 		if m != "majority" {
 			sp.Options = []string{"ada", "bea", "cai"}
 		}
@@ -47,7 +50,7 @@ func newPagesWorld(t *testing.T) *pagesWorld {
 	}
 	// Options out of alphabetical order: pages must keep the ballot's order.
 	long := f.C.Closed(t, resultstest.NewSigner("test"), resultstest.Spec{Title: longTitle, Method: "irv",
-		Options: []string{"cai", "ada", "bea"}, Labels: labels,
+		Options: []string{"cai", "ada", "bea"}, Labels: pagesLabels,
 		Votes: map[string]string{"ann": `["ada","bea"]`, "bob": `["cai"]`, "cy": `["bea","cai"]`}})
 	w.Long, w.LongProof = "/ballots/"+itoa(long.ID), *long.ProofJSON
 	return w
@@ -136,4 +139,24 @@ func TestBrowserPagesFitTheWindow(t *testing.T) {
 			}
 		})
 	}
+
+	// In German, after the scripts ran (times, the ranking form, the
+	// verifier), no English is left on the page either.
+	if err := chromedp.Do(ctx, chromedp.Navigate(w.TS.URL+"/lang/de")); err != nil {
+		t.Fatal(err)
+	}
+	user := w.userStrings()
+	for _, path := range []string{"/", w.Open["irv"], w.Open["schulze"], w.Long, w.Long + "/results", "/verify", "/delegations"} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 900), chromedp.Navigate(w.TS.URL+path)); err != nil {
+			t.Fatal(err)
+		}
+		text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise(r => setTimeout(() => r(document.querySelector("main").innerText), 300))`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range englishIn(text, user) {
+			t.Errorf("%s in German after its scripts ran: English %s", path, e)
+		}
+	}
+	screenshot(t, ctx, "fit-de-verify-390")
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -17,12 +18,10 @@ var englishWords = regexp.MustCompile(`\b(Yes|No|Abstain|Abstention|You|Your|you
 // h1), left out before looking for words.
 var hiddenParts = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<pre.*?</pre>|<code.*?</code>|<title>.*?</title>`)
 
-// TestPagesInGermanHaveNoEnglish renders every kind of page with
-// Accept-Language: de, as a board member and as a visitor, and fails on
-// English words left in them.
-func TestPagesInGermanHaveNoEnglish(t *testing.T) {
-	w := newPagesWorld(t)
-	// User content, and names of file formats and files.
+// userStrings is the pages world's user content (titles, labels, names)
+// and the names of file formats and files, longest first, so a title is
+// removed before a part of it.
+func (w *pagesWorld) userStrings() []string {
 	user := []string{longTitle, "commons", "Commons", "handle, email, display_name, role, weight",
 		"docs/results.md", "proof.md", "tally.md"}
 	for _, sp := range fixtureSpecs {
@@ -31,10 +30,39 @@ func TestPagesInGermanHaveNoEnglish(t *testing.T) {
 			user = append(user, l)
 		}
 	}
-	user = append(user, "Ada Lovelace-Byron, treasurer of the Analytical Engine Preservation Society")
-	// Longest first, so a title is removed before a part of it.
+	for _, l := range pagesLabels {
+		user = append(user, l)
+	}
 	slices.SortFunc(user, func(a, b string) int { return len(b) - len(a) })
+	return user
+}
 
+// englishIn returns the English words left in a German page's text (one
+// excerpt per word), user content removed.
+func englishIn(text string, user []string) []string {
+	for _, u := range user {
+		text = strings.ReplaceAll(text, u, " ")
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range englishWords.FindAllStringIndex(text, -1) {
+		word := text[m[0]:m[1]]
+		if seen[word] {
+			continue
+		}
+		seen[word] = true
+		from, to := max(0, m[0]-50), min(len(text), m[1]+50)
+		out = append(out, fmt.Sprintf("%q in …%s…", word, strings.Join(strings.Fields(text[from:to]), " ")))
+	}
+	return out
+}
+
+// TestPagesInGermanHaveNoEnglish renders every kind of page with
+// Accept-Language: de, as a board member and as a visitor, and fails on
+// English words left in them.
+func TestPagesInGermanHaveNoEnglish(t *testing.T) {
+	w := newPagesWorld(t)
+	user := w.userStrings()
 	pages := []string{"/", "/communities", "/c/commons", "/c/commons/history", "/communities/commons/ballots",
 		"/communities/commons/ballots/new", "/communities/commons/proposals", "/delegations", "/verify", "/profile",
 		"/communities/commons/roll", "/ballots/999999", w.Long, w.Long + "/results", w.Long + "/audit"}
@@ -60,19 +88,8 @@ func TestPagesInGermanHaveNoEnglish(t *testing.T) {
 			if res.StatusCode >= 300 && res.StatusCode < 400 {
 				continue
 			}
-			text := visibleText(hiddenParts.ReplaceAllString(string(b), " "))
-			for _, u := range user {
-				text = strings.ReplaceAll(text, u, " ")
-			}
-			seen := map[string]bool{}
-			for _, m := range englishWords.FindAllStringIndex(text, -1) {
-				word := text[m[0]:m[1]]
-				if seen[word] {
-					continue
-				}
-				seen[word] = true
-				from, to := max(0, m[0]-50), min(len(text), m[1]+50)
-				t.Errorf("%s (as %q, %d): English %q in …%s…", path, who, res.StatusCode, word, strings.Join(strings.Fields(text[from:to]), " "))
+			for _, e := range englishIn(visibleText(hiddenParts.ReplaceAllString(string(b), " ")), user) {
+				t.Errorf("%s (as %q, %d): English %s", path, who, res.StatusCode, e)
 			}
 		}
 	}
