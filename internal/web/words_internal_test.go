@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labstack/echo/v4"
+
 	"koinon/internal/domain"
 	"koinon/internal/store"
 	"koinon/internal/tally"
@@ -61,6 +63,8 @@ func TestErrorTextInGerman(t *testing.T) {
 		{domain.Stated("ballot_closed", "the ballot is closed"), "Die Abstimmung ist geschlossen.", "the ballot is closed"},
 		{store.ErrNotFound, "Nicht gefunden.", "not found"},
 		{errorf(http.StatusForbidden, "csrf", "the form expired"), "Das Formular ist abgelaufen", "the form expired"},
+		{echo.NewHTTPError(http.StatusMethodNotAllowed), "Diese Adresse nimmt diese Art von Anfrage nicht an.", "Method Not Allowed"},
+		{echo.NewHTTPError(http.StatusTooManyRequests), "Zu viele Anfragen", "Too Many Requests"},
 		{errorf(http.StatusTeapot, "teapot", "I am a teapot"), "Die Anfrage wurde abgelehnt (HTTP 418).", "I am a teapot"},
 		{errors.New("disk on fire"), "Bei uns ist etwas schiefgegangen.", "internal error"},
 	} {
