@@ -412,7 +412,7 @@ func (s *Server) delegationsPage(c echo.Context) error {
 	for _, t := range topics {
 		topicName[t.ID] = t.Name
 		v := scope("t:"+strconv.FormatInt(t.ID, 10), "topic", t.Name)
-		if !v.Set {
+		if _, ok := byKey["c"]; ok && !v.Set {
 			v.Inherited = "community"
 		}
 		p.Scopes = append(p.Scopes, v)
@@ -424,8 +424,12 @@ func (s *Server) delegationsPage(c echo.Context) error {
 	for _, b := range open {
 		v := scope("b:"+strconv.FormatInt(b.ID, 10), "ballot", b.Title)
 		v.BallotID, v.ClosesAt = b.ID, b.ClosesAt
+		// A wider list applies only when there is one: the topic's, else
+		// the community's (tally.md §2).
 		if !v.Set {
-			v.Inherited = "community"
+			if _, ok := byKey["c"]; ok {
+				v.Inherited = "community"
+			}
 			if b.TopicID != nil {
 				if _, ok := byKey["t:"+strconv.FormatInt(*b.TopicID, 10)]; ok {
 					v.Inherited, v.InheritedTopic = "topic", topicName[*b.TopicID]

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"regexp"
@@ -17,6 +18,24 @@ var englishWords = regexp.MustCompile(`\b(Yes|No|Abstain|Abstention|You|Your|you
 // hiddenParts are scripts, code and the document title (it repeats the
 // h1), left out before looking for words.
 var hiddenParts = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<pre.*?</pre>|<code.*?</code>|<title>.*?</title>`)
+
+// page GETs path as who ("" for a visitor) in the language acceptLanguage
+// asks for, without following redirects.
+func (w *pagesWorld) page(t *testing.T, who, acceptLanguage, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", w.TS.URL+path, nil)
+	req.Header.Set("Accept-Language", acceptLanguage)
+	if who != "" {
+		req.AddCookie(&http.Cookie{Name: "koinon_session", Value: w.Token(who)})
+	}
+	res, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
 
 // userStrings is the pages world's user content (titles, labels, names)
 // and the names of file formats and files, longest first, so a title is
@@ -74,23 +93,31 @@ func TestPagesInGermanHaveNoEnglish(t *testing.T) {
 	}
 	for _, who := range []string{"ann", ""} {
 		for _, path := range pages {
-			req, _ := http.NewRequest("GET", w.TS.URL+path, nil)
-			req.Header.Set("Accept-Language", "de-DE,de;q=0.9,en;q=0.5")
-			if who != "" {
-				req.AddCookie(&http.Cookie{Name: "koinon_session", Value: w.Token(who)})
-			}
-			res, err := noRedirects.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode >= 300 && res.StatusCode < 400 {
+			status, body := w.page(t, who, "de-DE,de;q=0.9,en;q=0.5", path)
+			if status >= 300 && status < 400 {
 				continue
 			}
-			for _, e := range englishIn(visibleText(hiddenParts.ReplaceAllString(string(b), " ")), user) {
-				t.Errorf("%s (as %q, %d): English %s", path, who, res.StatusCode, e)
+			for _, e := range englishIn(visibleText(hiddenParts.ReplaceAllString(body, " ")), user) {
+				t.Errorf("%s (as %q, %d): English %s", path, who, status, e)
 			}
+		}
+	}
+}
+
+// TestDelegationPageSaysWhichListApplies: a ballot without its own list
+// names the community's list only when there is one (dee has one, ann has
+// none and votes herself), in words, in English and German.
+func TestDelegationPageSaysWhichListApplies(t *testing.T) {
+	w := newPagesWorld(t)
+	for _, tc := range []struct{ who, lang, want, not string }{
+		{"dee", "en", "No list of its own: the whole community's list applies.", "No delegation: only your own vote counts."},
+		{"dee", "de", "Keine eigene Liste: Es gilt die Liste der ganzen Gemeinschaft.", "Es gilt die Liste community"},
+		{"ann", "en", "No delegation: only your own vote counts.", "list applies"},
+	} {
+		status, body := w.page(t, tc.who, tc.lang, "/delegations")
+		text := html.UnescapeString(body)
+		if status != 200 || !strings.Contains(text, tc.want) || strings.Contains(text, tc.not) {
+			t.Errorf("/delegations as %s in %s (%d): want %q and not %q", tc.who, tc.lang, status, tc.want, tc.not)
 		}
 	}
 }

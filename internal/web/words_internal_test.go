@@ -15,9 +15,9 @@ import (
 )
 
 // TestValidationRulesHaveWords: every validation rule of domain.Rules and
-// tally.Rules has
-// a message key in every language; English says what the API says, the
-// other languages say it in their own words with the same verbs.
+// tally.Rules has a message key in every language; English says what the
+// API says, the other languages say it in their own words with the same
+// verbs.
 func TestValidationRulesHaveWords(t *testing.T) {
 	l := testLocales(t)
 	rules := maps.Clone(domain.Rules)
