@@ -326,6 +326,8 @@
       state.proofText = text;
       if (state.text) {
         verify();
+      } else {
+        setStatus(tr("verify.js.proof_ready"));
       }
     });
   });
