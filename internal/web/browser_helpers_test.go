@@ -2,13 +2,11 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -69,43 +67,4 @@ func screenshot(t *testing.T, ctx context.Context, name string) string {
 		os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
 	}
 	return path
-}
-
-// setSession signs the browser in with a session token for the server at
-// baseURL (an empty token signs out).
-func setSession(t *testing.T, ctx context.Context, baseURL, token string) {
-	t.Helper()
-	if token == "" {
-		if _, err := chromedp.Call(ctx, network.DeleteCookies, network.DeleteCookiesParams{Name: "koinon_session", URL: baseURL + "/"}); err != nil {
-			t.Fatalf("delete cookie: %v", err)
-		}
-		return
-	}
-	httpOnly := true
-	if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{
-		Name: "koinon_session", Value: token, URL: baseURL + "/", Path: "/", HTTPOnly: &httpOnly}); err != nil {
-		t.Fatalf("set cookie: %v", err)
-	}
-}
-
-// pageOverflow returns how many CSS pixels the page is wider than the
-// window (0 when it fits), and the widest elements that stick out.
-func pageOverflow(t *testing.T, ctx context.Context) (int, []string) {
-	t.Helper()
-	var out struct {
-		Over  int      `json:"over"`
-		Where []string `json:"where"`
-	}
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({
-		over: Math.max(0, document.documentElement.scrollWidth - window.innerWidth),
-		where: [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
-			&& !e.parentElement.closest(".scroll, .table-scroll") ).slice(0, 8)
-			.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().replace(/\s+/g, ".") : "") + (e.tagName === "TABLE" && e.caption ? " (" + e.caption.textContent.trim().slice(0, 40) + ")" : "") + " right=" + Math.round(e.getBoundingClientRect().right))})`))
-	if err != nil {
-		t.Fatalf("measure width: %v", err)
-	}
-	if err := json.Unmarshal([]byte(raw), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out.Over, out.Where
 }

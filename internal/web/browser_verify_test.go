@@ -125,7 +125,7 @@ func TestBrowserVerifyPage(t *testing.T) {
 			t.Error("the failure does not say that later checks did not run")
 		}
 		fits("verify-fail-" + px)
-		axeCheck(t, ctx, axe)
+		checkAxe(t, ctx, axe)
 
 		open("receipt-"+px, width, "Ready")
 		choose("receipt-proof-"+px, "#verify-proof-file", good, "Proof read")
@@ -137,7 +137,7 @@ func TestBrowserVerifyPage(t *testing.T) {
 			t.Errorf("receipt: %s", eval(`document.getElementById("verify-report").innerText`))
 		}
 		fits("verify-receipt-" + px)
-		axeCheck(t, ctx, axe)
+		checkAxe(t, ctx, axe)
 	}
 
 	// The script's texts follow the page's language.

@@ -62,9 +62,9 @@ func axeScan(t *testing.T, ctx context.Context, axe string) []axeViolation {
 	return out.Violations
 }
 
-// axeCheck scans the page and fails the test on every serious or
-// critical violation; lesser ones are logged.
-func axeCheck(t *testing.T, ctx context.Context, axe string) {
+// checkAxe fails the test on every serious or critical axe violation of
+// the current page and logs the others.
+func checkAxe(t *testing.T, ctx context.Context, axe string) {
 	t.Helper()
 	for _, v := range axeScan(t, ctx, axe) {
 		if v.Impact != "serious" && v.Impact != "critical" {
@@ -129,7 +129,7 @@ func TestBrowserResultPages(t *testing.T) {
 			if p := screenshot(t, ctx, name); p != "" {
 				t.Logf("screenshot %s", p)
 			}
-			axeCheck(t, ctx, axe)
+			checkAxe(t, ctx, axe)
 		})
 	}
 }
