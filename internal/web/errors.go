@@ -120,7 +120,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.JSON(he.Status, apiError{Error: apiErrorBody{Code: he.Code, Message: he.Message, Field: he.Field}, RequestID: rid})
 		return
 	}
-	page := errorPage{Page: s.page(c, "error.title"), Status: he.Status, Message: s.locales.errorText(s.lang(c), err)}
+	msg := s.locales.errorText(s.lang(c), err)
+	if he.Field != "" {
+		msg = he.Field + ": " + msg // a page without the form: say which field
+	}
+	page := errorPage{Page: s.page(c, "error.title"), Status: he.Status, Message: msg}
 	if rerr := s.render(c, he.Status, "errors/error", page); rerr != nil {
 		s.log.Error("render error page", "request_id", rid, "err", rerr)
 		c.String(he.Status, http.StatusText(he.Status))
