@@ -271,7 +271,7 @@ func keyed(err error, key string, args ...any) error {
 func tallyInvalid(err error) error {
 	var fe *tally.FieldError
 	if errors.As(err, &fe) {
-		return domain.Invalidf(strings.TrimPrefix(fe.Field, "ballot."), "%s", fe.Message)
+		return &domain.Invalid{Field: strings.TrimPrefix(fe.Field, "ballot."), Message: fe.Message, Rule: fe.Rule, Args: fe.Args}
 	}
 	return err
 }
