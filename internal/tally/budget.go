@@ -211,23 +211,29 @@ func (b *budgetCount) exhaustive(x selection) bool {
 }
 
 // mesClass is the voters who have paid the same per unit of weight so far
-// (they approve the same selected projects): beta is what each still holds
-// per unit of weight, w[p] the weight of its members approving p.
+// (they approve the same selected projects): beta/den is what each still
+// holds per unit of weight (den is the run's common denominator), w[p] the
+// weight of its members approving p.
 type mesClass struct {
-	beta  *big.Rat
+	beta  big.Int
 	total int64
 	w     []int64
 }
 
-// mesRun is the state of one MES run.
+// mesRun is the state of one MES run. All money per unit of weight is kept
+// as integers over one common denominator, den, which grows to the least
+// common multiple of the prices' denominators: comparisons and sums are
+// then integer operations, and only prices are reduced fractions.
 type mesRun struct {
 	b       *budgetCount
+	den     big.Int
 	classes []*mesClass
 	active  []int32 // classes with members and money left
 	classOf []int32 // per group
 	free    []*mesClass
 	moved   []int32 // per class: the class its payers of this round move to, or -1
-	sorted  []int32 // scratch for price
+	list    []int32 // scratch for price
+	t, u    big.Int // scratch
 }
 
 // mes runs the Method of Equal Shares with endowment e per unit of weight
@@ -236,11 +242,13 @@ type mesRun struct {
 // lower bound: the run recomputes only the candidate at the top of a heap
 // of those bounds, and selects it once its ratio is fresh.
 func (b *budgetCount) mes(e *big.Rat) selection {
-	first := &mesClass{beta: new(big.Rat).Set(e), w: slices.Clone(b.votes)}
+	first := &mesClass{w: slices.Clone(b.votes)}
+	first.beta.Set(e.Num())
 	for _, g := range b.groups {
 		first.total += g.weight
 	}
 	m := &mesRun{b: b, classes: []*mesClass{first}, active: []int32{0}, classOf: make([]int32, len(b.groups)), moved: []int32{-1}}
+	m.den.Set(e.Denom())
 	h := &mesHeap{b: b}
 	for _, p := range b.cands {
 		if q := m.price(p); q != nil {
@@ -276,9 +284,14 @@ func (m *mesRun) item(p int, q *big.Rat, round int) mesItem {
 
 // price returns q_p, the price per unit of weight at which p's approvers
 // pay its cost (those with less pay all they have), or nil when together
-// they hold less than the cost.
+// they hold less than the cost. Instead of sorting the approvers by what
+// they hold, it starts from the price if nobody were short, cost / weight,
+// and repeats: every class holding less than the current price is short
+// for certain (the price only rises as short classes drop out), so it pays
+// all it has and the rest share what remains. The price stops rising when
+// no other class is short: then it is exact.
 func (m *mesRun) price(p int) *big.Rat {
-	list := m.sorted[:0]
+	list := m.list[:0]
 	var r int64
 	for _, c := range m.active {
 		if w := m.classes[c].w[p]; w > 0 {
@@ -286,29 +299,52 @@ func (m *mesRun) price(p int) *big.Rat {
 			r += w
 		}
 	}
-	slices.SortFunc(list, func(x, y int32) int { return m.classes[x].beta.Cmp(m.classes[y].beta) })
-	m.sorted = list
-	cost := new(big.Rat).SetInt64(m.b.cost[p])
-	paid := new(big.Rat) // by the approvers who pay all they have
-	t, wr := new(big.Rat), new(big.Rat)
-	for _, c := range list {
-		cl := m.classes[c]
-		wr.SetInt64(r)
-		t.Mul(cl.beta, wr)
-		t.Add(t, paid)
-		if t.Cmp(cost) >= 0 {
-			return t.Quo(t.Sub(cost, paid), wr)
-		}
-		paid.Add(paid, t.Mul(cl.beta, wr.SetInt64(cl.w[p])))
-		r -= cl.w[p]
+	m.list = list
+	if r == 0 {
+		return nil
 	}
-	return nil
+	// rest/den is what the classes not yet short must pay together, and
+	// the price is rest/(r·den): a class is short when beta·r < rest.
+	rest := new(big.Int).Mul(big.NewInt(m.b.cost[p]), &m.den)
+	for {
+		short := false
+		kept := list[:0]
+		for _, c := range list {
+			cl := m.classes[c]
+			if m.t.Mul(&cl.beta, m.u.SetInt64(r)).Cmp(rest) < 0 {
+				rest.Sub(rest, m.t.Mul(&cl.beta, m.u.SetInt64(cl.w[p])))
+				r -= cl.w[p]
+				short = true
+				continue
+			}
+			kept = append(kept, c)
+		}
+		list = kept
+		if !short {
+			return new(big.Rat).SetFrac(rest, m.t.Mul(m.u.SetInt64(r), &m.den))
+		}
+		if r == 0 {
+			return nil
+		}
+	}
 }
 
 // pay makes p's approvers pay min(what they hold, q) per unit of weight;
 // those who paid move to a class of their own.
 func (m *mesRun) pay(p int, q *big.Rat) {
 	b := m.b
+	// Bring den to a multiple of q's denominator, and q over den.
+	g := new(big.Int).GCD(nil, nil, &m.den, q.Denom())
+	f := new(big.Int).Quo(q.Denom(), g)
+	if f.Cmp(big.NewInt(1)) != 0 {
+		m.den.Mul(&m.den, f)
+		for _, c := range m.active {
+			m.classes[c].beta.Mul(&m.classes[c].beta, f)
+		}
+	}
+	qn := new(big.Int).Quo(&m.den, q.Denom())
+	qn.Mul(qn, q.Num())
+
 	var touched []int32
 	for _, c := range m.active {
 		cl := m.classes[c]
@@ -316,17 +352,16 @@ func (m *mesRun) pay(p int, q *big.Rat) {
 			continue
 		}
 		touched = append(touched, c)
-		after := new(big.Rat)
-		if cl.beta.Cmp(q) > 0 {
-			after.Sub(cl.beta, q)
+		var after big.Int
+		if cl.beta.Cmp(qn) > 0 {
+			after.Sub(&cl.beta, qn)
 		}
 		if cl.w[p] == cl.total { // everyone in the class pays
-			cl.beta = after
+			cl.beta.Set(&after)
 			m.moved[c] = c
 			continue
 		}
-		nc := m.newClass(after)
-		m.moved[c] = nc
+		m.moved[c] = m.newClass(&after)
 	}
 	for _, g := range b.approvers[p] {
 		c := m.classOf[g]
@@ -363,9 +398,9 @@ func (m *mesRun) pay(p int, q *big.Rat) {
 	m.active = kept
 }
 
-// newClass returns the index of an empty class holding beta per unit of
-// weight, reusing the vectors of emptied classes.
-func (m *mesRun) newClass(beta *big.Rat) int32 {
+// newClass returns the index of an empty class holding beta/den per unit
+// of weight, reusing the vectors of emptied classes.
+func (m *mesRun) newClass(beta *big.Int) int32 {
 	var cl *mesClass
 	if n := len(m.free); n > 0 {
 		cl = m.free[n-1]
@@ -375,7 +410,7 @@ func (m *mesRun) newClass(beta *big.Rat) int32 {
 	} else {
 		cl = &mesClass{w: make([]int64, len(m.b.cost))}
 	}
-	cl.beta = beta
+	cl.beta.Set(beta)
 	m.classes = append(m.classes, cl)
 	m.moved = append(m.moved, -1)
 	return int32(len(m.classes) - 1)
