@@ -125,7 +125,13 @@ func newBudgetCount(c counting) *budgetCount {
 			b.votes[p] += w.weight
 		}
 	}
-	order := make([]int, n)
+	b.order()
+	return b
+}
+
+// order fills prec and cands from cost, votes and the tie-break order.
+func (b *budgetCount) order() {
+	order := make([]int, len(b.cost))
 	for i := range order {
 		order[i] = i
 	}
@@ -136,7 +142,58 @@ func newBudgetCount(c counting) *budgetCount {
 			b.cands = append(b.cands, p)
 		}
 	}
-	return b
+}
+
+// BudgetGreedy returns the projects that budget.md's greedy rule funds
+// with the given votes per option key and budget, in the order it funds
+// them; tiebreak is the ballot's tie-break order (tally.md §5). The results
+// page uses it to show greedy beside a mes outcome.
+func BudgetGreedy(opts []Option, votes map[string]int64, budget int64, tiebreak []string) []string {
+	n := len(opts)
+	b := &budgetCount{cost: make([]int64, n), votes: make([]int64, n), prec: make([]int, n)}
+	b.c.tieRank = make([]int, n)
+	pos := make(map[string]int, n)
+	for i, k := range tiebreak {
+		pos[k] = i
+	}
+	for i, o := range opts {
+		b.cost[i], b.votes[i] = o.Cost, votes[o.Key]
+		b.c.tieRank[i] = pos[o.Key]
+	}
+	b.order()
+	var out []string
+	for _, p := range b.greedy(nil, budget).selected {
+		out = append(out, opts[p].Key)
+	}
+	return out
+}
+
+// BudgetPreference weighs approval ballots (option keys, and the weight
+// each counts with) by which of two outcomes (sets of option keys) they
+// approve more projects of: the weight that approves strictly more of a,
+// and of b (budget.md, compare_with_greedy).
+func BudgetPreference(ballots []Choice, weights []int64, a, b []string) (preferA, preferB int64) {
+	in := make(map[string]int, len(a)+len(b)) // bit 1: in a, bit 2: in b
+	for _, k := range a {
+		in[k] |= 1
+	}
+	for _, k := range b {
+		in[k] |= 2
+	}
+	for i, c := range ballots {
+		na, nb := 0, 0
+		for _, k := range c.Keys {
+			na += in[k] & 1
+			nb += in[k] >> 1
+		}
+		switch {
+		case na > nb:
+			preferA += weights[i]
+		case nb > na:
+			preferB += weights[i]
+		}
+	}
+	return preferA, preferB
 }
 
 // tieOrder is ≺: lower cost first, then more votes, then the tie-break order.
@@ -531,32 +588,20 @@ func (b *budgetCount) payments(x selection, e *big.Rat) []Payment {
 // of x against those who approve more of x than of g (budget.md,
 // compare_with_greedy); a tie keeps x.
 func (b *budgetCount) compare(g, x selection) Comparison {
-	inG := make([]bool, len(b.cost))
-	inX := make([]bool, len(b.cost))
-	for _, p := range g.selected {
-		inG[p] = true
+	keys := func(s selection) []string {
+		out := make([]string, len(s.selected))
+		for i, p := range s.selected {
+			out[i] = b.c.ballot.Options[p].Key
+		}
+		return out
 	}
-	for _, p := range x.selected {
-		inX[p] = true
+	weights := make([]int64, len(b.c.ballots))
+	choices := make([]Choice, len(b.c.ballots))
+	for i, w := range b.c.ballots {
+		choices[i], weights[i] = w.choice, w.weight
 	}
 	var res Comparison
-	for _, gr := range b.groups {
-		ng, nx := 0, 0
-		for _, p := range gr.projects {
-			if inG[p] {
-				ng++
-			}
-			if inX[p] {
-				nx++
-			}
-		}
-		switch {
-		case ng > nx:
-			res.PreferGreedy += gr.weight
-		case nx > ng:
-			res.PreferMES += gr.weight
-		}
-	}
+	res.PreferGreedy, res.PreferMES = BudgetPreference(choices, weights, keys(g), keys(x))
 	res.Used = "mes"
 	if res.PreferGreedy > res.PreferMES {
 		res.Used = "greedy"
