@@ -44,6 +44,7 @@ type ballotForm struct {
 	Threshold, Quorum, Secrecy, ClosesAt                       string
 	Strict, Delegation                                         bool
 	Proposals                                                  []int64
+	budgetForm
 }
 
 type proposalChoice struct {
@@ -81,7 +82,7 @@ func (s *Server) ballotNewPage(c echo.Context, f ballotForm) (ballotNewPage, err
 
 func (s *Server) newBallot(c echo.Context) error {
 	f := ballotForm{Method: "majority", Seats: "1", Threshold: "1/2", Quorum: "0/1", Secrecy: "public", Strict: true, Delegation: true,
-		ClosesAt: s.now().Add(7 * 24 * time.Hour).UTC().Format("2006-01-02T15:04")}
+		ClosesAt: s.now().Add(7 * 24 * time.Hour).UTC().Format("2006-01-02T15:04"), budgetForm: newBudgetForm()}
 	if id, err := strconv.ParseInt(c.QueryParam("proposal"), 10, 64); err == nil {
 		f.Proposals = []int64{id}
 	}
@@ -112,9 +113,17 @@ func (s *Server) createBallot(c echo.Context) error {
 	if n, err := strconv.Atoi(strings.TrimSpace(f.Seats)); err == nil {
 		req.Seats = &n
 	}
+	f.budgetForm = readBudgetForm(c)
+	if f.Method == "budget" {
+		req.budgetRequest = f.budgetForm.request()
+	}
 	for _, line := range strings.Split(f.Options, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
+			continue
+		}
+		if f.Method == "budget" {
+			req.Options = append(req.Options, projectLine(line))
 			continue
 		}
 		if k, l, ok := strings.Cut(line, ":"); ok && domain.CheckOptionKey("k", strings.TrimSpace(k)) == nil {
@@ -126,11 +135,17 @@ func (s *Server) createBallot(c echo.Context) error {
 	switch len(f.Proposals) {
 	case 0:
 	case 1:
+		if f.Method == "budget" {
+			req.Proposals, req.Options = f.Proposals, nil
+			break
+		}
 		req.Proposal = &f.Proposals[0]
 		req.Options = nil
 	default:
-		req.Proposals = f.Proposals
-		req.Method = "schulze"
+		req.Proposals, req.Options = f.Proposals, nil
+		if f.Method != "budget" {
+			req.Method = "schulze"
+		}
 	}
 	if f.ClosesAt != "" {
 		// The form's datetime-local is read as UTC (the page says so).
@@ -164,6 +179,8 @@ func (s *Server) createBallot(c echo.Context) error {
 
 type optionRow struct {
 	Key, Label string
+	Cost       int64  // budget: the project's cost
+	Details    string // budget: the project's description
 	Checked    bool
 	Rank       string
 	Error      string // why the typed rank was refused
@@ -395,7 +412,7 @@ func choiceSummary(method, choice string, opts []store.BallotOption) string {
 	switch method {
 	case "majority", "plurality":
 		return label[c.Word]
-	case "approval":
+	case "approval", "budget":
 		if len(c.Keys) == 0 {
 			return "—"
 		}
@@ -455,11 +472,11 @@ func voteForm(method string, opts []store.BallotOption, stored *store.Vote, draf
 			}
 		}
 		for _, o := range opts {
-			r := optionRow{Key: o.Key, Label: o.Label}
+			r := optionRow{Key: o.Key, Label: o.Label, Cost: o.Cost, Details: o.Description}
 			switch method {
 			case "majority", "plurality":
 				r.Checked = c.Word == o.Key
-			case "approval":
+			case "approval", "budget":
 				r.Checked = slices.Contains(c.Keys, o.Key)
 			case "schulze":
 				if n := rank[o.Key]; n > 0 {

@@ -39,13 +39,17 @@ type ballotRequest struct {
 	Delegation  *bool           `json:"delegation"`
 	Secrecy     string          `json:"secrecy"`
 	ClosesAt    string          `json:"closes_at"`
+	budgetRequest
 }
 
 // optionRequest is an option as a {key, label} object or a bare label
-// (whose key is derived from it).
+// (whose key is derived from it). A project of a budget ballot also has a
+// cost and may have a description.
 type optionRequest struct {
-	Key   string `json:"key"`
-	Label string `json:"label"`
+	Key         string `json:"key"`
+	Label       string `json:"label"`
+	Cost        int64  `json:"cost"`
+	Description string `json:"description"`
 }
 
 func (o *optionRequest) UnmarshalJSON(b []byte) error {
@@ -97,8 +101,8 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 			return b, nil, nil, domain.Invalidf("proposals", "name at least two competing proposals (or use proposal for one)")
 		}
 		method = cmp.Or(method, "schulze")
-		if method != "schulze" {
-			return b, nil, nil, domain.Invalidf("method", "competing proposals are decided by a ranked schulze ballot")
+		if method != "schulze" && method != "budget" {
+			return b, nil, nil, domain.Invalidf("method", "competing proposals are decided by a ranked schulze ballot, or share a budget (method budget)")
 		}
 		if err := domain.CheckOptionCount(method, len(req.Proposals)+1); err != nil {
 			return b, nil, nil, err
@@ -112,10 +116,16 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 			if p.BallotID != nil {
 				return b, nil, nil, domain.Invalidf("proposals", "proposal %d already has a ballot", p.ID)
 			}
-			req.Options = append(req.Options, optionRequest{Key: "p" + strconv.FormatInt(p.ID, 10), Label: p.Title})
+			o, err := proposalOption(p, method)
+			if err != nil {
+				return b, nil, nil, err
+			}
+			req.Options = append(req.Options, o)
 			proposals = append(proposals, p.ID)
 		}
-		req.Options = append(req.Options, optionRequest{Key: statusQuoKey, Label: "Status quo (none of these proposals)"})
+		if method == "schulze" {
+			req.Options = append(req.Options, optionRequest{Key: statusQuoKey, Label: "Status quo (none of these proposals)"})
+		}
 		req.Seats = nil
 	}
 
@@ -140,7 +150,7 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 	}
 	b.Method = method
 	if method == "majority" && len(req.Options) == 0 {
-		req.Options = []optionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
+		req.Options = []optionRequest{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}, {Key: "abstain", Label: "Abstain"}}
 	}
 	if err := domain.CheckOptionCount(method, len(req.Options)); err != nil {
 		return b, nil, nil, err
@@ -172,7 +182,7 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 			return b, nil, nil, domain.Invalidf(field+".label", "option %q is listed twice", o.Label)
 		}
 		seen[o.Key], labels[folded] = true, true
-		opts = append(opts, store.BallotOption{Key: o.Key, Label: o.Label})
+		opts = append(opts, store.BallotOption{Key: o.Key, Label: o.Label, Cost: o.Cost, Description: strings.TrimSpace(o.Description)})
 	}
 	b.Seats = 1
 	if req.Seats != nil {
@@ -203,6 +213,9 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 	if b.Secrecy != "public" && b.Secrecy != "pseudonymous" {
 		return b, nil, nil, domain.Invalidf("secrecy", "must be public or pseudonymous")
 	}
+	if err := applyBudget(&b, opts, req.budgetRequest); err != nil {
+		return b, nil, nil, err
+	}
 	if err := tally.ValidateBallot(tallyBallot(b, opts, thr, quo)); err != nil {
 		return b, nil, nil, tallyInvalid(err)
 	}
@@ -231,9 +244,10 @@ func tallyInvalid(err error) error {
 }
 
 func tallyBallot(b store.Ballot, opts []store.BallotOption, thr, quo tally.Rational) tally.Ballot {
-	tb := tally.Ballot{Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation}
+	tb := tally.Ballot{Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation,
+		Budget: budgetRules(b)}
 	for _, o := range opts {
-		tb.Options = append(tb.Options, tally.Option{Key: o.Key, Label: o.Label})
+		tb.Options = append(tb.Options, tally.Option{Key: o.Key, Label: o.Label, Cost: o.Cost})
 	}
 	return tb
 }
@@ -247,35 +261,38 @@ func ballotTally(b store.Ballot, opts []store.BallotOption) tally.Ballot {
 
 // ballotJSON is a ballot as the API shows it (never its secret).
 type ballotJSON struct {
-	ID            int64           `json:"id"`
-	Community     string          `json:"community"`
-	Topic         *string         `json:"topic"`
-	Proposal      *int64          `json:"proposal"`
-	Title         string          `json:"title"`
-	Description   string          `json:"description"`
-	Method        string          `json:"method"`
-	Options       []optionJSON    `json:"options"`
-	Seats         int             `json:"seats"`
-	STVRule       string          `json:"stv_rule,omitempty"`
-	Threshold     string          `json:"threshold"`
-	Strict        bool            `json:"strict"`
-	Quorum        string          `json:"quorum"`
-	Delegation    bool            `json:"delegation"`
-	Secrecy       string          `json:"secrecy"`
-	State         string          `json:"state"`
-	CreatedAt     time.Time       `json:"created_at"`
-	OpensAt       *time.Time      `json:"opens_at"`
-	ClosesAt      time.Time       `json:"closes_at"`
-	ClosedAt      *time.Time      `json:"closed_at"`
-	Participation *participation  `json:"participation,omitempty"`
-	ProofHash     string          `json:"proof_hash,omitempty"`
-	LogHead       string          `json:"log_head,omitempty"`
-	Result        json.RawMessage `json:"result,omitempty"`
+	ID            int64          `json:"id"`
+	Community     string         `json:"community"`
+	Topic         *string        `json:"topic"`
+	Proposal      *int64         `json:"proposal"`
+	Title         string         `json:"title"`
+	Description   string         `json:"description"`
+	Method        string         `json:"method"`
+	Options       []optionJSON   `json:"options"`
+	Seats         int            `json:"seats"`
+	STVRule       string         `json:"stv_rule,omitempty"`
+	Threshold     string         `json:"threshold"`
+	Strict        bool           `json:"strict"`
+	Quorum        string         `json:"quorum"`
+	Delegation    bool           `json:"delegation"`
+	Secrecy       string         `json:"secrecy"`
+	State         string         `json:"state"`
+	CreatedAt     time.Time      `json:"created_at"`
+	OpensAt       *time.Time     `json:"opens_at"`
+	ClosesAt      time.Time      `json:"closes_at"`
+	ClosedAt      *time.Time     `json:"closed_at"`
+	Participation *participation `json:"participation,omitempty"`
+	*budgetJSON
+	ProofHash string          `json:"proof_hash,omitempty"`
+	LogHead   string          `json:"log_head,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
 }
 
 type optionJSON struct {
-	Key   string `json:"key"`
-	Label string `json:"label"`
+	Key         string `json:"key"`
+	Label       string `json:"label"`
+	Cost        int64  `json:"cost,omitempty"`
+	Description string `json:"description,omitempty"`
 }
 
 // participation is an open ballot's running figures: weights only. A
@@ -292,7 +309,8 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 	v := ballotJSON{ID: b.ID, Community: community.Slug, Proposal: b.ProposalID, Title: b.Title, Description: b.Description,
 		Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: b.Threshold, Strict: b.Strict, Quorum: b.Quorum,
 		Delegation: b.Delegation, Secrecy: b.Secrecy, State: b.State, CreatedAt: b.CreatedAt.UTC(), OpensAt: utcp(b.OpensAt),
-		ClosesAt: b.ClosesAt.UTC(), ClosedAt: utcp(b.ClosedAt), ProofHash: b.ProofHash, LogHead: b.LogHead, Options: []optionJSON{}}
+		ClosesAt: b.ClosesAt.UTC(), ClosedAt: utcp(b.ClosedAt), ProofHash: b.ProofHash, LogHead: b.LogHead, Options: []optionJSON{},
+		budgetJSON: newBudgetJSON(b)}
 	if b.TopicID != nil {
 		if t, err := s.topicByID(ctx, *b.TopicID); err == nil {
 			v.Topic = &t.Slug
@@ -306,7 +324,7 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 		return v, err
 	}
 	for _, o := range opts {
-		v.Options = append(v.Options, optionJSON{o.Key, o.Label})
+		v.Options = append(v.Options, optionJSON{o.Key, o.Label, o.Cost, o.Description})
 	}
 	switch b.State {
 	case store.StateOpen:

@@ -270,7 +270,7 @@ func newResultData(method string, opts []store.BallotOption, raw []byte) (*resul
 		return nil, fmt.Errorf("results: parse stored result: %w", err)
 	}
 	for _, o := range opts {
-		d.Options = append(d.Options, tally.Option{Key: o.Key, Label: o.Label})
+		d.Options = append(d.Options, tally.Option{Key: o.Key, Label: o.Label, Cost: o.Cost})
 		d.label[o.Key] = o.Label
 	}
 	r := &d.Result
@@ -379,6 +379,7 @@ type resultsPage struct {
 	Ballot resBallot
 	R      *resultsView
 	Mine   *resMyVote
+	Budget *resBudget // budget ballots only
 }
 
 // resultsView is what the result page shows, in the request's language.
@@ -545,6 +546,11 @@ func (s *Server) showResults(c echo.Context) error {
 			return err
 		}
 		page.Mine = mine
+	}
+	if b.Method == "budget" {
+		if page.Budget, err = s.budgetResults(ctx, b, d, tr, page.Mine); err != nil {
+			return err
+		}
 	}
 	return s.render(c, http.StatusOK, "ballot_results", page)
 }
