@@ -16,7 +16,8 @@ import (
 // board creates it with the form and opens it; bob, who carries ann's
 // weight, ticks projects and sees the running total change before he
 // casts; the board closes it; ann sees the funded projects, how her share
-// was spent through bob, and greedy beside equal shares. With eve's empty
+// was spent through bob, and greedy beside equal shares, in English and
+// German. With eve's empty
 // ballot each unit of weight holds 20: bob and cat pay the server, then
 // only dan can still pay for a project (travel), while greedy would fund
 // the audit, which cat prefers. Screenshots at
@@ -112,4 +113,14 @@ func TestBrowserBudget(t *testing.T) {
 		t.Errorf("voters served better by greedy: %q, want 1 (cat)", s)
 	}
 	shots("budget-results")
+
+	// The same pages in German.
+	do("german", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(bw.TS.URL+"/lang/de"), chromedp.Navigate(ballotURL+"/results"),
+		chromedp.WaitVisible(css(`#budget-share`)))
+	if s := text(`#budget-share`); !strings.Contains(s, "Wofür Ihr Anteil ausgegeben wurde") {
+		t.Errorf("German share box: %q", s)
+	}
+	shots("budget-results-de")
+	do("german ballot page", chromedp.Navigate(ballotURL), chromedp.WaitVisible(css(`#result`)))
+	shots("budget-closed-de")
 }

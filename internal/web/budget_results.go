@@ -243,8 +243,8 @@ func (s *Server) budgetGreedy(ctx context.Context, b *store.Ballot, d *resultDat
 	g.Chart = chart.Bars{ID: "chart-compare", Title: tr("budget.compare.chart.title"),
 		Desc: tr("budget.compare.chart.desc", g.PreferMES, g.PreferGreedy),
 		Items: []chart.BarItem{
-			{Label: tr("budget.compare.prefer_mes"), Value: float64(g.PreferMES), ValueText: strconv.FormatInt(g.PreferMES, 10), Color: chart.Palette[0]},
-			{Label: tr("budget.compare.prefer_greedy"), Value: float64(g.PreferGreedy), ValueText: strconv.FormatInt(g.PreferGreedy, 10), Color: chart.Palette[1]},
+			{Label: tr("budget.compare.mes"), Value: float64(g.PreferMES), ValueText: strconv.FormatInt(g.PreferMES, 10), Color: chart.Palette[0]},
+			{Label: tr("budget.compare.greedy"), Value: float64(g.PreferGreedy), ValueText: strconv.FormatInt(g.PreferGreedy, 10), Color: chart.Palette[1]},
 		}}.SVG()
 	return g, nil
 }

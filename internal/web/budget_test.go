@@ -205,3 +205,15 @@ func TestBudgetPages(t *testing.T) {
 		}
 	}
 }
+
+// TestProposalCost gives a proposal a cost, shows it on the proposal's
+// page, and refuses a cost that is not a positive whole number.
+func TestProposalCost(t *testing.T) {
+	bw := newBallotWorld(t, storetest.SQLite(t))
+	id := bw.expect(t, "ann", "POST", "/api/v1/communities/commons/proposals", map[string]any{"title": "Bike racks", "body": "By the station.", "cost": 4000}, 201, "")["id"]
+	resp, body := bw.raw(t, "ann", "GET", fmt.Sprintf("/proposals/%v", id), nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Asks for 4\u202f000 currency units") {
+		t.Errorf("proposal page: %d, cost missing", resp.StatusCode)
+	}
+	bw.expect(t, "ann", "POST", "/api/v1/communities/commons/proposals", map[string]any{"title": "T", "body": "B", "cost": -5}, 422, "cost")
+}
