@@ -167,7 +167,7 @@ func (s *Server) budgetResults(ctx context.Context, b *store.Ballot, d *resultDa
 		}
 	}
 	slices.SortStableFunc(v.NotFunded, func(a, b resProject) int { return int(b.Votes - a.Votes) })
-	if !d.Result.QuorumMet {
+	if !v.QuorumMet {
 		v.Funded = nil
 	}
 	v.Bar = chart.Stacked{ID: "chart-budget", Title: tr("budget.results.bar.title"),
@@ -185,6 +185,11 @@ func (s *Server) budgetResults(ctx context.Context, b *store.Ballot, d *resultDa
 	if len(items) > 0 {
 		v.FundedChart = chart.Bars{ID: "chart-funded", Title: tr("budget.results.funded.chart"), Desc: strings.Join(desc, "; "), Items: items}.SVG()
 	}
+	if !v.QuorumMet {
+		// Nothing is funded: no payments, comparison or share to show
+		// (the rounds the count would have made are in the proof).
+		return v, nil
+	}
 	if r.Endowment != "" {
 		v.Endowment = ratText(r.Endowment)
 		g, err := s.budgetGreedy(ctx, b, d, r, tr)
@@ -199,33 +204,55 @@ func (s *Server) budgetResults(ctx context.Context, b *store.Ballot, d *resultDa
 	return v, nil
 }
 
-// budgetGreedy computes what the greedy rule would have funded and which
-// outcome more voters' approvals favour, from the proof's votes.
-func (s *Server) budgetGreedy(ctx context.Context, b *store.Ballot, d *resultData, r *tally.BudgetResult, tr resTranslate) (*resGreedy, error) {
+// budgetCompare is what greedy funds on a budget ballot, and the weight
+// of voters it and MES each serve better.
+type budgetCompare struct {
+	greedy, mes             []string
+	preferGreedy, preferMES int64
+}
+
+// budgetCompareOf computes a budgetCompare from the proof's votes, once
+// per proof hash.
+func (s *Server) budgetCompareOf(ctx context.Context, b *store.Ballot, d *resultData, r *tally.BudgetResult) (budgetCompare, error) {
+	if bc, ok := recall(s.results, s.results.greedy, b.ProofHash); ok {
+		return bc, nil
+	}
 	_, pv, err := s.exportLoadVotes(ctx, b)
 	if err != nil {
-		return nil, err
+		return budgetCompare{}, err
 	}
-	greedy := tally.BudgetGreedy(d.Options, d.Result.Totals, b.Budget, pv.Tiebreak)
-	var mes []string
+	bc := budgetCompare{greedy: tally.BudgetGreedy(d.Options, d.Result.Totals, b.Budget, pv.Tiebreak)}
 	for _, rd := range r.Rounds {
-		mes = append(mes, rd.Key)
+		bc.mes = append(bc.mes, rd.Key)
 	}
 	choices := make([]tally.Choice, 0, len(pv.Votes))
 	weights := make([]int64, 0, len(pv.Votes))
 	for _, v := range pv.Votes {
 		c, err := tally.DecodeChoice("budget", v.Choice)
 		if err != nil {
-			return nil, err
+			return budgetCompare{}, err
 		}
 		choices = append(choices, c)
 		weights = append(weights, d.carrierWeight(v.Voter))
 	}
+	bc.preferGreedy, bc.preferMES = tally.BudgetPreference(choices, weights, bc.greedy, bc.mes)
+	remember(s.results, s.results.greedy, b.ProofHash, bc)
+	return bc, nil
+}
+
+// budgetGreedy sets what the greedy rule would have funded beside the MES
+// outcome, with the weight of voters each serves better.
+func (s *Server) budgetGreedy(ctx context.Context, b *store.Ballot, d *resultData, r *tally.BudgetResult, tr resTranslate) (*resGreedy, error) {
+	bc, err := s.budgetCompareOf(ctx, b, d, r)
+	if err != nil {
+		return nil, err
+	}
+	greedy, mes := bc.greedy, bc.mes
 	g := &resGreedy{Used: "mes"}
 	if r.Comparison != nil {
 		g.Used = r.Comparison.Used
 	}
-	g.PreferGreedy, g.PreferMES = tally.BudgetPreference(choices, weights, greedy, mes)
+	g.PreferGreedy, g.PreferMES = bc.preferGreedy, bc.preferMES
 	for _, o := range d.Options {
 		row := resSideBySide{Label: o.Label, Cost: o.Cost, Votes: d.Result.Totals[o.Key], MES: slices.Contains(mes, o.Key), Greedy: slices.Contains(greedy, o.Key)}
 		if !row.MES && !row.Greedy {

@@ -217,3 +217,27 @@ func TestProposalCost(t *testing.T) {
 	}
 	bw.expect(t, "ann", "POST", "/api/v1/communities/commons/proposals", map[string]any{"title": "T", "body": "B", "cost": -5}, 422, "cost")
 }
+
+// TestBudgetResultsWithoutQuorum: when the quorum fails nothing is funded,
+// and the page shows no payments, share or comparison that would say
+// otherwise.
+func TestBudgetResultsWithoutQuorum(t *testing.T) {
+	bw := newBallotWorld(t, storetest.SQLite(t))
+	id := bw.createOpen(t, budgetBallot("quorum", "1/2"))
+	bw.expect(t, "bob", "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": []string{"a"}}, 200, "")
+	bw.expect(t, "board", "POST", "/api/v1/ballots/"+id+"/close", nil, 200, "")
+	res := bw.expect(t, "bob", "GET", "/api/v1/ballots/"+id+"/result", nil, 200, "")
+	if fmt.Sprint(res["winners"]) != "[]" || res["spent"] != 0.0 || res["left"] != 100.0 || len(res["rounds"].([]any)) != 1 {
+		t.Fatalf("result without quorum: %v", res)
+	}
+	resp, body := bw.raw(t, "bob", "GET", "/ballots/"+id+"/results", nil)
+	html := string(body)
+	if resp.StatusCode != 200 || !strings.Contains(html, "The quorum was not met: no project is funded") || !strings.Contains(html, "No project is funded.") {
+		t.Errorf("results page without quorum: %d", resp.StatusCode)
+	}
+	for _, bad := range []string{"budget-share", "budget-compare", "Who paid for what"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("results page without quorum shows %q", bad)
+		}
+	}
+}

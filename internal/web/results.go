@@ -51,6 +51,9 @@ type resultCache struct {
 	// proof hash; at most maxReceiptSets are kept (oldest evicted).
 	receipts     map[string]*proof.Receipts
 	receiptOrder []string
+	// greedy is a budget ballot's greedy outcome and the weights it and
+	// MES serve better, by proof hash.
+	greedy map[string]budgetCompare
 }
 
 // maxRemembered bounds the small per-proof maps (audits, summaries); a
@@ -111,7 +114,7 @@ type resultEntry struct {
 
 func newResultCache() *resultCache {
 	return &resultCache{entries: map[int64]*resultEntry{}, summaries: map[string]ballotSummary{}, audits: map[string]auditInfo{}, docs: map[string][]byte{},
-		receipts: map[string]*proof.Receipts{}}
+		receipts: map[string]*proof.Receipts{}, greedy: map[string]budgetCompare{}}
 }
 
 // get returns the parsed result of ballot id with proof hash, building it
