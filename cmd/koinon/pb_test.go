@@ -7,6 +7,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"koinon/internal/keyring"
+	"koinon/internal/proof"
 )
 
 func TestTallyPB(t *testing.T) {
@@ -83,5 +87,39 @@ func TestTallyPBErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestVerifyBudgetProof seals a count of the Assen file and checks that
+// `koinon verify` recomputes its result, and fails on an edited cost
+// (re-signed, so that only the recount can catch it).
+func TestVerifyBudgetProof(t *testing.T) {
+	dir := filepath.Join(examplesDir(t), "..", "..", "conformance", "budget", "assen-2024")
+	code, out, errOut := runCmd(t, "", nil, "tally", "--pb", filepath.Join(dir, "assen-2024.pb"))
+	if code != 0 {
+		t.Fatalf("tally: %s", errOut)
+	}
+	k, err := keyring.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal := func(doc string) string {
+		d, err := proof.ParseDocument([]byte(doc)) // keeps votes_root, tiebreak and result as written
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := proof.Seal(d, k.Signer(), time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writeFile(t, "proof.json", string(sealed))
+	}
+	good := seal(out)
+	if code, stdout, _ := runCmd(t, "", nil, "verify", good); code != 0 || !strings.Contains(stdout, "5 ok result") {
+		t.Errorf("verify budget proof: exit %d\n%s", code, stdout)
+	}
+	edited := seal(strings.Replace(out, `{"cost":7200,"key":"3"`, `{"cost":72000,"key":"3"`, 1))
+	if code, stdout, _ := runCmd(t, "", nil, "verify", edited); code != 1 || !strings.Contains(stdout, "5 FAIL result") {
+		t.Errorf("verify with an edited cost: exit %d\n%s", code, stdout)
 	}
 }
