@@ -42,7 +42,18 @@ func TestDemoBoardAndClosedMethods(t *testing.T) {
 		Scan(&methods).Error; err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"approval", "irv", "majority", "plurality", "schulze", "stv"}; !slices.Equal(methods, want) {
+	if want := []string{"approval", "budget", "irv", "majority", "plurality", "schulze", "stv"}; !slices.Equal(methods, want) {
 		t.Errorf("methods with a closed, sealed ballot = %v, want %v", methods, want)
+	}
+	var grants []struct {
+		State    string
+		Projects int
+	}
+	if err := st.DB().Raw(`SELECT b.state, COUNT(*) AS projects FROM ballots b JOIN ballot_options o ON o.ballot_id = b.id
+		WHERE b.method = 'budget' AND o.cost > 0 GROUP BY b.id, b.state ORDER BY b.id`).Scan(&grants).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(grants) != 2 || grants[0].State != "closed" || grants[0].Projects != 8 || grants[1].State != "open" {
+		t.Errorf("budget ballots = %+v, want a closed grant round of 8 projects and an open one", grants)
 	}
 }

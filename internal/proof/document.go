@@ -37,6 +37,16 @@ type Ballot struct {
 	Secrecy    string // public or pseudonymous
 	OpensAt    string
 	ClosesAt   string
+
+	// Budget ballots only (budget.md): the budget in currency units, the
+	// currency's display code and the rule. Completion and ExhaustiveStop
+	// are for rule mes only; CompareWithGreedy is written only when true.
+	Budget            int64
+	Currency          string
+	BudgetRule        string
+	Completion        string
+	ExhaustiveStop    bool
+	CompareWithGreedy bool
 }
 
 // Vote is one final vote. Choice holds the canonical JSON of the choice, the
@@ -360,6 +370,12 @@ const (
 	bSecrecy
 	bOpensAt
 	bClosesAt
+	bBudget
+	bCurrency
+	bBudgetRule
+	bCompletion
+	bExhaustiveStop
+	bCompareWithGreedy
 )
 
 func (p *parser) ballot(b *Ballot) error {
@@ -437,6 +453,36 @@ func (p *parser) ballot(b *Ballot) error {
 		case "closes_at":
 			bit = bClosesAt
 			b.ClosesAt, err = p.timestamp()
+		case "budget":
+			bit = bBudget
+			b.Budget, err = p.d.integer()
+			if err == nil && b.Budget < 0 {
+				err = shapeErr("must be an integer ≥ 0")
+			}
+		case "currency":
+			bit = bCurrency
+			b.Currency, err = p.d.str()
+		case "budget_rule":
+			bit = bBudgetRule
+			b.BudgetRule, err = p.d.str()
+			if err == nil && b.BudgetRule != "mes" && b.BudgetRule != "greedy" {
+				err = shapeErr("must be \"mes\" or \"greedy\", not %q", b.BudgetRule)
+			}
+		case "completion":
+			bit = bCompletion
+			b.Completion, err = p.d.str()
+			if err == nil && b.Completion != "add1" && b.Completion != "add1+greedy" && b.Completion != "none" {
+				err = shapeErr("must be \"add1\", \"add1+greedy\" or \"none\", not %q", b.Completion)
+			}
+		case "exhaustive_stop":
+			bit = bExhaustiveStop
+			b.ExhaustiveStop, err = p.d.boolean()
+		case "compare_with_greedy":
+			bit = bCompareWithGreedy
+			b.CompareWithGreedy, err = p.d.boolean()
+			if err == nil && !b.CompareWithGreedy && p.proofMode {
+				err = shapeErr("is written only when true")
+			}
 		default:
 			return &FieldError{Field: key, Message: "unknown field"}
 		}
@@ -503,19 +549,83 @@ func (p *parser) ballot(b *Ballot) error {
 			f.set()
 		}
 	}
+	if err := p.budgetFields(b, seen); err != nil {
+		return err
+	}
 	// The engine's own ballot rules (one seat for majority and irv, no
 	// more seats than options, fractions within 0..1) are shape too.
 	thr, _ := tally.ParseRational(b.Threshold)
 	quo, _ := tally.ParseRational(b.Quorum)
-	err = tally.ValidateBallot(tally.Ballot{
-		Method: b.Method, Options: b.Options, Seats: b.Seats, STVRule: b.STVRule,
-		Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation,
-	})
+	err = tally.ValidateBallot(b.tallyBallot(thr, quo))
 	var fe *tally.FieldError
 	if errors.As(err, &fe) {
 		return &FieldError{Field: strings.TrimPrefix(fe.Field, "ballot."), Message: fe.Message}
 	}
 	return err
+}
+
+// budgetFields applies the defaults of budget.md to a budget ballot
+// (budget is always required; the rest only in a proof) and refuses the
+// budget fields on any other ballot, and those of rule mes with greedy.
+func (p *parser) budgetFields(b *Ballot, seen int) error {
+	fields := []struct {
+		name string
+		bit  int
+		set  func() // nil: always required
+	}{
+		{"budget", bBudget, nil},
+		{"currency", bCurrency, func() {}},
+		{"budget_rule", bBudgetRule, func() { b.BudgetRule = "mes" }},
+		{"completion", bCompletion, func() { b.Completion = "add1" }},
+		{"exhaustive_stop", bExhaustiveStop, func() { b.ExhaustiveStop = true }},
+		{"compare_with_greedy", bCompareWithGreedy, func() {}},
+	}
+	if b.Method != "budget" {
+		for _, f := range fields {
+			if seen&f.bit != 0 {
+				return &FieldError{Field: f.name, Message: "only allowed for method budget"}
+			}
+		}
+		for i, o := range b.Options {
+			if o.Cost != 0 {
+				return &FieldError{Field: "options[" + strconv.Itoa(i) + "].cost", Message: "only allowed for method budget"}
+			}
+		}
+		return nil
+	}
+	for i, o := range b.Options {
+		if o.Cost == 0 {
+			return missing("options[" + strconv.Itoa(i) + "].cost")
+		}
+	}
+	for k, f := range fields {
+		if k >= 3 && b.BudgetRule == "greedy" {
+			if seen&f.bit != 0 {
+				return &FieldError{Field: f.name, Message: "only allowed for budget_rule mes"}
+			}
+			continue
+		}
+		if seen&f.bit == 0 {
+			if f.set == nil || p.proofMode && f.bit != bCompareWithGreedy {
+				return missing(f.name)
+			}
+			f.set()
+		}
+	}
+	return nil
+}
+
+// tallyBallot returns the engine's ballot parameters.
+func (b *Ballot) tallyBallot(thr, quo tally.Rational) tally.Ballot {
+	tb := tally.Ballot{
+		Method: b.Method, Options: b.Options, Seats: b.Seats, STVRule: b.STVRule,
+		Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation,
+	}
+	if b.Method == "budget" {
+		tb.Budget = tally.BudgetRules{Budget: b.Budget, Rule: b.BudgetRule, Completion: b.Completion,
+			ExhaustiveStop: b.ExhaustiveStop, CompareWithGreedy: b.CompareWithGreedy}
+	}
+	return tb
 }
 
 func (p *parser) rational() (string, error) {
@@ -552,6 +662,12 @@ func (p *parser) options() ([]tally.Option, error) {
 			case "label":
 				bit = 2
 				o.Label, err = p.d.str()
+			case "cost":
+				bit = 4
+				o.Cost, err = p.d.integer()
+				if err == nil && o.Cost < 1 {
+					err = shapeErr("must be an integer ≥ 1")
+				}
 			default:
 				return &FieldError{Field: key, Message: "unknown field"}
 			}

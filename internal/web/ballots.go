@@ -40,13 +40,17 @@ type ballotRequest struct {
 	Delegation  *bool           `json:"delegation"`
 	Secrecy     string          `json:"secrecy"`
 	ClosesAt    string          `json:"closes_at"`
+	budgetRequest
 }
 
 // optionRequest is an option as a {key, label} object or a bare label
-// (whose key is derived from it).
+// (whose key is derived from it). A project of a budget ballot also has a
+// cost and may have a description.
 type optionRequest struct {
-	Key   string `json:"key"`
-	Label string `json:"label"`
+	Key         string `json:"key"`
+	Label       string `json:"label"`
+	Cost        int64  `json:"cost"`
+	Description string `json:"description"`
 }
 
 func (o *optionRequest) UnmarshalJSON(b []byte) error {
@@ -107,11 +111,11 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 	case len(req.Proposals) > 0:
 		method = cmp.Or(method, "schulze")
 		optionsKnown = false
-		if method != "schulze" {
-			fail(domain.Invalidf("method", "competing proposals are decided by a ranked schulze ballot"), "ballot.error.proposals_two")
+		if method != "schulze" && method != "budget" {
+			fail(domain.Invalidf("method", "competing proposals are decided by a ranked schulze ballot, or share a budget (method budget)"), "ballot.error.proposals_two")
 			break
 		}
-		if len(req.Proposals) < 2 {
+		if len(req.Proposals) < 2 && method == "schulze" {
 			fail(domain.Invalidf("proposals", "name at least two competing proposals (or use proposal for one)"), "ballot.error.proposals_two")
 			break
 		}
@@ -130,10 +134,17 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 				fail(domain.Invalidf("proposals", "proposal %d already has a ballot", p.ID), "ballot.error.proposal")
 				break
 			}
-			req.Options = append(req.Options, optionRequest{Key: "p" + strconv.FormatInt(p.ID, 10), Label: p.Title})
+			o, err := proposalOption(p, method)
+			if err != nil {
+				fail(err, "ballot.error.proposal_cost", p.ID)
+				break
+			}
+			req.Options = append(req.Options, o)
 			proposals = append(proposals, p.ID)
 		}
-		req.Options = append(req.Options, optionRequest{Key: statusQuoKey, Label: "Status quo (none of these proposals)"})
+		if method == "schulze" {
+			req.Options = append(req.Options, optionRequest{Key: statusQuoKey, Label: "Status quo (none of these proposals)"})
+		}
 		req.Seats = nil
 		optionsKnown = len(errs) == 0
 	}
@@ -180,6 +191,11 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 	if err != nil {
 		fail(domain.Invalidf("quorum", "must be a fraction n/d of the eligible weight, e.g. 0/1 or 1/4"), "ballot.error.quorum")
 	}
+	if b.Method != "" {
+		if err := applyBudget(&b, opts, req.budgetRequest); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) == counting && b.Method != "" {
 		if err := tally.ValidateBallot(tallyBallot(b, opts, thr, quo)); err != nil {
 			key, args := tallyKey(err, method)
@@ -208,7 +224,7 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 // options gets yes, no and abstain) and reports the first refused one.
 func ballotOptions(method string, req []optionRequest, fail func(error, string, ...any)) []store.BallotOption {
 	if method == "majority" && len(req) == 0 {
-		req = []optionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
+		req = []optionRequest{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}, {Key: "abstain", Label: "Abstain"}}
 	}
 	if err := domain.CheckOptionCount(method, len(req)); err != nil {
 		fail(err, "ballot.error.options", domain.MaxOptionsFor(method))
@@ -242,7 +258,7 @@ func ballotOptions(method string, req []optionRequest, fail func(error, string, 
 			return nil
 		}
 		seen[o.Key], labels[folded] = true, true
-		opts = append(opts, store.BallotOption{Key: o.Key, Label: o.Label})
+		opts = append(opts, store.BallotOption{Key: o.Key, Label: o.Label, Cost: o.Cost, Description: strings.TrimSpace(o.Description)})
 	}
 	return opts
 }
@@ -296,9 +312,10 @@ func tallyKey(err error, method string) (string, []any) {
 }
 
 func tallyBallot(b store.Ballot, opts []store.BallotOption, thr, quo tally.Rational) tally.Ballot {
-	tb := tally.Ballot{Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation}
+	tb := tally.Ballot{Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation,
+		Budget: budgetRules(b)}
 	for _, o := range opts {
-		tb.Options = append(tb.Options, tally.Option{Key: o.Key, Label: o.Label})
+		tb.Options = append(tb.Options, tally.Option{Key: o.Key, Label: o.Label, Cost: o.Cost})
 	}
 	return tb
 }
@@ -312,35 +329,38 @@ func ballotTally(b store.Ballot, opts []store.BallotOption) tally.Ballot {
 
 // ballotJSON is a ballot as the API shows it (never its secret).
 type ballotJSON struct {
-	ID            int64           `json:"id"`
-	Community     string          `json:"community"`
-	Topic         *string         `json:"topic"`
-	Proposal      *int64          `json:"proposal"`
-	Title         string          `json:"title"`
-	Description   string          `json:"description"`
-	Method        string          `json:"method"`
-	Options       []optionJSON    `json:"options"`
-	Seats         int             `json:"seats"`
-	STVRule       string          `json:"stv_rule,omitempty"`
-	Threshold     string          `json:"threshold"`
-	Strict        bool            `json:"strict"`
-	Quorum        string          `json:"quorum"`
-	Delegation    bool            `json:"delegation"`
-	Secrecy       string          `json:"secrecy"`
-	State         string          `json:"state"`
-	CreatedAt     time.Time       `json:"created_at"`
-	OpensAt       *time.Time      `json:"opens_at"`
-	ClosesAt      time.Time       `json:"closes_at"`
-	ClosedAt      *time.Time      `json:"closed_at"`
-	Participation *participation  `json:"participation,omitempty"`
-	ProofHash     string          `json:"proof_hash,omitempty"`
-	LogHead       string          `json:"log_head,omitempty"`
-	Result        json.RawMessage `json:"result,omitempty"`
+	ID            int64          `json:"id"`
+	Community     string         `json:"community"`
+	Topic         *string        `json:"topic"`
+	Proposal      *int64         `json:"proposal"`
+	Title         string         `json:"title"`
+	Description   string         `json:"description"`
+	Method        string         `json:"method"`
+	Options       []optionJSON   `json:"options"`
+	Seats         int            `json:"seats"`
+	STVRule       string         `json:"stv_rule,omitempty"`
+	Threshold     string         `json:"threshold"`
+	Strict        bool           `json:"strict"`
+	Quorum        string         `json:"quorum"`
+	Delegation    bool           `json:"delegation"`
+	Secrecy       string         `json:"secrecy"`
+	State         string         `json:"state"`
+	CreatedAt     time.Time      `json:"created_at"`
+	OpensAt       *time.Time     `json:"opens_at"`
+	ClosesAt      time.Time      `json:"closes_at"`
+	ClosedAt      *time.Time     `json:"closed_at"`
+	Participation *participation `json:"participation,omitempty"`
+	*budgetJSON
+	ProofHash string          `json:"proof_hash,omitempty"`
+	LogHead   string          `json:"log_head,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
 }
 
 type optionJSON struct {
-	Key   string `json:"key"`
-	Label string `json:"label"`
+	Key         string `json:"key"`
+	Label       string `json:"label"`
+	Cost        int64  `json:"cost,omitempty"`
+	Description string `json:"description,omitempty"`
 }
 
 // participation is an open ballot's running figures: weights only. A
@@ -357,7 +377,8 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 	v := ballotJSON{ID: b.ID, Community: community.Slug, Proposal: b.ProposalID, Title: b.Title, Description: b.Description,
 		Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: b.Threshold, Strict: b.Strict, Quorum: b.Quorum,
 		Delegation: b.Delegation, Secrecy: b.Secrecy, State: b.State, CreatedAt: b.CreatedAt.UTC(), OpensAt: utcp(b.OpensAt),
-		ClosesAt: b.ClosesAt.UTC(), ClosedAt: utcp(b.ClosedAt), ProofHash: b.ProofHash, LogHead: b.LogHead, Options: []optionJSON{}}
+		ClosesAt: b.ClosesAt.UTC(), ClosedAt: utcp(b.ClosedAt), ProofHash: b.ProofHash, LogHead: b.LogHead, Options: []optionJSON{},
+		budgetJSON: newBudgetJSON(b)}
 	if b.TopicID != nil {
 		if t, err := s.topicByID(ctx, *b.TopicID); err == nil {
 			v.Topic = &t.Slug
@@ -371,7 +392,7 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 		return v, err
 	}
 	for _, o := range opts {
-		v.Options = append(v.Options, optionJSON{o.Key, o.Label})
+		v.Options = append(v.Options, optionJSON{o.Key, o.Label, o.Cost, o.Description})
 	}
 	switch b.State {
 	case store.StateOpen:

@@ -51,6 +51,9 @@ type resultCache struct {
 	// proof hash; at most maxReceiptSets are kept (oldest evicted).
 	receipts     map[string]*proof.Receipts
 	receiptOrder []string
+	// greedy is a budget ballot's greedy outcome and the weights it and
+	// MES serve better, by proof hash.
+	greedy map[string]budgetCompare
 }
 
 // maxRemembered bounds the small per-proof maps (audits, summaries); a
@@ -111,7 +114,7 @@ type resultEntry struct {
 
 func newResultCache() *resultCache {
 	return &resultCache{entries: map[int64]*resultEntry{}, summaries: map[string]ballotSummary{}, audits: map[string]auditInfo{}, docs: map[string][]byte{},
-		receipts: map[string]*proof.Receipts{}}
+		receipts: map[string]*proof.Receipts{}, greedy: map[string]budgetCompare{}}
 }
 
 // get returns the parsed result of ballot id with proof hash, building it
@@ -270,7 +273,7 @@ func newResultData(method string, opts []store.BallotOption, raw []byte) (*resul
 		return nil, fmt.Errorf("results: parse stored result: %w", err)
 	}
 	for _, o := range opts {
-		d.Options = append(d.Options, tally.Option{Key: o.Key, Label: o.Label})
+		d.Options = append(d.Options, tally.Option{Key: o.Key, Label: o.Label, Cost: o.Cost})
 		d.label[o.Key] = o.Label
 	}
 	r := &d.Result
@@ -379,6 +382,7 @@ type resultsPage struct {
 	Ballot resBallot
 	R      *resultsView
 	Mine   *resMyVote
+	Budget *resBudget // budget ballots only
 }
 
 // resultsView is what the result page shows, in the request's language.
@@ -545,6 +549,11 @@ func (s *Server) showResults(c echo.Context) error {
 			return err
 		}
 		page.Mine = mine
+	}
+	if b.Method == "budget" {
+		if page.Budget, err = s.budgetResults(ctx, b, d, tr, page.Mine); err != nil {
+			return err
+		}
 	}
 	return s.render(c, http.StatusOK, "ballot_results", page)
 }

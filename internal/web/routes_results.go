@@ -24,6 +24,7 @@ var resultRouteTable = []resultRoute{
 	{"GET", "/api/v1/ballots/:id/export/result.csv", permAnyone, (*Server).exportResultCSV},
 	{"GET", "/api/v1/ballots/:id/export/ballots.csv", permAnyone, (*Server).exportBallotsCSV},
 	{"GET", "/api/v1/ballots/:id/export/ballots.blt", permAnyone, (*Server).exportBLT},
+	{"GET", "/api/v1/ballots/:id/export/ballots.pb", permAnyone, (*Server).exportPB},
 	{"GET", "/api/v1/openapi.json", permAnyone, (*Server).openAPI},
 }
 
