@@ -20,6 +20,7 @@ var peopleRouteTable = []peopleRoute{
 	{"POST", "/api/v1/auth/register", permAnyone, (*Server).apiRegister},
 	{"POST", "/api/v1/auth/login", permAnyone, (*Server).apiLogin},
 	{"POST", "/api/v1/auth/refresh", permAnyone, (*Server).apiRefresh},
+	{"POST", "/api/v1/auth/logout", permAnyone, (*Server).apiLogout},
 	{"POST", "/api/v1/auth/logout-all", permCitizen, (*Server).apiLogoutAll},
 	{"GET", "/api/v1/me", permCitizen, (*Server).apiMe},
 	{"PUT", "/api/v1/me", permCitizen, (*Server).apiUpdateMe},
