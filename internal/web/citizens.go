@@ -231,7 +231,11 @@ func (s *Server) apiMe(c echo.Context) error {
 	for i, m := range ms {
 		out[i] = membershipJSON{Community: m.Slug, Name: m.Name, Role: m.Role, Weight: m.Weight, Since: m.StartedAt.UTC()}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"citizen": toCitizenJSON(*ct, true), "memberships": out})
+	offers, err := s.store.OffersTo(c.Request().Context(), ct.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"citizen": toCitizenJSON(*ct, true), "memberships": out, "board_offers": toOffersJSON(offers)})
 }
 
 type profileUpdate struct {
@@ -396,6 +400,7 @@ type profilePage struct {
 	Page
 	Citizen     store.Citizen
 	Memberships []store.CitizenMembership
+	Offers      []store.OfferedSeat // board seats offered to the citizen
 	Values      map[string]string
 	Errors      fieldErrors
 }
@@ -409,13 +414,17 @@ func (s *Server) renderProfile(c echo.Context, status int, values map[string]str
 	if err != nil {
 		return err
 	}
+	offers, err := s.store.OffersTo(c.Request().Context(), ct.ID)
+	if err != nil {
+		return err
+	}
 	if values == nil {
 		values = map[string]string{"display_name": ct.DisplayName, "statement": ct.Statement}
 	}
 	if errs == nil {
 		errs = fieldErrors{}
 	}
-	return s.render(c, status, "profile", profilePage{Page: s.page(c, "profile.title"), Citizen: *ct, Memberships: ms, Values: values, Errors: errs})
+	return s.render(c, status, "profile", profilePage{Page: s.page(c, "profile.title"), Citizen: *ct, Memberships: ms, Offers: offers, Values: values, Errors: errs})
 }
 
 func (s *Server) showProfile(c echo.Context) error {

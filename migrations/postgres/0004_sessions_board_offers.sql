@@ -18,7 +18,6 @@ CREATE TABLE board_offers (
     community_id BIGINT   NOT NULL REFERENCES communities(id),
     citizen_id   BIGINT   NOT NULL REFERENCES citizens(id),
     weight       BIGINT   NOT NULL DEFAULT 1 CHECK (weight >= 0),
-    offered_by   BIGINT   NOT NULL REFERENCES citizens(id),
     created_at   TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (community_id, citizen_id)
 );

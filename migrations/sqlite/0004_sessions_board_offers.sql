@@ -18,7 +18,6 @@ CREATE TABLE board_offers (
     community_id INTEGER  NOT NULL REFERENCES communities(id),
     citizen_id   INTEGER  NOT NULL REFERENCES citizens(id),
     weight       INTEGER  NOT NULL DEFAULT 1 CHECK (weight >= 0),
-    offered_by   INTEGER  NOT NULL REFERENCES citizens(id),
     created_at   DATETIME NOT NULL,
     PRIMARY KEY (community_id, citizen_id)
 );
