@@ -81,3 +81,11 @@ func (s *Store) RevokeSession(ctx context.Context, id string) error {
 	})
 	return wrap(err, "revoke session")
 }
+
+// SessionLive reports whether session id exists and is not revoked: an
+// access token of a signed-out session stops working at once.
+func (s *Store) SessionLive(ctx context.Context, id string) (bool, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Session{}).Where("id = ? AND revoked_at IS NULL", id).Count(&n).Error
+	return n == 1, wrap(err, "session")
+}

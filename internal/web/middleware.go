@@ -200,9 +200,10 @@ func limitBodies(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // session resolves the caller from a bearer token (API clients) or the
-// session cookie (browsers). A token whose version is older than the
-// citizen's current one was revoked. Without a valid token the request
-// goes on anonymously; routes that need a citizen say so.
+// session cookie (browsers). A token is revoked when its version is older
+// than the citizen's current one or its sign-in session was revoked
+// (signed out, or its refresh token reused). Without a valid token the
+// request goes on anonymously; routes that need a citizen say so.
 func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token, fromCookie := bearer(c), false
@@ -227,6 +228,9 @@ func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 			if err == nil && ct.TokenVersion != claims.Version {
 				err = auth.ErrBadToken
 			}
+			if err == nil && claims.Session != "" {
+				err = s.checkSessionLive(c, claims.Session)
+			}
 			if err == nil {
 				c.Set(ctxCitizen, &ct)
 				c.Set(ctxClaims, &claims)
@@ -244,6 +248,15 @@ func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set("bad_token", true)
 		return next(c)
 	}
+}
+
+// checkSessionLive is ErrBadToken for a token of a revoked session.
+func (s *Server) checkSessionLive(c echo.Context, sid string) error {
+	live, err := s.store.SessionLive(c.Request().Context(), sid)
+	if err == nil && !live {
+		err = auth.ErrBadToken
+	}
+	return err
 }
 
 func bearer(c echo.Context) string {

@@ -173,12 +173,19 @@ func TestRefreshTokensRotateAndRevoke(t *testing.T) {
 			t.Errorf("another session was revoked with the reused one: %d", code)
 		}
 
-		r := login()
+		code, m, _ := call(t, ts.URL, "POST", "/api/v1/auth/login", "", map[string]string{"handle": "ann", "password": "correct horse battery"})
+		if code != 200 {
+			t.Fatalf("login = %d", code)
+		}
+		r, access := m["refresh_token"].(string), m["token"].(string)
 		if code, _, _ := call(t, ts.URL, "POST", "/api/v1/auth/logout", "", map[string]string{"refresh_token": r}); code != http.StatusNoContent {
 			t.Fatalf("logout = %d", code)
 		}
 		if code, _ := refresh(r); code != http.StatusUnauthorized {
 			t.Errorf("refresh after logout = %d, want 401", code)
+		}
+		if code, _, _ := call(t, ts.URL, "GET", "/api/v1/me", access, nil); code != http.StatusUnauthorized {
+			t.Errorf("access token of a signed-out session = %d, want 401", code)
 		}
 
 		// Browser: an expired access cookie is renewed from the refresh
@@ -208,7 +215,7 @@ func TestRefreshTokensRotateAndRevoke(t *testing.T) {
 		// Sign-out revokes the browser's refresh token.
 		b = newCookieClient(t, ts.URL)
 		b.signIn("ann")
-		kept := b.jar["koinon_refresh"]
+		kept, keptAccess := b.jar["koinon_refresh"], b.jar["koinon_session"]
 		if code, _ := b.do("POST", "/signout", url.Values{"_csrf": {b.csrf("/profile")}}); code != http.StatusSeeOther {
 			t.Fatalf("sign out = %d", code)
 		}
@@ -216,6 +223,11 @@ func TestRefreshTokensRotateAndRevoke(t *testing.T) {
 		thief.jar["koinon_refresh"] = kept
 		if code, _ := thief.do("GET", "/profile", nil); code != http.StatusSeeOther {
 			t.Errorf("refresh cookie after sign-out = %d, want 303 to sign in", code)
+		}
+		thief = newCookieClient(t, ts.URL)
+		thief.jar["koinon_session"] = keptAccess
+		if code, _ := thief.do("GET", "/profile", nil); code != http.StatusSeeOther {
+			t.Errorf("access cookie after sign-out = %d, want 303 to sign in", code)
 		}
 	})
 }
