@@ -58,7 +58,7 @@ func (s *Store) RotateSession(ctx context.Context, id string, gen int64, grace t
 		if err := tx.First(&ses, "id = ? AND revoked_at IS NULL", id).Error; err != nil || res.RowsAffected == 1 {
 			return err
 		}
-		if ses.Generation == gen+1 && !ses.UsedAt.Before(now.Add(-grace)) {
+		if grace > 0 && ses.Generation == gen+1 && !ses.UsedAt.Before(now.Add(-grace)) {
 			ses.Raced = true
 			return nil
 		}

@@ -179,7 +179,7 @@ func (s *Server) apiRefresh(c echo.Context) error {
 		return err
 	}
 	ses, err := s.store.RotateSession(ctx, claims.Session, claims.Generation, 0)
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrRefreshReused) || err == nil && ses.Raced {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrRefreshReused) {
 		return bad
 	}
 	if err != nil {
