@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"koinon/internal/store"
 )
 
 func runServe(t *testing.T, ctx context.Context, args ...string) (int, string) {
@@ -135,3 +137,43 @@ func TestServePublicURL(t *testing.T) {
 }
 
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// A database of an older version keeps ballot secrets in clear: serve
+// seals them with the data key at start-up.
+func TestServeSealsPlainBallotSecrets(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), env{args: []string{"demo", "--data", dir}, getenv: func(string) string { return "" },
+		stdin: strings.NewReader(""), stdout: &out, stderr: &errb}); code != 0 {
+		t.Fatalf("demo = %d: %s", code, errb.String())
+	}
+	secrets := func(q string, args ...any) []string {
+		st, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(dir, "koinon.db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var out []string
+		if q != "" {
+			if err := st.DB().Exec(q, args...).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.DB().Raw("SELECT secret FROM ballots ORDER BY id").Scan(&out).Error; err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	plain := strings.Repeat("cd", 32)
+	before := secrets("UPDATE ballots SET secret = ?", plain)
+	if len(before) == 0 || before[0] != plain {
+		t.Fatalf("ballots %v", before)
+	}
+	_, stop := startServe(t, "--data", dir)
+	stop()
+	for i, s := range secrets("") {
+		if s == plain || strings.Contains(s, plain) {
+			t.Errorf("ballot %d: secret still in clear after serve started", i)
+		}
+	}
+}
