@@ -20,10 +20,13 @@ var peopleRouteTable = []peopleRoute{
 	{"POST", "/api/v1/auth/register", permAnyone, (*Server).apiRegister},
 	{"POST", "/api/v1/auth/login", permAnyone, (*Server).apiLogin},
 	{"POST", "/api/v1/auth/refresh", permAnyone, (*Server).apiRefresh},
+	{"POST", "/api/v1/auth/logout", permAnyone, (*Server).apiLogout},
 	{"POST", "/api/v1/auth/logout-all", permCitizen, (*Server).apiLogoutAll},
 	{"GET", "/api/v1/me", permCitizen, (*Server).apiMe},
 	{"PUT", "/api/v1/me", permCitizen, (*Server).apiUpdateMe},
 	{"PUT", "/api/v1/me/password", permCitizen, (*Server).apiChangePassword},
+	{"POST", "/api/v1/me/board-offers/:community/accept", permCitizen, (*Server).apiAcceptOffer},
+	{"POST", "/api/v1/me/board-offers/:community/decline", permCitizen, (*Server).apiDeclineOffer},
 	// Communities, rolls and topics (API).
 	{"POST", "/api/v1/communities", permCitizen, (*Server).apiCreateCommunity},
 	{"GET", "/api/v1/communities", permAnyone, (*Server).apiListCommunities},
@@ -46,6 +49,8 @@ var peopleRouteTable = []peopleRoute{
 	{"POST", "/profile", permCitizen, (*Server).saveProfile},
 	{"POST", "/profile/password", permCitizen, (*Server).changePasswordPage},
 	{"POST", "/profile/signout-all", permCitizen, (*Server).signoutEverywhere},
+	{"POST", "/profile/board-offers/:community/accept", permCitizen, (*Server).acceptOfferPage},
+	{"POST", "/profile/board-offers/:community/decline", permCitizen, (*Server).declineOfferPage},
 	{"GET", "/invitations/:token", permAnyone, (*Server).showInvitation},
 	{"POST", "/invitations/:token", permAnyone, (*Server).acceptInvitation},
 	// Pages: communities, rolls, topics.
