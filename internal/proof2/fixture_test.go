@@ -165,7 +165,6 @@ func (f *fixture) witness() (*clog.Cosigner, string) {
 	return w, vkey
 }
 
-
 // standard is the story the tests tell: ann delegates to bob for the
 // community, then to cy for the topic "parks" (her last statement); bob
 // delegates to cy for the community but votes himself on b1 (an explicit
