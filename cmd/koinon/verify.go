@@ -62,7 +62,11 @@ func cmdVerify(ctx context.Context, e env) int {
 	}
 	var rep proof.Report
 	var trailer string // what proof 2 adds after the checks
+	proof2Flags := *logKey != "" || *logLoc != "" || len(witnesses) > 0 || *quorum != 0
 	switch format := proof.Detect(data); {
+	case format != proof2.Format && proof2Flags:
+		fmt.Fprintf(e.stderr, "koinon verify: %s: --log, --log-key, --witness and --quorum are for proof 2 documents\n", args[0])
+		return 2
 	case format == proof.ReceiptFormat:
 		var pr []byte
 		if *proofFile != "" {
@@ -88,9 +92,6 @@ func cmdVerify(ctx context.Context, e env) int {
 		if r.CustodialWeight != nil && r.OK {
 			trailer = fmt.Sprintf("custodial weight %d of %d counted; %d trusted witness cosignatures\n", *r.CustodialWeight, *r.CountedWeight, r.Cosignatures)
 		}
-	case *logKey != "" || *logLoc != "" || len(witnesses) > 0:
-		fmt.Fprintf(e.stderr, "koinon verify: %s: --log, --log-key and --witness are for proof 2 documents\n", args[0])
-		return 2
 	default:
 		rep = proof.Verify(data, trusted)
 	}
@@ -120,7 +121,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 func logOf(ctx context.Context, data []byte, loc string) ([][]byte, error) {
 	doc, err := proof2.Parse(data)
 	if err != nil {
-		return nil, err
+		return nil, nil // check 1 names the problem
 	}
 	text, _, _ := strings.Cut(doc.Checkpoint, "\n\n")
 	c, err := clog.ParseCheckpoint(text + "\n")

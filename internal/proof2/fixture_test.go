@@ -39,7 +39,7 @@ var (
 // fixture plays the citizens' devices and the server: it signs
 // statements, appends them to a community log, and opens the votes at close.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	keys     map[string]ed25519.PrivateKey
 	heads    map[string]string
 	custody  map[string]bool
@@ -52,7 +52,7 @@ type fixture struct {
 	index    map[string]int64 // name → index of a statement the tests refer to
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	skey, vkey, err := clog.NoteKeys(testOrigin, seed("log"))
 	if err != nil {
 		t.Fatal(err)
