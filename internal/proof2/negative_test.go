@@ -105,6 +105,10 @@ func TestVerifyRefuses(t *testing.T) {
 			o.doc.Format = "koinon-tally-proof/1"
 			return o.seal(), Options{}
 		}, 1, `must be "koinon-tally-proof/2"`},
+		{"ballot without a method", func(o *operator) ([]byte, Options) {
+			setJSON(o.t, &o.doc.Ballot, `"method":"majority",`, ``)
+			return o.seal(), Options{}
+		}, 1, "ballot.method"},
 		{"checkpoint signed by another key", func(o *operator) ([]byte, Options) {
 			skey, _, _ := clog.NoteKeys(testOrigin, seed("another log key"))
 			s, _ := note.NewSigner(skey)

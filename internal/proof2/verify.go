@@ -81,6 +81,8 @@ func Verify(data []byte, opts Options) Report {
 	v := &verifier{doc: doc, opts: opts}
 	if err == nil {
 		err = v.shape()
+	}
+	if v.stated != nil {
 		r.Ballot = v.stated.Ballot.ID
 	}
 	steps := []struct {
