@@ -20,6 +20,7 @@ import (
 	"koinon/internal/config"
 	"koinon/internal/keyring"
 	"koinon/internal/metrics"
+	"koinon/internal/notify"
 	"koinon/internal/store"
 	"koinon/internal/web"
 )
@@ -60,6 +61,12 @@ func cmdServe(ctx context.Context, e env) int {
 		sched.Run(gctx, schedulerInterval)
 		return nil
 	})
+	if w := app.mailWorker(srv); w != nil {
+		g.Go(func() error {
+			w.Run(gctx)
+			return nil
+		})
+	}
 	g.Go(func() error {
 		defer cancel()
 		return srv.ListenAndServe(gctx, cfg.Addr, func(addr string) {
@@ -85,6 +92,7 @@ type app struct {
 	// metrics is shared by the server and the scheduler (nil: the server
 	// makes its own).
 	metrics *metrics.Metrics
+	unsub   *notify.Unsubscriber // signs mails' unsubscribe links
 }
 
 // schedulerInterval is how often serve looks for ballots to close.
@@ -113,7 +121,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Secrets: dataKey})
+	st, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Secrets: dataKey, Mail: cfg.SMTPURL != ""})
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", config.Mask(cfg.DatabaseURL), err)
 	}
@@ -148,11 +156,31 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, log: log, store: st, tokens: auth.NewTokens(key, nil), keys: platformKey{ring}, assets: assets}, nil
+	unsubKey, err := keyring.Secret(cfg.DataDir, "notify.key")
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{cfg: cfg, log: log, store: st, tokens: auth.NewTokens(key, nil), keys: platformKey{ring}, assets: assets,
+		unsub: notify.NewUnsubscriber(unsubKey)}, nil
+}
+
+// mailWorker is the outbox's worker when --smtp-url is set, else nil.
+func (a *app) mailWorker(srv *web.Server) *notify.Worker {
+	if a.cfg.SMTPURL == "" {
+		return nil
+	}
+	smtp, _ := notify.ParseURL(a.cfg.SMTPURL) // checked by config.Validate
+	base := strings.TrimRight(a.cfg.PublicURL, "/")
+	if base == "" {
+		base = "http://" + a.cfg.Addr
+	}
+	return &notify.Worker{Store: a.store, SMTP: smtp, Log: a.log,
+		Render: &notify.Renderer{Texts: srv.MailTexts(), BaseURL: base, From: smtp.From, Unsub: a.unsub}}
 }
 
 func (a *app) server() (*web.Server, error) {
-	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics, SecureCookies: a.cfg.Secure()})
+	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics, SecureCookies: a.cfg.Secure(), Unsubscribe: a.unsub})
 }
 
 func (a *app) close() {

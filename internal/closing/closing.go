@@ -102,13 +102,17 @@ func (c *Closer) CloseDue(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// Run closes due ballots at start and then every interval until ctx ends.
+// Run closes due ballots and sends the day-before reminders (RemindDue)
+// at start and then every interval until ctx ends.
 func (c *Closer) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if _, err := c.CloseDue(ctx); err != nil && ctx.Err() == nil {
 			c.Log.Error("scheduler", "err", err)
+		}
+		if _, err := c.RemindDue(ctx); err != nil && ctx.Err() == nil {
+			c.Log.Error("scheduler: reminders", "err", err)
 		}
 		select {
 		case <-ctx.Done():

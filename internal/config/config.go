@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"koinon/internal/notify"
 )
 
 // Config is the server's configuration.
@@ -23,7 +25,10 @@ type Config struct {
 	// PublicURL is the scheme and host users reach the server at; with
 	// https every cookie is Secure and responses carry HSTS.
 	PublicURL string
-	Dev       bool // read templates and static files from disk
+	// SMTPURL is smtp://user:pass@host:port?from=addr; empty: notifications
+	// are in-app only.
+	SMTPURL string
+	Dev     bool // read templates and static files from disk
 }
 
 // Defaults returns the configuration before any flag or variable.
@@ -49,12 +54,16 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	if v := getenv("KOINON_PUBLIC_URL"); v != "" {
 		c.PublicURL = v
 	}
+	if v := getenv("KOINON_SMTP_URL"); v != "" {
+		c.SMTPURL = v
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "`HOST:PORT` to listen on (KOINON_ADDR)")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data `DIR` for the SQLite database and keys (KOINON_DATA)")
 	fs.StringVar(&c.DatabaseURL, "database", c.DatabaseURL, "database `URL`: empty for SQLite in the data dir, or postgres://… (KOINON_DATABASE_URL)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "`URL` (scheme and host) users reach the server at; https makes cookies Secure and sends HSTS (KOINON_PUBLIC_URL)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "mail notifications through `URL` smtp://USER:PASS@HOST:PORT?from=ADDRESS (or smtps://); empty: in-app only (KOINON_SMTP_URL)")
 	fs.BoolVar(&c.Dev, "dev", false, "serve templates and static files from the working directory")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -84,6 +93,11 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
 			strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
 			return fmt.Errorf("--public-url %q: want https://HOST[:PORT] (scheme and host only)", c.PublicURL)
+		}
+	}
+	if c.SMTPURL != "" {
+		if _, err := notify.ParseURL(c.SMTPURL); err != nil {
+			return fmt.Errorf("--smtp-url %q: %w", Mask(c.SMTPURL), err)
 		}
 	}
 	return nil

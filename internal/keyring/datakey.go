@@ -26,27 +26,9 @@ var dataKeyAD = []byte("koinon data key v1")
 
 // OpenDataKey loads DATA/keys/data.key, creating it when missing.
 func OpenDataKey(dataDir string) (*DataKey, error) {
-	name := filepath.Join(dataDir, "keys", "data.key")
-	key, err := os.ReadFile(name)
-	if errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
-			return nil, fmt.Errorf("keyring: %w", err)
-		}
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("keyring: %w", err)
-		}
-		if err := writeNewFile(name, key); err != nil {
-			return nil, err
-		}
-		// Another process may have created it first: use the one on disk.
-		key, err = os.ReadFile(name)
-	}
+	key, err := Secret(dataDir, "data.key")
 	if err != nil {
-		return nil, fmt.Errorf("keyring: data key: %w", err)
-	}
-	if len(key) != 32 {
-		return nil, fmt.Errorf("keyring: data key %s has %d bytes, want 32", name, len(key))
+		return nil, err
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
@@ -59,6 +41,34 @@ func OpenDataKey(dataDir string) (*DataKey, error) {
 	return &DataKey{aead: aead}, nil
 }
 
+// Secret loads the 32-byte key DATA/keys/NAME, creating it (0600, random)
+// when missing.
+func Secret(dataDir, name string) ([]byte, error) {
+	path := filepath.Join(dataDir, "keys", name)
+	key, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("keyring: %w", err)
+		}
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("keyring: %w", err)
+		}
+		if err := writeNewFile(path, key); err != nil {
+			return nil, err
+		}
+		// Another process may have created it first: use the one on disk.
+		key, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %s: %w", name, err)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("keyring: %s has %d bytes, want 32", path, len(key))
+	}
+	return key, nil
+}
+
 // writeNewFile creates name (0600) with data unless it exists already.
 func writeNewFile(name string, data []byte) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -66,7 +76,7 @@ func writeNewFile(name string, data []byte) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("keyring: create data key: %w", err)
+		return fmt.Errorf("keyring: create %s: %w", name, err)
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -77,7 +87,7 @@ func writeNewFile(name string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(name)
-		return fmt.Errorf("keyring: write data key: %w", err)
+		return fmt.Errorf("keyring: write %s: %w", name, err)
 	}
 	return nil
 }

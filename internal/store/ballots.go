@@ -222,9 +222,12 @@ func (s *Store) OpenBallot(ctx context.Context, id int64) (Ballot, error) {
 		head, err := appendEvent(tx, s.dialect, b.ID, EventOpened, map[string]any{
 			"voters": roll.N, "eligible_weight": roll.W, "closes_at": b.ClosesAt.UTC().Format(time.RFC3339),
 		}, now)
+		if err != nil {
+			return err
+		}
 		b.LogHead = head
 		out = b
-		return err
+		return s.notify(tx, ballotNote(KindBallotOpened, "opened", b, mailTime(b.ClosesAt)), rollRecipients, b.ID)
 	})
 	return out, err
 }

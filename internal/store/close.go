@@ -139,7 +139,7 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 		}
 		b.State, b.ClosedAt, b.ResultJSON, b.ProofJSON, b.ProofHash, b.LogHead = StateClosed, &now, &result, &proof, out.ProofHash, head
 		closed = true
-		return nil
+		return s.notify(tx, ballotNote(KindResultSealed, "sealed", b), rollRecipients, b.ID)
 	})
 	return b, closed, err
 }

@@ -232,6 +232,14 @@ func (s *Store) delegationChanged(tx *gorm.DB, citizenID int64, sc Scope, before
 		if err := tx.Create(&events).Error; err != nil {
 			return wrap(err, "record delegation events")
 		}
+		if err := s.notifyDelegationEvents(tx, events); err != nil {
+			return err
+		}
+		if events[0].Kind == "start" {
+			if err := s.notifyCycle(tx, citizenID, sc, events[0].ID); err != nil {
+				return err
+			}
+		}
 	}
 	q := tx.Model(&Ballot{}).Where("community_id = ? AND state = ? AND secrecy = ?", sc.CommunityID, "open", "public")
 	switch {

@@ -81,7 +81,10 @@ func (s *Store) SetMembership(ctx context.Context, communityID int64, handle, ro
 			return err
 		}
 		m, changed, err = setMembership(tx, now, communityID, c, role, weight)
-		return err
+		if err != nil || !changed {
+			return err
+		}
+		return s.notifyJoined(tx, communityID, now, nil)
 	})
 	return m, changed, err
 }
@@ -163,7 +166,10 @@ func (s *Store) EndMembership(ctx context.Context, communityID int64, handle str
 				return errLastBoard(handle)
 			}
 		}
-		return wrap(tx.Model(&Membership{}).Where("id = ?", cur.ID).Update("ended_at", now).Error, "end membership %d", cur.ID)
+		if err := tx.Model(&Membership{}).Where("id = ?", cur.ID).Update("ended_at", now).Error; err != nil {
+			return wrap(err, "end membership %d", cur.ID)
+		}
+		return s.notifyDelegateLeft(tx, communityID, c, cur.ID)
 	})
 }
 
@@ -387,7 +393,11 @@ func (s *Store) ApplyRoll(ctx context.Context, communityID int64, lines []domain
 				return wrap(err, "start memberships")
 			}
 		}
-		return nil
+		secrets := make(map[int64]string, len(invites))
+		for _, inv := range invites {
+			secrets[inv.CitizenID] = inv.Token
+		}
+		return s.notifyJoined(tx, communityID, now, secrets)
 	})
 	return plan, invites, err
 }

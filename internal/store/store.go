@@ -42,6 +42,8 @@ type Store struct {
 	writeMu *sync.Mutex
 	// box seals ballot secrets (nil: ballots cannot be created).
 	box SecretBox
+	// mail: notifications are also queued for mail (Options.Mail).
+	mail bool
 }
 
 // Options configure Open.
@@ -55,6 +57,9 @@ type Options struct {
 	// Secrets seals ballots' pseudonym secrets (keyring.DataKey); without
 	// it ballots can be read but not created, nor pseudonyms computed.
 	Secrets SecretBox
+	// Mail queues notifications in the outbox for mail (an SMTP server
+	// is configured); without it they are in-app only.
+	Mail bool
 }
 
 // Open connects to the database and checks that it answers.
@@ -99,7 +104,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
 	}
-	s := &Store{db: db, dialect: dialect, now: now, readOnly: o.ReadOnly, writeMu: new(sync.Mutex), box: o.Secrets}
+	s := &Store{db: db, dialect: dialect, now: now, readOnly: o.ReadOnly, writeMu: new(sync.Mutex), box: o.Secrets, mail: o.Mail}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)

@@ -67,8 +67,10 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		if replaced {
 			kind = EventVoteReplaced
 		}
-		_, err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now))
-		return err
+		if _, err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now)); err != nil || replaced {
+			return err
+		}
+		return s.notifyDelegators(tx, b, r.CitizenID, r.Choice)
 	})
 	return out, err
 }

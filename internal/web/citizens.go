@@ -98,6 +98,7 @@ func (s *Server) apiRegister(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.rememberLang(c, ct.ID, s.lang(c))
 	return c.JSON(http.StatusCreated, map[string]any{"citizen": toCitizenJSON(ct, true)})
 }
 

@@ -19,6 +19,7 @@ type Page struct {
 	Langs     []string
 	RequestID string
 	Path      string
+	Unread    int64 // the signed-in citizen's unread notifications (the bell)
 }
 
 // UserView is the signed-in citizen as pages show it.
@@ -40,6 +41,7 @@ func (s *Server) page(c echo.Context, titleKey string) Page {
 	p.CSRF, _ = c.Get(ctxCSRF).(string)
 	if ct := currentCitizen(c); ct != nil {
 		p.User = &UserView{ID: ct.ID, Handle: ct.Handle, DisplayName: ct.DisplayName}
+		p.Unread, _ = s.store.UnreadCount(c.Request().Context(), ct.ID) // the bell is not worth failing a page for
 	}
 	if ck, err := c.Cookie("flash"); err == nil && ck.Value != "" {
 		if v, err := url.QueryUnescape(ck.Value); err == nil {

@@ -42,6 +42,9 @@ func (s *Server) setLang(c echo.Context) error {
 		return errorf(http.StatusNotFound, "not_found", "unknown language")
 	}
 	s.setCookie(c, "lang", lang, s.now().AddDate(1, 0, 0))
+	if ct := currentCitizen(c); ct != nil {
+		s.rememberLang(c, ct.ID, lang)
+	}
 	back := "/"
 	if u, err := url.Parse(c.Request().Referer()); err == nil {
 		back = safeNext(u.Path) // only the path, and never one that leaves the site

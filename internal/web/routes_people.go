@@ -1,6 +1,10 @@
 package web
 
-import "github.com/labstack/echo/v4"
+import (
+	"slices"
+
+	"github.com/labstack/echo/v4"
+)
 
 // peopleRoute is one row of the people routing table: method, path,
 // permission (authz.go) and handler.
@@ -69,7 +73,7 @@ var peopleRouteTable = []peopleRoute{
 
 // peopleRoutes: citizens, sessions, communities, rolls, topics.
 func (s *Server) peopleRoutes() {
-	for _, r := range peopleRouteTable {
+	for _, r := range slices.Concat(peopleRouteTable, notifyRouteTable) {
 		h := r.h
 		s.echo.Add(r.Method, r.Path, func(c echo.Context) error { return h(s, c) }, s.require(r.Perm))
 	}

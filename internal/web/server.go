@@ -16,6 +16,7 @@ import (
 
 	"koinon/internal/auth"
 	"koinon/internal/metrics"
+	"koinon/internal/notify"
 	"koinon/internal/store"
 )
 
@@ -33,6 +34,8 @@ type Deps struct {
 	SecureCookies bool
 	// Metrics is served at /metrics; New creates one when nil.
 	Metrics *metrics.Metrics
+	// Unsubscribe checks mails' unsubscribe links (nil: no mail).
+	Unsubscribe *notify.Unsubscriber
 }
 
 // Server is the HTTP application.
@@ -51,6 +54,7 @@ type Server struct {
 	metrics  *metrics.Metrics
 	results  *resultCache // parsed results of closed ballots (results.go)
 	options  optionCache  // options of open and closed ballots (votes.go)
+	unsub    *notify.Unsubscriber
 }
 
 // New builds the server and its routes.
@@ -97,6 +101,7 @@ func New(d Deps) (*Server, error) {
 		static:   staticFS,
 		limiter:  newLoginLimiter(d.Now),
 		metrics:  d.Metrics,
+		unsub:    d.Unsubscribe,
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true

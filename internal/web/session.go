@@ -36,6 +36,7 @@ func (s *Server) signIn(c echo.Context, ct store.Citizen) error {
 		return err
 	}
 	s.clearCookie(c, csrfCookie)
+	s.rememberLang(c, ct.ID, s.lang(c))
 	return s.setSession(c, ct, ses.ID, ses.Generation)
 }
 

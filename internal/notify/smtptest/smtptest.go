@@ -1,0 +1,190 @@
+// Package smtptest runs a real SMTP server (github.com/emersion/go-smtp)
+// in the test process and keeps the mail it accepts, so that tests send
+// through the real client and read the mail back. It can refuse mail or
+// drop the connection after DATA, as a failing server would.
+package smtptest
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Mail is one accepted message.
+type Mail struct {
+	From, To string
+	Header   mail.Header
+	Subject  string // decoded
+	Body     string // decoded from quoted-printable
+}
+
+// Mode is how the server answers.
+type Mode int
+
+const (
+	Accept   Mode = iota // accept every mail
+	Refuse               // answer MAIL FROM with 421 (try again later)
+	DropData             // read DATA, then close the connection without a reply
+)
+
+// Server is a running SMTP server.
+type Server struct {
+	Addr string
+	// Delay is slept before each mail is accepted (a slow server).
+	Delay time.Duration
+
+	mu    sync.Mutex
+	mode  Mode
+	mails []Mail
+	seen  int // DATA commands received, whatever the mode
+	conns int // connections opened
+	srv   *smtp.Server
+}
+
+// Start listens on a free local port until the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Addr: ln.Addr().String()}
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		s.mu.Lock()
+		s.conns++
+		s.mu.Unlock()
+		return &session{s: s, c: c}, nil
+	}))
+	s.srv.Domain = "smtptest.local"
+	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
+	go s.srv.Serve(ln)
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+// SetMode changes how the server answers from now on.
+func (s *Server) SetMode(m Mode) {
+	s.mu.Lock()
+	s.mode = m
+	s.mu.Unlock()
+}
+
+// Mails returns a copy of the accepted mail.
+func (s *Server) Mails() []Mail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Mail(nil), s.mails...)
+}
+
+// Seen counts DATA commands received (accepted or not).
+func (s *Server) Seen() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen
+}
+
+// Conns counts connections opened.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
+// Wait waits until n mails were accepted and returns them; it fails the
+// test after timeout.
+func (s *Server) Wait(t testing.TB, n int, timeout time.Duration) []Mail {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		m := s.Mails()
+		if len(m) >= n {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("smtptest: %d mails after %v, want %d", len(m), timeout, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// To returns the accepted mail to addr.
+func (s *Server) To(addr string) []Mail {
+	var out []Mail
+	for _, m := range s.Mails() {
+		if m.To == addr {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+type session struct {
+	s        *Server
+	c        *smtp.Conn
+	from, to string
+}
+
+func (ss *session) Reset()        { ss.from, ss.to = "", "" }
+func (ss *session) Logout() error { return nil }
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	ss.s.mu.Lock()
+	mode := ss.s.mode
+	ss.s.mu.Unlock()
+	if mode == Refuse {
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "try again later"}
+	}
+	ss.from = from
+	return nil
+}
+
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.to = to
+	return nil
+}
+
+func (ss *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	ss.s.mu.Lock()
+	ss.s.seen++
+	mode, delay := ss.s.mode, ss.s.Delay
+	ss.s.mu.Unlock()
+	if mode == DropData {
+		ss.c.Conn().Close()
+		return errors.New("dropped")
+	}
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
+	if err != nil {
+		return err
+	}
+	m := Mail{From: ss.from, To: ss.to, Header: msg.Header}
+	m.Subject, _ = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	body := io.Reader(msg.Body)
+	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		body = quotedprintable.NewReader(body)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	m.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
+	ss.s.mu.Lock()
+	ss.s.mails = append(ss.s.mails, m)
+	ss.s.mu.Unlock()
+	return nil
+}

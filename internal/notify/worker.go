@@ -1,0 +1,186 @@
+package notify
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"koinon/internal/store"
+)
+
+// Worker drains the outbox. Each of Conns goroutines keeps one SMTP
+// connection, claims a small batch of due rows (store.ClaimMail, with a
+// lease) and sends them one by one, marking each sent only after the
+// server accepted its DATA. A failure puts the row back with exponential
+// backoff. A crash leaves claimed rows to be taken again when their lease
+// runs out: nothing is lost, and a mail is sent twice only if the process
+// died between the server's acceptance and MarkSent (its Message-ID is
+// then the same).
+type Worker struct {
+	Store  *store.Store
+	SMTP   SMTP
+	Render *Renderer
+	Log    *slog.Logger
+	Now    func() time.Time
+
+	Conns   int           // parallel connections (default 4)
+	Batch   int           // rows claimed at a time per connection (default 50)
+	Lease   time.Duration // how long a claim holds (default 5 min)
+	Poll    time.Duration // wait when nothing is due (default 2 s)
+	Backoff time.Duration // first retry delay, doubled per attempt (default 30 s)
+	MaxWait time.Duration // longest retry delay (default 6 h)
+	// TLS overrides the TLS configuration (tests).
+	TLS *tls.Config
+}
+
+func (w *Worker) defaults() {
+	if w.Conns <= 0 {
+		w.Conns = 4
+	}
+	if w.Batch <= 0 {
+		w.Batch = 50
+	}
+	if w.Lease <= 0 {
+		w.Lease = 5 * time.Minute
+	}
+	if w.Poll <= 0 {
+		w.Poll = 2 * time.Second
+	}
+	if w.Backoff <= 0 {
+		w.Backoff = 30 * time.Second
+	}
+	if w.MaxWait <= 0 {
+		w.MaxWait = 6 * time.Hour
+	}
+	if w.Log == nil {
+		w.Log = slog.New(slog.DiscardHandler)
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
+}
+
+// Run sends mail until ctx ends.
+func (w *Worker) Run(ctx context.Context) {
+	w.defaults()
+	var wg sync.WaitGroup
+	for range w.Conns {
+		wg.Go(func() { w.loop(ctx) })
+	}
+	wg.Wait()
+}
+
+func (w *Worker) loop(ctx context.Context) {
+	var c *smtp.Client
+	defer func() {
+		if c != nil {
+			c.Quit()
+		}
+	}()
+	for ctx.Err() == nil {
+		mails, err := w.Store.ClaimMail(ctx, w.Batch, w.Lease)
+		if err != nil && ctx.Err() == nil {
+			w.Log.Error("outbox", "err", err)
+		}
+		if len(mails) == 0 {
+			if c != nil { // idle: do not hold the server's connection
+				c.Quit()
+				c = nil
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(w.Poll):
+			}
+			continue
+		}
+		for _, m := range mails {
+			if c == nil {
+				if c, err = w.dial(); err != nil {
+					w.retry(ctx, m, err)
+					continue
+				}
+			}
+			if err := w.send(c, m); err != nil {
+				w.retry(ctx, m, err)
+				c.Close()
+				c = nil
+				continue
+			}
+			if err := w.Store.MarkSent(context.WithoutCancel(ctx), m.ID); err != nil {
+				w.Log.Error("outbox: mark sent", "id", m.ID, "err", err)
+			}
+		}
+	}
+}
+
+// retry puts m back with exponential backoff.
+func (w *Worker) retry(ctx context.Context, m store.Mail, cause error) {
+	wait := w.Backoff << min(m.Attempts, 30)
+	if wait <= 0 || wait > w.MaxWait {
+		wait = w.MaxWait
+	}
+	w.Log.Warn("mail delayed", "id", m.ID, "attempts", m.Attempts+1, "retry_in", wait.String(), "err", cause)
+	if err := w.Store.RetryMail(context.WithoutCancel(ctx), m.ID, w.Now().UTC().Add(wait), cause.Error()); err != nil {
+		w.Log.Error("outbox: retry", "id", m.ID, "err", err)
+	}
+}
+
+func (w *Worker) dial() (*smtp.Client, error) {
+	host, _, _ := net.SplitHostPort(w.SMTP.Addr)
+	cfg := w.TLS
+	if cfg == nil {
+		cfg = &tls.Config{ServerName: host}
+	}
+	var (
+		c   *smtp.Client
+		err error
+	)
+	switch {
+	case w.SMTP.Implicit:
+		c, err = smtp.DialTLS(w.SMTP.Addr, cfg)
+	case w.SMTP.Password != "":
+		c, err = smtp.DialStartTLS(w.SMTP.Addr, cfg) // never a password in clear
+	default:
+		c, err = smtp.Dial(w.SMTP.Addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("smtp connect: %w", err)
+	}
+	if w.SMTP.Username != "" {
+		if err := c.Auth(sasl.NewPlainClient("", w.SMTP.Username, w.SMTP.Password)); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("smtp auth: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// send transmits one mail; nil means the server accepted it.
+func (w *Worker) send(c *smtp.Client, m store.Mail) error {
+	if m.Email == "" {
+		return errors.New("no address")
+	}
+	if err := c.Mail(w.SMTP.From, nil); err != nil {
+		return err
+	}
+	if err := c.Rcpt(m.Email, nil); err != nil {
+		return err
+	}
+	d, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := d.Write(w.Render.Render(m, w.Now())); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
+}

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// This file turns events into notifications, each inside the transaction
+// of its event (docs/notifications.md). What a notification says obeys the
+// leak rules of docs/ballots.md: nothing about an open non-public ballot's
+// choices, delegation notices dated to the day, no carried weight on a
+// pseudonymous ballot.
+
+// chunk bounds the ids bound in one IN list.
+const chunk = 500
+
+// notifyJoined tells the citizens whose membership of the community began
+// at now (not a change of role or weight) that they are on its roll. A
+// citizen created by the roll import gets their invitation link in the
+// mail only (secrets: citizen id → invitation token).
+func (s *Store) notifyJoined(tx *gorm.DB, communityID int64, now time.Time, secrets map[int64]string) error {
+	var c Community
+	if err := tx.Select("id", "slug", "name").First(&c, communityID).Error; err != nil {
+		return wrap(err, "community %d", communityID)
+	}
+	key := "joined:" + strconv.FormatInt(communityID, 10) + ":" + strconv.FormatInt(now.UnixMicro(), 10)
+	n := Note{Kind: KindInvitation, Key: key, Link: "/communities/" + c.Slug, Params: []any{c.Name}}
+	err := s.notify(tx, n, `SELECT m.citizen_id FROM memberships m WHERE m.community_id = ? AND m.started_at = ? AND m.ended_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.community_id = m.community_id AND o.citizen_id = m.citizen_id AND o.ended_at = ?)`,
+		communityID, now, now)
+	if err != nil || !s.mail {
+		return err
+	}
+	for id, token := range secrets {
+		if err := tx.Exec(`UPDATE outbox SET secret = ? WHERE notification_id IN
+			(SELECT id FROM notifications WHERE citizen_id = ? AND event_key = ?)`, token, id, key).Error; err != nil {
+			return wrap(err, "invitation mail of %d", id)
+		}
+	}
+	return nil
+}
+
+// notifyDelegators tells the delegators whose vote on b goes first to
+// delegateID, and who have not voted themselves, that their delegate
+// voted: how on a public ballot, only that on any other (a delegator may
+// know whether her first delegate carries her vote, docs/ballots.md).
+// Only the first vote is told; replacing it is not a new notification.
+func (s *Store) notifyDelegators(tx *gorm.DB, b Ballot, delegateID int64, choice string) error {
+	if !b.Delegation {
+		return nil
+	}
+	keys := scopeKeys(b)
+	type cand struct {
+		CitizenID int64
+		ScopeKey  string
+	}
+	var cands []cand
+	if err := tx.Raw(`SELECT d.citizen_id, d.scope_key FROM delegation_delegates dd JOIN delegations d ON d.id = dd.delegation_id
+		WHERE dd.delegate_id = ? AND dd.position = 0 AND d.community_id = ? AND d.scope_key IN ?`,
+		delegateID, b.CommunityID, keys).Scan(&cands).Error; err != nil {
+		return wrap(err, "delegators of %d", delegateID)
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(cands))
+	for _, c := range cands {
+		ids = append(ids, c.CitizenID)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	// Each candidate's most specific list for b must be the one naming
+	// the delegate first.
+	best := map[int64]string{}
+	for i := 0; i < len(ids); i += chunk {
+		var rows []cand
+		if err := tx.Raw("SELECT citizen_id, scope_key FROM delegations WHERE community_id = ? AND scope_key IN ? AND citizen_id IN ?",
+			b.CommunityID, keys, ids[i:min(i+chunk, len(ids))]).Scan(&rows).Error; err != nil {
+			return wrap(err, "lists of delegators")
+		}
+		for _, r := range rows {
+			if scopeRank(r.ScopeKey) > scopeRank(best[r.CitizenID]) {
+				best[r.CitizenID] = r.ScopeKey
+			}
+		}
+	}
+	var to []int64
+	for _, c := range cands {
+		if best[c.CitizenID] == c.ScopeKey {
+			to = append(to, c.CitizenID)
+		}
+	}
+	var d Citizen
+	if err := tx.Select("id", "handle", "display_name").First(&d, delegateID).Error; err != nil {
+		return wrap(err, "delegate %d", delegateID)
+	}
+	n := ballotNote(KindDelegateVoted, "voted", b)
+	n.Key += ":" + strconv.FormatInt(delegateID, 10)
+	n.Params = append([]any{name(d)}, n.Params...)
+	if b.Secrecy == "public" {
+		how, err := describeChoice(tx, b.ID, choice)
+		if err != nil {
+			return err
+		}
+		n.Message, n.Params = "notify.delegate_voted_public", append(n.Params, how)
+	}
+	for i := 0; i < len(to); i += chunk {
+		err := s.notify(tx, n, `SELECT r.citizen_id FROM ballot_roll r WHERE r.ballot_id = ? AND r.citizen_id IN ?
+			AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = r.ballot_id AND v.citizen_id = r.citizen_id)`,
+			b.ID, to[i:min(i+chunk, len(to))])
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scopeRank orders scope keys from the widest ("c") to the narrowest.
+func scopeRank(key string) int {
+	switch {
+	case key == "":
+		return 0
+	case key == "c":
+		return 1
+	case strings.HasPrefix(key, "t:"):
+		return 2
+	}
+	return 3
+}
+
+// describeChoice writes a stored choice with its options' labels: a word,
+// a list ("A, B") or ranked groups ("A > B = C").
+func describeChoice(tx *gorm.DB, ballotID int64, choice string) (string, error) {
+	var opts []BallotOption
+	if err := tx.Where("ballot_id = ?", ballotID).Find(&opts).Error; err != nil {
+		return "", wrap(err, "options of ballot %d", ballotID)
+	}
+	label := func(k string) string {
+		for _, o := range opts {
+			if o.Key == k {
+				return o.Label
+			}
+		}
+		return k
+	}
+	labels := func(ks []string) []string {
+		out := make([]string, len(ks))
+		for i, k := range ks {
+			out[i] = label(k)
+		}
+		return out
+	}
+	var word string
+	var keys []string
+	var groups [][]string
+	switch {
+	case json.Unmarshal([]byte(choice), &word) == nil:
+		return label(word), nil
+	case json.Unmarshal([]byte(choice), &keys) == nil:
+		return strings.Join(labels(keys), ", "), nil
+	case json.Unmarshal([]byte(choice), &groups) == nil:
+		parts := make([]string, len(groups))
+		for i, g := range groups {
+			parts[i] = strings.Join(labels(g), " = ")
+		}
+		return strings.Join(parts, " > "), nil
+	}
+	return choice, nil
+}
+
+// name is how notifications name a citizen.
+func name(c Citizen) string {
+	if c.DisplayName != "" {
+		return c.DisplayName + " (@" + c.Handle + ")"
+	}
+	return "@" + c.Handle
+}
+
+// notifyDelegationEvents tells each delegate who started or stopped
+// listing them (dated to the day) and the roll weight of the citizens who
+// now list them first in that scope — the weight they would carry if none
+// of them votes, known to them already from the roll and their delegators
+// list; never a weight carried on a pseudonymous ballot.
+func (s *Store) notifyDelegationEvents(tx *gorm.DB, events []DelegationEvent) error {
+	for _, ev := range events {
+		var who Citizen
+		if err := tx.Select("id", "handle", "display_name").First(&who, ev.CitizenID).Error; err != nil {
+			return wrap(err, "delegator %d", ev.CitizenID)
+		}
+		scope, err := scopeName(tx, ev.CommunityID, ev.ScopeKey)
+		if err != nil {
+			return err
+		}
+		var w struct{ N, W int64 }
+		if err := tx.Raw(`SELECT COUNT(*) AS n, COALESCE(SUM(m.weight), 0) AS w FROM delegation_delegates dd
+			JOIN delegations d ON d.id = dd.delegation_id
+			JOIN memberships m ON m.community_id = d.community_id AND m.citizen_id = d.citizen_id AND m.ended_at IS NULL
+			WHERE dd.delegate_id = ? AND dd.position = 0 AND d.community_id = ? AND d.scope_key = ?`,
+			ev.DelegateID, ev.CommunityID, ev.ScopeKey).Scan(&w).Error; err != nil {
+			return wrap(err, "weight of delegate %d", ev.DelegateID)
+		}
+		n := Note{Kind: KindDelegation, Message: "notify.delegation_" + ev.Kind, Key: "delegation:" + strconv.FormatInt(ev.ID, 10),
+			Link: "/delegations", Params: []any{name(who), scope, w.N, w.W}, Day: true}
+		if err := s.notifyOne(tx, ev.DelegateID, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scopeName is the community's name, "topic in community" or the
+// ballot's title.
+func scopeName(tx *gorm.DB, communityID int64, key string) (string, error) {
+	var c Community
+	if err := tx.Select("id", "name").First(&c, communityID).Error; err != nil {
+		return "", wrap(err, "community %d", communityID)
+	}
+	id, _ := strconv.ParseInt(key[min(2, len(key)):], 10, 64)
+	switch key[0] {
+	case 't':
+		var t Topic
+		err := tx.Select("id", "name").First(&t, id).Error
+		return t.Name + " (" + c.Name + ")", wrap(err, "topic %d", id)
+	case 'b':
+		var b Ballot
+		err := tx.Select("id", "title").First(&b, id).Error
+		return b.Title + " (" + c.Name + ")", wrap(err, "ballot %d", id)
+	}
+	return c.Name, nil
+}
+
+// notifyCycle tells everyone on a cycle of single-delegate lists in one
+// scope, closed by citizenID's new list, that their delegation is lost
+// unless one of them votes (a list with a backup is not a dead end).
+func (s *Store) notifyCycle(tx *gorm.DB, citizenID int64, sc Scope, eventID int64) error {
+	key := sc.Key()
+	cycle := []int64{citizenID}
+	at := citizenID
+	for range 1000 {
+		var next []int64
+		if err := tx.Raw(`SELECT dd.delegate_id FROM delegations d JOIN delegation_delegates dd ON dd.delegation_id = d.id
+			WHERE d.citizen_id = ? AND d.community_id = ? AND d.scope_key = ?`, at, sc.CommunityID, key).Scan(&next).Error; err != nil {
+			return wrap(err, "follow delegation of %d", at)
+		}
+		if len(next) != 1 {
+			return nil
+		}
+		if next[0] == citizenID {
+			break
+		}
+		if slices.Contains(cycle, next[0]) {
+			return nil
+		}
+		at = next[0]
+		cycle = append(cycle, at)
+	}
+	if len(cycle) >= 1000 {
+		return nil
+	}
+	scope, err := scopeName(tx, sc.CommunityID, key)
+	if err != nil {
+		return err
+	}
+	n := Note{Kind: KindDelegationLost, Message: "notify.delegation_lost_cycle", Key: "cycle:" + strconv.FormatInt(eventID, 10),
+		Link: "/delegations", Params: []any{scope, int64(len(cycle))}}
+	return s.notify(tx, n, "SELECT id AS citizen_id FROM citizens WHERE id IN ?", cycle)
+}
+
+// notifyDelegateLeft tells the citizens whose list in the community names
+// the leaving citizen and no other current member that their delegation
+// is lost there.
+func (s *Store) notifyDelegateLeft(tx *gorm.DB, communityID int64, left Citizen, membershipID int64) error {
+	var c Community
+	if err := tx.Select("id", "name").First(&c, communityID).Error; err != nil {
+		return wrap(err, "community %d", communityID)
+	}
+	n := Note{Kind: KindDelegationLost, Message: "notify.delegation_lost_left", Key: "left:" + strconv.FormatInt(membershipID, 10),
+		Link: "/delegations", Params: []any{name(left), c.Name}}
+	return s.notify(tx, n, `SELECT DISTINCT d.citizen_id FROM delegations d JOIN delegation_delegates dd ON dd.delegation_id = d.id
+		WHERE d.community_id = ? AND dd.delegate_id = ?
+		AND NOT EXISTS (SELECT 1 FROM delegation_delegates o JOIN memberships m ON m.citizen_id = o.delegate_id
+			AND m.community_id = d.community_id AND m.ended_at IS NULL
+			WHERE o.delegation_id = d.id AND o.delegate_id <> ?)`, communityID, left.ID, left.ID)
+}
