@@ -50,7 +50,10 @@ func (s *Store) ChangeRole(ctx context.Context, communityID int64, handle, role 
 			}
 		}
 		rc.Membership, rc.Changed, err = setMembership(tx, now, communityID, c, role, weight)
-		return err
+		if err != nil || !rc.Changed {
+			return err
+		}
+		return s.notifyJoined(tx, communityID, now, nil)
 	})
 	return rc, err
 }

@@ -158,7 +158,7 @@ func logTime(b Ballot, at time.Time) time.Time {
 // row FOR SHARE on PostgreSQL until the transaction ends.
 func openForVoting(tx *gorm.DB, dialect string, id int64, now time.Time) (Ballot, error) {
 	var b Ballot
-	q := tx.Select("id", "state", "closes_at", "secrecy", "secret").Where("id = ?", id)
+	q := tx.Select("id", "community_id", "topic_id", "title", "delegation", "state", "closes_at", "secrecy", "secret").Where("id = ?", id)
 	if dialect == "postgres" {
 		q = q.Clauses(clause.Locking{Strength: "SHARE"})
 	}

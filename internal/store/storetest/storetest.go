@@ -33,8 +33,14 @@ func Migrations(t testing.TB) fs.FS {
 // SQLite opens a migrated SQLite database in a temporary directory.
 func SQLite(t testing.TB) *store.Store {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "koinon.db")
-	s, err := store.Open(context.Background(), store.Options{SQLitePath: path, Secrets: DataKey(t)})
+	return open(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "koinon.db")})
+}
+
+// open opens and migrates a store with o and a fresh data key.
+func open(t testing.TB, o store.Options) *store.Store {
+	t.Helper()
+	o.Secrets = DataKey(t)
+	s, err := store.Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,19 +123,19 @@ func FreshPostgresURL(t testing.TB) string {
 // Postgres opens a migrated PostgreSQL store in a fresh schema.
 func Postgres(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), store.Options{URL: FreshPostgresURL(t), Secrets: DataKey(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(context.Background(), Migrations(t), nil); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return open(t, store.Options{URL: FreshPostgresURL(t)})
 }
 
 // Each runs fn once on SQLite and once on PostgreSQL, as subtests.
 func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// EachMail is Each with stores that queue notifications for mail.
+func EachMail(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, open(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "koinon.db"), Mail: true}))
+	})
+	t.Run("postgres", func(t *testing.T) { fn(t, open(t, store.Options{URL: FreshPostgresURL(t), Mail: true})) })
 }

@@ -1,0 +1,249 @@
+package web_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"koinon"
+	"koinon/internal/closing"
+	"koinon/internal/notify"
+	"koinon/internal/notify/smtptest"
+	"koinon/internal/store"
+	"koinon/internal/store/storetest"
+	"koinon/internal/web"
+)
+
+// mailWorld is a ballot world whose server has unsubscribe links, a real
+// SMTP server and the outbox worker sending to it. The worker runs 31 hours
+// ahead, so that delegation notices (dated to the day, visible from the
+// next midnight) and the reminders of remind go out too.
+type mailWorld struct {
+	*ballotWorld
+	SMTP   *smtptest.Server
+	Server *web.Server
+}
+
+func newMailWorld(t *testing.T, st *store.Store) *mailWorld {
+	t.Helper()
+	bw := newBallotWorld(t, st)
+	unsub := notify.NewUnsubscriber([]byte("0123456789abcdef0123456789abcdef"))
+	srv, err := web.New(web.Deps{Store: st, Tokens: testTokens(), Assets: koinon.Assets, Signer: bw.Signer, Unsubscribe: unsub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.TS.Config.Handler = srv
+	mw := &mailWorld{ballotWorld: bw, SMTP: smtptest.Start(t), Server: srv}
+	ahead := store.WithClock(st, func() time.Time { return time.Now().UTC().Add(31 * time.Hour) })
+	w := &notify.Worker{Store: ahead, SMTP: notify.SMTP{Addr: mw.SMTP.Addr, From: "koinon@example.org"},
+		Render: &notify.Renderer{Texts: srv.MailTexts(), BaseURL: bw.TS.URL, From: "koinon@example.org", Unsub: unsub},
+		Conns: 2, Poll: 20 * time.Millisecond, Backoff: 20 * time.Millisecond, Now: func() time.Time { return time.Now().Add(31 * time.Hour) }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return mw
+}
+
+// mailTo waits for a mail to handle whose subject contains subject.
+func (mw *mailWorld) mailTo(t *testing.T, handle, subject string) smtptest.Mail {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range mw.SMTP.To(handle + "@example.org") {
+			if strings.Contains(m.Subject, subject) {
+				return m
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var got []string
+	for _, m := range mw.SMTP.To(handle + "@example.org") {
+		got = append(got, m.Subject)
+	}
+	t.Fatalf("no mail to %s with subject %q; got %q", handle, subject, got)
+	return smtptest.Mail{}
+}
+
+// lineAfter returns the line of body after the line starting with label.
+func lineAfter(t *testing.T, body, label string) string {
+	t.Helper()
+	lines := strings.Split(body, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, label) && i+1 < len(lines) {
+			return strings.TrimSpace(lines[i+1])
+		}
+	}
+	t.Fatalf("no line %q in mail:\n%s", label, body)
+	return ""
+}
+
+// checkMail checks a mail's language, text and that its link opens (as
+// the recipient, or anonymously with anon).
+func (mw *mailWorld) checkMail(t *testing.T, m smtptest.Mail, handle, lang string, anon bool, want ...string) string {
+	t.Helper()
+	if got := m.Header.Get("Content-Language"); got != lang {
+		t.Errorf("mail %q: language %q, want %q", m.Subject, got, lang)
+	}
+	if !strings.HasPrefix(m.Header.Get("Message-ID"), "<outbox-") {
+		t.Errorf("mail %q: Message-ID %q", m.Subject, m.Header.Get("Message-ID"))
+	}
+	for _, w := range want {
+		if !strings.Contains(m.Body, w) {
+			t.Errorf("mail %q lacks %q:\n%s", m.Subject, w, m.Body)
+		}
+	}
+	open := map[string]string{"en": "Open in Koinon:", "de": "In Koinon öffnen:"}[lang]
+	link := lineAfter(t, m.Body, open)
+	if !strings.HasPrefix(link, mw.TS.URL+"/") {
+		t.Fatalf("mail %q: link %q is not on the site", m.Subject, link)
+	}
+	who := handle
+	if anon {
+		who = ""
+	}
+	if st, body, _ := mw.page(t, who, "GET", strings.TrimPrefix(link, mw.TS.URL), nil); st != 200 {
+		t.Errorf("mail %q: link %s = %d: %s", m.Subject, link, st, trim([]byte(body)))
+	}
+	return link
+}
+
+func TestNotificationMailForEveryKind(t *testing.T) {
+	storetest.EachMail(t, func(t *testing.T, st *store.Store) {
+		mw := newMailWorld(t, st)
+		// bob reads Koinon in German: his mail comes in German.
+		if code, _, _ := mw.page(t, "bob", "GET", "/lang/de", nil); code != 303 {
+			t.Fatalf("GET /lang/de = %d", code)
+		}
+
+		// Invitation: the board adds an existing citizen to the roll.
+		mw.W.Citizen("newbie")
+		mw.expect(t, "board", "POST", "/api/v1/communities/commons/members", map[string]any{"handle": "newbie", "role": "member", "weight": 1}, 200, "")
+		m := mw.mailTo(t, "newbie", "You are on the roll of commons")
+		mw.checkMail(t, m, "newbie", "en", true, "You are now on the roll of commons")
+
+		// Someone starts delegating: bob (German) hears it with his weight.
+		mw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob"}}, 200, "")
+		m = mw.mailTo(t, "bob", "delegiert jetzt an dich")
+		mw.checkMail(t, m, "bob", "de", false, "ann (@ann)", "jetzt zuerst nennen: 1, mit einem Stimmgewicht von 1")
+
+		// A cycle without backups: cat → dan → cat.
+		mw.expect(t, "cat", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"dan"}}, 200, "")
+		mw.expect(t, "dan", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"cat"}}, 200, "")
+		for _, h := range []string{"cat", "dan"} {
+			m = mw.mailTo(t, h, "goes round in a circle")
+			mw.checkMail(t, m, h, "en", false, "a circle of 2 citizens")
+		}
+
+		// A ballot opens: everyone on the roll hears it.
+		id := mw.createOpen(t, map[string]any{"title": "Adopt the charter", "method": "majority", "delegation": true, "secrecy": "public"})
+		m = mw.mailTo(t, "gus", "Vote open: Adopt the charter")
+		mw.checkMail(t, m, "gus", "en", true, "Voting has opened on “Adopt the charter”")
+		m = mw.mailTo(t, "bob", "Abstimmung offen: Adopt the charter")
+		mw.checkMail(t, m, "bob", "de", true, "Die Abstimmung „Adopt the charter“ hat begonnen")
+
+		// The delegate votes on a public ballot: ann learns how.
+		mw.expect(t, "bob", "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": "yes"}, 200, "")
+		m = mw.mailTo(t, "ann", "Your delegate voted: Adopt the charter")
+		mw.checkMail(t, m, "ann", "en", true, "bob (@bob) voted on “Adopt the charter”: Yes")
+
+		// The delegate leaves: eve, whose only delegate was fay, is lost.
+		mw.expect(t, "eve", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"fay"}}, 200, "")
+		mw.expect(t, "board", "DELETE", "/api/v1/communities/commons/members/fay", nil, 204, "")
+		m = mw.mailTo(t, "eve", "Your delegate left commons")
+		mw.checkMail(t, m, "eve", "en", false, "fay (@fay) has left commons")
+
+		// The result is sealed.
+		mw.expect(t, "board", "POST", "/api/v1/ballots/"+id+"/close", nil, 200, "")
+		m = mw.mailTo(t, "gus", "Result sealed: Adopt the charter")
+		mw.checkMail(t, m, "gus", "en", true, "is counted and sealed")
+
+		// The unsubscribe link works without signing in, after a confirmation.
+		unsub := lineAfter(t, m.Body, "Stop these mails (no sign-in needed):")
+		u, _ := url.Parse(unsub)
+		mw.mustPage(t, "", u.RequestURI(), "Stop mail about: A result is sealed?")
+		code, body, _ := mw.page(t, "", "POST", "/unsubscribe", url.Values{"q": {u.RawQuery}})
+		if code != 200 || !strings.Contains(body, "you will no longer get mail about: A result is sealed") {
+			t.Fatalf("POST /unsubscribe = %d: %s", code, trim([]byte(body)))
+		}
+		forged := strings.Replace(u.RawQuery, "k=result_sealed", "k=ballot_opened", 1)
+		if code, _, _ := mw.page(t, "", "POST", "/unsubscribe", url.Values{"q": {forged}}); code != 400 {
+			t.Errorf("a link whose kind was changed = %d, want 400", code)
+		}
+		id2 := mw.createOpen(t, map[string]any{"title": "Second", "method": "majority", "delegation": true, "secrecy": "public"})
+		mw.expect(t, "board", "POST", "/api/v1/ballots/"+id2+"/close", nil, 200, "")
+		mw.mailTo(t, "gus", "Vote open: Second")
+		mw.mailTo(t, "ann", "Result sealed: Second")
+		time.Sleep(300 * time.Millisecond)
+		for _, m := range mw.SMTP.To("gus@example.org") {
+			if m.Subject == "Result sealed: Second" {
+				t.Error("gus unsubscribed from results but got one")
+			}
+		}
+
+		// Nothing was mailed twice.
+		seen := map[string]bool{}
+		for _, m := range mw.SMTP.Mails() {
+			k := m.To + " " + m.Header.Get("Message-ID")
+			if seen[k] {
+				t.Errorf("mail %q to %s sent twice", m.Subject, m.To)
+			}
+			seen[k] = true
+		}
+	})
+}
+
+func TestNotificationClosingSoonAndSecrecy(t *testing.T) {
+	storetest.EachMail(t, func(t *testing.T, st *store.Store) {
+		mw := newMailWorld(t, st)
+		mw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob"}}, 200, "")
+		closes := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
+		id := mw.createOpen(t, map[string]any{"title": "Budget 2027", "method": "majority", "delegation": true,
+			"secrecy": "pseudonymous", "closes_at": closes.Format(time.RFC3339)})
+		// The delegate votes on a pseudonymous ballot: ann learns only that.
+		mw.expect(t, "bob", "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": "no"}, 200, "")
+		m := mw.mailTo(t, "ann", "Your delegate voted: Budget 2027")
+		mw.checkMail(t, m, "ann", "en", true, "bob (@bob) voted on “Budget 2027”, so your vote is carried")
+		if strings.Contains(m.Body, "No") || strings.Contains(m.Body, ": no") {
+			t.Errorf("a pseudonymous ballot's mail tells the delegate's choice:\n%s", m.Body)
+		}
+
+		// A day before the close: cat's delegate dan has not voted, gus
+		// has no delegate and has not voted; ann's vote is carried by bob.
+		mw.expect(t, "cat", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"dan"}}, 200, "")
+		if n := remind(t, st); n != 1 {
+			t.Fatalf("reminded %d ballots, want 1", n)
+		}
+		m = mw.mailTo(t, "cat", "Your delegate has not voted: Budget 2027")
+		mw.checkMail(t, m, "cat", "en", true, "Your delegate dan (@dan) has not voted; vote yourself or add a backup delegate")
+		m = mw.mailTo(t, "gus", "Closes within a day: Budget 2027")
+		mw.checkMail(t, m, "gus", "en", true, "you have not voted")
+		if n := remind(t, st); n != 0 {
+			t.Fatalf("second run reminded %d ballots, want 0", n)
+		}
+		time.Sleep(300 * time.Millisecond)
+		for _, h := range []string{"ann", "bob"} {
+			for _, m := range mw.SMTP.To(h + "@example.org") {
+				if strings.Contains(m.Subject, "has not voted") || strings.Contains(m.Subject, "Closes within") {
+					t.Errorf("%s, whose vote is cast or carried, got %q", h, m.Subject)
+				}
+			}
+		}
+		if got := len(mw.SMTP.To("cat@example.org")); got != 2 { // opened, reminder
+			t.Errorf("cat got %d mails, want 2 (opened, reminder)", got)
+		}
+	})
+}
+
+// remind runs the scheduler's reminders as if it were 30 hours later.
+func remind(t *testing.T, st *store.Store) int {
+	t.Helper()
+	later := store.WithClock(st, func() time.Time { return time.Now().UTC().Add(30 * time.Hour) })
+	n, err := closing.New(later, nil, nil).RemindDue(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
