@@ -39,7 +39,7 @@ func newMailWorld(t *testing.T, st *store.Store) *mailWorld {
 	ahead := store.WithClock(st, func() time.Time { return time.Now().UTC().Add(31 * time.Hour) })
 	w := &notify.Worker{Store: ahead, SMTP: notify.SMTP{Addr: mw.SMTP.Addr, From: "koinon@example.org"},
 		Render: &notify.Renderer{Texts: srv.MailTexts(), BaseURL: bw.TS.URL, From: "koinon@example.org", Unsub: unsub},
-		Conns: 2, Poll: 20 * time.Millisecond, Backoff: 20 * time.Millisecond, Now: func() time.Time { return time.Now().Add(31 * time.Hour) }}
+		Conns:  2, Poll: 20 * time.Millisecond, Backoff: 20 * time.Millisecond, Now: func() time.Time { return time.Now().Add(31 * time.Hour) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
