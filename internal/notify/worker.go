@@ -102,6 +102,9 @@ func (w *Worker) loop(ctx context.Context) {
 			continue
 		}
 		for _, m := range mails {
+			if ctx.Err() != nil {
+				break // the rest stays claimed until its lease ends
+			}
 			if c == nil {
 				if c, err = w.dial(); err != nil {
 					w.retry(ctx, m, err)

@@ -45,8 +45,9 @@ type Server struct {
 	mu    sync.Mutex
 	mode  Mode
 	mails []Mail
-	seen  int // DATA commands received, whatever the mode
-	conns int // connections opened
+	seen  int         // DATA commands received, whatever the mode
+	conns int         // connections opened
+	tries []time.Time // MAIL commands, accepted or not
 	srv   *smtp.Server
 }
 
@@ -90,6 +91,13 @@ func (s *Server) Seen() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.seen
+}
+
+// Tries returns when each MAIL command came.
+func (s *Server) Tries() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.tries...)
 }
 
 // Conns counts connections opened.
@@ -139,6 +147,7 @@ func (ss *session) Logout() error { return nil }
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	ss.s.mu.Lock()
 	mode := ss.s.mode
+	ss.s.tries = append(ss.s.tries, time.Now())
 	ss.s.mu.Unlock()
 	if mode == Refuse {
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "try again later"}

@@ -1,0 +1,154 @@
+package notify_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"koinon/internal/domain"
+	"koinon/internal/notify"
+	"koinon/internal/notify/smtptest"
+	"koinon/internal/store"
+	"koinon/internal/store/storetest"
+)
+
+// texts stands in for the locales: the key and its arguments.
+func texts(lang, key string, args ...any) string { return lang + ":" + key + fmt.Sprint(args...) }
+
+// startWorker runs a worker against srv until the returned stop is called
+// (stop waits for it to return).
+func startWorker(st *store.Store, srv *smtptest.Server, lease time.Duration) (stop func()) {
+	w := &notify.Worker{Store: st, SMTP: notify.SMTP{Addr: srv.Addr, From: "koinon@example.org"},
+		Render: &notify.Renderer{Texts: texts, BaseURL: "http://koinon.test", From: "koinon@example.org",
+			Unsub: notify.NewUnsubscriber(make([]byte, 32))},
+		Conns: 3, Batch: 5, Lease: lease, Poll: 10 * time.Millisecond, Backoff: 40 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	return func() { cancel(); <-done }
+}
+
+// enqueue puts n citizens on a community's roll: n invitation mails.
+func enqueue(t *testing.T, st *store.Store, n int) *storetest.World {
+	t.Helper()
+	w := storetest.NewWorld(t, st)
+	c := w.Community("commons")
+	for i := range n {
+		h := fmt.Sprintf("c%03d", i)
+		w.Citizen(h)
+		if _, _, err := st.SetMembership(context.Background(), c.ID, h, domain.RoleMember, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+// once checks that each of n citizens got exactly one mail.
+func once(t *testing.T, srv *smtptest.Server, n int) {
+	t.Helper()
+	got := map[string]int{}
+	for _, m := range srv.Mails() {
+		got[m.To]++
+	}
+	for i := range n {
+		to := fmt.Sprintf("c%03d@example.org", i)
+		if got[to] != 1 {
+			t.Errorf("%s got %d mails, want 1", to, got[to])
+		}
+	}
+}
+
+func pending(t *testing.T, st *store.Store) int64 {
+	t.Helper()
+	n, err := st.OutboxPending(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A server that refuses: the mail waits with exponential backoff, the
+// citizen's page can say it is delayed, and once the server accepts again
+// every mail goes out exactly once.
+func TestWorkerRetriesWithBackoff(t *testing.T) {
+	storetest.EachMail(t, func(t *testing.T, st *store.Store) {
+		w := enqueue(t, st, 1)
+		srv := smtptest.Start(t)
+		srv.SetMode(smtptest.Refuse)
+		stop := startWorker(st, srv, time.Minute)
+		defer stop()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(srv.Tries()) < 5 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		tries := srv.Tries()
+		if len(tries) < 5 {
+			t.Fatalf("%d attempts, want 5", len(tries))
+		}
+		for i := 2; i < 5; i++ {
+			prev, gap := tries[i-1].Sub(tries[i-2]), tries[i].Sub(tries[i-1])
+			if gap < prev*3/2 {
+				t.Errorf("attempt %d came %v after the one before, which came %v after its own: want the wait to double", i, gap, prev)
+			}
+		}
+		delayed, err := st.MailDelayed(context.Background(), w.ID("c000"))
+		if err != nil || !delayed {
+			t.Errorf("MailDelayed = %v, %v; want true", delayed, err)
+		}
+		if len(srv.Mails()) != 0 || pending(t, st) != 1 {
+			t.Fatalf("refused mail: %d accepted, %d pending", len(srv.Mails()), pending(t, st))
+		}
+		srv.SetMode(smtptest.Accept)
+		srv.Wait(t, 1, 10*time.Second)
+		time.Sleep(100 * time.Millisecond)
+		once(t, srv, 1)
+		if p := pending(t, st); p != 0 {
+			t.Errorf("%d mails still pending", p)
+		}
+	})
+}
+
+// The worker dies mid-send: the SMTP server drops the connection after
+// DATA without accepting, and the worker is stopped with mail claimed
+// and unsent. A new worker (the restarted process) sends every mail,
+// none twice: claimed rows come back when their lease ends.
+func TestWorkerKilledMidSendLosesNothing(t *testing.T) {
+	storetest.EachMail(t, func(t *testing.T, st *store.Store) {
+		const n = 40
+		enqueue(t, st, n)
+		srv := smtptest.Start(t)
+		srv.SetMode(smtptest.DropData)
+		lease := 300 * time.Millisecond
+		stop := startWorker(st, srv, lease)
+		deadline := time.Now().Add(10 * time.Second)
+		for srv.Seen() < 3 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		stop()
+		if srv.Seen() < 3 || len(srv.Mails()) != 0 {
+			t.Fatalf("before the kill: %d DATA, %d accepted", srv.Seen(), len(srv.Mails()))
+		}
+		if p := pending(t, st); p != n {
+			t.Fatalf("after the kill %d pending, want %d", p, n)
+		}
+		srv.SetMode(smtptest.Accept)
+		stop = startWorker(st, srv, lease)
+		defer stop()
+		srv.Wait(t, n, 20*time.Second)
+		time.Sleep(lease + 200*time.Millisecond)
+		once(t, srv, n)
+		if p := pending(t, st); p != 0 {
+			t.Errorf("%d mails still pending", p)
+		}
+		ids := map[string]bool{}
+		for _, m := range srv.Mails() {
+			id := m.Header.Get("Message-ID")
+			if !strings.HasPrefix(id, "<outbox-") || !strings.HasSuffix(id, "@koinon.test>") || ids[id] {
+				t.Errorf("Message-ID %q: want a unique <outbox-N@koinon.test>", id)
+			}
+			ids[id] = true
+		}
+	})
+}
