@@ -20,10 +20,15 @@ func texts(lang, key string, args ...any) string { return lang + ":" + key + fmt
 // startWorker runs a worker against srv until the returned stop is called
 // (stop waits for it to return).
 func startWorker(st *store.Store, srv *smtptest.Server, lease time.Duration) (stop func()) {
+	return startBatches(st, srv, lease, 5)
+}
+
+// startBatches is startWorker claiming batch rows at a time.
+func startBatches(st *store.Store, srv *smtptest.Server, lease time.Duration, batch int) (stop func()) {
 	w := &notify.Worker{Store: st, SMTP: notify.SMTP{Addr: srv.Addr, From: "koinon@example.org"},
 		Render: &notify.Renderer{Texts: texts, BaseURL: "http://koinon.test", From: "koinon@example.org",
 			Unsub: notify.NewUnsubscriber(make([]byte, 32))},
-		Conns: 3, Batch: 5, Lease: lease, Poll: 10 * time.Millisecond, Backoff: 40 * time.Millisecond}
+		Conns: 4, Batch: batch, Lease: lease, Poll: 10 * time.Millisecond, Backoff: 40 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
@@ -60,7 +65,7 @@ func once(t *testing.T, srv *smtptest.Server, n int) {
 	}
 }
 
-func pending(t *testing.T, st *store.Store) int64 {
+func pending(t testing.TB, st *store.Store) int64 {
 	t.Helper()
 	n, err := st.OutboxPending(context.Background())
 	if err != nil {

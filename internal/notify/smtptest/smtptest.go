@@ -41,14 +41,17 @@ type Server struct {
 	Addr string
 	// Delay is slept before each mail is accepted (a slow server).
 	Delay time.Duration
+	// Discard counts accepted mail without keeping it (benchmarks).
+	Discard bool
 
-	mu    sync.Mutex
-	mode  Mode
-	mails []Mail
-	seen  int         // DATA commands received, whatever the mode
-	conns int         // connections opened
-	tries []time.Time // MAIL commands, accepted or not
-	srv   *smtp.Server
+	mu       sync.Mutex
+	mode     Mode
+	mails    []Mail
+	accepted int
+	seen     int         // DATA commands received, whatever the mode
+	conns    int         // connections opened
+	tries    []time.Time // MAIL commands, accepted or not
+	srv      *smtp.Server
 }
 
 // Start listens on a free local port until the test ends.
@@ -86,6 +89,13 @@ func (s *Server) Mails() []Mail {
 	return append([]Mail(nil), s.mails...)
 }
 
+// Accepted counts the accepted mail.
+func (s *Server) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
+}
+
 // Seen counts DATA commands received (accepted or not).
 func (s *Server) Seen() int {
 	s.mu.Lock()
@@ -113,12 +123,10 @@ func (s *Server) Wait(t testing.TB, n int, timeout time.Duration) []Mail {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		m := s.Mails()
-		if len(m) >= n {
-			return m
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("smtptest: %d mails after %v, want %d", len(m), timeout, n)
+		if got := s.Accepted(); got >= n {
+			return s.Mails()
+		} else if time.Now().After(deadline) {
+			t.Fatalf("smtptest: %d mails after %v, want %d", got, timeout, n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -168,7 +176,7 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	ss.s.mu.Lock()
 	ss.s.seen++
-	mode, delay := ss.s.mode, ss.s.Delay
+	mode, delay, discard := ss.s.mode, ss.s.Delay, ss.s.Discard
 	ss.s.mu.Unlock()
 	if mode == DropData {
 		ss.c.Conn().Close()
@@ -176,6 +184,12 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	if delay > 0 {
 		time.Sleep(delay)
+	}
+	if discard {
+		ss.s.mu.Lock()
+		ss.s.accepted++
+		ss.s.mu.Unlock()
+		return nil
 	}
 	msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
 	if err != nil {
@@ -194,6 +208,7 @@ func (ss *session) Data(r io.Reader) error {
 	m.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
 	ss.s.mu.Lock()
 	ss.s.mails = append(ss.s.mails, m)
+	ss.s.accepted++
 	ss.s.mu.Unlock()
 	return nil
 }
