@@ -41,3 +41,41 @@ func TestPublicURL(t *testing.T) {
 		}
 	}
 }
+
+// KOINON_SMTP_URL sets the mail server like --smtp-url, which wins; a bad
+// URL is refused with its password masked.
+func TestSMTPURL(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "KOINON_SMTP_URL" {
+				return v
+			}
+			return ""
+		}
+	}
+	for _, tc := range []struct {
+		env  string
+		args []string
+		want string
+		bad  bool
+	}{
+		{"smtp://u:secret@mail.example.org:587?from=koinon@example.org", nil, "smtp://u:secret@mail.example.org:587?from=koinon@example.org", false},
+		{"smtp://a?from=x@example.org", []string{"--smtp-url", "smtps://mail.example.org?from=k@example.org"}, "smtps://mail.example.org?from=k@example.org", false},
+		{"", nil, "", false},
+		{"http://u:secret@mail.example.org?from=k@example.org", nil, "", true},
+		{"smtp://u:secret@mail.example.org", nil, "", true},
+		{"smtp://?from=k@example.org", nil, "", true},
+	} {
+		c, err := Load("test", tc.args, env(tc.env), io.Discard)
+		if (err != nil) != tc.bad {
+			t.Errorf("%q %v: err %v, want bad=%v", tc.env, tc.args, err, tc.bad)
+			continue
+		}
+		if err != nil && (!strings.Contains(err.Error(), "--smtp-url") || strings.Contains(err.Error(), "secret")) {
+			t.Errorf("%q: error %q should name --smtp-url and hide the password", tc.env, err)
+		}
+		if err == nil && c.SMTPURL != tc.want {
+			t.Errorf("%q %v: SMTPURL %q, want %q", tc.env, tc.args, c.SMTPURL, tc.want)
+		}
+	}
+}

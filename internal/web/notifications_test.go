@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -123,6 +124,22 @@ func TestNotificationMailForEveryKind(t *testing.T) {
 		mw.expect(t, "board", "POST", "/api/v1/communities/commons/members", map[string]any{"handle": "newbie", "role": "member", "weight": 1}, 200, "")
 		m := mw.mailTo(t, "newbie", "You are on the roll of commons")
 		mw.checkMail(t, m, "newbie", "en", true, "You are now on the roll of commons")
+
+		// A roll import creates a citizen: her mail carries the
+		// invitation link, which opens without signing in.
+		req, _ := http.NewRequest("POST", mw.TS.URL+"/api/v1/communities/commons/roll/import",
+			strings.NewReader("handle,email,display_name,role,weight\nfresh,fresh@example.org,Fresh,member,1\n"))
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Authorization", "Bearer "+mw.tok(t, "board"))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("roll import: %v %v", err, res)
+		}
+		res.Body.Close()
+		m = mw.mailTo(t, "fresh", "You are on the roll of commons")
+		if link := mw.checkMail(t, m, "fresh", "en", true); !strings.Contains(link, "/invitations/") {
+			t.Errorf("the new citizen's mail links to %s, want her invitation", link)
+		}
 
 		// Someone starts delegating: bob (German) hears it with his weight.
 		mw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob"}}, 200, "")
