@@ -79,6 +79,7 @@ bench: build
 # without a fix ("Fixed in: N/A") is printed (see docs/security.md).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	@gv="$$(command -v govulncheck || echo "$$($(GO) env GOPATH)/bin/govulncheck")"; \
 	if [ ! -x "$$gv" ] && ! $(GO) install golang.org/x/vuln/cmd/govulncheck@latest 2>/tmp/koinon-govulncheck-install.log; then \

@@ -130,7 +130,25 @@ func TestTwoInstancesShareOnePostgres(t *testing.T) {
 				Tokens: half, Clients: 8, Duration: 4 * time.Second})
 		}()
 	}
-	time.Sleep(2 * time.Second)
+	// Close once a quarter of the electorate has voted, while the rest is
+	// still voting.
+	ballot, err := st.BallotByID(ctx, f.BallotID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		in, err := st.LiveInputs(ctx, []store.Ballot{ballot})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in[ballot.ID].Voters) >= len(tokens)/4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d votes after 15 s", len(in[ballot.ID].Voters))
+		}
+		time.Sleep(20 * time.Millisecond) // a poll interval: the vote count orders the close
+	}
 	closeStatus := make([]int, 2)
 	var cw sync.WaitGroup
 	for i, base := range []string{a, b} {

@@ -97,7 +97,15 @@ func TestBrowserXSSPayloadsDoNotRun(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+path)); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(150 * time.Millisecond) // let onerror/onload fire if they could
+			// Wait until the page has settled: loaded, every image done
+			// (an onerror payload fires before that), then one more task.
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise(done => {
+				const check = () => document.readyState === "complete" && [...document.images].every(i => i.complete)
+					? setTimeout(() => done(true), 0) : setTimeout(check, 10);
+				check();
+			})`, chromedp.EvalAwaitPromise)); err != nil {
+				t.Fatal(err)
+			}
 			ran, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.__xss || "") + "|" + (document.title === "pwned")`))
 			if err != nil {
 				t.Fatal(err)
