@@ -256,14 +256,16 @@ func (s *Store) delegationChanged(tx *gorm.DB, citizenID int64, sc Scope, before
 		if err != nil {
 			return err
 		}
-		if _, err := appendEvent(tx, s.dialect, b.ID, EventDelegationChanged, map[string]any{"voter": voter, "scope": scopeKind(key)}, now); err != nil {
+		if _, err := appendEvent(tx, s.dialect, b.ID, EventDelegationChanged, map[string]any{"voter": voter, "scope": ScopeKind(key)}, now); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func scopeKind(key string) string {
+// ScopeKind names the kind of scope a ScopeKey stands for: "community",
+// "topic" or "ballot".
+func ScopeKind(key string) string {
 	switch key[0] {
 	case 't':
 		return "topic"

@@ -344,21 +344,11 @@ func (s *Server) effectiveFor(c echo.Context, b store.Ballot, citizen int64) (st
 				for _, d := range l.Delegates {
 					hs = append(hs, d.Handle)
 				}
-				return scopeKind(k), hs
+				return store.ScopeKind(k), hs
 			}
 		}
 	}
 	return "", nil
-}
-
-func scopeKind(key string) string {
-	switch key[0] {
-	case 'b':
-		return "ballot"
-	case 't':
-		return "topic"
-	}
-	return "community"
 }
 
 func timeLeft(tr func(string, ...any) string, d time.Duration) string {

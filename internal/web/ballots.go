@@ -1,14 +1,12 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,230 +17,66 @@ import (
 	"koinon/internal/tally"
 )
 
-// ballotRequest is the body of POST /api/v1/communities/{slug}/ballots
-// and what the new-ballot form fills. Proposal makes a yes/no ballot on one
-// proposal; Proposals (two or more) make a ranked schulze ballot among
-// competing proposals plus the status quo.
-type ballotRequest struct {
-	Title       string          `json:"title"`
-	Description string          `json:"description"`
-	Topic       string          `json:"topic"`
-	Proposal    *int64          `json:"proposal"`
-	Proposals   []int64         `json:"proposals"`
-	Method      string          `json:"method"`
-	Options     []optionRequest `json:"options"`
-	Seats       *int            `json:"seats"`
-	STVRule     string          `json:"stv_rule"`
-	Threshold   string          `json:"threshold"`
-	Strict      *bool           `json:"strict"`
-	Quorum      string          `json:"quorum"`
-	Delegation  *bool           `json:"delegation"`
-	Secrecy     string          `json:"secrecy"`
-	ClosesAt    string          `json:"closes_at"`
-}
+// ballotRequest and optionRequest are the request shapes NewBallot reads.
+type (
+	ballotRequest = domain.BallotRequest
+	optionRequest = domain.OptionRequest
+)
 
-// optionRequest is an option as a {key, label} object or a bare label
-// (whose key is derived from it).
-type optionRequest struct {
-	Key   string `json:"key"`
-	Label string `json:"label"`
-}
-
-func (o *optionRequest) UnmarshalJSON(b []byte) error {
-	var label string
-	if err := json.Unmarshal(b, &label); err == nil {
-		o.Label = label
-		return nil
-	}
-	type plain optionRequest
-	return json.Unmarshal(b, (*plain)(o))
-}
-
-// Status-quo option of a ballot among competing proposals.
-const statusQuoKey = "status-quo"
-
-// buildBallot validates a request and returns the ballot, its options and
-// the proposals it decides.
+// buildBallot reads what req refers to from the store and validates it by
+// the ballot rules of domain.NewBallot, returning the ballot, its options
+// and the proposals it decides.
 func (s *Server) buildBallot(ctx context.Context, community *store.Community, by int64, req ballotRequest) (store.Ballot, []store.BallotOption, []int64, error) {
-	b := store.Ballot{CommunityID: community.ID, CreatedBy: by}
-	var opts []store.BallotOption
-	var proposals []int64
-	method := strings.TrimSpace(req.Method)
-
-	switch {
-	case req.Proposal != nil && len(req.Proposals) > 0:
-		return b, nil, nil, domain.Invalidf("proposals", "give proposal or proposals, not both")
-	case req.Proposal != nil:
-		ps, err := s.store.ProposalsByIDs(ctx, community.ID, []int64{*req.Proposal})
-		if err != nil {
-			return b, nil, nil, domain.Invalidf("proposal", "no such proposal in this community")
-		}
-		p := ps[0]
-		if p.BallotID != nil {
-			return b, nil, nil, domain.Invalidf("proposal", "this proposal already has a ballot")
-		}
-		method = cmp.Or(method, "majority")
-		if method != "majority" {
-			return b, nil, nil, domain.Invalidf("method", "a ballot on one proposal is a yes/no (majority) ballot")
-		}
-		req.Title = cmp.Or(strings.TrimSpace(req.Title), p.Title)
-		req.Description = cmp.Or(strings.TrimSpace(req.Description), fmt.Sprintf("Proposal #%d: %s", p.ID, p.Title))
-		b.ProposalID = &p.ID
-		if p.TopicID != nil && req.Topic == "" {
-			b.TopicID = p.TopicID
-		}
-		proposals = []int64{p.ID}
-	case len(req.Proposals) > 0:
-		if len(req.Proposals) < 2 {
-			return b, nil, nil, domain.Invalidf("proposals", "name at least two competing proposals (or use proposal for one)")
-		}
-		method = cmp.Or(method, "schulze")
-		if method != "schulze" {
-			return b, nil, nil, domain.Invalidf("method", "competing proposals are decided by a ranked schulze ballot")
-		}
-		if err := domain.CheckOptionCount(method, len(req.Proposals)+1); err != nil {
-			return b, nil, nil, err
-		}
-		ps, err := s.store.ProposalsByIDs(ctx, community.ID, req.Proposals)
-		if err != nil {
-			return b, nil, nil, domain.Invalidf("proposals", "no such proposal in this community")
-		}
-		req.Options = nil
-		for _, p := range ps {
-			if p.BallotID != nil {
-				return b, nil, nil, domain.Invalidf("proposals", "proposal %d already has a ballot", p.ID)
+	look := domain.BallotLookup{
+		Proposals: func(ids []int64) ([]domain.ProposalRef, error) {
+			ps, err := s.store.ProposalsByIDs(ctx, community.ID, ids)
+			if err != nil {
+				return nil, notFoundAsDomain(err)
 			}
-			req.Options = append(req.Options, optionRequest{Key: "p" + strconv.FormatInt(p.ID, 10), Label: p.Title})
-			proposals = append(proposals, p.ID)
-		}
-		req.Options = append(req.Options, optionRequest{Key: statusQuoKey, Label: "Status quo (none of these proposals)"})
-		req.Seats = nil
+			refs := make([]domain.ProposalRef, len(ps))
+			for i, p := range ps {
+				refs[i] = domain.ProposalRef{ID: p.ID, Title: p.Title, TopicID: p.TopicID, HasBallot: p.BallotID != nil}
+			}
+			return refs, nil
+		},
+		Topic: func(slug string) (int64, error) {
+			t, err := s.store.ScopeTopic(ctx, community.ID, slug)
+			return t.ID, notFoundAsDomain(err)
+		},
 	}
-
-	req.Title = strings.TrimSpace(req.Title)
-	if err := domain.CheckLine("title", req.Title, true, domain.MaxTitle); err != nil {
-		return b, nil, nil, err
-	}
-	if err := domain.CheckText("description", req.Description, false, domain.MaxBallotText); err != nil {
-		return b, nil, nil, err
-	}
-	b.Title, b.Description = req.Title, req.Description
-	if req.Topic != "" {
-		t, err := s.store.ScopeTopic(ctx, community.ID, req.Topic)
-		if err != nil {
-			return b, nil, nil, domain.Invalidf("topic", "no topic %q in this community", req.Topic)
-		}
-		b.TopicID = &t.ID
-	}
-
-	if method == "" {
-		return b, nil, nil, domain.Invalidf("method", "is required: one of %s", strings.Join(tally.Methods, ", "))
-	}
-	b.Method = method
-	if method == "majority" && len(req.Options) == 0 {
-		req.Options = []optionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
-	}
-	if err := domain.CheckOptionCount(method, len(req.Options)); err != nil {
-		return b, nil, nil, err
-	}
-	seen, labels := map[string]bool{}, map[string]bool{}
-	for i, o := range req.Options {
-		o.Label = strings.TrimSpace(o.Label)
-		o.Key = strings.TrimSpace(o.Key)
-		if o.Key == "" && o.Label != "" {
-			o.Key = domain.UniqueOptionKey(o.Label, seen)
-		}
-		if o.Label == "" {
-			o.Label = o.Key
-		}
-		field := fmt.Sprintf("options[%d]", i)
-		if err := domain.CheckOptionKey(field+".key", o.Key); err != nil {
-			return b, nil, nil, err
-		}
-		if err := domain.CheckLine(field+".label", o.Label, true, domain.MaxOptionLabel); err != nil {
-			return b, nil, nil, err
-		}
-		if seen[o.Key] {
-			return b, nil, nil, domain.Invalidf(field+".key", "option %q is listed twice", o.Key)
-		}
-		// Labels equal but for case and spacing are one option listed
-		// twice; other labels that spell the same key get "-2", "-3", ….
-		folded := strings.ToLower(strings.Join(strings.Fields(o.Label), " "))
-		if labels[folded] {
-			return b, nil, nil, domain.Invalidf(field+".label", "option %q is listed twice", o.Label)
-		}
-		seen[o.Key], labels[folded] = true, true
-		opts = append(opts, store.BallotOption{Key: o.Key, Label: o.Label})
-	}
-	b.Seats = 1
-	if req.Seats != nil {
-		b.Seats = *req.Seats
-	}
-	if err := domain.CheckSeats(b.Seats); err != nil {
-		return b, nil, nil, err
-	}
-	b.STVRule = ""
-	if method == "stv" {
-		b.STVRule = cmp.Or(req.STVRule, "meek")
-	} else if req.STVRule != "" {
-		return b, nil, nil, domain.Invalidf("stv_rule", "only stv ballots have a rule")
-	}
-	b.Threshold = cmp.Or(strings.TrimSpace(req.Threshold), "1/2")
-	b.Quorum = cmp.Or(strings.TrimSpace(req.Quorum), "0/1")
-	thr, err := tally.ParseRational(b.Threshold)
+	nb, err := domain.NewBallot(req, look, s.now())
 	if err != nil {
-		return b, nil, nil, domain.Invalidf("threshold", "must be a fraction n/d, e.g. 1/2 or 2/3")
+		return store.Ballot{}, nil, nil, err
 	}
-	quo, err := tally.ParseRational(b.Quorum)
-	if err != nil {
-		return b, nil, nil, domain.Invalidf("quorum", "must be a fraction n/d of the eligible weight, e.g. 0/1 or 1/4")
+	b := store.Ballot{CommunityID: community.ID, CreatedBy: by, TopicID: nb.TopicID, ProposalID: nb.ProposalID,
+		Title: nb.Title, Description: nb.Description, Method: nb.Method, Seats: nb.Seats, STVRule: nb.STVRule,
+		Threshold: nb.Threshold, Strict: nb.Strict, Quorum: nb.Quorum, Delegation: nb.Delegation, Secrecy: nb.Secrecy,
+		ClosesAt: nb.ClosesAt}
+	opts := make([]store.BallotOption, len(nb.Options))
+	for i, o := range nb.Options {
+		opts[i] = store.BallotOption{Key: o.Key, Label: o.Label}
 	}
-	b.Strict = req.Strict == nil || *req.Strict
-	b.Delegation = req.Delegation == nil || *req.Delegation
-	b.Secrecy = cmp.Or(req.Secrecy, "public")
-	if b.Secrecy != "public" && b.Secrecy != "pseudonymous" {
-		return b, nil, nil, domain.Invalidf("secrecy", "must be public or pseudonymous")
-	}
-	if err := tally.ValidateBallot(tallyBallot(b, opts, thr, quo)); err != nil {
-		return b, nil, nil, tallyInvalid(err)
-	}
-	if req.ClosesAt == "" {
-		return b, nil, nil, domain.Invalidf("closes_at", "is required (RFC 3339, e.g. 2030-01-31T18:00:00Z)")
-	}
-	closes, err := time.Parse(time.RFC3339, req.ClosesAt)
-	if err != nil {
-		return b, nil, nil, domain.Invalidf("closes_at", "must be a time in RFC 3339, e.g. 2030-01-31T18:00:00Z")
-	}
-	if !closes.After(s.now()) {
-		return b, nil, nil, domain.Invalidf("closes_at", "must be in the future")
-	}
-	b.ClosesAt = closes.UTC().Truncate(time.Second)
-	return b, opts, proposals, nil
+	return b, opts, nb.Proposals, nil
 }
 
-// tallyInvalid turns a tally validation error into a 422 on the request
-// field it concerns.
-func tallyInvalid(err error) error {
-	var fe *tally.FieldError
-	if errors.As(err, &fe) {
-		return domain.Invalidf(strings.TrimPrefix(fe.Field, "ballot."), "%s", fe.Message)
+// notFoundAsDomain makes a store.ErrNotFound match domain.ErrNotFound,
+// for the domain rules that tell a missing thing from a failed read.
+func notFoundAsDomain(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %w", domain.ErrNotFound, err)
 	}
 	return err
-}
-
-func tallyBallot(b store.Ballot, opts []store.BallotOption, thr, quo tally.Rational) tally.Ballot {
-	tb := tally.Ballot{Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation}
-	for _, o := range opts {
-		tb.Options = append(tb.Options, tally.Option{Key: o.Key, Label: o.Label})
-	}
-	return tb
 }
 
 // ballotTally is a stored ballot's counting parameters.
 func ballotTally(b store.Ballot, opts []store.BallotOption) tally.Ballot {
 	thr, _ := tally.ParseRational(b.Threshold)
 	quo, _ := tally.ParseRational(b.Quorum)
-	return tallyBallot(b, opts, thr, quo)
+	tb := tally.Ballot{Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation}
+	for _, o := range opts {
+		tb.Options = append(tb.Options, tally.Option{Key: o.Key, Label: o.Label})
+	}
+	return tb
 }
 
 // ballotJSON is a ballot as the API shows it (never its secret).
