@@ -77,7 +77,7 @@ func TestNewBallotDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if b.Title != "Budget" || len(b.Options) != 3 || b.Options[0].Key != "yes" || b.Seats != 1 || b.Threshold != "1/2" ||
-		b.Quorum != "0/1" || !b.Strict || !b.Delegation || b.Secrecy != "public" || !b.ClosesAt.Equal(now.Add(31*24*time.Hour - 12*time.Hour)) {
+		b.Quorum != "0/1" || !b.Strict || !b.Delegation || b.Secrecy != "public" || !b.ClosesAt.Equal(now.Add(31*24*time.Hour-12*time.Hour)) {
 		t.Errorf("NewBallot() = %+v, want a yes/no/abstain majority ballot with the documented defaults", b)
 	}
 	if _, err := NewBallot(BallotRequest{Title: "Late", Method: "majority", ClosesAt: "2030-01-01T12:00:00Z"}, BallotLookup{}, now); err == nil {

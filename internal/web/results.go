@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,122 +28,27 @@ import (
 // memory per ballot, keyed by the proof hash: a sealed proof never changes,
 // and a different hash means a different result.
 
-// resultCacheSize bounds the ballots whose parsed results are kept.
-const resultCacheSize = 16
-
 // topCarriers is how many of the largest carriers the page lists.
 const topCarriers = 20
 
-type resultCache struct {
-	mu      sync.Mutex
-	entries map[int64]*resultEntry
-	order   []int64 // insertion order, for eviction
-	// summaries are the small per-ballot figures of the history page.
-	summaries map[string]ballotSummary // by proof hash
-	// audits are the seal fields of proofs, by proof hash.
-	audits map[string]auditInfo
-	// docs are stored result documents (see doc), by kind and proof hash.
-	docs     map[string][]byte
-	docOrder []string // insertion order, for eviction
-	docBytes int
-	// receipts issue voters' receipts without parsing the proof again, by
-	// proof hash; at most maxReceiptSets are kept (oldest evicted).
-	receipts     map[string]*proof.Receipts
-	receiptOrder []string
+// resultCaches hold what the result pages derive from sealed proofs, each
+// keyed by proof hash (web/cache.go).
+type resultCaches struct {
+	data      *cache[*resultData]     // parsed results, the costliest to build
+	docs      *cache[[]byte]          // stored result documents, by kind and hash
+	summaries *cache[ballotSummary]   // the history page's figures
+	audits    *cache[auditInfo]       // proofs' seal fields
+	receipts  *cache[*proof.Receipts] // receipt issuers (about 100 bytes per vote each)
 }
 
-// maxRemembered bounds the small per-proof maps (audits, summaries); a
-// full map is emptied and refilled on demand.
-const maxRemembered = 4096
-
-// recall reads key from one of rc's small per-proof maps.
-func recall[V any](rc *resultCache, m map[string]V, key string) (V, bool) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	v, ok := m[key]
-	return v, ok
-}
-
-// remember stores v under key in one of rc's small per-proof maps.
-func remember[V any](rc *resultCache, m map[string]V, key string, v V) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if len(m) > maxRemembered {
-		clear(m)
+func newResultCaches() resultCaches {
+	return resultCaches{
+		data:      newCache[*resultData](16, nil),
+		docs:      newCache(256<<20, func(d []byte) int { return len(d) }),
+		summaries: newCache[ballotSummary](4096, nil),
+		audits:    newCache[auditInfo](4096, nil),
+		receipts:  newCache[*proof.Receipts](8, nil),
 	}
-	m[key] = v
-}
-
-// maxReceiptSets bounds the proofs whose receipt trees are kept in memory
-// (about 100 bytes per vote each).
-const maxReceiptSets = 8
-
-// receiptsFor returns the cached receipt issuer of a proof, building it
-// with build when absent.
-func (rc *resultCache) receiptsFor(hash string, build func() (*proof.Receipts, error)) (*proof.Receipts, error) {
-	if rs, ok := recall(rc, rc.receipts, hash); ok {
-		return rs, nil
-	}
-	rs, err := build()
-	if err != nil {
-		return nil, err
-	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if _, ok := rc.receipts[hash]; !ok {
-		rc.receipts[hash] = rs
-		rc.receiptOrder = append(rc.receiptOrder, hash)
-		if len(rc.receiptOrder) > maxReceiptSets {
-			delete(rc.receipts, rc.receiptOrder[0])
-			rc.receiptOrder = rc.receiptOrder[1:]
-		}
-	}
-	return rs, nil
-}
-
-type resultEntry struct {
-	hash  string
-	ready chan struct{}
-	data  *resultData
-	err   error
-}
-
-func newResultCache() *resultCache {
-	return &resultCache{entries: map[int64]*resultEntry{}, summaries: map[string]ballotSummary{}, audits: map[string]auditInfo{}, docs: map[string][]byte{},
-		receipts: map[string]*proof.Receipts{}}
-}
-
-// get returns the parsed result of ballot id with proof hash, building it
-// once (concurrent callers wait for the first).
-func (rc *resultCache) get(id int64, hash string, build func() (*resultData, error)) (*resultData, error) {
-	rc.mu.Lock()
-	e, ok := rc.entries[id]
-	if !ok || e.hash != hash {
-		e = &resultEntry{hash: hash, ready: make(chan struct{})}
-		if !ok {
-			rc.order = append(rc.order, id)
-		}
-		rc.entries[id] = e
-		for len(rc.order) > resultCacheSize {
-			delete(rc.entries, rc.order[0])
-			rc.order = rc.order[1:]
-		}
-		rc.mu.Unlock()
-		e.data, e.err = build()
-		close(e.ready)
-		if e.err != nil {
-			rc.mu.Lock()
-			if rc.entries[id] == e {
-				delete(rc.entries, id)
-				rc.order = slices.DeleteFunc(rc.order, func(x int64) bool { return x == id })
-			}
-			rc.mu.Unlock()
-		}
-		return e.data, e.err
-	}
-	rc.mu.Unlock()
-	<-e.ready
-	return e.data, e.err
 }
 
 // resultData is a closed ballot's parsed result with the figures the pages
@@ -168,7 +72,7 @@ type resultData struct {
 
 // ballotResult loads and parses the ballot's result through the cache.
 func (s *Server) ballotResult(ctx context.Context, b *store.Ballot) (*resultData, error) {
-	return s.results.get(b.ID, b.ProofHash, func() (*resultData, error) {
+	return s.results.data.get(ctx, b.ProofHash, func(ctx context.Context) (*resultData, error) {
 		raw, err := s.resultJSON(ctx, b)
 		if err != nil {
 			return nil, err
@@ -188,7 +92,7 @@ func (s *Server) resultJSON(ctx context.Context, b *store.Ballot) ([]byte, error
 	if b.ResultJSON != nil {
 		return []byte(*b.ResultJSON), nil
 	}
-	return s.results.doc("result:"+b.ProofHash, func() ([]byte, error) {
+	return s.results.docs.get(ctx, "result:"+b.ProofHash, func(ctx context.Context) ([]byte, error) {
 		return s.store.BallotResult(ctx, b.ID)
 	})
 }
@@ -203,7 +107,7 @@ func (s *Server) resultJSON(ctx context.Context, b *store.Ballot) ([]byte, error
 const fullResultInBallot = 1 << 20
 
 func (s *Server) resultSummaryJSON(ctx context.Context, b *store.Ballot) ([]byte, error) {
-	return s.results.doc("summary:"+b.ProofHash, func() ([]byte, error) {
+	return s.results.docs.get(ctx, "summary:"+b.ProofHash, func(ctx context.Context) ([]byte, error) {
 		raw, err := s.resultJSON(ctx, b)
 		if err != nil {
 			return nil, err
@@ -228,40 +132,6 @@ func (s *Server) proofJSON(ctx context.Context, b *store.Ballot) ([]byte, error)
 		return []byte(*b.ProofJSON), nil
 	}
 	return s.store.BallotProof(ctx, b.ID)
-}
-
-// docCacheBytes bounds the bytes of cached result documents.
-const docCacheBytes = 256 << 20
-
-// doc returns the cached document under key, building it when absent.
-// Keys include the proof hash, so an entry never goes stale. Concurrent
-// first callers may each build it; the entries are equal.
-func (rc *resultCache) doc(key string, build func() ([]byte, error)) ([]byte, error) {
-	if d, ok := recall(rc, rc.docs, key); ok {
-		return d, nil
-	}
-	d, err := build()
-	if err != nil {
-		return nil, err
-	}
-	if len(d) > docCacheBytes/2 {
-		return d, nil
-	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if _, ok := rc.docs[key]; ok {
-		return rc.docs[key], nil
-	}
-	for rc.docBytes+len(d) > docCacheBytes && len(rc.docOrder) > 0 {
-		old := rc.docOrder[0]
-		rc.docOrder = rc.docOrder[1:]
-		rc.docBytes -= len(rc.docs[old])
-		delete(rc.docs, old)
-	}
-	rc.docs[key] = d
-	rc.docOrder = append(rc.docOrder, key)
-	rc.docBytes += len(d)
-	return d, nil
 }
 
 func newResultData(method string, opts []store.BallotOption, raw []byte) (*resultData, error) {

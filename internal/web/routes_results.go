@@ -29,7 +29,6 @@ var resultRouteTable = []resultRoute{
 
 // resultRoutes registers resultRouteTable.
 func (s *Server) resultRoutes() {
-	s.results = newResultCache()
 	for _, r := range resultRouteTable {
 		h := r.h
 		s.echo.Add(r.Method, r.Path, func(c echo.Context) error { return h(s, c) }, s.require(r.Perm))

@@ -48,7 +48,7 @@ type Server struct {
 	static   fs.FS
 	limiter  *loginLimiter
 	metrics  *metrics.Metrics
-	results  *resultCache // parsed results of closed ballots (results.go)
+	results  resultCaches // what result pages derive from sealed proofs (results.go)
 	options  optionCache  // options of open and closed ballots (votes.go)
 }
 
@@ -94,6 +94,7 @@ func New(d Deps) (*Server, error) {
 		signer:   d.Signer,
 		secure:   d.SecureCookies,
 		static:   staticFS,
+		results:  newResultCaches(),
 		limiter:  newLoginLimiter(d.Now),
 		metrics:  d.Metrics,
 	}
