@@ -94,7 +94,10 @@ func (s *Server) newBallot(c echo.Context) error {
 
 func (s *Server) createBallot(c echo.Context) error {
 	ctx := c.Request().Context()
-	form, _ := c.FormParams()
+	form, err := formParams(c)
+	if err != nil {
+		return err
+	}
 	f := ballotForm{Title: c.FormValue("title"), Description: c.FormValue("description"), Topic: c.FormValue("topic"),
 		Method: c.FormValue("method"), Options: c.FormValue("options"), Seats: c.FormValue("seats"), STVRule: c.FormValue("stv_rule"),
 		Threshold: c.FormValue("threshold"), Quorum: c.FormValue("quorum"), Secrecy: c.FormValue("secrecy"),
@@ -259,9 +262,11 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		return p, err
 	}
 	if b.TopicID != nil {
-		if t, err := s.topicByID(ctx, *b.TopicID); err == nil {
-			p.TopicName = t.Name
+		t, err := s.store.TopicByID(ctx, *b.TopicID)
+		if err != nil {
+			return p, err
 		}
+		p.TopicName = t.Name
 	}
 	tr := s.locales.translator(s.lang(c))
 	me := currentCitizen(c)
@@ -294,7 +299,9 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 			p.MyVote = &castVoteView{Summary: choiceSummary(b.Method, v.Choice, p.Options), Receipt: v.Receipt, Nonce: v.ReceiptNonce, CastAt: v.CastAt}
 		}
 		if p.OnRoll && p.Pseudonymous {
-			p.Pseudonym, _ = s.store.VoterID(ctx, *b, me.ID)
+			if p.Pseudonym, err = s.store.VoterID(ctx, *b, me.ID); err != nil {
+				return p, err
+			}
 		}
 		if b.Delegation && p.OnRoll {
 			p.DelegScope, p.Delegates = s.effectiveFor(c, *b, me.ID)
@@ -545,7 +552,10 @@ func (s *Server) flashStateError(c echo.Context, err error) error {
 // as typed, with the reasons beside its fields (422).
 func (s *Server) castBallot(c echo.Context) error {
 	b := routeBallot(c)
-	form, _ := c.FormParams()
+	form, err := formParams(c)
+	if err != nil {
+		return err
+	}
 	if b.Method == "irv" || b.Method == "stv" {
 		if edited, ok := editRanking(form["rank"], form); ok {
 			p, err := s.ballotPage(c, edited)

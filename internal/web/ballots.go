@@ -128,9 +128,11 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 		Delegation: b.Delegation, Secrecy: b.Secrecy, State: b.State, CreatedAt: b.CreatedAt.UTC(), OpensAt: utcp(b.OpensAt),
 		ClosesAt: b.ClosesAt.UTC(), ClosedAt: utcp(b.ClosedAt), ProofHash: b.ProofHash, LogHead: b.LogHead, Options: []optionJSON{}}
 	if b.TopicID != nil {
-		if t, err := s.topicByID(ctx, *b.TopicID); err == nil {
-			v.Topic = &t.Slug
+		t, err := s.store.TopicByID(ctx, *b.TopicID)
+		if err != nil {
+			return v, err
 		}
+		v.Topic = &t.Slug
 	}
 	if !withDetails {
 		return v, nil
@@ -162,15 +164,6 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 		v.Result = sum
 	}
 	return v, nil
-}
-
-func (s *Server) topicByID(ctx context.Context, id int64) (store.Topic, error) {
-	var t store.Topic
-	err := s.store.DB().WithContext(ctx).First(&t, id).Error
-	if err != nil {
-		return t, store.ErrNotFound
-	}
-	return t, nil
 }
 
 func utcp(t *time.Time) *time.Time {

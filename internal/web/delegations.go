@@ -380,7 +380,7 @@ func (s *Server) delegationsPage(c echo.Context) error {
 		return err
 	}
 	p.Community = &cm
-	if p.Members, err = s.memberHandles(ctx, cm.ID, me.ID); err != nil {
+	if p.Members, err = s.store.MemberHandles(ctx, cm.ID, me.ID); err != nil {
 		return err
 	}
 	lists, err := s.store.DelegationsOf(ctx, me.ID, cm.ID)
@@ -439,7 +439,10 @@ func (s *Server) delegationsPage(c echo.Context) error {
 		v.Flow = &f
 		p.Scopes = append(p.Scopes, v)
 	}
-	topicSlugs, _ := s.topicSlugs(ctx, cm.ID)
+	topicSlugs, err := s.topicSlugs(ctx, cm.ID)
+	if err != nil {
+		return err
+	}
 	from, err := s.store.DelegatorsOf(ctx, me.ID, cm.ID)
 	if err != nil {
 		return err
@@ -463,6 +466,12 @@ func (s *Server) delegationsPage(c echo.Context) error {
 	if p.Notices, err = s.store.DelegationNotices(ctx, me.ID, cm.ID, 10); err != nil {
 		return err
 	}
+	// A delegate who has not voted lately is worth a warning only once the
+	// community has closed a ballot they could have voted on.
+	closed, err := s.store.ListBallots(ctx, store.BallotFilter{CommunityID: cm.ID, State: store.StateClosed, Limit: 1})
+	if err != nil {
+		return err
+	}
 	warned := map[string]bool{}
 	for _, l := range lists {
 		for _, d := range l.Delegates {
@@ -472,30 +481,20 @@ func (s *Server) delegationsPage(c echo.Context) error {
 			warned[d.Handle] = true
 			_, err := s.store.CurrentMembership(ctx, cm.ID, d.ID)
 			left := errors.Is(err, store.ErrNotFound)
-			last, _ := s.store.LastVoteAt(ctx, d.ID, cm.ID)
+			if err != nil && !left {
+				return err
+			}
+			last, err := s.store.LastVoteAt(ctx, d.ID, cm.ID)
+			if err != nil {
+				return err
+			}
 			stale := last == nil || s.now().Sub(*last) > inactiveAfter
-			if left || (stale && s.communityHasClosedBallots(ctx, cm.ID)) {
+			if left || (stale && len(closed) > 0) {
 				p.Warnings = append(p.Warnings, delegateWarning{Handle: d.Handle, Left: left, Last: last})
 			}
 		}
 	}
 	return s.render(c, http.StatusOK, "delegations", p)
-}
-
-func (s *Server) communityHasClosedBallots(ctx context.Context, communityID int64) bool {
-	bs, err := s.store.ListBallots(ctx, store.BallotFilter{CommunityID: communityID, State: store.StateClosed, Limit: 1})
-	return err == nil && len(bs) > 0
-}
-
-// memberHandles lists the community's current members except the caller,
-// for the delegate pickers.
-func (s *Server) memberHandles(ctx context.Context, communityID, except int64) ([]string, error) {
-	var hs []string
-	err := s.store.DB().WithContext(ctx).Table("memberships m").Select("c.handle").
-		Joins("JOIN citizens c ON c.id = m.citizen_id").
-		Where("m.community_id = ? AND m.ended_at IS NULL AND c.id <> ?", communityID, except).
-		Order("c.handle").Pluck("c.handle", &hs).Error
-	return hs, err
 }
 
 // postDelegation handles the delegation page's forms: action "set" saves
@@ -514,7 +513,10 @@ func (s *Server) postDelegation(c echo.Context) error {
 		return errorf(http.StatusBadRequest, "malformed", "unknown scope")
 	}
 	me := currentCitizen(c).ID
-	form, _ := c.FormParams()
+	form, err := formParams(c)
+	if err != nil {
+		return err
+	}
 	switch c.FormValue("action") {
 	case "remove":
 		err = s.store.RemoveDelegation(ctx, me, sc)
