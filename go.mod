@@ -10,11 +10,15 @@ require (
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/labstack/echo/v4 v4.16.6
 	github.com/pressly/goose/v3 v3.30.0
+	github.com/transparency-dev/formats v0.1.1
 	golang.org/x/crypto v0.59.0
+	golang.org/x/mod v0.43.0
 	gorm.io/driver/postgres v1.6.3
 	gorm.io/driver/sqlite v1.6.0
 	gorm.io/gorm v1.31.2
 )
+
+require filippo.io/mldsa v0.0.0-20260215214346-43d0283efc3e // indirect
 
 require (
 	github.com/aymerick/douceur v0.2.0 // indirect

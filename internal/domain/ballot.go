@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,157 +90,194 @@ type Ballot struct {
 	ClosesAt           time.Time
 }
 
+// Problem is a refused request field: the *Invalid the API reports, with
+// the message key and arguments a page shows beside the field.
+type Problem struct {
+	Invalid
+	Key  string
+	Args []any
+}
+
+// Unwrap makes errors.As find the *Invalid.
+func (p *Problem) Unwrap() error { return &p.Invalid }
+
+// keyed gives err, when it is an *Invalid, a message key for pages.
+func keyed(err error, key string, args ...any) error {
+	var inv *Invalid
+	if !errors.As(err, &inv) {
+		return err
+	}
+	return &Problem{Invalid: *inv, Key: key, Args: args}
+}
+
 // NewBallot validates req into a ballot: the one place of the ballot rules
 // (docs/ballots.md). A ballot on one proposal is a yes/no majority ballot
 // titled after it; competing proposals make a schulze ballot with a status
 // quo; a majority ballot without options gets yes, no and abstain; option
 // keys are derived from labels when absent, and neither keys nor labels
 // (up to case and spacing) repeat; the counting parameters must satisfy the
-// tally engine; the ballot closes in the future (after now). Errors are
-// *Invalid naming the request field.
+// tally engine; the ballot closes after now.
+//
+// It reports every refused field at once, in field order, joined
+// (errors.Join) as *Problem values: the API names the first, the form shows
+// each beside its field. A lookup error other than ErrNotFound is returned
+// alone, unchanged.
 func NewBallot(req BallotRequest, look BallotLookup, now time.Time) (Ballot, error) {
 	var b Ballot
+	var errs []error
+	fail := func(err error, key string, args ...any) {
+		if err != nil {
+			errs = append(errs, keyed(err, key, args...))
+		}
+	}
 	method := strings.TrimSpace(req.Method)
+	optionsKnown := true // false when the proposals that make the options were refused
+
 	switch {
 	case req.Proposal != nil && len(req.Proposals) > 0:
-		return b, Invalidf("proposals", "give proposal or proposals, not both")
+		fail(Invalidf("proposals", "give proposal or proposals, not both"), "ballot.error.proposal")
+		optionsKnown = false
 	case req.Proposal != nil:
-		ps, err := lookProposals(look, "proposal", []int64{*req.Proposal})
-		if err != nil {
-			return b, err
-		}
-		p := ps[0]
-		if p.HasBallot {
-			return b, Invalidf("proposal", "this proposal already has a ballot")
-		}
 		method = cmp.Or(method, "majority")
 		if method != "majority" {
-			return b, Invalidf("method", "a ballot on one proposal is a yes/no (majority) ballot")
+			fail(Invalidf("method", "a ballot on one proposal is a yes/no (majority) ballot"), "ballot.error.proposal_one")
 		}
-		req.Title = cmp.Or(strings.TrimSpace(req.Title), p.Title)
-		req.Description = cmp.Or(strings.TrimSpace(req.Description), fmt.Sprintf("Proposal #%d: %s", p.ID, p.Title))
-		b.ProposalID = &p.ID
-		if p.TopicID != nil && req.Topic == "" {
-			b.TopicID = p.TopicID
+		ps, err := look.Proposals([]int64{*req.Proposal})
+		switch {
+		case errors.Is(err, ErrNotFound):
+			fail(Invalidf("proposal", "no such proposal in this community"), "ballot.error.proposal")
+		case err != nil:
+			return b, err
+		case ps[0].HasBallot:
+			fail(Invalidf("proposal", "this proposal already has a ballot"), "ballot.error.proposal")
+		default:
+			p := ps[0]
+			req.Title = cmp.Or(strings.TrimSpace(req.Title), p.Title)
+			req.Description = cmp.Or(strings.TrimSpace(req.Description), fmt.Sprintf("Proposal #%d: %s", p.ID, p.Title))
+			b.ProposalID = &p.ID
+			if p.TopicID != nil && req.Topic == "" {
+				b.TopicID = p.TopicID
+			}
+			b.Proposals = []int64{p.ID}
 		}
-		b.Proposals = []int64{p.ID}
 	case len(req.Proposals) > 0:
-		if len(req.Proposals) < 2 {
-			return b, Invalidf("proposals", "name at least two competing proposals (or use proposal for one)")
-		}
 		method = cmp.Or(method, "schulze")
+		optionsKnown = false
 		if method != "schulze" {
-			return b, Invalidf("method", "competing proposals are decided by a ranked schulze ballot")
+			fail(Invalidf("method", "competing proposals are decided by a ranked schulze ballot"), "ballot.error.proposals_two")
+			break
+		}
+		if len(req.Proposals) < 2 {
+			fail(Invalidf("proposals", "name at least two competing proposals (or use proposal for one)"), "ballot.error.proposals_two")
+			break
 		}
 		if err := CheckOptionCount(method, len(req.Proposals)+1); err != nil {
-			return b, err
+			fail(err, "ballot.error.options", MaxOptionsFor(method))
+			break
 		}
-		ps, err := lookProposals(look, "proposals", req.Proposals)
+		ps, err := look.Proposals(req.Proposals)
+		if errors.Is(err, ErrNotFound) {
+			fail(Invalidf("proposals", "no such proposal in this community"), "ballot.error.proposal")
+			break
+		}
 		if err != nil {
 			return b, err
 		}
 		req.Options = nil
 		for _, p := range ps {
 			if p.HasBallot {
-				return b, Invalidf("proposals", "proposal %d already has a ballot", p.ID)
+				fail(Invalidf("proposals", "proposal %d already has a ballot", p.ID), "ballot.error.proposal")
+				break
 			}
 			req.Options = append(req.Options, OptionRequest{Key: "p" + strconv.FormatInt(p.ID, 10), Label: p.Title})
 			b.Proposals = append(b.Proposals, p.ID)
 		}
 		req.Options = append(req.Options, OptionRequest{Key: StatusQuoKey, Label: "Status quo (none of these proposals)"})
 		req.Seats = nil
+		optionsKnown = len(errs) == 0
 	}
 
 	req.Title = strings.TrimSpace(req.Title)
-	if err := CheckLine("title", req.Title, true, MaxTitle); err != nil {
-		return b, err
-	}
-	if err := CheckText("description", req.Description, false, MaxBallotText); err != nil {
-		return b, err
-	}
+	fail(CheckLine("title", req.Title, true, MaxTitle), "ballot.error.title", MaxTitle)
+	fail(CheckText("description", req.Description, false, MaxBallotText), "ballot.error.description", MaxBallotText)
 	b.Title, b.Description = req.Title, req.Description
 	if req.Topic != "" {
 		id, err := look.Topic(req.Topic)
-		if errors.Is(err, ErrNotFound) {
-			return b, Invalidf("topic", "no topic %q in this community", req.Topic)
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNotFound):
+			fail(Invalidf("topic", "no topic %s in this community", Quote(req.Topic)), "ballot.error.topic")
+		case err != nil:
 			return b, err
+		default:
+			b.TopicID = &id
 		}
-		b.TopicID = &id
 	}
 
-	if method == "" {
-		return b, Invalidf("method", "is required: one of %s", strings.Join(tally.Methods, ", "))
-	}
-	b.Method = method
-	if method == "majority" && len(req.Options) == 0 {
-		req.Options = []OptionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
-	}
-	if err := CheckOptionCount(method, len(req.Options)); err != nil {
-		return b, err
-	}
-	var err error
-	if b.Options, err = ballotOptions(req.Options); err != nil {
-		return b, err
+	counting := len(errs) // the counting rules are checked together below
+	switch {
+	case method == "":
+		fail(Invalidf("method", "is required: one of %s", strings.Join(tally.Methods, ", ")), "ballot.error.method")
+	case !slices.Contains(tally.Methods, method):
+		fail(Invalidf("method", "must be one of %s, not %s", strings.Join(tally.Methods, ", "), Quote(method)), "ballot.error.method")
+	case optionsKnown:
+		b.Method = method
+		b.Options = ballotOptions(method, req.Options, fail)
 	}
 	b.Seats = 1
 	if req.Seats != nil {
 		b.Seats = *req.Seats
 	}
-	if err := CheckSeats(b.Seats); err != nil {
-		return b, err
-	}
+	fail(CheckSeats(b.Seats), "ballot.error.seats", MaxSeats)
 	if method == "stv" {
 		b.STVRule = cmp.Or(req.STVRule, "meek")
 	} else if req.STVRule != "" {
-		return b, Invalidf("stv_rule", "only stv ballots have a rule")
+		fail(Invalidf("stv_rule", "only stv ballots have a rule"), "ballot.error.stv_rule")
 	}
 	b.Threshold = cmp.Or(strings.TrimSpace(req.Threshold), "1/2")
 	b.Quorum = cmp.Or(strings.TrimSpace(req.Quorum), "0/1")
 	thr, err := tally.ParseRational(b.Threshold)
 	if err != nil {
-		return b, Invalidf("threshold", "must be a fraction n/d, e.g. 1/2 or 2/3")
+		fail(Invalidf("threshold", "must be a fraction n/d, e.g. 1/2 or 2/3"), "ballot.error.threshold")
 	}
 	quo, err := tally.ParseRational(b.Quorum)
 	if err != nil {
-		return b, Invalidf("quorum", "must be a fraction n/d of the eligible weight, e.g. 0/1 or 1/4")
+		fail(Invalidf("quorum", "must be a fraction n/d of the eligible weight, e.g. 0/1 or 1/4"), "ballot.error.quorum")
 	}
 	b.Strict = req.Strict == nil || *req.Strict
 	b.Delegation = req.Delegation == nil || *req.Delegation
+	if len(errs) == counting && b.Method != "" {
+		if err := tally.ValidateBallot(tally.Ballot{Method: b.Method, Options: b.Options, Seats: b.Seats, STVRule: b.STVRule,
+			Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation}); err != nil {
+			key, args := tallyKey(err, method)
+			fail(TallyInvalid(err), key, args...)
+		}
+	}
 	b.Secrecy = cmp.Or(req.Secrecy, "public")
 	if b.Secrecy != "public" && b.Secrecy != "pseudonymous" {
-		return b, Invalidf("secrecy", "must be public or pseudonymous")
-	}
-	if err := tally.ValidateBallot(tally.Ballot{Method: b.Method, Options: b.Options, Seats: b.Seats, STVRule: b.STVRule,
-		Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation}); err != nil {
-		return b, TallyInvalid(err)
+		fail(Invalidf("secrecy", "must be public or pseudonymous"), "ballot.error.secrecy")
 	}
 	if req.ClosesAt == "" {
-		return b, Invalidf("closes_at", "is required (RFC 3339, e.g. 2030-01-31T18:00:00Z)")
+		fail(Invalidf("closes_at", "is required (RFC 3339, e.g. 2030-01-31T18:00:00Z)"), "ballot.error.closes_at_missing")
+	} else if closes, err := time.Parse(time.RFC3339, req.ClosesAt); err != nil {
+		fail(Invalidf("closes_at", "must be a time in RFC 3339, e.g. 2030-01-31T18:00:00Z"), "ballot.error.closes_at_format")
+	} else if !closes.After(now) {
+		fail(Invalidf("closes_at", "must be in the future"), "ballot.error.closes_at_past")
+	} else {
+		b.ClosesAt = closes.UTC().Truncate(time.Second)
 	}
-	closes, err := time.Parse(time.RFC3339, req.ClosesAt)
-	if err != nil {
-		return b, Invalidf("closes_at", "must be a time in RFC 3339, e.g. 2030-01-31T18:00:00Z")
-	}
-	if !closes.After(now) {
-		return b, Invalidf("closes_at", "must be in the future")
-	}
-	b.ClosesAt = closes.UTC().Truncate(time.Second)
-	return b, nil
+	return b, errors.Join(errs...)
 }
 
-func lookProposals(look BallotLookup, field string, ids []int64) ([]ProposalRef, error) {
-	ps, err := look.Proposals(ids)
-	if errors.Is(err, ErrNotFound) {
-		return nil, Invalidf(field, "no such proposal in this community")
+// ballotOptions checks a request's options (a majority ballot without
+// options gets yes, no and abstain) and reports the first refused one.
+func ballotOptions(method string, req []OptionRequest, fail func(error, string, ...any)) []tally.Option {
+	if method == "majority" && len(req) == 0 {
+		req = []OptionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
 	}
-	return ps, err
-}
-
-// ballotOptions trims the requested options, derives missing keys from
-// labels and refuses repeats.
-func ballotOptions(req []OptionRequest) ([]tally.Option, error) {
+	if err := CheckOptionCount(method, len(req)); err != nil {
+		fail(err, "ballot.error.options", MaxOptionsFor(method))
+		return nil
+	}
 	var opts []tally.Option
 	seen, labels := map[string]bool{}, map[string]bool{}
 	for i, o := range req {
@@ -252,25 +290,25 @@ func ballotOptions(req []OptionRequest) ([]tally.Option, error) {
 			o.Label = o.Key
 		}
 		field := fmt.Sprintf("options[%d]", i)
-		if err := CheckOptionKey(field+".key", o.Key); err != nil {
-			return nil, err
-		}
-		if err := CheckLine(field+".label", o.Label, true, MaxOptionLabel); err != nil {
-			return nil, err
+		if err := cmp.Or(CheckOptionKey(field+".key", o.Key), CheckLine(field+".label", o.Label, true, MaxOptionLabel)); err != nil {
+			fail(err, "ballot.error.option_line", MaxOptionLabel)
+			return nil
 		}
 		if seen[o.Key] {
-			return nil, Invalidf(field+".key", "option %q is listed twice", o.Key)
+			fail(Invalidf(field+".key", "option %s is listed twice", Quote(o.Key)), "ballot.error.option_twice", Quote(o.Label))
+			return nil
 		}
 		// Labels equal but for case and spacing are one option listed
 		// twice; other labels that spell the same key get "-2", "-3", ….
 		folded := strings.ToLower(strings.Join(strings.Fields(o.Label), " "))
 		if labels[folded] {
-			return nil, Invalidf(field+".label", "option %q is listed twice", o.Label)
+			fail(Invalidf(field+".label", "option %s is listed twice", Quote(o.Label)), "ballot.error.option_twice", Quote(o.Label))
+			return nil
 		}
 		seen[o.Key], labels[folded] = true, true
 		opts = append(opts, tally.Option{Key: o.Key, Label: o.Label})
 	}
-	return opts, nil
+	return opts
 }
 
 // TallyInvalid turns a tally validation error into an *Invalid on the
@@ -281,6 +319,25 @@ func TallyInvalid(err error) error {
 		return Invalidf(strings.TrimPrefix(fe.Field, "ballot."), "%s", fe.Message)
 	}
 	return err
+}
+
+// tallyKey is the form's message for a tally validation error: the rule
+// of the field it concerns.
+func tallyKey(err error, method string) (string, []any) {
+	var fe *tally.FieldError
+	if !errors.As(err, &fe) {
+		return "ballot.error.invalid", nil
+	}
+	field, _, _ := strings.Cut(strings.TrimPrefix(fe.Field, "ballot."), "[")
+	switch field {
+	case "seats":
+		return "ballot.error.seats", []any{MaxSeats}
+	case "options":
+		return "ballot.error.options", []any{MaxOptionsFor(method)}
+	case "threshold", "quorum", "stv_rule", "method":
+		return "ballot.error." + field, nil
+	}
+	return "ballot.error.invalid", nil
 }
 
 // Ballot states: a draft is being prepared, an open ballot takes votes

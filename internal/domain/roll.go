@@ -141,10 +141,10 @@ func headerColumns(rec []string) (map[string]int, error) {
 	for i, h := range rec {
 		name := strings.ToLower(strings.TrimSpace(h))
 		if !slicesContains(rollColumns, name) {
-			return nil, fmt.Errorf("unknown column %q in the header: use %s", h, strings.Join(rollColumns, ","))
+			return nil, fmt.Errorf("unknown column %s in the header: use %s", Quote(h), strings.Join(rollColumns, ","))
 		}
 		if _, dup := cols[name]; dup {
-			return nil, fmt.Errorf("column %q appears twice in the header", name)
+			return nil, fmt.Errorf("column %s appears twice in the header", Quote(name))
 		}
 		cols[name] = i
 	}
@@ -191,12 +191,12 @@ func parseRollRecord(line int, rec []string, cols map[string]int) (RollLine, *Li
 	if l.Role == "" {
 		l.Role = RoleMember
 	} else if !ValidRole(l.Role) {
-		return l, fail(Invalidf("role", "must be member, board or auditor, not %q", l.Role))
+		return l, fail(Invalidf("role", "must be member, board or auditor, not %s", Quote(l.Role)))
 	}
 	if w := get("weight"); w != "" {
 		n, err := strconv.ParseInt(w, 10, 64)
 		if err != nil {
-			return l, fail(Invalidf("weight", "must be a whole number, not %q", w))
+			return l, fail(Invalidf("weight", "must be a whole number, not %s", Quote(w)))
 		}
 		if err := CheckWeight("weight", n); err != nil {
 			return l, fail(err)

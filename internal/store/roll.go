@@ -82,7 +82,7 @@ func (s *Store) SetMembership(ctx context.Context, communityID int64, handle, ro
 		var c Citizen
 		if err := tx.Where("handle = ?", handle).First(&c).Error; err != nil {
 			if isNotFound(err) {
-				return domain.Invalidf("handle", "no citizen has the handle %q", handle)
+				return domain.Invalidf("handle", "no citizen has the handle %s", domain.Quote(handle))
 			}
 			return wrap(err, "citizen %q", handle)
 		}

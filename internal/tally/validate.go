@@ -61,7 +61,7 @@ func ValidateBallot(b Ballot) error {
 // ballotKeys validates b and returns its option index by key.
 func ballotKeys(b Ballot) (map[string]int, error) {
 	if !isMethod(b.Method) {
-		return nil, fieldErr("ballot.method", "unknown method %q", b.Method)
+		return nil, fieldErr("ballot.method", "unknown method %s", Quote(b.Method))
 	}
 	if len(b.Options) == 0 || len(b.Options) > maxOptions {
 		return nil, fieldErr("ballot.options", "%d options, want 1 to %d", len(b.Options), maxOptions)
@@ -70,10 +70,10 @@ func ballotKeys(b Ballot) (map[string]int, error) {
 	for i, o := range b.Options {
 		f := "ballot.options[" + strconv.Itoa(i) + "].key"
 		if !ValidKey(o.Key) {
-			return nil, fieldErr(f, "key %q does not match [a-z0-9-]{1,64}", o.Key)
+			return nil, fieldErr(f, "key %s does not match [a-z0-9-]{1,64}", Quote(o.Key))
 		}
 		if _, dup := keys[o.Key]; dup {
-			return nil, fieldErr(f, "duplicate option key %q", o.Key)
+			return nil, fieldErr(f, "duplicate option key %s", Quote(o.Key))
 		}
 		keys[o.Key] = i
 	}
@@ -94,7 +94,7 @@ func ballotKeys(b Ballot) (map[string]int, error) {
 		return nil, fieldErr("ballot.seats", "%d seats for %d options", b.Seats, len(b.Options))
 	}
 	if b.STVRule != "" && b.STVRule != "meek" && b.STVRule != "scottish" {
-		return nil, fieldErr("ballot.stv_rule", "unknown stv rule %q (want meek or scottish)", b.STVRule)
+		return nil, fieldErr("ballot.stv_rule", "unknown stv rule %s (want meek or scottish)", Quote(b.STVRule))
 	}
 	if err := checkFraction("ballot.threshold", b.Threshold); err != nil {
 		return nil, err
@@ -137,12 +137,12 @@ func checkChoice(method string, keys map[string]int, c Choice, seen []bool) *Fie
 		}
 		if method == "majority" {
 			if c.Word != "yes" && c.Word != "no" && c.Word != "abstain" {
-				return fieldErr("choice", "%q is not yes, no or abstain", c.Word)
+				return fieldErr("choice", "%s is not yes, no or abstain", Quote(c.Word))
 			}
 			return nil
 		}
 		if _, ok := keys[c.Word]; !ok {
-			return fieldErr("choice", "unknown option %q", c.Word)
+			return fieldErr("choice", "unknown option %s", Quote(c.Word))
 		}
 		return nil
 	case "approval", "irv", "stv":
@@ -169,7 +169,7 @@ func checkChoice(method string, keys map[string]int, c Choice, seen []bool) *Fie
 		}
 		return err
 	}
-	return fieldErr("ballot.method", "unknown method %q", method)
+	return fieldErr("ballot.method", "unknown method %s", Quote(method))
 }
 
 // groupField returns field[group], or field when group < 0.
@@ -189,11 +189,11 @@ func checkKeys(field string, group int, keys map[string]int, list []string, seen
 	for i, k := range list {
 		j, ok := keys[k]
 		if !ok {
-			err = fieldErr(groupField(field, group)+"["+strconv.Itoa(i)+"]", "unknown option %q", k)
+			err = fieldErr(groupField(field, group)+"["+strconv.Itoa(i)+"]", "unknown option %s", Quote(k))
 			break
 		}
 		if seen[j] {
-			err = fieldErr(groupField(field, group)+"["+strconv.Itoa(i)+"]", "option %q listed twice", k)
+			err = fieldErr(groupField(field, group)+"["+strconv.Itoa(i)+"]", "option %s listed twice", Quote(k))
 			break
 		}
 		seen[j] = true

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the form's time zones, also where the system has none
 
 	"github.com/labstack/echo/v4"
 
@@ -39,12 +40,31 @@ func (s *Server) listBallots(c echo.Context) error {
 
 // ---- new ----
 
+// ballotForm is the new-ballot form as typed: every value is kept when the
+// form is shown again with its errors.
 type ballotForm struct {
 	Title, Description, Topic, Method, Options, Seats, STVRule string
-	Threshold, Quorum, Secrecy, ClosesAt                       string
+	Threshold, Quorum, Secrecy, ClosesAt, TZ                   string
 	Strict, Delegation                                         bool
 	Proposals                                                  []int64
 }
+
+// methodFields names the form fields that each method uses besides those
+// of every ballot. The page hides the others (static/js/ballot_new.js) and
+// the server ignores them, so a stray value cannot block a ballot.
+var methodFields = map[string][]string{
+	"majority":  {"proposals", "threshold"},
+	"plurality": {"options", "seats"},
+	"approval":  {"options", "seats"},
+	"irv":       {"options"},
+	"schulze":   {"options", "seats", "proposals"},
+	"stv":       {"options", "seats", "stv_rule"},
+}
+
+func methodUses(method, field string) bool { return slices.Contains(methodFields[method], field) }
+
+// closesLayouts are what an <input type="datetime-local"> sends.
+var closesLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05"}
 
 type proposalChoice struct {
 	store.ProposalSummary
@@ -58,14 +78,24 @@ type ballotNewPage struct {
 	Proposals []proposalChoice
 	Methods   []string
 	Form      ballotForm
-	Error     string
-	Field     string
+	Errors    fieldErrors
+}
+
+// UsedBy lists the methods that use a form field, for data-methods.
+func (p ballotNewPage) UsedBy(field string) string {
+	var ms []string
+	for _, m := range p.Methods {
+		if methodUses(m, field) {
+			ms = append(ms, m)
+		}
+	}
+	return strings.Join(ms, " ")
 }
 
 func (s *Server) ballotNewPage(c echo.Context, f ballotForm) (ballotNewPage, error) {
 	ctx := c.Request().Context()
 	cm := routeCommunityOf(c)
-	p := ballotNewPage{Page: s.page(c, "ballot.new.title"), Community: cm, Methods: tally.Methods, Form: f}
+	p := ballotNewPage{Page: s.page(c, "ballot.new.title"), Community: cm, Methods: tally.Methods, Form: f, Errors: fieldErrors{}}
 	var err error
 	if p.Topics, err = s.store.ScopeTopics(ctx, cm.ID); err != nil {
 		return p, err
@@ -81,7 +111,7 @@ func (s *Server) ballotNewPage(c echo.Context, f ballotForm) (ballotNewPage, err
 
 func (s *Server) newBallot(c echo.Context) error {
 	f := ballotForm{Method: "majority", Seats: "1", Threshold: "1/2", Quorum: "0/1", Secrecy: "public", Strict: true, Delegation: true,
-		ClosesAt: s.now().Add(7 * 24 * time.Hour).UTC().Format("2006-01-02T15:04")}
+		ClosesAt: s.now().Add(7 * 24 * time.Hour).UTC().Format(closesLayouts[0])}
 	if id, err := strconv.ParseInt(c.QueryParam("proposal"), 10, 64); err == nil {
 		f.Proposals = []int64{id}
 	}
@@ -92,75 +122,166 @@ func (s *Server) newBallot(c echo.Context) error {
 	return s.render(c, http.StatusOK, "ballot_new", p)
 }
 
-func (s *Server) createBallot(c echo.Context) error {
-	ctx := c.Request().Context()
-	form, err := formParams(c)
-	if err != nil {
-		return err
-	}
+// readBallotForm reads the form as typed.
+func readBallotForm(c echo.Context) (ballotForm, error) {
 	f := ballotForm{Title: c.FormValue("title"), Description: c.FormValue("description"), Topic: c.FormValue("topic"),
 		Method: c.FormValue("method"), Options: c.FormValue("options"), Seats: c.FormValue("seats"), STVRule: c.FormValue("stv_rule"),
 		Threshold: c.FormValue("threshold"), Quorum: c.FormValue("quorum"), Secrecy: c.FormValue("secrecy"),
-		ClosesAt: c.FormValue("closes_at"), Strict: c.FormValue("strict") == "1", Delegation: c.FormValue("delegation") == "1"}
+		ClosesAt: c.FormValue("closes_at"), TZ: c.FormValue("tz"), Strict: c.FormValue("strict") == "1", Delegation: c.FormValue("delegation") == "1"}
+	form, err := formParams(c)
+	if err != nil {
+		return f, err
+	}
 	for _, v := range form["proposal"] {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
 			f.Proposals = append(f.Proposals, id)
 		}
 	}
-	req := ballotRequest{Title: f.Title, Description: f.Description, Topic: f.Topic, Method: f.Method, Threshold: f.Threshold,
-		Quorum: f.Quorum, Secrecy: f.Secrecy, Strict: &f.Strict, Delegation: &f.Delegation}
-	if f.Method == "stv" {
+	return f, nil
+}
+
+// request turns the form into an API request, using only the fields of
+// the chosen method. What cannot be read (seats, the closing time and its
+// zone) is reported in errs, translated by tr.
+func (f ballotForm) request(tr func(string, ...any) string, errs fieldErrors) ballotRequest {
+	m := f.Method
+	req := ballotRequest{Title: f.Title, Description: f.Description, Topic: f.Topic, Method: m,
+		Quorum: f.Quorum, Secrecy: f.Secrecy, Delegation: &f.Delegation}
+	if methodUses(m, "threshold") {
+		req.Threshold, req.Strict = f.Threshold, &f.Strict
+	}
+	if methodUses(m, "stv_rule") {
 		req.STVRule = f.STVRule
 	}
-	if n, err := strconv.Atoi(strings.TrimSpace(f.Seats)); err == nil {
-		req.Seats = &n
-	}
-	for _, line := range strings.Split(f.Options, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		if k, l, ok := strings.Cut(line, ":"); ok && domain.CheckOptionKey("k", strings.TrimSpace(k)) == nil {
-			req.Options = append(req.Options, optionRequest{Key: strings.TrimSpace(k), Label: strings.TrimSpace(l)})
+	if seats := strings.TrimSpace(f.Seats); methodUses(m, "seats") && seats != "" {
+		if n, err := strconv.Atoi(seats); err == nil {
+			req.Seats = &n
 		} else {
-			req.Options = append(req.Options, optionRequest{Label: line})
+			errs["seats"] = tr("ballot.error.seats", domain.MaxSeats)
 		}
 	}
-	switch len(f.Proposals) {
-	case 0:
-	case 1:
-		req.Proposal = &f.Proposals[0]
-		req.Options = nil
-	default:
-		req.Proposals = f.Proposals
-		req.Method = "schulze"
-	}
-	if f.ClosesAt != "" {
-		// The form's datetime-local is read as UTC (the page says so).
-		if t, err := time.Parse("2006-01-02T15:04", f.ClosesAt); err == nil {
-			req.ClosesAt = t.UTC().Format(time.RFC3339)
-		} else {
-			req.ClosesAt = f.ClosesAt
+	if methodUses(m, "options") {
+		for _, line := range strings.Split(f.Options, "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" {
+				continue
+			}
+			if k, l, ok := strings.Cut(line, ":"); ok && domain.CheckOptionKey("k", strings.TrimSpace(k)) == nil {
+				req.Options = append(req.Options, optionRequest{Key: strings.TrimSpace(k), Label: strings.TrimSpace(l)})
+			} else {
+				req.Options = append(req.Options, optionRequest{Label: line})
+			}
 		}
 	}
-	cm := routeCommunityOf(c)
-	b, opts, proposals, err := s.buildBallot(ctx, cm, currentCitizen(c).ID, req)
-	if err == nil {
-		err = s.store.CreateBallot(ctx, &b, opts, proposals)
-	}
-	var inv *domain.Invalid
-	if errors.As(err, &inv) {
-		p, perr := s.ballotNewPage(c, f)
-		if perr != nil {
-			return perr
+	if methodUses(m, "proposals") {
+		switch n := len(f.Proposals); {
+		case n == 1 && m == "majority":
+			req.Proposal, req.Options = &f.Proposals[0], nil
+		case n > 1 && m == "schulze":
+			req.Proposals = f.Proposals
+		case n > 1:
+			errs["proposals"] = tr("ballot.error.proposal_one")
+		case n == 1:
+			errs["proposals"] = tr("ballot.error.proposals_two")
 		}
-		p.Error, p.Field = inv.Error(), inv.Field
-		return s.render(c, http.StatusUnprocessableEntity, "ballot_new", p)
 	}
+	req.ClosesAt = f.closesAt(tr, errs)
+	return req
+}
+
+// closesAt reads the datetime-local value in the zone the page states:
+// the browser's (tz, filled by script) or else UTC, as RFC 3339.
+func (f ballotForm) closesAt(tr func(string, ...any) string, errs fieldErrors) string {
+	v := strings.TrimSpace(f.ClosesAt)
+	if v == "" {
+		return "" // buildBallot names the missing field
+	}
+	loc := time.UTC
+	if f.TZ != "" {
+		l, err := time.LoadLocation(f.TZ)
+		if err != nil || f.TZ == "Local" {
+			errs["closes_at"] = tr("ballot.error.closes_at_zone", domain.Quote(f.TZ))
+			return ""
+		}
+		loc = l
+	}
+	for _, layout := range closesLayouts {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return t.UTC().Format(time.RFC3339)
+		}
+	}
+	errs["closes_at"] = tr("ballot.error.closes_at_format")
+	return ""
+}
+
+// createBallot makes a draft from the form, or shows the form again with
+// every refused field's reason beside it and every value as typed (422).
+func (s *Server) createBallot(c echo.Context) error {
+	ctx := c.Request().Context()
+	tr := s.locales.translator(s.lang(c))
+	f, err := readBallotForm(c)
 	if err != nil {
 		return err
 	}
-	return redirect(c, "/ballots/"+b.IDString())
+	errs := fieldErrors{}
+	req := f.request(tr, errs)
+	cm := routeCommunityOf(c)
+	b, opts, proposals, err := s.buildBallot(ctx, cm, currentCitizen(c).ID, req)
+	if err == nil && len(errs) == 0 {
+		if err = s.store.CreateBallot(ctx, &b, opts, proposals); err == nil {
+			return redirect(c, "/ballots/"+b.IDString())
+		}
+	}
+	if !ballotFormErrors(err, tr, errs) {
+		return err
+	}
+	p, perr := s.ballotNewPage(c, f)
+	if perr != nil {
+		return perr
+	}
+	p.Errors = errs
+	return s.render(c, http.StatusUnprocessableEntity, "ballot_new", p)
+}
+
+// ballotFormFields are the form fields that show an error beside them;
+// errors on other fields are shown above the form (key "").
+var ballotFormFields = []string{"title", "description", "topic", "method", "options", "proposals", "seats", "stv_rule",
+	"threshold", "quorum", "secrecy", "closes_at"}
+
+// ballotFormErrors adds each field error in err (buildBallot joins them)
+// to errs, translated, under its form field, after those already there;
+// it reports false when err holds an error that is not a field's.
+func ballotFormErrors(err error, tr func(string, ...any) string, errs fieldErrors) bool {
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	for _, e := range list {
+		var fp *domain.Problem
+		var inv *domain.Invalid
+		var field, msg string
+		switch {
+		case e == nil:
+			continue
+		case errors.As(e, &fp):
+			field, msg = fp.Field, tr(fp.Key, fp.Args...)
+		case errors.As(e, &inv):
+			field, msg = inv.Field, tr("ballot.error.invalid")
+		default:
+			return false
+		}
+		field, _, _ = strings.Cut(field, "[")
+		if field == "proposal" {
+			field = "proposals"
+		}
+		if !slices.Contains(ballotFormFields, field) {
+			field = ""
+		}
+		if _, dup := errs[field]; !dup {
+			errs[field] = msg
+		}
+	}
+	return true
 }
 
 // ---- show ----
@@ -518,8 +639,50 @@ func (s *Server) openBallot(c echo.Context) error {
 	return redirect(c, "/ballots/"+b.IDString())
 }
 
+// ballotClosePage is the confirmation step before closing: what closing
+// does, the participation that may be shown before the close
+// (docs/ballots.md: weights only on public ballots) and the time left.
+type ballotClosePage struct {
+	Page
+	Ballot       store.Ballot
+	Community    *store.Community
+	TimeLeft     string
+	Part         store.Participation
+	Live         *tally.Weights // public ballots only
+	Pseudonymous bool
+}
+
+// confirmCloseBallot asks the board to confirm closing an open ballot;
+// the page's form posts to closeBallot. Other states go to the ballot.
+func (s *Server) confirmCloseBallot(c echo.Context) error {
+	ctx := c.Request().Context()
+	b := routeBallot(c)
+	if b.State != store.StateOpen {
+		return redirect(c, "/ballots/"+b.IDString())
+	}
+	p := ballotClosePage{Page: s.page(c, "ballot.close.title"), Ballot: *b, Community: routeCommunityOf(c),
+		TimeLeft: timeLeft(s.locales.translator(s.lang(c)), b.ClosesAt.Sub(s.now())), Pseudonymous: b.Secrecy != "public"}
+	var err error
+	if p.Part, err = s.store.BallotParticipation(ctx, b.ID); err != nil {
+		return err
+	}
+	if !p.Pseudonymous {
+		lb, err := s.resolveLive(ctx, *b)
+		if err != nil {
+			return err
+		}
+		p.Live = &lb.res.Weights
+	}
+	return s.render(c, http.StatusOK, "ballot_close", p)
+}
+
+// closeBallot closes the ballot when the confirmation page's form says
+// so (confirm=1); any other post is sent to that page first.
 func (s *Server) closeBallot(c echo.Context) error {
 	b := routeBallot(c)
+	if c.FormValue("confirm") != "1" {
+		return redirect(c, "/ballots/"+b.IDString()+"/close")
+	}
 	_, err := s.closer().Close(c.Request().Context(), b.ID)
 	if err := s.flashStateError(c, err); err != nil {
 		return err

@@ -25,7 +25,9 @@ type (
 
 // buildBallot reads what req refers to from the store and validates it by
 // the ballot rules of domain.NewBallot, returning the ballot, its options
-// and the proposals it decides.
+// and the proposals it decides. Refused fields come joined (errors.Join)
+// as *domain.Problem values: the API names the first, the form shows each
+// beside its field.
 func (s *Server) buildBallot(ctx context.Context, community *store.Community, by int64, req ballotRequest) (store.Ballot, []store.BallotOption, []int64, error) {
 	look := domain.BallotLookup{
 		Proposals: func(ids []int64) ([]domain.ProposalRef, error) {
@@ -45,9 +47,6 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 		},
 	}
 	nb, err := domain.NewBallot(req, look, s.now())
-	if err != nil {
-		return store.Ballot{}, nil, nil, err
-	}
 	b := store.Ballot{CommunityID: community.ID, CreatedBy: by, TopicID: nb.TopicID, ProposalID: nb.ProposalID,
 		Title: nb.Title, Description: nb.Description, Method: nb.Method, Seats: nb.Seats, STVRule: nb.STVRule,
 		Threshold: nb.Threshold, Strict: nb.Strict, Quorum: nb.Quorum, Delegation: nb.Delegation, Secrecy: nb.Secrecy,
@@ -56,7 +55,7 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 	for i, o := range nb.Options {
 		opts[i] = store.BallotOption{Key: o.Key, Label: o.Label}
 	}
-	return b, opts, nb.Proposals, nil
+	return b, opts, nb.Proposals, err
 }
 
 // notFoundAsDomain makes a store.ErrNotFound match domain.ErrNotFound,

@@ -144,7 +144,7 @@ func TestBallotPages(t *testing.T) {
 		}
 		bw.mustPage(t, "board", hdr.Get("Location"), "Open the ballot", "Red", "Blue")
 		for _, m := range []string{"majority", "irv", "schulze"} {
-			st, _, _ = bw.page(t, "board", "POST", "/ballots/"+ids[m]+"/close", url.Values{})
+			st, _, _ = bw.page(t, "board", "POST", "/ballots/"+ids[m]+"/close", url.Values{"confirm": {"1"}})
 			if st != 303 {
 				t.Fatalf("close %s from the page = %d", m, st)
 			}

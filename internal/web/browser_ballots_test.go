@@ -1,13 +1,10 @@
 package web_test
 
 import (
-	"context"
 	"crypto/ed25519"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"koinon/internal/proof"
@@ -29,12 +26,7 @@ func TestBrowserDelegateVoteCloseVerify(t *testing.T) {
 		ids[m] = bw.createOpen(t, req)
 	}
 	ctx := newBrowser(t)
-	signIn := func(handle string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "koinon_session", Value: bw.tok(t, handle), URL: bw.TS.URL + "/", HTTPOnly: ptrTo(true)})
-			return err
-		})
-	}
+	signIn := func(handle string) chromedp.Action[chromedp.Void] { return bw.signInAs(t, handle) }
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
@@ -65,17 +57,7 @@ func TestBrowserDelegateVoteCloseVerify(t *testing.T) {
 	screenshot(t, ctx, "ballots-delegations")
 
 	// Vote on each method as ann.
-	// submit clicks a button that loads a new page and waits for it: the
-	// old body is marked first, so that waiting cannot match it.
-	submit := func(sel string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Evaluate[string](`document.body.dataset.stale = "1"`)(ctx, tg)
-				return err
-			}),
-			chromedp.Click(css(sel)),
-			chromedp.WaitReady(css(`body:not([data-stale])`)))
-	}
+	submit := clickAndLoad
 	cast := submit(`#cast-vote`)
 	receipt := chromedp.WaitVisible(css(`#cast-receipt`))
 	do("majority", chromedp.Navigate(ballot("majority")), chromedp.Click(css(`input[name=choice][value=yes]`)), cast, receipt)
@@ -114,7 +96,7 @@ func TestBrowserDelegateVoteCloseVerify(t *testing.T) {
 
 	// Close as the board and see the result.
 	do("close", signIn("board"), chromedp.Navigate(ballot("majority")), submit(`#close-ballot`),
-		chromedp.WaitVisible(css(`#result`)))
+		submit(`#confirm-close`), chromedp.WaitVisible(css(`#result`)))
 	screenshot(t, ctx, "ballots-closed-board")
 
 	// ann fetches the proof the download link points at and sees her receipt.

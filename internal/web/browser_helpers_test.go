@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -67,4 +69,33 @@ func screenshot(t *testing.T, ctx context.Context, name string) string {
 		os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
 	}
 	return path
+}
+
+// signInAs puts handle's session cookie into the browser.
+func (bw *ballotWorld) signInAs(t *testing.T, handle string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "koinon_session", Value: bw.tok(t, handle), URL: bw.TS.URL + "/", HTTPOnly: ptrTo(true)})
+		return err
+	})
+}
+
+// clickAndLoad clicks sel, which loads a new page, and waits for it: the
+// old body is marked first, so that waiting cannot match it.
+func clickAndLoad(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[string](`document.body.dataset.stale = "1"`)(ctx, tg)
+			return err
+		}),
+		chromedp.Click(chromedp.CSS(sel)),
+		chromedp.WaitReady(chromedp.CSS(`body:not([data-stale])`)))
+}
+
+// checkFits fails the test when the page is wider than the window.
+func checkFits(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	over, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil || over {
+		t.Errorf("%s: page overflows its width (%v)", what, err)
+	}
 }

@@ -323,6 +323,18 @@ func (s *Server) showSignin(c echo.Context) error {
 func (s *Server) signin(c echo.Context) error {
 	handle := domain.NormalizeHandle(c.FormValue("handle"))
 	next := safeNext(c.FormValue("next"))
+	// An empty field is named beside it, not reported as a wrong password.
+	missing := fieldErrors{}
+	if handle == "" {
+		missing["handle"] = s.tr(c, "signin.error.handle")
+	}
+	if c.FormValue("password") == "" {
+		missing["password"] = s.tr(c, "signin.error.password")
+	}
+	if len(missing) > 0 {
+		p := formPage{Page: s.page(c, "signin.title"), Values: map[string]string{"handle": handle}, Errors: missing, Problem: s.tr(c, "form.fix"), Next: next}
+		return s.render(c, http.StatusUnprocessableEntity, "signin", p)
+	}
 	ct, err := s.authenticate(c, handle, c.FormValue("password"))
 	if err == nil {
 		if err := s.signIn(c, ct); err != nil {

@@ -50,7 +50,7 @@ func (s *Server) delegationScope(c echo.Context, community, topic string, ballot
 	if topic != "" {
 		t, err := s.store.ScopeTopic(ctx, cm.ID, topic)
 		if err != nil {
-			return cm, sc, domain.Invalidf("topic", "no topic %q in %s", topic, cm.Slug)
+			return cm, sc, domain.Invalidf("topic", "no topic %s in %s", domain.Quote(topic), cm.Slug)
 		}
 		sc.TopicID = t.ID
 	}
@@ -71,7 +71,7 @@ func (s *Server) delegateIDs(ctx context.Context, handles []string) ([]int64, er
 		ct, err := s.store.CitizenByHandle(ctx, h)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, domain.Invalidf("delegates", "no citizen with the handle %q", h)
+				return nil, domain.Invalidf("delegates", "no citizen with the handle %s", domain.Quote(h))
 			}
 			return nil, err
 		}

@@ -61,7 +61,7 @@ func (s *Server) newProposalFrom(ctx context.Context, community *store.Community
 	if req.Topic != "" {
 		t, err := s.store.ScopeTopic(ctx, community.ID, req.Topic)
 		if err != nil {
-			return p, domain.Invalidf("topic", "no topic %q in this community", req.Topic)
+			return p, domain.Invalidf("topic", "no topic %s in this community", domain.Quote(req.Topic))
 		}
 		p.TopicID = &t.ID
 	}

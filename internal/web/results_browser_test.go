@@ -92,6 +92,23 @@ func axeScan(t *testing.T, ctx context.Context, axe string) []axeViolation {
 	return out.Violations
 }
 
+// checkAxe fails the test on every serious or critical axe violation of
+// the current page and logs the others.
+func checkAxe(t *testing.T, ctx context.Context, axe string) {
+	t.Helper()
+	for _, v := range axeScan(t, ctx, axe) {
+		if v.Impact != "serious" && v.Impact != "critical" {
+			t.Logf("axe (%s) %s: %s", v.Impact, v.ID, v.Help)
+			continue
+		}
+		var where []string
+		for _, n := range v.Nodes {
+			where = append(where, n.HTML)
+		}
+		t.Errorf("axe %s violation %s: %s\n  %s", v.Impact, v.ID, v.Help, strings.Join(where, "\n  "))
+	}
+}
+
 func TestBrowserResultPages(t *testing.T) {
 	ctx := newBrowser(t)
 	axe := axeSource(t)
@@ -147,17 +164,7 @@ func TestBrowserResultPages(t *testing.T) {
 			if p := screenshot(t, ctx, name); p != "" {
 				t.Logf("screenshot %s", p)
 			}
-			for _, v := range axeScan(t, ctx, axe) {
-				if v.Impact != "serious" && v.Impact != "critical" {
-					t.Logf("axe (%s) %s: %s", v.Impact, v.ID, v.Help)
-					continue
-				}
-				var where []string
-				for _, n := range v.Nodes {
-					where = append(where, n.HTML)
-				}
-				t.Errorf("axe %s violation %s: %s\n  %s", v.Impact, v.ID, v.Help, strings.Join(where, "\n  "))
-			}
+			checkAxe(t, ctx, axe)
 		})
 	}
 }

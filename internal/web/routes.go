@@ -120,6 +120,7 @@ var routeTable = []route{
 	{"POST", "/communities/:slug/ballots", permBoard, (*Server).createBallot},
 	{"GET", "/ballots/:id", permAnyone, (*Server).showBallot},
 	{"POST", "/ballots/:id/open", permBoard, (*Server).openBallot},
+	{"GET", "/ballots/:id/close", permBoard, (*Server).confirmCloseBallot},
 	{"POST", "/ballots/:id/close", permBoard, (*Server).closeBallot},
 	{"POST", "/ballots/:id/vote", permCitizen, (*Server).castBallot},
 	{"POST", "/ballots/:id/vote/withdraw", permCitizen, (*Server).withdrawBallot},
