@@ -1,6 +1,8 @@
 // Package store owns persistence: it opens SQLite or PostgreSQL through
-// gorm, applies the embedded SQL migrations and maps database errors to
-// ErrNotFound and ErrConflict. It knows nothing of HTTP.
+// gorm, applies the embedded SQL migrations, holds every SQL statement of
+// Koinon and maps database errors to ErrNotFound and ErrConflict. It
+// imports domain for the rules it enforces inside transactions, and must
+// not import web, closing, proof or any HTTP package.
 package store
 
 import (

@@ -1,7 +1,10 @@
 // Package web serves Koinon's pages and its JSON API (/api/v1) with echo.
-// Handlers parse and validate input, call the store, and render or
-// redirect; errors go to one handler (errors.go); permissions are named
-// in the routing tables (routes*.go).
+// It owns HTTP: routing (one table with a permission per route,
+// routes.go), middleware, handlers, view models, templates rendering and
+// the caches of derived result data (cache.go). Handlers parse input, call
+// the rules of domain and the store, and render or redirect; errors go to
+// one handler (errors.go). It holds no SQL: it must not import gorm or a
+// database driver, only store's functions.
 package web
 
 import (
