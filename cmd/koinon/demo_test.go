@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"koinon/internal/domain"
 	"koinon/internal/store"
 )
 
@@ -29,19 +31,34 @@ func TestDemoBoardAndClosedMethods(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var board []string
-	if err := st.DB().Raw(`SELECT c.handle FROM memberships m JOIN citizens c ON c.id = m.citizen_id
-		WHERE m.role = 'board' AND m.ended_at IS NULL ORDER BY c.handle`).Scan(&board).Error; err != nil {
+	cm, err := st.CommunityBySlug(ctx, "commons-foundation")
+	if err != nil {
 		t.Fatal(err)
+	}
+	roll, err := st.Roll(ctx, cm.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var board []string
+	for _, m := range roll {
+		if m.Role == domain.RoleBoard {
+			board = append(board, m.Handle)
+		}
 	}
 	if !slices.Equal(board, []string{"alice"}) {
 		t.Errorf("board = %v, want [alice] (README)", board)
 	}
-	var methods []string
-	if err := st.DB().Raw(`SELECT DISTINCT method FROM ballots WHERE state = 'closed' AND proof_hash <> '' ORDER BY method`).
-		Scan(&methods).Error; err != nil {
+	closed, err := st.ListBallots(ctx, store.BallotFilter{CommunityID: cm.ID, State: store.StateClosed})
+	if err != nil {
 		t.Fatal(err)
 	}
+	var methods []string
+	for _, b := range closed {
+		if b.ProofHash != "" && !slices.Contains(methods, b.Method) {
+			methods = append(methods, b.Method)
+		}
+	}
+	slices.Sort(methods)
 	if want := []string{"approval", "irv", "majority", "plurality", "schulze", "stv"}; !slices.Equal(methods, want) {
 		t.Errorf("methods with a closed, sealed ballot = %v, want %v", methods, want)
 	}

@@ -175,11 +175,7 @@ func seedDataDir(t *testing.T, o seedOptions) (string, *electorate, *auth.Tokens
 
 func openSQLiteDir(t *testing.T, dir string) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(dir, "koinon.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return storetest.Open(t, store.Options{SQLitePath: filepath.Join(dir, "koinon.db")})
 }
 
 // TestDurabilityKillDuringVoting: clients cast and replace votes while
@@ -223,7 +219,7 @@ func TestDurabilityKillDuringVoting(t *testing.T) {
 	// the ballot at start-up. Kill it while it closes until one start
 	// gets to the end.
 	st := openSQLiteDir(t, dir)
-	if err := st.DB().Model(&store.Ballot{}).Where("id = ?", e.Ballot.ID).
+	if err := storetest.DB(t, st).Model(&store.Ballot{}).Where("id = ?", e.Ballot.ID).
 		Update("closes_at", time.Now().UTC().Add(-time.Second)).Error; err != nil {
 		t.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func TestVotingStatesRollAndLog(t *testing.T) {
 		}
 		wg.Wait()
 		var n int64
-		s.DB().Model(&store.Vote{}).Where("ballot_id = ? AND citizen_id = ?", b.ID, w.ID("board")).Count(&n)
+		store.GormDB(s).Model(&store.Vote{}).Where("ballot_id = ? AND citizen_id = ?", b.ID, w.ID("board")).Count(&n)
 		if n != 1 {
 			t.Errorf("board has %d votes, want 1", n)
 		}
@@ -269,6 +269,43 @@ func TestEffectiveListsSameAtCloseAndLive(t *testing.T) {
 					t.Fatalf("round %d, ballot %d: lists at close %v, live %v, EffectiveLists %v", round, b.ID, atClose, live[b.ID].Lists, effective)
 				}
 			}
+		}
+	})
+}
+
+// TestDelegationPageOf: one call reads the page, with each delegate's
+// membership and last vote.
+func TestDelegationPageOf(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := storetest.NewWorld(t, s)
+		c := w.Community("commons")
+		w.Member(c.ID, "member", 1, "ann", "bob", "cat", "dan")
+		w.Member(c.ID, "board", 1, "board")
+		ann, bob, cat := w.ID("ann"), w.ID("bob"), w.ID("cat")
+		must(t, s.SetDelegation(ctx, ann, store.Scope{CommunityID: c.ID}, []int64{bob, cat}))
+		b := newBallot(t, w, c.ID, "majority", nil)
+		if _, err := s.OpenBallot(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		v, err := cast(ctx, s, b.ID, bob, `"yes"`)
+		must(t, err)
+		w.EndMembership(c.ID, "cat")
+
+		p, err := s.DelegationPageOf(ctx, ann, c.ID)
+		must(t, err)
+		if !slices.Equal(p.Members, []string{"board", "bob", "dan"}) {
+			t.Errorf("Members = %v, want the other current members", p.Members)
+		}
+		if len(p.Lists) != 1 || len(p.Open) != 1 || len(p.Live[b.ID].Voters) != 1 || p.HasClosed {
+			t.Errorf("page = %d lists, %d open ballots, live voters %v, has closed %v; want 1, 1, [bob], false",
+				len(p.Lists), len(p.Open), p.Live[b.ID].Voters, p.HasClosed)
+		}
+		if st := p.Delegates[bob]; !st.Member || st.LastVote == nil || !st.LastVote.Equal(v.CastAt) {
+			t.Errorf("bob = %+v, want a member who last voted at %v", st, v.CastAt)
+		}
+		if st := p.Delegates[cat]; st.Member || st.LastVote != nil {
+			t.Errorf("cat = %+v, want no longer a member, never voted", st)
 		}
 	})
 }

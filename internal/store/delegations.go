@@ -523,15 +523,3 @@ func effectiveListsOf(db *gorm.DB, b Ballot) (flatLists, error) {
 	}
 	return p.lists, wrap(rows.Err(), "effective lists of ballot %d", b.ID)
 }
-
-// LastVoteAt returns when the citizen last cast a vote on any ballot of
-// the community, or nil.
-func (s *Store) LastVoteAt(ctx context.Context, citizenID, communityID int64) (*time.Time, error) {
-	var t []time.Time
-	err := s.db.WithContext(ctx).Table("votes v").Select("v.cast_at").Joins("JOIN ballots b ON b.id = v.ballot_id").
-		Where("v.citizen_id = ? AND b.community_id = ?", citizenID, communityID).Order("v.cast_at DESC").Limit(1).Pluck("v.cast_at", &t).Error
-	if err != nil || len(t) == 0 {
-		return nil, wrap(err, "last vote of %d", citizenID)
-	}
-	return &t[0], nil
-}

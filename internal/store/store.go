@@ -147,9 +147,6 @@ func (s *Store) Dialect() string { return s.dialect }
 // Now is the store's clock.
 func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Second) }
 
-// DB exposes the gorm handle for benchmarks and tools in this module.
-func (s *Store) DB() *gorm.DB { return s.db }
-
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	sqlDB, err := s.db.DB()

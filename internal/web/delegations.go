@@ -380,15 +380,13 @@ func (s *Server) delegationsPage(c echo.Context) error {
 		return err
 	}
 	p.Community = &cm
-	if p.Members, err = s.store.MemberHandles(ctx, cm.ID, me.ID); err != nil {
-		return err
-	}
-	lists, err := s.store.DelegationsOf(ctx, me.ID, cm.ID)
+	data, err := s.store.DelegationPageOf(ctx, me.ID, cm.ID)
 	if err != nil {
 		return err
 	}
+	p.Members = data.Members
 	byKey := map[string]store.DelegationList{}
-	for _, l := range lists {
+	for _, l := range data.Lists {
 		byKey[l.ScopeKey] = l
 	}
 	scope := func(key, kind, name string) delegationScopeView {
@@ -403,24 +401,18 @@ func (s *Server) delegationsPage(c echo.Context) error {
 		return v
 	}
 	p.Scopes = append(p.Scopes, scope("c", "community", cm.Name))
-	topics, err := s.store.ScopeTopics(ctx, cm.ID)
-	if err != nil {
-		return err
-	}
 	topicName := map[int64]string{}
-	for _, t := range topics {
+	topicSlugs := make(map[int64]store.Topic, len(data.Topics))
+	for _, t := range data.Topics {
 		topicName[t.ID] = t.Name
+		topicSlugs[t.ID] = t
 		v := scope("t:"+strconv.FormatInt(t.ID, 10), "topic", t.Name)
 		if !v.Set {
 			v.Inherited = "community"
 		}
 		p.Scopes = append(p.Scopes, v)
 	}
-	open, err := s.store.OpenBallotsOf(ctx, cm.ID)
-	if err != nil {
-		return err
-	}
-	for _, b := range open {
+	for _, b := range data.Open {
 		v := scope("b:"+strconv.FormatInt(b.ID, 10), "ballot", b.Title)
 		v.BallotID, v.ClosesAt = b.ID, b.ClosesAt
 		if !v.Set {
@@ -431,24 +423,12 @@ func (s *Server) delegationsPage(c echo.Context) error {
 				}
 			}
 		}
-		lb, err := s.resolveLive(ctx, b)
-		if err != nil {
-			return err
-		}
-		f := lb.flow(me.Handle)
+		f := newLiveBallot(b, data.Live[b.ID]).flow(me.Handle)
 		v.Flow = &f
 		p.Scopes = append(p.Scopes, v)
 	}
-	topicSlugs, err := s.topicSlugs(ctx, cm.ID)
-	if err != nil {
-		return err
-	}
-	from, err := s.store.DelegatorsOf(ctx, me.ID, cm.ID)
-	if err != nil {
-		return err
-	}
 	counted := map[string]bool{}
-	for _, d := range from {
+	for _, d := range data.Delegators {
 		kind, topic, ballot := describeScope(cm.ID, d.ScopeKey, topicSlugs)
 		label := kind
 		if topic != "" {
@@ -463,34 +443,20 @@ func (s *Server) delegationsPage(c echo.Context) error {
 			p.Carried += d.Weight
 		}
 	}
-	if p.Notices, err = s.store.DelegationNotices(ctx, me.ID, cm.ID, 10); err != nil {
-		return err
-	}
+	p.Notices = data.Notices
 	// A delegate who has not voted lately is worth a warning only once the
 	// community has closed a ballot they could have voted on.
-	closed, err := s.store.ListBallots(ctx, store.BallotFilter{CommunityID: cm.ID, State: store.StateClosed, Limit: 1})
-	if err != nil {
-		return err
-	}
 	warned := map[string]bool{}
-	for _, l := range lists {
+	for _, l := range data.Lists {
 		for _, d := range l.Delegates {
 			if warned[d.Handle] {
 				continue
 			}
 			warned[d.Handle] = true
-			_, err := s.store.CurrentMembership(ctx, cm.ID, d.ID)
-			left := errors.Is(err, store.ErrNotFound)
-			if err != nil && !left {
-				return err
-			}
-			last, err := s.store.LastVoteAt(ctx, d.ID, cm.ID)
-			if err != nil {
-				return err
-			}
-			stale := last == nil || s.now().Sub(*last) > inactiveAfter
-			if left || (stale && len(closed) > 0) {
-				p.Warnings = append(p.Warnings, delegateWarning{Handle: d.Handle, Left: left, Last: last})
+			st := data.Delegates[d.ID]
+			stale := st.LastVote == nil || s.now().Sub(*st.LastVote) > inactiveAfter
+			if !st.Member || (stale && data.HasClosed) {
+				p.Warnings = append(p.Warnings, delegateWarning{Handle: d.Handle, Left: !st.Member, Last: st.LastVote})
 			}
 		}
 	}

@@ -42,7 +42,7 @@ func TestBrowserXSSPayloadsDoNotRun(t *testing.T) {
 	all := strings.Join(xssPayloads, "\n\n")
 	w := storetest.NewWorld(t, st)
 	c := store.Community{Slug: "xss", Name: "XSS " + xssPayloads[0], Description: all, Public: true, CreatedAt: time.Now().UTC()}
-	if err := st.DB().Create(&c).Error; err != nil {
+	if err := storetest.DB(t, st).Create(&c).Error; err != nil {
 		t.Fatal(err)
 	}
 	evil := w.Citizen("evil")
