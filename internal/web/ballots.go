@@ -213,11 +213,16 @@ func (s *Server) apiCreateBallot(c echo.Context) error {
 	if err := s.store.CreateBallot(ctx, &b, opts, proposals); err != nil {
 		return err
 	}
-	v, err := s.ballotView(ctx, b, community, true)
+	return s.respondBallot(c, http.StatusCreated, b)
+}
+
+// respondBallot answers with the ballot as the API shows it, in detail.
+func (s *Server) respondBallot(c echo.Context, status int, b store.Ballot) error {
+	v, err := s.ballotView(c.Request().Context(), b, routeCommunityOf(c), true)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, v)
+	return c.JSON(status, v)
 }
 
 func (s *Server) apiListBallots(c echo.Context) error {
@@ -268,11 +273,7 @@ func paging(c echo.Context) (int, int, error) {
 }
 
 func (s *Server) apiShowBallot(c echo.Context) error {
-	v, err := s.ballotView(c.Request().Context(), *routeBallot(c), routeCommunityOf(c), true)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, v)
+	return s.respondBallot(c, http.StatusOK, *routeBallot(c))
 }
 
 func (s *Server) apiOpenBallot(c echo.Context) error {
@@ -281,11 +282,7 @@ func (s *Server) apiOpenBallot(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.ballotView(ctx, b, routeCommunityOf(c), true)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, v)
+	return s.respondBallot(c, http.StatusOK, b)
 }
 
 func (s *Server) apiCloseBallot(c echo.Context) error {
@@ -294,11 +291,7 @@ func (s *Server) apiCloseBallot(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.ballotView(ctx, b, routeCommunityOf(c), true)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, v)
+	return s.respondBallot(c, http.StatusOK, b)
 }
 
 func (s *Server) apiResult(c echo.Context) error {

@@ -504,17 +504,10 @@ func (s *Server) postDelegation(c echo.Context) error {
 			err = s.store.SetDelegation(ctx, me, sc, ids)
 		}
 	}
-	var inv *domain.Invalid
-	var st *domain.StateError
-	switch {
-	case errors.As(err, &inv):
-		s.flash(c, "!"+inv.Message)
-	case errors.As(err, &st):
-		s.flash(c, "!"+st.Message)
-	case err != nil:
-		return err
-	default:
+	if err == nil {
 		s.flash(c, s.locales.translator(s.lang(c))("delegation.saved"))
+	} else if err := s.flashStateError(c, err); err != nil {
+		return err
 	}
 	return redirect(c, back+"#scope-"+strings.ReplaceAll(sc.Key(), ":", "-"))
 }
