@@ -77,7 +77,7 @@ func (c Bars) SVG() template.HTML {
 			color = Palette[i%len(Palette)]
 		}
 		bw := scale(it.Value, max, plotW)
-		s.text(labelW-6, y+barHeight/2+4, it.Label, "text-anchor", "end", "fill", ink)
+		s.text(labelW-6, y+barHeight/2+4, fit(it.Label, labelW-8), "text-anchor", "end", "fill", ink)
 		attrs := []string{"x", num(labelW), "y", num(y), "width", num(bw), "height", num(barHeight), "fill", color}
 		if it.Emphasis {
 			attrs = append(attrs, "stroke", ink, "stroke-width", "2")

@@ -114,6 +114,18 @@ func textWidth(s string) float64 {
 	return float64(len([]rune(s))) * fontSize * 0.6
 }
 
+// fit shortens s with an ellipsis to at most width (estimated as
+// textWidth does), so a long label stays inside the chart; the chart's
+// description and the table beside it keep the whole label.
+func fit(s string, width float64) string {
+	if textWidth(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	n := max(int(width/(fontSize*0.6))-1, 1)
+	return strings.TrimRight(string(r[:min(n, len(r))]), " ,-") + "…"
+}
+
 // scale maps [0, max] onto [0, length].
 func scale(v, max, length float64) float64 {
 	if max <= 0 || v <= 0 {

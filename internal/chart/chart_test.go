@@ -260,3 +260,26 @@ func TestLinesEndLabelsDoNotCollide(t *testing.T) {
 		}
 	}
 }
+
+// TestLongLabelsStayInside: a label longer than its column is shortened
+// with an ellipsis instead of running out of the chart.
+func TestLongLabelsStayInside(t *testing.T) {
+	long := "Ada Lovelace-Byron, treasurer of the Analytical Engine Preservation Society"
+	bars := string(Bars{ID: "b", Title: "t", Desc: "d", Items: []BarItem{{Label: long, Value: 4, ValueText: "4"}, {Label: "Bea", Value: 1, ValueText: "1"}}}.SVG())
+	lines := string(Lines{ID: "l", Title: "t", Desc: "d", XLabels: []string{"1", "2"}, Series: []Series{
+		{Label: long, Points: []Point{{0, 3}, {1, 4}}}, {Label: "Bea", Points: []Point{{0, 1}, {1, 1}}}}}.SVG())
+	for name, svg := range map[string]string{"bars": bars, "lines": lines} {
+		if strings.Contains(svg, long) {
+			t.Errorf("%s: the whole long label is drawn", name)
+		}
+		if !strings.Contains(svg, "Ada Lovelace-Byron") || !strings.Contains(svg, "…") {
+			t.Errorf("%s: the long label is not shortened with an ellipsis", name)
+		}
+		if !strings.Contains(svg, ">Bea<") {
+			t.Errorf("%s: a short label was changed", name)
+		}
+	}
+	if got := fit(long, 120); textWidth(got) > 120 {
+		t.Errorf("fit(…, 120) = %q, %.0f wide", got, textWidth(got))
+	}
+}

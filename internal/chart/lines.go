@@ -153,7 +153,7 @@ func (c Lines) SVG() template.HTML {
 			s.el("line", "x1", num(e.x0+6), "y1", num(e.y0), "x2", num(gutter-2), "y2", num(e.y-4),
 				"stroke", e.color, "stroke-width", "1", "stroke-dasharray", "1 3")
 		}
-		s.text(gutter, e.y, e.text, "fill", e.color, "font-weight", "bold")
+		s.text(gutter, e.y, fit(e.text, (right-16)/1.1), "fill", e.color, "font-weight", "bold") // bold runs ~10 % wider
 	}
 	return s.close()
 }

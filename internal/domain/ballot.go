@@ -316,7 +316,7 @@ func ballotOptions(method string, req []OptionRequest, fail func(error, string, 
 func TallyInvalid(err error) error {
 	var fe *tally.FieldError
 	if errors.As(err, &fe) {
-		return Invalidf(strings.TrimPrefix(fe.Field, "ballot."), "%s", fe.Message)
+		return &Invalid{Field: strings.TrimPrefix(fe.Field, "ballot."), Message: fe.Message, Rule: fe.Rule, Args: fe.Args}
 	}
 	return err
 }

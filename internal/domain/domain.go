@@ -37,7 +37,11 @@ var (
 // names the offending input field.
 type Invalid struct {
 	Field   string
-	Message string
+	Message string // in English
+	// Rule names the broken rule (a key of Rules) and Args fill its text;
+	// Rule is empty for a refusal that has only its English Message.
+	Rule string
+	Args []any
 }
 
 func (e *Invalid) Error() string { return e.Field + ": " + e.Message }
@@ -75,7 +79,7 @@ func NormalizeHandle(h string) string { return strings.ToLower(strings.TrimSpace
 // CheckHandle validates a normalised handle.
 func CheckHandle(h string) error {
 	if !handleRE.MatchString(h) {
-		return Invalidf("handle", "must be 3 to 32 characters: a-z, 0-9 and _")
+		return Refuse("handle", "handle")
 	}
 	return nil
 }
@@ -83,7 +87,7 @@ func CheckHandle(h string) error {
 // CheckSlug validates a community or topic slug (also safe in paths).
 func CheckSlug(field, s string) error {
 	if !slugRE.MatchString(s) {
-		return Invalidf(field, "must be 3 to 64 characters: a-z, 0-9 and -, not starting or ending with -")
+		return Refuse(field, "slug")
 	}
 	return nil
 }
@@ -97,13 +101,13 @@ func CheckPassword(handle, pw string) error {
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case n < MinPasswordLength:
-		return Invalidf("password", "must be at least %d characters", MinPasswordLength)
+		return Refuse("password", "password_short", MinPasswordLength)
 	case len(pw) > 256:
-		return Invalidf("password", "must be at most 256 bytes")
+		return Refuse("password", "password_long")
 	case strings.Count(pw, string([]rune(pw)[:1])) == n:
-		return Invalidf("password", "must not repeat one character")
+		return Refuse("password", "password_repeat")
 	case handle != "" && strings.Contains(strings.ToLower(pw), handle):
-		return Invalidf("password", "must not contain the handle")
+		return Refuse("password", "password_handle")
 	}
 	return nil
 }
@@ -113,16 +117,16 @@ func CheckPassword(handle, pw string) error {
 // characters.
 func CheckText(field, s string, required bool, max int) error {
 	if !utf8.ValidString(s) {
-		return Invalidf(field, "must be valid UTF-8")
+		return Refuse(field, "utf8")
 	}
 	if strings.IndexFunc(s, badTextRune) >= 0 {
-		return Invalidf(field, "must not contain control characters such as NUL")
+		return Refuse(field, "control")
 	}
 	if required && strings.TrimSpace(s) == "" {
-		return Invalidf(field, "is required")
+		return Refuse(field, "required")
 	}
 	if utf8.RuneCountInString(s) > max {
-		return Invalidf(field, "must be at most %d characters", max)
+		return Refuse(field, "too_long", max)
 	}
 	return nil
 }

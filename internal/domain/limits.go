@@ -32,7 +32,7 @@ func MaxOptionsFor(method string) int {
 // CheckOptionCount refuses a ballot with more options than its method allows.
 func CheckOptionCount(method string, n int) error {
 	if max := MaxOptionsFor(method); n > max {
-		return Invalidf("options", "at most %d options on a %s ballot (limit max_options), got %d", max, method, n)
+		return Refuse("options", "options_max", max, method, n)
 	}
 	return nil
 }
@@ -40,7 +40,7 @@ func CheckOptionCount(method string, n int) error {
 // CheckSeats refuses more seats than MaxSeats (the tally checks the rest).
 func CheckSeats(seats int) error {
 	if seats > MaxSeats {
-		return Invalidf("seats", "at most %d seats (limit max_seats)", MaxSeats)
+		return Refuse("seats", "seats_max", MaxSeats)
 	}
 	return nil
 }
@@ -49,7 +49,7 @@ func CheckSeats(seats int) error {
 // already founded MaxCommunitiesDay in the last 24 hours.
 func CheckCommunitiesFounded(founded int64) error {
 	if founded >= MaxCommunitiesDay {
-		return Invalidf("slug", "you may found at most %d communities in 24 hours (limit max_communities_per_day)", MaxCommunitiesDay)
+		return Refuse("slug", "communities_per_day", MaxCommunitiesDay)
 	}
 	return nil
 }
@@ -61,7 +61,7 @@ func CheckLine(field, s string, required bool, max int) error {
 		return err
 	}
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		return Invalidf(field, "must not contain control characters (such as NUL or line breaks)")
+		return Refuse(field, "line_control")
 	}
 	return nil
 }

@@ -89,7 +89,7 @@ func UniqueOptionKey(label string, taken map[string]bool) string {
 // engine's rule.
 func CheckOptionKey(field, k string) error {
 	if !tally.ValidKey(k) {
-		return Invalidf(field, "must be 1 to 64 characters: a-z, 0-9 and -")
+		return Refuse(field, "option_key")
 	}
 	return nil
 }

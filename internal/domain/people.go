@@ -33,25 +33,25 @@ func NormalizeEmail(e string) string {
 func CheckEmail(field, e string, required bool) error {
 	if e == "" {
 		if required {
-			return Invalidf(field, "is required")
+			return Refuse(field, "required")
 		}
 		return nil
 	}
 	at := strings.LastIndexByte(e, '@')
 	switch {
 	case len(e) > MaxEmail:
-		return Invalidf(field, "must be at most %d characters", MaxEmail)
+		return Refuse(field, "too_long", MaxEmail)
 	case at < 1 || at == len(e)-1 || strings.Count(e, "@") != 1:
-		return Invalidf(field, "must be an email address such as ann@example.org")
+		return Refuse(field, "email")
 	case !strings.Contains(e[at+1:], ".") || strings.HasPrefix(e[at+1:], ".") || strings.HasSuffix(e, "."):
-		return Invalidf(field, "must be an email address such as ann@example.org")
+		return Refuse(field, "email")
 	case strings.IndexFunc(e, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
-		return Invalidf(field, "must not contain spaces")
+		return Refuse(field, "email_spaces")
 	case strings.ContainsRune("=+-@", rune(e[0])):
-		return Invalidf(field, "must not start with = + - or @")
+		return Refuse(field, "email_formula")
 	}
 	if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" {
-		return Invalidf(field, "must be an email address such as ann@example.org")
+		return Refuse(field, "email")
 	}
 	return nil
 }
@@ -70,7 +70,7 @@ func CSVText(s string) string {
 // to MaxWeight.
 func CheckWeight(field string, w int64) error {
 	if w < 0 || w > MaxWeight {
-		return Invalidf(field, "must be a whole number from 0 to %d", MaxWeight)
+		return Refuse(field, "weight", MaxWeight)
 	}
 	return nil
 }

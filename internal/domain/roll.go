@@ -191,12 +191,12 @@ func parseRollRecord(line int, rec []string, cols map[string]int) (RollLine, *Li
 	if l.Role == "" {
 		l.Role = RoleMember
 	} else if !ValidRole(l.Role) {
-		return l, fail(Invalidf("role", "must be member, board or auditor, not %s", Quote(l.Role)))
+		return l, fail(Refuse("role", "role_named", Quote(l.Role)))
 	}
 	if w := get("weight"); w != "" {
 		n, err := strconv.ParseInt(w, 10, 64)
 		if err != nil {
-			return l, fail(Invalidf("weight", "must be a whole number, not %s", Quote(w)))
+			return l, fail(Refuse("weight", "weight_number", Quote(w)))
 		}
 		if err := CheckWeight("weight", n); err != nil {
 			return l, fail(err)

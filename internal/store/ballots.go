@@ -196,7 +196,7 @@ func (s *Store) OpenBallot(ctx context.Context, id int64) (Ballot, error) {
 		}
 		now := s.Now()
 		if !b.ClosesAt.After(now) {
-			return domain.Invalidf("closes_at", "the closing time has passed: set a later one")
+			return domain.Refuse("closes_at", "closes_passed")
 		}
 		if err := tx.Exec(`INSERT INTO ballot_roll (ballot_id, citizen_id, weight)
 			SELECT ?, citizen_id, weight FROM memberships

@@ -72,14 +72,14 @@ type DelegationList struct {
 // "delegation" entry in its log.
 func (s *Store) SetDelegation(ctx context.Context, citizenID int64, sc Scope, delegates []int64) error {
 	if len(delegates) > 50 {
-		return domain.Invalidf("delegates", "at most 50 delegates per list")
+		return domain.Refuse("delegates", "delegates_max")
 	}
 	for i, d := range delegates {
 		if d == citizenID {
-			return domain.Invalidf("delegates", "you cannot delegate to yourself")
+			return domain.Refuse("delegates", "delegate_self")
 		}
 		if slices.Contains(delegates[:i], d) {
-			return domain.Invalidf("delegates", "a delegate is listed twice")
+			return domain.Refuse("delegates", "delegate_twice")
 		}
 	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
@@ -91,7 +91,7 @@ func (s *Store) SetDelegation(ctx context.Context, citizenID int64, sc Scope, de
 				if errors.Is(err, ErrNotFound) {
 					var c Citizen
 					tx.Select("handle").First(&c, d)
-					return domain.Invalidf("delegates", "%s is not a member of this community", c.Handle)
+					return domain.Refuse("delegates", "delegate_not_member", c.Handle)
 				}
 				return err
 			}
@@ -159,7 +159,7 @@ func (s *Store) RemoveDelegation(ctx context.Context, citizenID int64, sc Scope)
 // ballot is not closed yet (its delegations froze when it closed).
 func checkScope(tx *gorm.DB, sc Scope) error {
 	if sc.TopicID > 0 && sc.BallotID > 0 {
-		return domain.Invalidf("ballot", "name a topic or a ballot, not both")
+		return domain.Refuse("ballot", "topic_or_ballot")
 	}
 	if sc.TopicID > 0 {
 		var n int64
@@ -167,7 +167,7 @@ func checkScope(tx *gorm.DB, sc Scope) error {
 			return wrap(err, "check topic")
 		}
 		if n == 0 {
-			return domain.Invalidf("topic", "no such topic in this community")
+			return domain.Refuse("topic", "no_topic")
 		}
 	}
 	if sc.BallotID > 0 {
@@ -181,7 +181,7 @@ func checkScope(tx *gorm.DB, sc Scope) error {
 		}
 		err := q.First(&b, sc.BallotID).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && b.CommunityID != sc.CommunityID) {
-			return domain.Invalidf("ballot", "no such ballot in this community")
+			return domain.Refuse("ballot", "no_ballot")
 		}
 		if err != nil {
 			return wrap(err, "check ballot")

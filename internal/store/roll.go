@@ -82,7 +82,7 @@ func (s *Store) SetMembership(ctx context.Context, communityID int64, handle, ro
 		var c Citizen
 		if err := tx.Where("handle = ?", handle).First(&c).Error; err != nil {
 			if isNotFound(err) {
-				return domain.Invalidf("handle", "no citizen has the handle %s", domain.Quote(handle))
+				return domain.Refuse("handle", "no_citizen", domain.Quote(handle))
 			}
 			return wrap(err, "citizen %q", handle)
 		}
@@ -360,4 +360,4 @@ func (s *Store) ApplyRoll(ctx context.Context, communityID int64, lines []domain
 
 // ErrRollInvalid: the roll file has bad lines (listed in the plan), so
 // nothing was applied.
-var ErrRollInvalid = domain.Invalidf("file", "the roll file has bad lines; nothing was applied")
+var ErrRollInvalid = domain.Refuse("file", "roll_file")

@@ -19,13 +19,33 @@ const maxTotalWeight = 1<<53 - 1
 // JSON path such as "votes[3].choice" or "electorate[2].weight".
 type FieldError struct {
 	Field   string
-	Message string
+	Message string // in English
+	// Rule names the broken rule when it is one of Rules (a ballot's
+	// settings, which people type), and Args fill its text.
+	Rule string
+	Args []any
 }
 
 func (e *FieldError) Error() string { return "tally: " + e.Field + ": " + e.Message }
 
 func fieldErr(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Rules are the ballot-setting rules by name, with their English text; the
+// web layer words them in the reader's language by name.
+var Rules = map[string]string{
+	"seats_min":     "seats must be at least 1, got %d",
+	"seats_one":     "%s elects one winner, got %d seats",
+	"seats_options": "%d seats for %d options",
+	"fraction":      "%s is not a fraction between 0/1 and 1/1",
+}
+
+// ruleErr is a FieldError for one of Rules.
+func ruleErr(field, rule string, args ...any) *FieldError {
+	e := fieldErr(field, Rules[rule], args...)
+	e.Rule, e.Args = rule, args
+	return e
 }
 
 func isMethod(m string) bool {
@@ -87,11 +107,11 @@ func ballotKeys(b Ballot) (map[string]int, error) {
 	}
 	switch {
 	case b.Seats < 1:
-		return nil, fieldErr("ballot.seats", "seats must be at least 1, got %d", b.Seats)
+		return nil, ruleErr("ballot.seats", "seats_min", b.Seats)
 	case (b.Method == "majority" || b.Method == "irv") && b.Seats != 1:
-		return nil, fieldErr("ballot.seats", "%s elects one winner, got %d seats", b.Method, b.Seats)
+		return nil, ruleErr("ballot.seats", "seats_one", b.Method, b.Seats)
 	case b.Seats > len(b.Options):
-		return nil, fieldErr("ballot.seats", "%d seats for %d options", b.Seats, len(b.Options))
+		return nil, ruleErr("ballot.seats", "seats_options", b.Seats, len(b.Options))
 	}
 	if b.STVRule != "" && b.STVRule != "meek" && b.STVRule != "scottish" {
 		return nil, fieldErr("ballot.stv_rule", "unknown stv rule %s (want meek or scottish)", Quote(b.STVRule))
@@ -108,7 +128,7 @@ func ballotKeys(b Ballot) (map[string]int, error) {
 // checkFraction requires 0 ≤ r ≤ 1 with a positive denominator.
 func checkFraction(field string, r Rational) error {
 	if r.Den < 1 || r.Num < 0 || r.Num > r.Den {
-		return fieldErr(field, "%s is not a fraction between 0/1 and 1/1", r)
+		return ruleErr(field, "fraction", r.String())
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ type auditPage struct {
 	LogHead     string
 	ProofHash   string
 	ProofURL    string
+	ProofName   string // the file name the download gets (Content-Disposition)
 	VerifierURL string
 	ExportURLs  []auditExport
 	// TieOrder is the proof's tie-break order, earliest first.
@@ -92,7 +93,7 @@ func (s *Server) showAudit(c echo.Context) error {
 		}
 		page.TieOrder = append(page.TieOrder, o)
 	}
-	page.ProofURL = "/api/v1/ballots/" + id + "/proof"
+	page.ProofURL, page.ProofName = "/api/v1/ballots/"+id+"/proof", proofFileName(b)
 	page.VerifierURL = "/verify?proof=" + url.QueryEscape(page.ProofURL)
 	page.ExportURLs = []auditExport{
 		{"/api/v1/ballots/" + id + "/export/result.csv", "audit.export.result"},

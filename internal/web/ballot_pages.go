@@ -369,6 +369,20 @@ func (s *Server) showBallot(c echo.Context) error {
 	return s.render(c, http.StatusOK, "ballot_show", p)
 }
 
+// majorityWords labels a majority ballot's options yes, no and abstain in
+// the reader's language: the tally reads them by key, so their stored
+// labels are the API's English words.
+func majorityWords(opts []store.BallotOption, tr func(string, ...any) string) []store.BallotOption {
+	out := slices.Clone(opts)
+	for i, o := range out {
+		switch o.Key {
+		case "yes", "no", "abstain":
+			out[i].Label = tr("results.majority." + o.Key)
+		}
+	}
+	return out
+}
+
 // ballotPage fills the ballot page; draft, when not nil, is a ranking
 // being edited (irv, stv) to show instead of the stored vote.
 func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) {
@@ -390,6 +404,9 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		p.TopicName = t.Name
 	}
 	tr := s.locales.translator(s.lang(c))
+	if b.Method == "majority" {
+		p.Options = majorityWords(p.Options, tr)
+	}
 	me := currentCitizen(c)
 	if b.State == store.StateOpen {
 		p.TimeLeft = timeLeft(tr, b.ClosesAt.Sub(s.now()))
@@ -446,7 +463,7 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 				json.Unmarshal(rc, &r)
 				p.Receipt = &receiptView{Voter: voter, LeafIndex: r.LeafIndex, TreeSize: r.TreeSize, VotesRoot: r.VotesRoot}
 			} else {
-				p.ReceiptError = err.Error()
+				p.ReceiptError = s.locales.errorText(s.lang(c), err)
 			}
 		}
 	}
@@ -696,10 +713,8 @@ func (s *Server) flashStateError(c echo.Context, err error) error {
 	var inv *domain.Invalid
 	var st *domain.StateError
 	switch {
-	case errors.As(err, &inv):
-		s.flash(c, "!"+inv.Message)
-	case errors.As(err, &st):
-		s.flash(c, "!"+st.Message)
+	case errors.As(err, &inv), errors.As(err, &st):
+		s.flash(c, "!"+s.locales.errorText(s.lang(c), err))
 	case err != nil:
 		return err
 	}
@@ -738,7 +753,7 @@ func (s *Server) castBallot(c echo.Context) error {
 		_, err = s.castVote(c, b, raw)
 		var inv *domain.Invalid
 		if errors.As(err, &inv) {
-			errs = fieldErrors{"choice": inv.Message}
+			errs = fieldErrors{"choice": s.locales.errorText(s.lang(c), err)}
 		}
 	}
 	if errs != nil {

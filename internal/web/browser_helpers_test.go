@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -91,11 +92,33 @@ func clickAndLoad(sel string) chromedp.Action[chromedp.Void] {
 		chromedp.WaitReady(chromedp.CSS(`body:not([data-stale])`)))
 }
 
-// checkFits fails the test when the page is wider than the window.
+// checkFits fails the test when the page is wider than the window, naming
+// the elements that stick out.
 func checkFits(t *testing.T, ctx context.Context, what string) {
 	t.Helper()
-	over, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
-	if err != nil || over {
-		t.Errorf("%s: page overflows its width (%v)", what, err)
+	if over, where := pageOverflow(t, ctx); over > 0 {
+		t.Errorf("%s is %d px wider than the window; sticking out: %v", what, over, where)
 	}
+}
+
+// pageOverflow returns how many CSS pixels the page is wider than the
+// window (0 when it fits), and the widest elements that stick out.
+func pageOverflow(t *testing.T, ctx context.Context) (int, []string) {
+	t.Helper()
+	var out struct {
+		Over  int      `json:"over"`
+		Where []string `json:"where"`
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({
+		over: Math.max(0, document.documentElement.scrollWidth - window.innerWidth),
+		where: [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+			&& !e.parentElement.closest(".scroll, .table-scroll") ).slice(0, 8)
+			.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().replace(/\s+/g, ".") : "") + (e.tagName === "TABLE" && e.caption ? " (" + e.caption.textContent.trim().slice(0, 40) + ")" : "") + " right=" + Math.round(e.getBoundingClientRect().right))})`))
+	if err != nil {
+		t.Fatalf("measure width: %v", err)
+	}
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Over, out.Where
 }

@@ -239,12 +239,15 @@ func (s *Server) apiUpdateMe(c echo.Context) error {
 // token version: every older token is revoked.
 func (s *Server) changePassword(c echo.Context, current, next string) (store.Citizen, error) {
 	ct := currentCitizen(c)
-	if err := domain.CheckPassword(ct.Handle, next); err != nil {
-		return store.Citizen{}, fieldError(http.StatusUnprocessableEntity, "new_password", strings.TrimPrefix(err.Error(), "password: "))
+	var inv *domain.Invalid
+	if err := domain.CheckPassword(ct.Handle, next); errors.As(err, &inv) {
+		moved := *inv
+		moved.Field = "new_password"
+		return store.Citizen{}, &moved
 	}
 	if _, err := s.authenticate(c, ct.Handle, current); err != nil {
 		if errors.Is(err, errBadCredentials) {
-			return store.Citizen{}, fieldError(http.StatusUnprocessableEntity, "current_password", "is not your current password")
+			return store.Citizen{}, domain.Refuse("current_password", "password_wrong")
 		}
 		return store.Citizen{}, err
 	}
@@ -289,7 +292,7 @@ func (s *Server) signup(c echo.Context) error {
 	r := registration{Handle: c.FormValue("handle"), Email: c.FormValue("email"), Password: c.FormValue("password"), DisplayName: c.FormValue("display_name")}
 	errs := fieldErrors{}
 	for _, err := range r.check() {
-		errs.add(err)
+		errs.add(s.errorWords(c), err)
 	}
 	if len(errs) == 0 {
 		ct, err := s.createCitizen(c, r)
@@ -300,7 +303,7 @@ func (s *Server) signup(c echo.Context) error {
 			s.flash(c, s.tr(c, "signup.welcome"))
 			return redirect(c, "/communities")
 		}
-		if !errs.add(err) {
+		if !errs.add(s.errorWords(c), err) {
 			return err
 		}
 	}
@@ -399,7 +402,7 @@ func (s *Server) saveProfile(c echo.Context) error {
 	err = s.updateProfile(c, ct, profileUpdate{DisplayName: &name, Statement: &statement})
 	if err != nil {
 		errs := fieldErrors{}
-		if !errs.add(err) {
+		if !errs.add(s.errorWords(c), err) {
 			return err
 		}
 		return s.renderProfile(c, http.StatusUnprocessableEntity, map[string]string{"display_name": name, "statement": statement}, errs)
@@ -412,12 +415,11 @@ func (s *Server) changePasswordPage(c echo.Context) error {
 	ct, err := s.changePassword(c, c.FormValue("current_password"), c.FormValue("new_password"))
 	if err != nil {
 		errs := fieldErrors{}
-		if !errs.add(err) {
+		if !errs.add(s.errorWords(c), err) {
 			if !isPageError(err) {
 				return err
 			}
-			he, _ := classify(err)
-			errs["current_password"] = he.Message
+			errs["current_password"] = s.locales.errorText(s.lang(c), err)
 		}
 		return s.renderProfile(c, formStatus(err), nil, errs)
 	}
@@ -456,7 +458,7 @@ func (s *Server) acceptInvitation(c echo.Context) error {
 	}
 	pw := c.FormValue("password")
 	errs := fieldErrors{}
-	errs.add(domain.CheckPassword(ct.Handle, pw))
+	errs.add(s.errorWords(c), domain.CheckPassword(ct.Handle, pw))
 	if pw != c.FormValue("password_again") {
 		errs["password_again"] = s.tr(c, "invitation.mismatch")
 	}

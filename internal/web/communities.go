@@ -156,7 +156,7 @@ func (s *Server) createCommunityPage(c echo.Context) error {
 	n := newCommunity{Slug: c.FormValue("slug"), Name: c.FormValue("name"), Description: c.FormValue("description"), Public: &public}
 	errs := fieldErrors{}
 	for _, err := range n.check() {
-		errs.add(err)
+		errs.add(s.errorWords(c), err)
 	}
 	if len(errs) == 0 {
 		cm, err := s.createCommunity(c, n)
@@ -164,7 +164,7 @@ func (s *Server) createCommunityPage(c echo.Context) error {
 			s.flash(c, s.tr(c, "communities.created"))
 			return redirect(c, "/communities/"+cm.Slug)
 		}
-		if !errs.add(err) {
+		if !errs.add(s.errorWords(c), err) {
 			return err
 		}
 	}

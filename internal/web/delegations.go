@@ -28,7 +28,7 @@ type delegationRequest struct {
 func (s *Server) delegationScope(c echo.Context, community, topic string, ballot *int64) (store.Community, store.Scope, error) {
 	ctx := c.Request().Context()
 	if community == "" {
-		return store.Community{}, store.Scope{}, domain.Invalidf("community", "is required")
+		return store.Community{}, store.Scope{}, domain.Refuse("community", "required")
 	}
 	cm, err := s.store.CommunityBySlug(ctx, community)
 	if err != nil {
@@ -71,7 +71,7 @@ func (s *Server) delegateIDs(ctx context.Context, handles []string) ([]int64, er
 		ct, err := s.store.CitizenByHandle(ctx, h)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, domain.Invalidf("delegates", "no citizen with the handle %s", domain.Quote(h))
+				return nil, domain.Refuse("delegates", "no_citizen", domain.Quote(h))
 			}
 			return nil, err
 		}
@@ -318,17 +318,18 @@ func (lb *liveBallot) flow(handle string) flowView {
 // ---- page ----
 
 type delegationScopeView struct {
-	Key       string // form value: c, t:ID, b:ID
-	Anchor    string // element id: scope-c, scope-t-ID, scope-b-ID
-	Kind      string // community, topic, ballot
-	Name      string
-	BallotID  int64
-	Set       bool     // a list exists for this scope
-	Delegates []string // handles in priority order
-	Inputs    []string // Delegates padded with empty inputs
-	Inherited string   // which wider scope applies when none is set
-	Flow      *flowView
-	ClosesAt  time.Time
+	Key            string // form value: c, t:ID, b:ID
+	Anchor         string // element id: scope-c, scope-t-ID, scope-b-ID
+	Kind           string // community, topic, ballot
+	Name           string
+	BallotID       int64
+	Set            bool     // a list exists for this scope
+	Delegates      []string // handles in priority order
+	Inputs         []string // Delegates padded with empty inputs
+	Inherited      string   // which wider scope applies when none is set: community or topic
+	InheritedTopic string   // the topic's name when Inherited is topic
+	Flow           *flowView
+	ClosesAt       time.Time
 }
 
 type delegatorView struct {
@@ -407,7 +408,7 @@ func (s *Server) delegationsPage(c echo.Context) error {
 		topicName[t.ID] = t.Name
 		topicSlugs[t.ID] = t
 		v := scope("t:"+strconv.FormatInt(t.ID, 10), "topic", t.Name)
-		if !v.Set {
+		if _, ok := byKey["c"]; ok && !v.Set {
 			v.Inherited = "community"
 		}
 		p.Scopes = append(p.Scopes, v)
@@ -415,11 +416,15 @@ func (s *Server) delegationsPage(c echo.Context) error {
 	for _, b := range data.Open {
 		v := scope("b:"+strconv.FormatInt(b.ID, 10), "ballot", b.Title)
 		v.BallotID, v.ClosesAt = b.ID, b.ClosesAt
+		// A wider list applies only when there is one: the topic's, else
+		// the community's (tally.md §2).
 		if !v.Set {
-			v.Inherited = "community"
+			if _, ok := byKey["c"]; ok {
+				v.Inherited = "community"
+			}
 			if b.TopicID != nil {
 				if _, ok := byKey["t:"+strconv.FormatInt(*b.TopicID, 10)]; ok {
-					v.Inherited = "topic " + topicName[*b.TopicID]
+					v.Inherited, v.InheritedTopic = "topic", topicName[*b.TopicID]
 				}
 			}
 		}
@@ -430,7 +435,7 @@ func (s *Server) delegationsPage(c echo.Context) error {
 	counted := map[string]bool{}
 	for _, d := range data.Delegators {
 		kind, topic, ballot := describeScope(cm.ID, d.ScopeKey, topicSlugs)
-		label := kind
+		label := s.tr(c, "delegation.scope."+kind)
 		if topic != "" {
 			label += " " + topic
 		}
@@ -496,7 +501,7 @@ func (s *Server) postDelegation(c echo.Context) error {
 			}
 		}
 		if len(handles) == 0 {
-			err = domain.Invalidf("delegates", "name at least one delegate, or choose “I vote myself here”")
+			err = domain.Refuse("delegates", "delegates_none")
 			break
 		}
 		var ids []int64

@@ -70,7 +70,7 @@ func TestLongInputIsNotEchoedWhole(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	page := string(b)
-	if !strings.Contains(page, "no citizen with the handle") || !strings.Contains(page, strings.Repeat("x", 40)+"…") {
+	if !strings.Contains(page, "no citizen has the handle") || !strings.Contains(page, strings.Repeat("x", 40)+"…") {
 		t.Errorf("delegation page does not name the cut handle: %s", trim(b))
 	}
 	if strings.Contains(page, tooMuch) {

@@ -120,9 +120,42 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.JSON(he.Status, apiError{Error: apiErrorBody{Code: he.Code, Message: he.Message, Field: he.Field}, RequestID: rid})
 		return
 	}
-	page := errorPage{Page: s.page(c, "error.title"), Status: he.Status, Message: he.Message}
+	msg := s.locales.errorText(s.lang(c), err)
+	if he.Field != "" {
+		msg = he.Field + ": " + msg // a page without the form: say which field
+	}
+	page := errorPage{Page: s.page(c, "error.title"), Status: he.Status, Message: msg}
 	if rerr := s.render(c, he.Status, "errors/error", page); rerr != nil {
 		s.log.Error("render error page", "request_id", rid, "err", rerr)
 		c.String(he.Status, http.StatusText(he.Status))
 	}
+}
+
+// errorText words err for a page in lang: a broken validation rule by its
+// name (invalid.RULE with its arguments); any other refusal in English by
+// its message, in another language by its code (error.code.CODE, else
+// the generic error.code.status).
+func (l *locales) errorText(lang string, err error) string {
+	tr := l.translator(lang)
+	var inv *domain.Invalid
+	if errors.As(err, &inv) && inv.Rule != "" {
+		return tr("invalid."+inv.Rule, inv.Args...)
+	}
+	he, _ := classify(err)
+	if lang == defaultLang {
+		if he.Field != "" {
+			return strings.TrimPrefix(he.Message, he.Field+": ")
+		}
+		return he.Message
+	}
+	if key := "error.code." + he.Code; l.has(lang, key) {
+		return tr(key)
+	}
+	return tr("error.code.status", he.Status)
+}
+
+// errorWords returns errorText in the request's language.
+func (s *Server) errorWords(c echo.Context) func(error) string {
+	lang := s.lang(c)
+	return func(err error) string { return s.locales.errorText(lang, err) }
 }

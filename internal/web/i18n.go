@@ -183,6 +183,12 @@ func (l *locales) match(acceptLanguage string) string {
 	return l.langs[i]
 }
 
+// has reports whether lang has its own text for key.
+func (l *locales) has(lang, key string) bool {
+	_, ok := l.texts[lang][key]
+	return ok
+}
+
 // prefixed returns every text whose key starts with prefix, in lang (for
 // scripts that render text themselves).
 func (l *locales) prefixed(prefix, lang string) map[string]string {

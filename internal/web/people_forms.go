@@ -26,9 +26,10 @@ type formPage struct {
 // fieldErrors collects field errors for re-rendering a form.
 type fieldErrors map[string]string
 
-// add records err against its field when it is a field error and reports
-// whether it was one; other errors are left to the caller.
-func (f fieldErrors) add(err error) bool {
+// add records err, worded by words (Server.errorWords), against its field
+// when it is a field error and reports whether it was one; other errors
+// are left to the caller.
+func (f fieldErrors) add(words func(error) string, err error) bool {
 	var inv *domain.Invalid
 	var he *httpError
 	switch {
@@ -36,12 +37,12 @@ func (f fieldErrors) add(err error) bool {
 		return false
 	case errors.As(err, &inv):
 		if _, dup := f[inv.Field]; !dup {
-			f[inv.Field] = inv.Message
+			f[inv.Field] = words(err)
 		}
 		return true
 	case errors.As(err, &he) && he.Field != "":
 		if _, dup := f[he.Field]; !dup {
-			f[he.Field] = strings.TrimPrefix(he.Message, he.Field+": ")
+			f[he.Field] = words(err)
 		}
 		return true
 	}

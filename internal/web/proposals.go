@@ -231,7 +231,7 @@ func (s *Server) createProposal(c echo.Context) error {
 			return err
 		}
 		return s.render(c, http.StatusUnprocessableEntity, "proposal_new", proposalNewPage{Page: s.page(c, "proposal.new.title"),
-			Community: cm, Topics: topics, Form: req, Errors: map[string]string{inv.Field: inv.Message}})
+			Community: cm, Topics: topics, Form: req, Errors: map[string]string{inv.Field: s.locales.errorText(s.lang(c), err)}})
 	}
 	if err != nil {
 		return err

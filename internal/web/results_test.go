@@ -280,6 +280,18 @@ func TestAuditPage(t *testing.T) {
 			t.Errorf("audit page lacks %q", w)
 		}
 	}
+	// The command names the file the download saves (its Content-Disposition).
+	status, h, _ := get(t, ts.URL+"/api/v1/ballots/"+itoa(b.ID)+"/proof", "")
+	m := regexp.MustCompile(`filename="([^"]+)"`).FindStringSubmatch(h.Get("Content-Disposition"))
+	if status != 200 || m == nil {
+		t.Fatalf("proof download: %d %q", status, h.Get("Content-Disposition"))
+	}
+	if want := "koinon verify " + m[1] + " --key"; !strings.Contains(body, want) {
+		t.Errorf("audit page's command is not %q", want)
+	}
+	if want := `download="` + m[1] + `"`; !strings.Contains(body, want) {
+		t.Errorf("audit page's download link lacks %s", want)
+	}
 }
 
 func TestResultsOfOpenBallot(t *testing.T) {

@@ -99,7 +99,7 @@ func (s *Server) setMembership(c echo.Context, r setMember) (store.Membership, b
 		r.Role = domain.RoleMember
 	}
 	if !domain.ValidRole(r.Role) {
-		return store.Membership{}, false, domain.Invalidf("role", "must be member, board or auditor")
+		return store.Membership{}, false, domain.Refuse("role", "role")
 	}
 	w := int64(1)
 	if r.Weight != nil {
@@ -143,7 +143,7 @@ func readRollBody(c echo.Context) ([]byte, string, error) {
 			if errors.As(err, &mbe) {
 				return nil, "", err
 			}
-			return nil, "", fieldError(http.StatusUnprocessableEntity, "file", "choose a CSV file to upload")
+			return nil, "", domain.Refuse("file", "file_missing")
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -292,12 +292,12 @@ func (s *Server) setMemberPage(c echo.Context) error {
 			s.flash(c, s.tr(c, key, domain.NormalizeHandle(r.Handle)))
 			return redirect(c, rollURL(c))
 		}
-		if !errs.add(err) {
+		if !errs.add(s.errorWords(c), err) {
 			if !isPageError(err) {
 				return err
 			}
 			he, _ := classify(err)
-			return s.renderRoll(c, he.Status, values, errs, he.Message)
+			return s.renderRoll(c, he.Status, values, errs, s.locales.errorText(s.lang(c), err))
 		}
 	}
 	return s.renderRoll(c, http.StatusUnprocessableEntity, values, errs, "")
@@ -311,7 +311,7 @@ func (s *Server) removeMemberPage(c echo.Context) error {
 			return err
 		}
 		he, _ := classify(err)
-		return s.renderRoll(c, he.Status, nil, nil, he.Message)
+		return s.renderRoll(c, he.Status, nil, nil, s.locales.errorText(s.lang(c), err))
 	}
 	s.flash(c, s.tr(c, "roll.removed", handle))
 	return redirect(c, rollURL(c))
@@ -351,7 +351,7 @@ func (s *Server) importRollPage(c echo.Context) error {
 			return err
 		}
 		he, _ := classify(err)
-		return s.renderRoll(c, he.Status, nil, fieldErrors{"file": strings.TrimPrefix(he.Message, "file: ")}, "")
+		return s.renderRoll(c, he.Status, nil, fieldErrors{"file": s.locales.errorText(s.lang(c), err)}, "")
 	}
 	plan, invites, err := s.planOrApply(c, data, confirm)
 	p := rollImportPage{Page: s.page(c, "roll.import.title"), Community: *cm, Plan: plan, FileName: name}

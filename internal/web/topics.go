@@ -68,7 +68,7 @@ func (s *Server) createTopicPage(c echo.Context) error {
 	_, err := s.createTopic(c, c.FormValue("topic_slug"), c.FormValue("topic_name"))
 	if err != nil {
 		errs := fieldErrors{}
-		if !errs.add(err) {
+		if !errs.add(s.errorWords(c), err) {
 			return err
 		}
 		// The form's fields are named topic_*: the community page has others.

@@ -55,7 +55,7 @@ func (s *Server) castVote(c echo.Context, b *store.Ballot, raw json.RawMessage) 
 		return store.Vote{}, err
 	}
 	if len(raw) == 0 || string(raw) == "null" {
-		return store.Vote{}, domain.Invalidf("choice", "is required")
+		return store.Vote{}, domain.Refuse("choice", "required")
 	}
 	opts, err := s.options.get(ctx, s.store, b)
 	if err != nil {

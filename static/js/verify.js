@@ -151,30 +151,46 @@
     render(JSON.parse(json));
   }
 
+  // outcome shows the verdict as a banner: colour, icon and words.
+  function outcome(ok, text) {
+    $("verify-outcome").className = "verify-outcome " + (ok ? "pass" : "fail");
+    $("verify-icon").textContent = ok ? "✓" : "✗";
+    $("verify-summary").textContent = text;
+  }
+
   function render(rep) {
     $("verify-report").hidden = false;
     $("verify-result").hidden = true;
     $("verify-inclusion").hidden = true;
+    $("verify-stopped").hidden = true;
+    $("verify-run").textContent = tr("verify.js.again");
     var list = $("verify-checks");
     clear(list);
-    var summary = $("verify-summary");
     if (rep.error) {
-      summary.textContent = tr("verify.js.not_proof");
-      list.appendChild(el("li", tr("verify.js.unreadable", rep.error), "verify-fail"));
+      outcome(false, tr("verify.js.not_proof"));
+      var p = $("verify-stopped");
+      p.textContent = tr("verify.js.unreadable", rep.error);
+      p.hidden = false;
       setStatus(tr("verify.js.done_not_proof"));
       return;
     }
     var kind = rep.kind === "receipt" ? "receipt" : "proof";
-    summary.textContent = tr("verify.js." + kind + (rep.ok ? "_ok" : "_failed"));
+    outcome(rep.ok, tr("verify.js." + kind + (rep.ok ? "_ok" : "_failed")));
+    // Only the checks that ran are listed, numbered as they ran.
     rep.checks.forEach(function (c) {
       var li = el("li", null, c.ok ? "verify-ok" : "verify-fail");
+      li.value = c.n;
       li.appendChild(el("span", c.ok ? tr("verify.js.passed") : tr("verify.js.failed"), "verify-mark"));
-      li.appendChild(document.createTextNode(tr("verify.js.check", c.n, c.name) + (c.reason ? ": " + c.reason : "")));
+      li.appendChild(document.createTextNode(tr("verify.js.check_line", texts["verify.js.name." + c.name] || c.name)));
+      if (c.reason) {
+        li.appendChild(el("span", c.reason, "verify-reason"));
+      }
       list.appendChild(li);
     });
     var total = rep.kind === "receipt" ? (state.proofText && isReceipt(state.text) ? 5 : 4) : 6;
     if (rep.checks.length < total) {
-      list.appendChild(el("li", tr("verify.js.stopped"), "verify-skipped"));
+      $("verify-stopped").textContent = tr("verify.js.stopped");
+      $("verify-stopped").hidden = false;
     }
     if (rep.result) {
       renderResult(rep.result);
@@ -182,22 +198,28 @@
     if (rep.inclusion) {
       renderInclusion(rep.inclusion);
     }
-    setStatus(tr("verify.js.done", summary.textContent));
+    setStatus(tr("verify.js.done", $("verify-summary").textContent));
   }
 
-  // Option labels from the document itself, for readable totals.
-  function labels() {
-    var out = {};
+  // The ballot inside the proof (the file, or the proof chosen beside a
+  // receipt): its method and its options in ballot order, for readable
+  // totals and votes.
+  function ballot() {
+    var out = { method: "", keys: [], names: {} };
     try {
-      var doc = JSON.parse(state.text);
-      (doc.ballot && doc.ballot.options || []).forEach(function (o) { out[o.key] = o.label; });
+      var doc = JSON.parse(isReceipt(state.text) ? state.proofText : state.text);
+      out.method = doc.ballot && doc.ballot.method || "";
+      (doc.ballot && doc.ballot.options || []).forEach(function (o) {
+        out.keys.push(o.key);
+        out.names[o.key] = o.label;
+      });
     } catch (e) { /* keys only */ }
     return out;
   }
 
   function renderResult(res) {
-    var names = labels();
-    var name = function (k) { return names[k] ? names[k] + " (" + k + ")" : k; };
+    var b = ballot();
+    var name = function (k) { return b.names[k] ? b.names[k] + " (" + k + ")" : k; };
     $("verify-result").hidden = false;
     var winners = res.winners || [];
     $("verify-winners").textContent = winners.length
@@ -208,7 +230,14 @@
     clear(body);
     if (res.totals) {
       table.hidden = false;
+      // In the ballot's order of options, then any key it does not list.
+      var keys = b.keys.filter(function (k) { return k in res.totals; });
       Object.keys(res.totals).forEach(function (k) {
+        if (keys.indexOf(k) < 0) {
+          keys.push(k);
+        }
+      });
+      keys.forEach(function (k) {
         var row = el("tr");
         row.appendChild(el("th", name(k)));
         row.lastChild.setAttribute("scope", "row");
@@ -241,8 +270,32 @@
     }
   }
 
+  // choiceText words a vote's choice with the ballot's labels: a word or
+  // key, a list (ranked: "A > B"), or groups of equal ranks ("A = B > C").
+  function choiceText(choice, b) {
+    var name = function (k) {
+      if (b.method === "majority" || (!b.method && texts["verify.js.word." + k])) {
+        return tr("verify.js.word." + k);
+      }
+      return b.names[k] || k;
+    };
+    if (typeof choice === "string") {
+      return name(choice);
+    }
+    if (!Array.isArray(choice) || choice.length === 0) {
+      return tr("verify.js.leaf.empty");
+    }
+    if (Array.isArray(choice[0])) {
+      return choice.map(function (g) { return g.map(name).join(" = "); }).join(" > ");
+    }
+    var ranked = b.method === "irv" || b.method === "stv";
+    return choice.map(name).join(ranked ? " > " : ", ");
+  }
+
   function renderInclusion(inc) {
     $("verify-inclusion").hidden = false;
+    var leaf = inc.leaf || {};
+    $("verify-leaf-vote").textContent = tr("verify.js.leaf.vote", leaf.voter || inc.voter, choiceText(leaf.choice, ballot()));
     $("verify-leaf").textContent = tr("verify.js.leaf", inc.voter, inc.leaf_index, inc.tree_size,
       JSON.stringify(inc.leaf), inc.leaf_hash);
     var body = $("verify-path").querySelector("tbody");
@@ -273,6 +326,8 @@
       state.proofText = text;
       if (state.text) {
         verify();
+      } else {
+        setStatus(tr("verify.js.proof_ready"));
       }
     });
   });
