@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -452,7 +453,9 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		if err != nil {
 			return p, err
 		}
-		p.Result = resultSummary(sum, p.Options)
+		if p.Result, err = resultSummary(b.Method, sum, p.Options); err != nil {
+			return p, fmt.Errorf("ballot %d: %w", b.ID, err)
+		}
 		if me != nil && stored != nil {
 			if rc, voter, err := s.receiptFor(c, b); err == nil {
 				var r struct {
@@ -607,27 +610,18 @@ func voteForm(method string, opts []store.BallotOption, stored *store.Vote, draf
 	return f
 }
 
-// resultSummary reads the stored result for the page.
-func resultSummary(resultJSON []byte, opts []store.BallotOption) *resultView {
-	var r struct {
-		Weights   tally.Weights     `json:"weights"`
-		QuorumMet bool              `json:"quorum_met"`
-		Winners   []string          `json:"winners"`
-		Passed    *bool             `json:"passed"`
-		Totals    map[string]int64  `json:"totals"`
-		Ranking   [][]string        `json:"ranking"`
-		Rounds    []json.RawMessage `json:"rounds"`
+// resultSummary is the ballot page's view of a closed ballot's result,
+// derived from the one result model (newResultData) of the stored summary.
+func resultSummary(method string, summary []byte, opts []store.BallotOption) (*resultView, error) {
+	d, err := newResultData(method, opts, summary)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(resultJSON, &r); err != nil {
-		return nil
-	}
-	label := map[string]string{}
-	for _, o := range opts {
-		label[o.Key] = o.Label
-	}
-	v := &resultView{Passed: r.Passed != nil && *r.Passed, QuorumMet: r.QuorumMet, Weights: r.Weights, Rounds: len(r.Rounds)}
+	r := &d.Result
+	v := &resultView{Passed: r.Passed != nil && *r.Passed, QuorumMet: r.QuorumMet, Weights: r.Weights,
+		Rounds: len(r.IRVRounds) + len(r.STVRounds)}
 	for _, w := range r.Winners {
-		v.Winners = append(v.Winners, label[w])
+		v.Winners = append(v.Winners, d.label[w])
 	}
 	if r.Totals != nil {
 		for _, o := range totalsOrder(opts, func(o store.BallotOption) string { return o.Key }, r.Totals, r.Winners) {
@@ -638,11 +632,11 @@ func resultSummary(resultJSON []byte, opts []store.BallotOption) *resultView {
 	for _, g := range r.Ranking {
 		var names []string
 		for _, k := range g {
-			names = append(names, label[k])
+			names = append(names, d.label[k])
 		}
 		v.Ranking = append(v.Ranking, names)
 	}
-	return v
+	return v, nil
 }
 
 // ---- board actions ----

@@ -7,6 +7,7 @@ import (
 
 	"koinon"
 	"koinon/internal/auth"
+	"koinon/internal/store"
 	"koinon/internal/store/storetest"
 )
 
@@ -65,5 +66,22 @@ func TestMetricsOnlyForThisMachine(t *testing.T) {
 		if rec.Code != want {
 			t.Errorf("GET /metrics from %s = %d, want %d", addr, rec.Code, want)
 		}
+	}
+}
+
+// TestResultSummaryRefusesABrokenResult: the ballot page's summary comes
+// from the one result model and says so when the stored result cannot be
+// read (it used to show no result at all).
+func TestResultSummaryRefusesABrokenResult(t *testing.T) {
+	opts := []store.BallotOption{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}}
+	if _, err := resultSummary("majority", []byte(`{"weights":`), opts); err == nil {
+		t.Error("a truncated result gave a summary")
+	}
+	v, err := resultSummary("majority", []byte(`{"weights":{"eligible":3,"participating":2},"quorum_met":true,"winners":["yes"],"passed":true,"totals":{"yes":2,"no":0}}`), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Passed || !v.QuorumMet || len(v.Winners) != 1 || v.Winners[0] != "Yes" || len(v.Totals) != 2 || v.Totals[0].Label != "Yes" || v.Totals[0].Weight != 2 {
+		t.Errorf("resultSummary() = %+v", v)
 	}
 }
