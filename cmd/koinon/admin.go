@@ -176,7 +176,7 @@ func adminImportRoll(ctx context.Context, e env, a *app, slug, file, base string
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "roll of %s: %d invited, %d added, %d changed, %d unchanged\n", slug, plan.Created, plan.Added, plan.Updated, plan.Unchanged)
+	fmt.Fprintf(e.stderr, "roll of %s: %d invited, %d added, %d changed, %d unchanged; %d board seats offered (they take effect when accepted)\n", slug, plan.Created, plan.Added, plan.Updated, plan.Unchanged, plan.Offered)
 	return writeInvites(e, invites, base)
 }
 

@@ -231,6 +231,7 @@ type demoBallot struct {
 	proposals                           []int64
 	close                               bool
 	votes                               func(i int, r *rand.Rand, keys []string) any
+	budget                              *demoBudget
 }
 
 func (d *demo) ballotsOfEveryMethod(ctx context.Context, props []store.Proposal) error {
@@ -285,6 +286,7 @@ func (d *demo) ballotsOfEveryMethod(ctx context.Context, props []store.Proposal)
 		{title: "Elect the treasurer", topic: "finance", method: "irv", options: []string{"Lena", "Mateo", "Nora", "Oskar"}, close: true, votes: rank},
 		{title: "Which logo?", topic: "community", method: "schulze", options: []string{"Circle", "Bridge", "Tree", "Keep the old one"}, close: true, votes: groups},
 	}
+	specs = append(specs, demoBudgetBallots()...)
 	for _, sp := range specs {
 		if err := d.ballot(ctx, sp); err != nil {
 			return fmt.Errorf("ballot %q: %w", sp.title, err)
@@ -334,6 +336,9 @@ func (d *demo) ballot(ctx context.Context, sp demoBallot) error {
 			}, o), "-")
 			opts = append(opts, store.BallotOption{Key: k, Label: o})
 		}
+	}
+	if sp.budget != nil {
+		sp.budget.apply(&b, opts)
 	}
 	if err := d.st.CreateBallot(ctx, &b, opts, sp.proposals); err != nil {
 		return err

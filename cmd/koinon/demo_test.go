@@ -59,7 +59,36 @@ func TestDemoBoardAndClosedMethods(t *testing.T) {
 		}
 	}
 	slices.Sort(methods)
-	if want := []string{"approval", "irv", "majority", "plurality", "schulze", "stv"}; !slices.Equal(methods, want) {
+	if want := []string{"approval", "budget", "irv", "majority", "plurality", "schulze", "stv"}; !slices.Equal(methods, want) {
 		t.Errorf("methods with a closed, sealed ballot = %v, want %v", methods, want)
+	}
+	all, err := st.ListBallots(ctx, store.BallotFilter{CommunityID: cm.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type grant struct {
+		State    string
+		Projects int // options with a cost
+	}
+	var grants []grant
+	for _, b := range all { // newest first
+		if b.Method != "budget" {
+			continue
+		}
+		opts, err := st.BallotOptions(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := grant{State: b.State}
+		for _, o := range opts {
+			if o.Cost > 0 {
+				g.Projects++
+			}
+		}
+		grants = append(grants, g)
+	}
+	slices.SortFunc(grants, func(a, b grant) int { return strings.Compare(a.State, b.State) })
+	if len(grants) != 2 || grants[0].State != "closed" || grants[0].Projects != 8 || grants[1].State != "open" {
+		t.Errorf("budget ballots = %+v, want a closed grant round of 8 projects and an open one", grants)
 	}
 }

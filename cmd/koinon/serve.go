@@ -109,7 +109,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath()})
+	dataKey, err := keyring.OpenDataKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Secrets: dataKey})
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", config.Mask(cfg.DatabaseURL), err)
 	}
@@ -121,6 +125,14 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	if err := st.Migrate(ctx, migrations, log); err != nil {
 		st.Close()
 		return nil, err
+	}
+	// Ballot secrets stored in plain text by older versions are sealed
+	// with the data key (docs/security.md).
+	if n, err := st.SealSecrets(ctx); err != nil {
+		st.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("sealed ballot secrets with the data key", "ballots", n)
 	}
 	keyFile := cfg.JWTKeyFile
 	if keyFile == "" {
@@ -140,7 +152,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 }
 
 func (a *app) server() (*web.Server, error) {
-	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics})
+	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics, SecureCookies: a.cfg.Secure()})
 }
 
 func (a *app) close() {

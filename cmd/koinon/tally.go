@@ -51,13 +51,19 @@ func cmdTally(ctx context.Context, e env) int {
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "usage: koinon tally FILE|-                 recount a tally document, print the unsigned proof")
 		fmt.Fprintln(e.stderr, "       koinon tally --blt FILE|- [flags]   count a BLT ballot file")
+		fmt.Fprintln(e.stderr, "       koinon tally --pb FILE|- [flags]    count a pabulib .pb file (participatory budgeting)")
 		fs.PrintDefaults()
 	}
 	isBLT := fs.Bool("blt", false, "read a BLT ballot file instead of a tally document")
 	method := fs.String("method", "", "BLT: irv, schulze, plurality or stv (default: irv for one seat, else stv)")
 	rule := fs.String("stv-rule", "meek", "BLT with stv: meek or scottish")
 	seats := fs.Int("seats", 0, "BLT: seats to fill (default: the file's header)")
-	tiebreak := fs.String("tiebreak", "hash", "BLT: hash (tally.md §5) or file (the reverse of the file's [tie] line, else of its candidate order)")
+	tiebreak := fs.String("tiebreak", "hash", "BLT, .pb: hash (tally.md §5) or file (BLT: the reverse of the file's [tie] line, else of its candidate order; .pb: the project order)")
+	isPB := fs.Bool("pb", false, "read a pabulib .pb file instead of a tally document")
+	pbRule := fs.String("rule", "mes", ".pb: mes or greedy")
+	completion := fs.String("completion", "add1", ".pb with mes: add1, add1+greedy or none")
+	exhaustive := fs.Bool("exhaustive-stop", true, ".pb with mes: stop add1 once the outcome is exhaustive")
+	compare := fs.Bool("compare-with-greedy", false, ".pb with mes: use greedy's outcome if more voters prefer it")
 	args, err := parseArgs(fs, e.args)
 	if err != nil {
 		return 2
@@ -78,10 +84,22 @@ func cmdTally(ctx context.Context, e env) int {
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
 	var order []string
-	if *isBLT {
+	if *isBLT && *isPB {
+		fmt.Fprintln(e.stderr, "koinon tally: --blt and --pb exclude each other")
+		return 2
+	}
+	var convert func([]byte) ([]byte, []string, string, error)
+	switch {
+	case *isPB:
+		opts := pbOptions{rule: *pbRule, completion: *completion, tiebreak: *tiebreak, exhaustiveStop: *exhaustive, compare: *compare}
+		convert = func(d []byte) ([]byte, []string, string, error) { return pbDocument(d, opts) }
+	case *isBLT:
 		opts := bltOptions{method: *method, rule: *rule, seats: *seats, tiebreak: *tiebreak}
+		convert = func(d []byte) ([]byte, []string, string, error) { return bltDocument(d, opts) }
+	}
+	if convert != nil {
 		var source string
-		data, order, source, err = bltDocument(data, opts)
+		data, order, source, err = convert(data)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "koinon tally: %s: %v\n", args[0], err)
 			return 2
@@ -150,35 +168,8 @@ func bltDocument(data []byte, o bltOptions) ([]byte, []string, string, error) {
 		return nil, nil, "", fmt.Errorf("--tiebreak: want hash or file, not %q", o.tiebreak)
 	}
 
-	type option struct {
-		Key   string `json:"key"`
-		Label string `json:"label"`
-	}
-	type ballot struct {
-		ID         string   `json:"id"`
-		Title      string   `json:"title"`
-		Community  string   `json:"community"`
-		Topic      *string  `json:"topic"`
-		Method     string   `json:"method"`
-		Options    []option `json:"options"`
-		Seats      int      `json:"seats"`
-		STVRule    string   `json:"stv_rule,omitempty"`
-		Delegation bool     `json:"delegation"`
-		Secrecy    string   `json:"secrecy"`
-		OpensAt    string   `json:"opens_at"`
-		ClosesAt   string   `json:"closes_at"`
-	}
-	type entry struct {
-		Voter     string   `json:"voter"`
-		Weight    int64    `json:"weight"`
-		Delegates []string `json:"delegates"`
-	}
-	type vote struct {
-		Voter  string `json:"voter"`
-		Choice any    `json:"choice"`
-	}
 	sum := sha256.Sum256(data)
-	b := ballot{
+	b := docBallot{
 		ID:        "blt-" + hex.EncodeToString(sum[:6]),
 		Title:     el.Title,
 		Community: "blt",
@@ -200,18 +191,18 @@ func bltDocument(data []byte, o bltOptions) ([]byte, []string, string, error) {
 		if c <= len(el.Names) && el.Names[c-1] != "" {
 			name = el.Names[c-1]
 		}
-		b.Options = append(b.Options, option{Key: strconv.Itoa(c), Label: name})
+		b.Options = append(b.Options, docOption{Key: strconv.Itoa(c), Label: name})
 		order = append([]string{strconv.Itoa(c)}, order...)
 	}
 	width := max(6, len(strconv.Itoa(len(el.Ballots))))
-	electorate := make([]entry, 0, len(el.Ballots))
-	votes := make([]vote, 0, len(el.Ballots))
+	electorate := make([]docEntry, 0, len(el.Ballots))
+	votes := make([]docVote, 0, len(el.Ballots))
 	for i, bl := range el.Ballots {
 		if bl.Weight < 1 {
 			continue
 		}
 		voter := fmt.Sprintf("b%0*d", width, i+1)
-		electorate = append(electorate, entry{Voter: voter, Weight: bl.Weight, Delegates: []string{}})
+		electorate = append(electorate, docEntry{Voter: voter, Weight: bl.Weight, Delegates: []string{}})
 		ranking := make([]string, 0, len(bl.Ranking))
 		for _, c := range bl.Ranking {
 			if !slices.Contains(el.Withdrawn, c) {
@@ -232,14 +223,9 @@ func bltDocument(data []byte, o bltOptions) ([]byte, []string, string, error) {
 			}
 			choice = groups
 		}
-		votes = append(votes, vote{Voter: voter, Choice: choice})
+		votes = append(votes, docVote{Voter: voter, Choice: choice})
 	}
-	doc, err := json.Marshal(struct {
-		Format     string  `json:"format"`
-		Ballot     ballot  `json:"ballot"`
-		Electorate []entry `json:"electorate"`
-		Votes      []vote  `json:"votes"`
-	}{proof.Format, b, electorate, votes})
+	doc, err := marshalDocument(b, electorate, votes)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -250,6 +236,55 @@ func bltDocument(data []byte, o bltOptions) ([]byte, []string, string, error) {
 		return doc, fileTieOrder(el.TieOrder, el.Withdrawn), "reverse of the file's [tie] line", nil
 	}
 	return doc, order, "reverse of the file's candidate order", nil
+}
+
+// docBallot, docOption, docEntry and docVote are the parts of a tally
+// document that bltDocument and pbDocument write.
+type docBallot struct {
+	ID                string      `json:"id"`
+	Title             string      `json:"title"`
+	Community         string      `json:"community"`
+	Topic             *string     `json:"topic"`
+	Method            string      `json:"method"`
+	Options           []docOption `json:"options"`
+	Seats             int         `json:"seats,omitempty"`
+	STVRule           string      `json:"stv_rule,omitempty"`
+	Budget            *int64      `json:"budget,omitempty"`
+	Currency          *string     `json:"currency,omitempty"`
+	BudgetRule        string      `json:"budget_rule,omitempty"`
+	Completion        string      `json:"completion,omitempty"`
+	ExhaustiveStop    *bool       `json:"exhaustive_stop,omitempty"`
+	CompareWithGreedy bool        `json:"compare_with_greedy,omitempty"`
+	Delegation        bool        `json:"delegation"`
+	Secrecy           string      `json:"secrecy"`
+	OpensAt           string      `json:"opens_at"`
+	ClosesAt          string      `json:"closes_at"`
+}
+
+type docOption struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	Cost  int64  `json:"cost,omitempty"`
+}
+
+type docEntry struct {
+	Voter     string   `json:"voter"`
+	Weight    int64    `json:"weight"`
+	Delegates []string `json:"delegates"`
+}
+
+type docVote struct {
+	Voter  string `json:"voter"`
+	Choice any    `json:"choice"`
+}
+
+func marshalDocument(b docBallot, electorate []docEntry, votes []docVote) ([]byte, error) {
+	return json.Marshal(struct {
+		Format     string     `json:"format"`
+		Ballot     docBallot  `json:"ballot"`
+		Electorate []docEntry `json:"electorate"`
+		Votes      []docVote  `json:"votes"`
+	}{proof.Format, b, electorate, votes})
 }
 
 // fileTieOrder turns a BLT "[tie …]" line, which lists candidates from the

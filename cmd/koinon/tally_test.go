@@ -52,15 +52,6 @@ func writeFile(t *testing.T, name, content string) string {
 	return path
 }
 
-// skipBudget skips the participatory-budgeting examples (06–08) until the
-// budget method exists (issue 20).
-func skipBudget(t *testing.T, path string) {
-	t.Helper()
-	if strings.Contains(filepath.Base(path), "-budget-") {
-		t.Skip("method budget is not implemented yet (issue 20)")
-	}
-}
-
 func TestTallyExamples(t *testing.T) {
 	dir := examplesDir(t)
 	all, _ := filepath.Glob(filepath.Join(dir, "[0-9][0-9]-*.json"))
@@ -75,7 +66,6 @@ func TestTallyExamples(t *testing.T) {
 	}
 	for _, in := range ins {
 		t.Run(filepath.Base(in), func(t *testing.T) {
-			skipBudget(t, in)
 			code, out, errOut := runCmd(t, "", nil, "tally", in)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)

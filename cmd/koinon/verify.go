@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -14,13 +15,14 @@ func cmdVerify(ctx context.Context, e env) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: koinon verify PROOF|- [--key BASE64 | --key-file F]")
-		fmt.Fprintln(e.stderr, "       koinon verify RECEIPT|- [--proof PROOF] [--key BASE64 | --key-file F]")
+		fmt.Fprintln(e.stderr, "usage: koinon verify PROOF|- [--key BASE64|FILE]")
+		fmt.Fprintln(e.stderr, "       koinon verify RECEIPT|- [--proof PROOF] [--key BASE64|FILE]")
+		fmt.Fprintln(e.stderr, "without --key the checks cannot tell who signed: pin the platform's key")
 		fmt.Fprintln(e.stderr, "exit status: 0 every check passes, 1 a check fails, 2 the file is not a proof or receipt")
 		fs.PrintDefaults()
 	}
-	keyB64 := fs.String("key", "", "the platform's public key you trust (base64 of 32 bytes)")
-	keyFile := fs.String("key-file", "", "file holding that key: base64, or the JSON of /.well-known/koinon-key")
+	keyB64 := fs.String("key", "", "the platform's public key you trust: base64 of 32 bytes, or a file holding it or the JSON of /.well-known/koinon-key")
+	keyFile := fs.String("key-file", "", "like --key, always a file")
 	proofFile := fs.String("proof", "", "for a receipt: the proof it belongs to")
 	args, err := parseArgs(fs, e.args)
 	if err != nil {
@@ -32,12 +34,13 @@ func cmdVerify(ctx context.Context, e env) int {
 	}
 	var trusted []byte
 	switch {
-	case *keyB64 != "":
-		trusted, err = keyring.ParsePublicKey(*keyB64)
 	case *keyFile != "":
-		var b []byte
-		if b, err = os.ReadFile(*keyFile); err == nil {
-			trusted, err = keyring.ParsePublicKey(string(b))
+		trusted, err = readKeyFile(*keyFile)
+	case *keyB64 != "":
+		if st, serr := os.Stat(*keyB64); serr == nil && st.Mode().IsRegular() {
+			trusted, err = readKeyFile(*keyB64)
+		} else {
+			trusted, err = keyring.ParsePublicKey(*keyB64)
 		}
 	}
 	if err != nil {
@@ -77,5 +80,33 @@ func cmdVerify(ctx context.Context, e env) int {
 			fmt.Fprintf(e.stdout, "%d FAIL %s: %s\n", c.N, c.Name, c.Reason)
 		}
 	}
+	if trusted == nil {
+		id := signerKeyID(data)
+		fmt.Fprintf(e.stdout, "WARNING: the signer was NOT checked. No --key was given, so any key could have signed this.\n")
+		fmt.Fprintf(e.stdout, "WARNING: signed by key id %s: compare it with key_id at https://PLATFORM/.well-known/koinon-key, or rerun with --key.\n", id)
+	}
 	return rep.ExitCode()
+}
+
+// readKeyFile reads a trusted key saved to disk: its base64, or the JSON
+// of /.well-known/koinon-key.
+func readKeyFile(name string) ([]byte, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return keyring.ParsePublicKey(string(b))
+}
+
+// signerKeyID is the key id a proof or receipt names as its signer.
+func signerKeyID(data []byte) string {
+	var d struct {
+		Signer struct {
+			KeyID string `json:"key_id"`
+		} `json:"signer"`
+	}
+	if json.Unmarshal(data, &d) != nil || d.Signer.KeyID == "" {
+		return "(none)"
+	}
+	return d.Signer.KeyID
 }

@@ -1,7 +1,10 @@
 package auth
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -28,10 +31,14 @@ const (
 )
 
 // Claims are what a Koinon token says: the citizen (sub), its handle and
-// the token version current when it was issued.
+// the token version current when it was issued; a token of a sign-in
+// session also names the session (a refresh-token family) and, for a
+// refresh token, its generation in that family.
 type Claims struct {
-	Handle  string `json:"handle"`
-	Version int64  `json:"ver"`
+	Handle     string `json:"handle"`
+	Version    int64  `json:"ver"`
+	Session    string `json:"sid,omitempty"`
+	Generation int64  `json:"gen,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -67,22 +74,31 @@ func NewTokens(key []byte, now func() time.Time) *Tokens {
 	return &Tokens{key: key, now: now}
 }
 
-// Issue returns a signed access token for the citizen and its expiry.
+// Issue returns a signed access token for the citizen and its expiry,
+// outside any sign-in session (tools, tests).
 func (t *Tokens) Issue(citizenID int64, handle string, version int64) (string, time.Time, error) {
-	return t.issue(citizenID, handle, version, audAccess, AccessTTL)
+	return t.issue(Claims{Handle: handle, Version: version}, citizenID, audAccess, AccessTTL)
 }
 
-// IssueRefresh returns a signed refresh token and its expiry.
-func (t *Tokens) IssueRefresh(citizenID int64, handle string, version int64) (string, time.Time, error) {
-	return t.issue(citizenID, handle, version, audRefresh, RefreshTTL)
+// IssueSession returns a signed access token of sign-in session sid.
+func (t *Tokens) IssueSession(sid string, citizenID int64, handle string, version int64) (string, time.Time, error) {
+	return t.issue(Claims{Handle: handle, Version: version, Session: sid}, citizenID, audAccess, AccessTTL)
 }
 
-func (t *Tokens) issue(citizenID int64, handle string, version int64, aud string, ttl time.Duration) (string, time.Time, error) {
+// IssueRefresh returns a signed refresh token of generation gen of
+// session sid, and its expiry.
+func (t *Tokens) IssueRefresh(sid string, gen int64, citizenID int64, handle string, version int64) (string, time.Time, error) {
+	return t.issue(Claims{Handle: handle, Version: version, Session: sid, Generation: gen}, citizenID, audRefresh, RefreshTTL)
+}
+
+func (t *Tokens) issue(claims Claims, citizenID int64, aud string, ttl time.Duration) (string, time.Time, error) {
 	now := t.now().UTC().Truncate(time.Second)
 	exp := now.Add(ttl)
-	claims := Claims{
-		Handle:  handle,
-		Version: version,
+	claims = Claims{
+		Handle:     claims.Handle,
+		Version:    claims.Version,
+		Session:    claims.Session,
+		Generation: claims.Generation,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    "koinon",
 			Subject:   strconv.FormatInt(citizenID, 10),
@@ -125,6 +141,28 @@ func (t *Tokens) parse(token, aud string) (Claims, error) {
 		return Claims{}, ErrBadToken
 	}
 	return c, nil
+}
+
+// SessionCSRF is the CSRF token of a signed-in browser: an HMAC, under
+// the token key, of its session id (or, for a token outside a session, of
+// the citizen and token version). A new sign-in is a new session, so the
+// token changes; a cookie planted by someone else cannot match it.
+func (t *Tokens) SessionCSRF(c Claims) string {
+	if c.Session != "" {
+		return t.csrf("s:" + c.Session)
+	}
+	return t.csrf(fmt.Sprintf("c:%s:%d", c.Subject, c.Version))
+}
+
+// AnonymousCSRF is the CSRF token of a browser that has not signed in,
+// bound to the random value of its CSRF cookie (the cookie alone is not
+// the token, so planting one does not let a forged form through).
+func (t *Tokens) AnonymousCSRF(cookie string) string { return t.csrf("a:" + cookie) }
+
+func (t *Tokens) csrf(binding string) string {
+	m := hmac.New(sha256.New, t.key)
+	m.Write([]byte("koinon-csrf\x00" + binding))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // LoadOrCreateKey reads the token key at path, creating a random 32-byte

@@ -15,7 +15,7 @@ func TestAccessAndRefreshTokensAreNotInterchangeable(t *testing.T) {
 	if want := now.Add(AccessTTL); !exp.Equal(want) {
 		t.Errorf("access expiry = %v, want %v", exp, want)
 	}
-	refresh, rexp, err := tk.IssueRefresh(7, "ann", 3)
+	refresh, rexp, err := tk.IssueRefresh("s1", 2, 7, "ann", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestAccessAndRefreshTokensAreNotInterchangeable(t *testing.T) {
 	if c, err := tk.Parse(access); err != nil || c.CitizenID() != 7 || c.Version != 3 || c.Handle != "ann" {
 		t.Errorf("Parse(access) = %+v, %v", c, err)
 	}
-	if c, err := tk.ParseRefresh(refresh); err != nil || c.CitizenID() != 7 || c.Version != 3 {
+	if c, err := tk.ParseRefresh(refresh); err != nil || c.CitizenID() != 7 || c.Version != 3 || c.Session != "s1" || c.Generation != 2 {
 		t.Errorf("ParseRefresh(refresh) = %+v, %v", c, err)
 	}
 	if _, err := tk.Parse(refresh); err != ErrBadToken {
@@ -75,5 +75,19 @@ func TestTokenWithoutCitizenSubjectIsRefused(t *testing.T) {
 	}
 	if _, err := citizenID("7x"); err == nil {
 		t.Error(`citizenID("7x") succeeded`)
+	}
+}
+
+// A session's CSRF token depends on the session and the key, and is never
+// the anonymous token of any cookie value.
+func TestCSRFTokensAreBoundToTheSession(t *testing.T) {
+	tk := NewTokens([]byte("0123456789abcdef0123456789abcdef"), nil)
+	other := NewTokens([]byte("another key another key another k"), nil)
+	a, b := Claims{Session: "s1"}, Claims{Session: "s2"}
+	if tk.SessionCSRF(a) == tk.SessionCSRF(b) || tk.SessionCSRF(a) != tk.SessionCSRF(a) || tk.SessionCSRF(a) == other.SessionCSRF(a) {
+		t.Error("session CSRF tokens do not follow the session and key")
+	}
+	if tk.AnonymousCSRF("s1") == tk.SessionCSRF(a) || tk.AnonymousCSRF("x") == "x" {
+		t.Error("anonymous token equals a session token or its cookie")
 	}
 }

@@ -172,6 +172,12 @@ func Document(in *store.CloseInput) (*proof.Document, error) {
 	if b.Method == "stv" {
 		pb.STVRule = cmp.Or(b.STVRule, "meek")
 	}
+	if b.Method == "budget" {
+		pb.Budget, pb.Currency, pb.BudgetRule = b.Budget, b.Currency, cmp.Or(b.BudgetRule, "mes")
+		if pb.BudgetRule == "mes" {
+			pb.Completion, pb.ExhaustiveStop, pb.CompareWithGreedy = cmp.Or(b.Completion, "add1"), b.ExhaustiveStop, b.CompareWithGreedy
+		}
+	}
 	if b.OpensAt != nil {
 		pb.OpensAt = stamp(*b.OpensAt)
 	}
@@ -180,7 +186,7 @@ func Document(in *store.CloseInput) (*proof.Document, error) {
 		pb.ClosesAt = stamp(in.ClosedAt)
 	}
 	for _, o := range in.Options {
-		pb.Options = append(pb.Options, tally.Option{Key: o.Key, Label: o.Label})
+		pb.Options = append(pb.Options, tally.Option{Key: o.Key, Label: o.Label, Cost: o.Cost})
 	}
 	doc.Ballot = pb
 

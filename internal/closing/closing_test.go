@@ -224,7 +224,7 @@ func TestPseudonymousBallotHidesHandles(t *testing.T) {
 			}
 		}
 		full, _ := s.BallotByID(context.Background(), b.ID)
-		if !strings.Contains(pj, store.Pseudonym(full.Secret, w.ID("alice"))) {
+		if !strings.Contains(pj, storetest.Pseudonym(t, s, full, w.ID("alice"))) {
 			t.Error("alice's pseudonym is missing")
 		}
 		if r := proof.Verify([]byte(pj), nil); !r.OK {

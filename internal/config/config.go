@@ -21,7 +21,10 @@ type Config struct {
 	DataDir     string // holds the SQLite database and the keys
 	DatabaseURL string // empty: SQLite in DataDir; postgres://… for PostgreSQL
 	JWTKeyFile  string // empty: DATA/keys/jwt.key
-	Dev         bool   // read templates and static files from disk
+	// PublicURL is the scheme and host users reach the server at; with
+	// https every cookie is Secure and responses carry HSTS.
+	PublicURL string
+	Dev       bool // read templates and static files from disk
 }
 
 // Defaults returns the configuration before any flag or variable.
@@ -44,11 +47,15 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	if v := getenv("KOINON_JWT_KEY_FILE"); v != "" {
 		c.JWTKeyFile = v
 	}
+	if v := getenv("KOINON_PUBLIC_URL"); v != "" {
+		c.PublicURL = v
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "`HOST:PORT` to listen on (KOINON_ADDR)")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data `DIR` for the SQLite database and keys (KOINON_DATA)")
 	fs.StringVar(&c.DatabaseURL, "database", c.DatabaseURL, "database `URL`: empty for SQLite in the data dir, or postgres://… (KOINON_DATABASE_URL)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "`URL` (scheme and host) users reach the server at; https makes cookies Secure and sends HSTS (KOINON_PUBLIC_URL)")
 	fs.BoolVar(&c.Dev, "dev", false, "serve templates and static files from the working directory")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -73,7 +80,20 @@ func (c Config) Validate() error {
 			return fmt.Errorf("--database %q: want postgres://USER@HOST:PORT/DB or sqlite:PATH", Mask(c.DatabaseURL))
 		}
 	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("--public-url %q: want https://HOST[:PORT] (scheme and host only)", c.PublicURL)
+		}
+	}
 	return nil
+}
+
+// Secure reports whether users reach the server over https (PublicURL).
+func (c Config) Secure() bool {
+	u, err := url.Parse(c.PublicURL)
+	return err == nil && u.Scheme == "https"
 }
 
 // PrepareDataDir creates the data directory (0700: it holds the database

@@ -103,3 +103,39 @@ func TestPrepareDataDir(t *testing.T) {
 		t.Errorf("data dir under a file: error = %v, want one saying not a directory", err)
 	}
 }
+
+// KOINON_PUBLIC_URL sets the public URL like --public-url, which wins; an
+// https URL makes the server secure, anything but http(s)://HOST is refused.
+func TestPublicURL(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "KOINON_PUBLIC_URL" {
+				return v
+			}
+			return ""
+		}
+	}
+	for _, tc := range []struct {
+		env    string
+		args   []string
+		secure bool
+		bad    bool
+	}{
+		{"https://vote.example.org", nil, true, false},
+		{"https://vote.example.org", []string{"--public-url", "http://localhost:8080"}, false, false},
+		{"", []string{"--public-url", "HTTPS://vote.example.org:8443/"}, true, false},
+		{"", nil, false, false},
+		{"vote.example.org", nil, false, true},
+		{"https://user:pw@vote.example.org", nil, false, true},
+		{"https://", nil, false, true},
+	} {
+		c, err := Load("test", tc.args, env(tc.env), io.Discard)
+		if (err != nil) != tc.bad || err != nil && !strings.Contains(err.Error(), "--public-url") {
+			t.Errorf("%q %v: err %v, want bad=%v", tc.env, tc.args, err, tc.bad)
+			continue
+		}
+		if err == nil && c.Secure() != tc.secure {
+			t.Errorf("%q %v: Secure() = %v, want %v", tc.env, tc.args, c.Secure(), tc.secure)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -34,13 +33,29 @@ type BallotRequest struct {
 	Delegation  *bool           `json:"delegation"`
 	Secrecy     string          `json:"secrecy"`
 	ClosesAt    string          `json:"closes_at"`
+	BudgetRequest
+}
+
+// BudgetRequest holds the fields of a budget ballot (budget.md) in a
+// ballot request. Amounts are whole units of the currency, its smallest
+// display unit here (1 is one euro for EUR: no cents).
+type BudgetRequest struct {
+	Budget            *int64 `json:"budget"`
+	Currency          string `json:"currency"`
+	BudgetRule        string `json:"budget_rule"`
+	Completion        string `json:"completion"`
+	ExhaustiveStop    *bool  `json:"exhaustive_stop"`
+	CompareWithGreedy *bool  `json:"compare_with_greedy"`
 }
 
 // OptionRequest is an option as a {key, label} object or a bare label
-// (whose key is derived from it).
+// (whose key is derived from it). A project of a budget ballot also has a
+// cost and may have a description.
 type OptionRequest struct {
-	Key   string `json:"key"`
-	Label string `json:"label"`
+	Key         string `json:"key"`
+	Label       string `json:"label"`
+	Cost        int64  `json:"cost"`
+	Description string `json:"description"`
 }
 
 // UnmarshalJSON accepts a bare label as well as a {key, label} object.
@@ -64,6 +79,8 @@ type ProposalRef struct {
 	Title     string
 	TopicID   *int64
 	HasBallot bool
+	Cost      int64  // what it asks from a budget ballot; 0: none
+	Body      string // its text, whose start describes it as a project
 }
 
 // BallotLookup reads what a request refers to; the caller supplies it from
@@ -81,13 +98,39 @@ type Ballot struct {
 	ProposalID         *int64  // the proposal of a yes/no ballot
 	Proposals          []int64 // every proposal the ballot decides
 	Method             string
-	Options            []tally.Option
+	Options            []Option
 	Seats              int
 	STVRule            string // stv only
 	Threshold, Quorum  string // rationals "n/d"
 	Strict, Delegation bool
 	Secrecy            string // public or pseudonymous
 	ClosesAt           time.Time
+	// A budget ballot's parameters (budget.md); zero for other methods.
+	Budget                            int64
+	Currency, BudgetRule, Completion  string
+	ExhaustiveStop, CompareWithGreedy bool
+}
+
+// Option is an option of a validated ballot: a project of a budget ballot
+// also has a cost and may have a description.
+type Option struct {
+	Key, Label  string
+	Cost        int64
+	Description string
+}
+
+// TallyBallot is the engine's view of b's counting parameters.
+func (b Ballot) TallyBallot(thr, quo tally.Rational) tally.Ballot {
+	tb := tally.Ballot{Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: thr, Strict: b.Strict, Quorum: quo,
+		Delegation: b.Delegation}
+	if b.Method == "budget" {
+		tb.Budget = tally.BudgetRules{Budget: b.Budget, Rule: b.BudgetRule, Completion: b.Completion,
+			ExhaustiveStop: b.ExhaustiveStop, CompareWithGreedy: b.CompareWithGreedy}
+	}
+	for _, o := range b.Options {
+		tb.Options = append(tb.Options, tally.Option{Key: o.Key, Label: o.Label, Cost: o.Cost})
+	}
+	return tb
 }
 
 // Problem is a refused request field: the *Invalid the API reports, with
@@ -163,11 +206,11 @@ func NewBallot(req BallotRequest, look BallotLookup, now time.Time) (Ballot, err
 	case len(req.Proposals) > 0:
 		method = cmp.Or(method, "schulze")
 		optionsKnown = false
-		if method != "schulze" {
-			fail(Invalidf("method", "competing proposals are decided by a ranked schulze ballot"), "ballot.error.proposals_two")
+		if method != "schulze" && method != "budget" {
+			fail(Invalidf("method", "competing proposals are decided by a ranked schulze ballot, or share a budget (method budget)"), "ballot.error.proposals_two")
 			break
 		}
-		if len(req.Proposals) < 2 {
+		if len(req.Proposals) < 2 && method == "schulze" {
 			fail(Invalidf("proposals", "name at least two competing proposals (or use proposal for one)"), "ballot.error.proposals_two")
 			break
 		}
@@ -189,10 +232,17 @@ func NewBallot(req BallotRequest, look BallotLookup, now time.Time) (Ballot, err
 				fail(Invalidf("proposals", "proposal %d already has a ballot", p.ID), "ballot.error.proposal")
 				break
 			}
-			req.Options = append(req.Options, OptionRequest{Key: "p" + strconv.FormatInt(p.ID, 10), Label: p.Title})
+			o, err := proposalOption(p, method)
+			if err != nil {
+				fail(err, "ballot.error.proposal_cost", p.ID)
+				break
+			}
+			req.Options = append(req.Options, o)
 			b.Proposals = append(b.Proposals, p.ID)
 		}
-		req.Options = append(req.Options, OptionRequest{Key: StatusQuoKey, Label: "Status quo (none of these proposals)"})
+		if method == "schulze" {
+			req.Options = append(req.Options, OptionRequest{Key: StatusQuoKey, Label: "Status quo (none of these proposals)"})
+		}
 		req.Seats = nil
 		optionsKnown = len(errs) == 0
 	}
@@ -245,9 +295,13 @@ func NewBallot(req BallotRequest, look BallotLookup, now time.Time) (Ballot, err
 	}
 	b.Strict = req.Strict == nil || *req.Strict
 	b.Delegation = req.Delegation == nil || *req.Delegation
+	if b.Method != "" {
+		if err := applyBudget(&b, req.BudgetRequest); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) == counting && b.Method != "" {
-		if err := tally.ValidateBallot(tally.Ballot{Method: b.Method, Options: b.Options, Seats: b.Seats, STVRule: b.STVRule,
-			Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation}); err != nil {
+		if err := tally.ValidateBallot(b.TallyBallot(thr, quo)); err != nil {
 			key, args := tallyKey(err, method)
 			fail(TallyInvalid(err), key, args...)
 		}
@@ -270,15 +324,15 @@ func NewBallot(req BallotRequest, look BallotLookup, now time.Time) (Ballot, err
 
 // ballotOptions checks a request's options (a majority ballot without
 // options gets yes, no and abstain) and reports the first refused one.
-func ballotOptions(method string, req []OptionRequest, fail func(error, string, ...any)) []tally.Option {
+func ballotOptions(method string, req []OptionRequest, fail func(error, string, ...any)) []Option {
 	if method == "majority" && len(req) == 0 {
-		req = []OptionRequest{{"yes", "Yes"}, {"no", "No"}, {"abstain", "Abstain"}}
+		req = []OptionRequest{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}, {Key: "abstain", Label: "Abstain"}}
 	}
 	if err := CheckOptionCount(method, len(req)); err != nil {
 		fail(err, "ballot.error.options", MaxOptionsFor(method))
 		return nil
 	}
-	var opts []tally.Option
+	var opts []Option
 	seen, labels := map[string]bool{}, map[string]bool{}
 	for i, o := range req {
 		o.Label = strings.TrimSpace(o.Label)
@@ -306,7 +360,7 @@ func ballotOptions(method string, req []OptionRequest, fail func(error, string, 
 			return nil
 		}
 		seen[o.Key], labels[folded] = true, true
-		opts = append(opts, tally.Option{Key: o.Key, Label: o.Label})
+		opts = append(opts, Option{Key: o.Key, Label: o.Label, Cost: o.Cost, Description: strings.TrimSpace(o.Description)})
 	}
 	return opts
 }

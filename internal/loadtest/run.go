@@ -116,7 +116,12 @@ func open(ctx context.Context, url, dataDir, jwtKeyFile string, scratch bool) (*
 		return nil, err
 	}
 	e.DataDir = dataDir
-	st, err := store.Open(ctx, store.Options{URL: url, SQLitePath: filepath.Join(dataDir, "koinon.db")})
+	dataKey, err := keyring.OpenDataKey(dataDir)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Options{URL: url, SQLitePath: filepath.Join(dataDir, "koinon.db"), Secrets: dataKey})
 	if err != nil {
 		e.Close()
 		return nil, err

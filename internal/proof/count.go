@@ -181,16 +181,7 @@ func (doc *Document) Input() (tally.Input, error) {
 		votes[i] = tally.Vote{Voter: v.Voter, Choice: v.Decoded}
 	}
 	return tally.Input{
-		Ballot: tally.Ballot{
-			Method:     b.Method,
-			Options:    b.Options,
-			Seats:      b.Seats,
-			STVRule:    b.STVRule,
-			Threshold:  thr,
-			Strict:     b.Strict,
-			Quorum:     quo,
-			Delegation: b.Delegation,
-		},
+		Ballot:     b.tallyBallot(thr, quo),
 		Electorate: doc.Electorate,
 		Votes:      votes,
 		Tiebreak:   doc.Tiebreak,
@@ -301,12 +292,36 @@ func (s *Signer) appendJSON(out []byte) []byte {
 
 // appendJSON writes the ballot's members in JCS key order.
 func (b *Ballot) appendJSON(out []byte) []byte {
-	out = append(out, `{"closes_at":`...)
+	budget, mes := b.Method == "budget", b.Method == "budget" && b.BudgetRule == "mes"
+	out = append(out, '{')
+	if budget {
+		out = append(out, `"budget":`...)
+		out = strconv.AppendInt(out, b.Budget, 10)
+		out = append(out, `,"budget_rule":`...)
+		out = appendString(out, b.BudgetRule)
+		out = append(out, ',')
+	}
+	out = append(out, `"closes_at":`...)
 	out = appendString(out, b.ClosesAt)
 	out = append(out, `,"community":`...)
 	out = appendString(out, b.Community)
+	if mes && b.CompareWithGreedy {
+		out = append(out, `,"compare_with_greedy":true`...)
+	}
+	if mes {
+		out = append(out, `,"completion":`...)
+		out = appendString(out, b.Completion)
+	}
+	if budget {
+		out = append(out, `,"currency":`...)
+		out = appendString(out, b.Currency)
+	}
 	out = append(out, `,"delegation":`...)
 	out = strconv.AppendBool(out, b.Delegation)
+	if mes {
+		out = append(out, `,"exhaustive_stop":`...)
+		out = strconv.AppendBool(out, b.ExhaustiveStop)
+	}
 	out = append(out, `,"id":`...)
 	out = appendString(out, b.ID)
 	out = append(out, `,"method":`...)
@@ -318,7 +333,13 @@ func (b *Ballot) appendJSON(out []byte) []byte {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = append(out, `{"key":`...)
+		out = append(out, '{')
+		if budget {
+			out = append(out, `"cost":`...)
+			out = strconv.AppendInt(out, o.Cost, 10)
+			out = append(out, ',')
+		}
+		out = append(out, `"key":`...)
 		out = appendString(out, o.Key)
 		out = append(out, `,"label":`...)
 		out = appendString(out, o.Label)

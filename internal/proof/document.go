@@ -37,6 +37,16 @@ type Ballot struct {
 	Secrecy    string // public or pseudonymous
 	OpensAt    string
 	ClosesAt   string
+
+	// Budget ballots only (budget.md): the budget in currency units, the
+	// currency's display code and the rule. Completion and ExhaustiveStop
+	// are for rule mes only; CompareWithGreedy is written only when true.
+	Budget            int64
+	Currency          string
+	BudgetRule        string
+	Completion        string
+	ExhaustiveStop    bool
+	CompareWithGreedy bool
 }
 
 // Vote is one final vote. Choice holds the canonical JSON of the choice, the
@@ -358,7 +368,8 @@ func (p *parser) signer() (*Signer, error) {
 // ballotFields are the fields of a ballot object, in proof.md order.
 var ballotFields = []string{"id", "title", "community", "topic", "method", "options",
 	"seats", "stv_rule", "threshold", "strict", "quorum", "delegation", "secrecy",
-	"opens_at", "closes_at"}
+	"opens_at", "closes_at", "budget", "currency", "budget_rule", "completion",
+	"exhaustive_stop", "compare_with_greedy"}
 
 const (
 	bID = iota
@@ -376,6 +387,12 @@ const (
 	bSecrecy
 	bOpensAt
 	bClosesAt
+	bBudget
+	bCurrency
+	bBudgetRule
+	bCompletion
+	bExhaustiveStop
+	bCompareWithGreedy
 )
 
 func (p *parser) ballot(b *Ballot) error {
@@ -435,6 +452,30 @@ func (p *parser) ballot(b *Ballot) error {
 			b.OpensAt, err = p.timestamp()
 		case bClosesAt:
 			b.ClosesAt, err = p.timestamp()
+		case bBudget:
+			b.Budget, err = p.d.integer()
+			if err == nil && b.Budget < 0 {
+				err = shapeErr("must be an integer ≥ 0")
+			}
+		case bCurrency:
+			b.Currency, err = p.d.str()
+		case bBudgetRule:
+			b.BudgetRule, err = p.d.str()
+			if err == nil && b.BudgetRule != "mes" && b.BudgetRule != "greedy" {
+				err = shapeErr("must be \"mes\" or \"greedy\", not %q", b.BudgetRule)
+			}
+		case bCompletion:
+			b.Completion, err = p.d.str()
+			if err == nil && b.Completion != "add1" && b.Completion != "add1+greedy" && b.Completion != "none" {
+				err = shapeErr("must be \"add1\", \"add1+greedy\" or \"none\", not %q", b.Completion)
+			}
+		case bExhaustiveStop:
+			b.ExhaustiveStop, err = p.d.boolean()
+		case bCompareWithGreedy:
+			b.CompareWithGreedy, err = p.d.boolean()
+			if err == nil && !b.CompareWithGreedy && p.proofMode {
+				err = shapeErr("is written only when true")
+			}
 		}
 		return err
 	})
@@ -495,19 +536,83 @@ func (p *parser) ballot(b *Ballot) error {
 			f.set()
 		}
 	}
+	if err := p.budgetFields(b, seen); err != nil {
+		return err
+	}
 	// The engine's own ballot rules (one seat for majority and irv, no
 	// more seats than options, fractions within 0..1) are shape too.
 	thr, _ := tally.ParseRational(b.Threshold)
 	quo, _ := tally.ParseRational(b.Quorum)
-	err = tally.ValidateBallot(tally.Ballot{
-		Method: b.Method, Options: b.Options, Seats: b.Seats, STVRule: b.STVRule,
-		Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation,
-	})
+	err = tally.ValidateBallot(b.tallyBallot(thr, quo))
 	var fe *tally.FieldError
 	if errors.As(err, &fe) {
 		return &FieldError{Field: strings.TrimPrefix(fe.Field, "ballot."), Message: fe.Message}
 	}
 	return err
+}
+
+// budgetFields applies the defaults of budget.md to a budget ballot
+// (budget is always required; the rest only in a proof) and refuses the
+// budget fields on any other ballot, and those of rule mes with greedy.
+func (p *parser) budgetFields(b *Ballot, seen fieldSet) error {
+	fields := []struct {
+		name string
+		bit  int
+		set  func() // nil: always required
+	}{
+		{"budget", bBudget, nil},
+		{"currency", bCurrency, func() {}},
+		{"budget_rule", bBudgetRule, func() { b.BudgetRule = "mes" }},
+		{"completion", bCompletion, func() { b.Completion = "add1" }},
+		{"exhaustive_stop", bExhaustiveStop, func() { b.ExhaustiveStop = true }},
+		{"compare_with_greedy", bCompareWithGreedy, func() {}},
+	}
+	if b.Method != "budget" {
+		for _, f := range fields {
+			if seen.has(f.bit) {
+				return &FieldError{Field: f.name, Message: "only allowed for method budget"}
+			}
+		}
+		for i, o := range b.Options {
+			if o.Cost != 0 {
+				return &FieldError{Field: "options[" + strconv.Itoa(i) + "].cost", Message: "only allowed for method budget"}
+			}
+		}
+		return nil
+	}
+	for i, o := range b.Options {
+		if o.Cost == 0 {
+			return missing("options[" + strconv.Itoa(i) + "].cost")
+		}
+	}
+	for k, f := range fields {
+		if k >= 3 && b.BudgetRule == "greedy" {
+			if seen.has(f.bit) {
+				return &FieldError{Field: f.name, Message: "only allowed for budget_rule mes"}
+			}
+			continue
+		}
+		if !seen.has(f.bit) {
+			if f.set == nil || p.proofMode && f.bit != bCompareWithGreedy {
+				return missing(f.name)
+			}
+			f.set()
+		}
+	}
+	return nil
+}
+
+// tallyBallot returns the engine's ballot parameters.
+func (b *Ballot) tallyBallot(thr, quo tally.Rational) tally.Ballot {
+	tb := tally.Ballot{
+		Method: b.Method, Options: b.Options, Seats: b.Seats, STVRule: b.STVRule,
+		Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation,
+	}
+	if b.Method == "budget" {
+		tb.Budget = tally.BudgetRules{Budget: b.Budget, Rule: b.BudgetRule, Completion: b.Completion,
+			ExhaustiveStop: b.ExhaustiveStop, CompareWithGreedy: b.CompareWithGreedy}
+	}
+	return tb
 }
 
 func (p *parser) rational() (string, error) {
@@ -521,15 +626,22 @@ func (p *parser) rational() (string, error) {
 	return s, nil
 }
 
-var optionFields = []string{"key", "label"}
+var optionFields = []string{"key", "label", "cost"}
 
 func (p *parser) options() ([]tally.Option, error) {
 	var opts []tally.Option
 	err := p.d.array(func(i int) error {
 		var o tally.Option
 		seen, err := p.object(optionFields, func(f int) (err error) {
-			if f == 1 {
+			switch f {
+			case 1:
 				o.Label, err = p.d.str()
+				return err
+			case 2:
+				o.Cost, err = p.d.integer()
+				if err == nil && o.Cost < 1 {
+					err = shapeErr("must be an integer ≥ 1")
+				}
 				return err
 			}
 			o.Key, err = p.d.str()
@@ -544,7 +656,7 @@ func (p *parser) options() ([]tally.Option, error) {
 			return err
 		})
 		if err == nil {
-			err = seen.require(optionFields, all(optionFields))
+			err = seen.require(optionFields, 0b011) // cost: budgetFields checks it
 		}
 		opts = append(opts, o)
 		return atIndex(err, i)

@@ -69,7 +69,7 @@ func TestParseDocumentErrors(t *testing.T) {
 		{"duplicate voter in votes", `{"voter": "v4", "choice": []}`, `{"voter": "v1", "choice": []}`, `votes[2].voter: repeated voter "v1" (also votes[1])`},
 		{"duplicate voter in electorate", `{"voter": "v4", "weight": 1, "delegates": []}`, `{"voter": "v2", "weight": 1, "delegates": []}`, `electorate[3].voter: repeated voter "v2" (also electorate[2])`},
 		{"voter outside the electorate", `{"voter": "v4", "choice": []}`, `{"voter": "zed", "choice": []}`, `votes[2].voter: "zed" is not in the electorate`},
-		{"unknown method", `"method": "approval"`, `"method": "borda"`, `ballot.method: unknown method "borda" (want one of majority, plurality, approval, irv, schulze, stv)`},
+		{"unknown method", `"method": "approval"`, `"method": "borda"`, `ballot.method: unknown method "borda" (want one of majority, plurality, approval, irv, schulze, stv, budget)`},
 		{"missing ballot field", `"method": "approval",`, ``, "ballot.method: missing"},
 		{"missing votes", `"votes": [`, `"votez": [`, "votez: unknown field"},
 		{"repeated field", `"seats": 1,`, `"seats": 1, "seats": 2,`, "ballot.seats: repeated key in object"},

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"koinon/internal/auth"
+	"koinon/internal/keyring"
 	"koinon/internal/proof"
 	"koinon/internal/store"
 	"koinon/internal/store/storetest"
@@ -175,7 +176,11 @@ func seedDataDir(t *testing.T, o seedOptions) (string, *electorate, *auth.Tokens
 
 func openSQLiteDir(t *testing.T, dir string) *store.Store {
 	t.Helper()
-	return storetest.Open(t, store.Options{SQLitePath: filepath.Join(dir, "koinon.db")})
+	key, err := keyring.OpenDataKey(dir) // the data key the binary finds there
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storetest.Open(t, store.Options{SQLitePath: filepath.Join(dir, "koinon.db"), Secrets: key})
 }
 
 // TestDurabilityKillDuringVoting: clients cast and replace votes while

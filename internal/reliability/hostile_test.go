@@ -53,7 +53,7 @@ func newHostileWorld(t testing.TB, st *store.Store) *hostileWorld {
 		t.Fatalf("logout-all = %d %s", status, body)
 	}
 	v := e.Voters[0]
-	hw.Refresh, _, _ = a.Tokens.IssueRefresh(v.ID, v.Handle, v.TokenVersion)
+	hw.Refresh, _, _ = a.Tokens.IssueRefresh("s", 1, v.ID, v.Handle, v.TokenVersion)
 	return hw
 }
 

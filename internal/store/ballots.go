@@ -129,9 +129,13 @@ func Pseudonym(secret string, citizenID int64) string {
 
 // voterID is how the ballot's proof and log name a citizen: the handle on
 // a public ballot, the pseudonym on a pseudonymous one.
-func voterID(tx *gorm.DB, b Ballot, citizenID int64) (string, error) {
+func (s *Store) voterID(tx *gorm.DB, b Ballot, citizenID int64) (string, error) {
 	if b.Secrecy == "pseudonymous" {
-		return Pseudonym(b.Secret, citizenID), nil
+		secret, err := s.ballotSecret(b)
+		if err != nil {
+			return "", err
+		}
+		return Pseudonym(secret, citizenID), nil
 	}
 	var c Citizen
 	if err := tx.Select("id", "handle").First(&c, citizenID).Error; err != nil {
@@ -142,17 +146,21 @@ func voterID(tx *gorm.DB, b Ballot, citizenID int64) (string, error) {
 
 // VoterID is VoterID for callers outside a transaction.
 func (s *Store) VoterID(ctx context.Context, b Ballot, citizenID int64) (string, error) {
-	return voterID(s.db.WithContext(ctx), b, citizenID)
+	return s.voterID(s.db.WithContext(ctx), b, citizenID)
 }
 
 // CreateBallot stores a draft ballot with its options (in order) and, when
 // proposalIDs are given, links those proposals to it. ID, State,
-// CreatedAt and Secret are set here.
+// CreatedAt and Secret (sealed with the data key) are set here.
 func (s *Store) CreateBallot(ctx context.Context, b *Ballot, options []BallotOption, proposalIDs []int64) error {
+	secret, err := s.newBallotSecret()
+	if err != nil {
+		return err
+	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		b.State = StateDraft
 		b.CreatedAt = s.Now()
-		b.Secret = NewSecret()
+		b.Secret = secret
 		if err := tx.Create(b).Error; err != nil {
 			return wrap(err, "create ballot")
 		}

@@ -96,7 +96,7 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 			return errNotOpen
 		}
 		now := s.Now()
-		in, err := loadCloseInput(tx, b, now)
+		in, err := s.loadCloseInput(tx, b, now)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ const closeLockClass = 0x4b63 // "Kc"
 // errNotOpen is returned when closing a draft.
 var errNotOpen = domain.Stated("ballot_not_open", "the ballot was never opened")
 
-func loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInput, error) {
+func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInput, error) {
 	in := &CloseInput{Ballot: b, ClosedAt: now}
 	if err := tx.First(&in.Community, b.CommunityID).Error; err != nil {
 		return nil, wrap(err, "community of ballot %d", b.ID)
@@ -179,9 +179,16 @@ func loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInput, error) {
 		return nil, wrap(err, "options of ballot %d", b.ID)
 	}
 	pseudo := b.Secrecy == "pseudonymous"
+	var secret string
+	if pseudo {
+		var err error
+		if secret, err = s.ballotSecret(b); err != nil {
+			return nil, err
+		}
+	}
 	name := func(id int64, handle string) string {
 		if pseudo {
-			return Pseudonym(b.Secret, id)
+			return Pseudonym(secret, id)
 		}
 		return handle
 	}

@@ -252,7 +252,7 @@ func (s *Store) delegationChanged(tx *gorm.DB, citizenID int64, sc Scope, before
 		if onRoll == 0 {
 			continue
 		}
-		voter, err := voterID(tx, b, citizenID)
+		voter, err := s.voterID(tx, b, citizenID)
 		if err != nil {
 			return err
 		}

@@ -75,13 +75,20 @@ type Ballot struct {
 	Quorum      string
 	Delegation  bool
 	Secrecy     string
-	State       string
-	Secret      string
-	CreatedBy   int64
-	CreatedAt   time.Time
-	OpensAt     *time.Time
-	ClosesAt    time.Time
-	ClosedAt    *time.Time
+	// Budget ballots only (budget.md): amounts in whole currency units.
+	Budget            int64
+	Currency          string
+	BudgetRule        string
+	Completion        string
+	ExhaustiveStop    bool
+	CompareWithGreedy bool
+	State             string
+	Secret            string
+	CreatedBy         int64
+	CreatedAt         time.Time
+	OpensAt           *time.Time
+	ClosesAt          time.Time
+	ClosedAt          *time.Time
 	// ResultJSON and ProofJSON live in ballot_documents; they are set only
 	// by CloseBallot and BallotWithDocuments.
 	ResultJSON *string `gorm:"-"`
@@ -103,6 +110,9 @@ type BallotOption struct {
 	Position int   `gorm:"primaryKey;autoIncrement:false"`
 	Key      string
 	Label    string
+	// Cost and Description are set for the projects of a budget ballot.
+	Cost        int64
+	Description string
 }
 
 // BallotRoll is the voter roll frozen when the ballot opened.
@@ -176,6 +186,7 @@ type Proposal struct {
 	AuthorID    int64
 	Title       string
 	Body        string
+	Cost        int64 // what it asks from a budget ballot; 0: none
 	BallotID    *int64
 	CreatedAt   time.Time
 }

@@ -76,48 +76,62 @@ func countBoard(tx *gorm.DB, communityID int64) (int64, error) {
 func (s *Store) SetMembership(ctx context.Context, communityID int64, handle, role string, weight int64) (m Membership, changed bool, err error) {
 	now := s.stamp()
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := lockCommunity(tx, s.dialect, communityID); err != nil {
+		c, err := lockedCitizen(tx, s.dialect, communityID, handle)
+		if err != nil {
 			return err
 		}
-		var c Citizen
-		if err := tx.Where("handle = ?", handle).First(&c).Error; err != nil {
-			if isNotFound(err) {
-				return domain.Refuse("handle", "no_citizen", domain.Quote(handle))
-			}
-			return wrap(err, "citizen %q", handle)
-		}
-		cur, err := currentMembership(tx, communityID, c.ID)
-		switch {
-		case err == nil:
-			if cur.Role == role && cur.Weight == weight {
-				m = cur
-				return nil
-			}
-			if cur.Role == domain.RoleBoard && role != domain.RoleBoard {
-				n, err := countBoard(tx, communityID)
-				if err != nil {
-					return wrap(err, "count board")
-				}
-				if n <= 1 {
-					return errLastBoard(handle)
-				}
-			}
-			if err := tx.Model(&Membership{}).Where("id = ?", cur.ID).Update("ended_at", now).Error; err != nil {
-				return wrap(err, "end membership %d", cur.ID)
-			}
-		case isNotFound(err):
-		default:
-			return err
-		}
-		m = Membership{CommunityID: communityID, CitizenID: c.ID, Role: role, Weight: weight, StartedAt: now}
-		changed = true
-		return wrap(tx.Create(&m).Error, "start membership of %q", handle)
+		m, changed, err = setMembership(tx, now, communityID, c, role, weight)
+		return err
 	})
 	return m, changed, err
 }
 
+// lockedCitizen locks the community's roll (lockCommunity) and finds the
+// citizen with handle; an unknown handle is a domain.Invalid on "handle".
+func lockedCitizen(tx *gorm.DB, dialect string, communityID int64, handle string) (Citizen, error) {
+	var c Citizen
+	if _, err := lockCommunity(tx, dialect, communityID); err != nil {
+		return c, err
+	}
+	if err := tx.Where("handle = ?", handle).First(&c).Error; err != nil {
+		if isNotFound(err) {
+			return c, domain.Refuse("handle", "no_citizen", domain.Quote(handle))
+		}
+		return c, wrap(err, "citizen %q", handle)
+	}
+	return c, nil
+}
+
+// setMembership is SetMembership inside tx, the roll locked.
+func setMembership(tx *gorm.DB, now time.Time, communityID int64, c Citizen, role string, weight int64) (Membership, bool, error) {
+	cur, err := currentMembership(tx, communityID, c.ID)
+	switch {
+	case err == nil:
+		if cur.Role == role && cur.Weight == weight {
+			return cur, false, nil
+		}
+		if cur.Role == domain.RoleBoard && role != domain.RoleBoard {
+			n, err := countBoard(tx, communityID)
+			if err != nil {
+				return cur, false, wrap(err, "count board")
+			}
+			if n <= 1 {
+				return cur, false, errLastBoard(c.Handle)
+			}
+		}
+		if err := tx.Model(&Membership{}).Where("id = ?", cur.ID).Update("ended_at", now).Error; err != nil {
+			return cur, false, wrap(err, "end membership %d", cur.ID)
+		}
+	case isNotFound(err):
+	default:
+		return cur, false, err
+	}
+	m := Membership{CommunityID: communityID, CitizenID: c.ID, Role: role, Weight: weight, StartedAt: now}
+	return m, true, wrap(tx.Create(&m).Error, "start membership of %q", c.Handle)
+}
+
 // EndMembership takes the citizen off the community's roll (the period
-// ends; history is kept). Not on the roll: ErrNotFound; the last board
+// ends; history is kept) and withdraws a board seat offered to them. Not on the roll: ErrNotFound; the last board
 // member: domain.StateError "last_board".
 func (s *Store) EndMembership(ctx context.Context, communityID int64, handle string) error {
 	now := s.stamp()
@@ -129,7 +143,14 @@ func (s *Store) EndMembership(ctx context.Context, communityID int64, handle str
 		if err := tx.Where("handle = ?", handle).First(&c).Error; err != nil {
 			return wrap(err, "citizen %q", handle)
 		}
+		withdrawn := tx.Where("community_id = ? AND citizen_id = ?", communityID, c.ID).Delete(&BoardOffer{})
+		if withdrawn.Error != nil {
+			return wrap(withdrawn.Error, "withdraw board offer")
+		}
 		cur, err := currentMembership(tx, communityID, c.ID)
+		if isNotFound(err) && withdrawn.RowsAffected > 0 {
+			return nil // only offered a seat: the offer is withdrawn
+		}
 		if err != nil {
 			return err
 		}
@@ -165,6 +186,9 @@ type RollChange struct {
 	Weight      int64  `json:"weight"`
 	OldRole     string `json:"old_role,omitempty"`
 	OldWeight   int64  `json:"old_weight,omitempty"`
+	// Offered: the line asks for a board seat the citizen does not hold;
+	// it is offered (ChangeRole), and the rest of the roll stays as is.
+	Offered bool `json:"offered,omitempty"`
 }
 
 // RollPlan is the preview of a roll file: every line's change, and every
@@ -176,6 +200,7 @@ type RollPlan struct {
 	Added     int                `json:"added"`
 	Updated   int                `json:"updated"`
 	Unchanged int                `json:"unchanged"`
+	Offered   int                `json:"offered"` // board seats offered (also counted above)
 }
 
 // Invite is a fresh invitation: the token is known only now (the database
@@ -258,8 +283,10 @@ func planRoll(db *gorm.DB, communityID int64, lines []domain.RollLine) (RollPlan
 			ch.Kind, ch.Email, ch.DisplayName, ch.OldRole, ch.OldWeight = RollUpdate, "", c.DisplayName, m.Role, m.Weight
 			p.Updated++
 		}
-		if ch.Role == domain.RoleBoard && (ch.Kind == RollCreate || ch.Kind == RollAdd || ch.Kind == RollUpdate && ch.OldRole != domain.RoleBoard) {
-			boards++
+		// A board seat is only offered: it counts when accepted.
+		ch.Offered = ch.Role == domain.RoleBoard && (ch.Kind == RollCreate || ch.Kind == RollAdd || ch.Kind == RollUpdate && ch.OldRole != domain.RoleBoard)
+		if ch.Offered {
+			p.Offered++
 		}
 		if ch.Kind == RollUpdate && ch.OldRole == domain.RoleBoard && ch.Role != domain.RoleBoard {
 			boards--
@@ -283,7 +310,7 @@ func planRoll(db *gorm.DB, communityID int64, lines []domain.RollLine) (RollPlan
 // ApplyRoll applies a roll file in one transaction: new handles become
 // citizens without a password, each with an invitation to this community;
 // new members are added; changed roles and weights end the old membership
-// and start a new one. The plan is made again inside the transaction; if
+// and start a new one; a board seat is only offered (RollChange.Offered). The plan is made again inside the transaction; if
 // it has any error nothing is applied and the plan is returned with
 // ErrRollInvalid. The invitations' tokens are returned once, here.
 func (s *Store) ApplyRoll(ctx context.Context, communityID int64, lines []domain.RollLine) (RollPlan, []Invite, error) {
@@ -335,6 +362,13 @@ func (s *Store) ApplyRoll(ctx context.Context, communityID int64, lines []domain
 		var starting []Membership
 		for _, ch := range plan.Changes {
 			c := st.citizens[ch.Handle]
+			if ch.Offered {
+				o := BoardOffer{CommunityID: communityID, CitizenID: c.ID, Weight: ch.Weight, CreatedAt: now}
+				if err := offerSeat(tx, o, &RoleChange{}); err != nil {
+					return err
+				}
+				continue
+			}
 			switch ch.Kind {
 			case RollUpdate:
 				ending = append(ending, st.current[c.ID].ID)

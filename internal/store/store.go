@@ -42,6 +42,8 @@ type Store struct {
 	// writeMu serialises this process's SQLite write transactions (see
 	// tx). A pointer, so that WithClock copies share it.
 	writeMu *sync.Mutex
+	// box seals ballot secrets (nil: ballots cannot be created).
+	box SecretBox
 }
 
 // Options configure Open.
@@ -52,6 +54,9 @@ type Options struct {
 	// ReadOnly opens a SQLite file without changing it (no WAL switch).
 	ReadOnly bool
 	Now      func() time.Time
+	// Secrets seals ballots' pseudonym secrets (keyring.DataKey); without
+	// it ballots can be read but not created, nor pseudonyms computed.
+	Secrets SecretBox
 }
 
 // Open connects to the database and checks that it answers.
@@ -96,7 +101,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
 	}
-	s := &Store{db: db, dialect: dialect, now: now, readOnly: o.ReadOnly, writeMu: new(sync.Mutex)}
+	s := &Store{db: db, dialect: dialect, now: now, readOnly: o.ReadOnly, writeMu: new(sync.Mutex), box: o.Secrets}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)

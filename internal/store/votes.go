@@ -48,7 +48,7 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		}
 		voter := r.Handle
 		if voter == "" || b.Secrecy == "pseudonymous" {
-			if voter, err = voterID(tx, b, r.CitizenID); err != nil {
+			if voter, err = s.voterID(tx, b, r.CitizenID); err != nil {
 				return err
 			}
 		}
@@ -117,7 +117,7 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 		if res.RowsAffected == 0 {
 			return wrap(gorm.ErrRecordNotFound, "vote of %d on ballot %d", citizenID, ballotID)
 		}
-		voter, err := voterID(tx, b, citizenID)
+		voter, err := s.voterID(tx, b, citizenID)
 		if err != nil {
 			return err
 		}

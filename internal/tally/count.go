@@ -18,6 +18,7 @@ type counting struct {
 	keys      map[string]int // option index by key
 	tieRank   []int          // tieRank[i]: position of option i in the tie-break order
 	ballots   []weighted
+	voters    []string // the voter of each ballot
 	quorumMet bool
 }
 
@@ -60,6 +61,7 @@ func Count(in Input) (Result, error) {
 		keys:      keys,
 		tieRank:   make([]int, len(in.Ballot.Options)),
 		ballots:   make([]weighted, len(in.Votes)),
+		voters:    make([]string, len(in.Votes)),
 		quorumMet: cmpProducts(r.Weights.Participating, q.Den, q.Num, r.Weights.Eligible) >= 0,
 	}
 	r.QuorumMet = c.quorumMet
@@ -68,6 +70,7 @@ func Count(in Input) (Result, error) {
 	}
 	for i, v := range in.Votes {
 		c.ballots[i] = weighted{choice: v.Choice, weight: res.weight[p.votePos[i]]} // validate found every voter
+		c.voters[i] = v.Voter
 	}
 
 	switch in.Ballot.Method {
@@ -81,6 +84,8 @@ func Count(in Input) (Result, error) {
 		countSchulze(c, &r)
 	case "stv":
 		err = countSTV(c, &r)
+	case "budget":
+		countBudget(c, &r)
 	}
 	if err != nil {
 		return Result{}, err

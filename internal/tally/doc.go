@@ -28,8 +28,13 @@
 // lowest option round by round until one holds a majority of the
 // continuing ballots. schulze ranks options by widest paths over winning
 // votes. stv hands weighted rankings to package stv (Meek or Scottish
-// rule). When the quorum is missed every figure is still reported but
-// there are no winners.
+// rule). budget (participatory budgeting, budget.md) selects projects
+// whose costs fit a budget: by the Method of Equal Shares, where every
+// casting voter gets an equal share of the budget per unit of weight and
+// spends it on the projects it approves, so that a delegate spends the
+// shares of everyone it carries; or greedily by approvals. It counts in
+// exact rationals (math/big). When the quorum is missed every figure is
+// still reported but there are no winners.
 //
 // Ties. Ties are broken by a permutation of the option keys fixed only
 // after voting ends (Tiebreak): earlier in it wins a seat, and among

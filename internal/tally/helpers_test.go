@@ -20,6 +20,12 @@ type document struct {
 		Strict     *bool     `json:"strict"`
 		Quorum     *Rational `json:"quorum"`
 		Delegation bool      `json:"delegation"`
+
+		Budget            int64   `json:"budget"`
+		BudgetRule        string  `json:"budget_rule"`
+		Completion        *string `json:"completion"`
+		ExhaustiveStop    *bool   `json:"exhaustive_stop"`
+		CompareWithGreedy bool    `json:"compare_with_greedy"`
 	} `json:"ballot"`
 	Electorate []Entry `json:"electorate"`
 	Votes      []struct {
@@ -57,6 +63,22 @@ func readDocument(t *testing.T, path string) (Input, document) {
 	}
 	if doc.Ballot.Quorum != nil {
 		b.Quorum = *doc.Ballot.Quorum
+	}
+	if b.Method == "budget" {
+		d := doc.Ballot
+		b.Budget = BudgetRules{Budget: d.Budget, Rule: d.BudgetRule, CompareWithGreedy: d.CompareWithGreedy}
+		if b.Budget.Rule == "" {
+			b.Budget.Rule = "mes"
+		}
+		if b.Budget.Rule == "mes" {
+			b.Budget.Completion, b.Budget.ExhaustiveStop = "add1", true
+			if d.Completion != nil {
+				b.Budget.Completion = *d.Completion
+			}
+			if d.ExhaustiveStop != nil {
+				b.Budget.ExhaustiveStop = *d.ExhaustiveStop
+			}
+		}
 	}
 	in := Input{Ballot: b, Electorate: doc.Electorate, Tiebreak: doc.Tiebreak}
 	for i, v := range doc.Votes {

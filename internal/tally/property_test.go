@@ -14,7 +14,7 @@ var seed = flag.Uint64("seed", 1, "seed of the property tests")
 
 // propertyMethods are the methods the property tests draw from (stv is
 // counted by package stv and tested there).
-var propertyMethods = []string{"majority", "plurality", "approval", "irv", "schulze"}
+var propertyMethods = []string{"majority", "plurality", "approval", "irv", "schulze", "budget"}
 
 // randomInput draws a valid input: weights 1–5, about 60 % of voters with
 // one to three ranked delegates (some outside the electorate, so dead
@@ -29,6 +29,9 @@ func randomInput(rng *rand.Rand, method string, singleDelegate bool) Input {
 		}
 	}
 	b.Options = options(keys...)
+	if method == "budget" {
+		randomBudget(rng, &b)
+	}
 	if method == "plurality" || method == "approval" || method == "schulze" {
 		b.Seats = 1 + rng.IntN(len(keys))
 	}

@@ -31,6 +31,51 @@ type Result struct {
 	Pairwise [][]int64
 	Paths    [][]int64
 	Ranking  [][]string
+	// Budget holds the figures of a budget count (budget.md); nil for
+	// the other methods. Its fields are written at the top level of the
+	// result, its rounds under "rounds".
+	Budget *BudgetResult
+}
+
+// BudgetResult is what a budget count adds to a result (budget.md,
+// "Result"). Rationals are written "n/d" in lowest terms, "n" when whole.
+type BudgetResult struct {
+	Spent  int64
+	Left   int64
+	Rounds []BudgetRound
+	// Endowment, Add1Steps and Payments are set for rule mes only
+	// (Endowment "" otherwise).
+	Endowment string
+	Add1Steps int
+	Payments  []Payment
+	// Comparison is set when the ballot asks for the greedy comparison.
+	Comparison *Comparison
+}
+
+// BudgetRound is one selected project: by "mes" (with the price q per unit
+// of weight and its effective vote count cost/q) or by "greedy".
+type BudgetRound struct {
+	Key            string `json:"key"`
+	By             string `json:"by"`
+	Q              string `json:"q,omitempty"`
+	EffectiveVotes string `json:"effective_votes,omitempty"`
+}
+
+// Payment is one casting voter's share of the budget in the final MES run
+// and what it paid for, by option key (non-zero payments only).
+type Payment struct {
+	Voter     string            `json:"voter"`
+	Endowment string            `json:"endowment"`
+	Spent     string            `json:"spent"`
+	Paid      map[string]string `json:"paid"`
+}
+
+// Comparison is the greedy comparison of a mes count: the weight of the
+// voters who approve more projects of each outcome, and the one used.
+type Comparison struct {
+	PreferGreedy int64  `json:"prefer_greedy"`
+	PreferMES    int64  `json:"prefer_mes"`
+	Used         string `json:"used"`
 }
 
 // Weights holds the weight figures of tally.md §3.
@@ -166,6 +211,12 @@ type resultJSON struct {
 	Paths      [][]int64        `json:"paths,omitzero"`
 	Ranking    [][]string       `json:"ranking,omitzero"`
 	Winners    []string         `json:"winners"`
+	Spent      *int64           `json:"spent,omitzero"`
+	Left       *int64           `json:"left,omitzero"`
+	Endowment  string           `json:"endowment,omitzero"`
+	Add1Steps  *int             `json:"add1_steps,omitzero"`
+	Payments   []Payment        `json:"payments,omitzero"`
+	Comparison *Comparison      `json:"comparison,omitzero"`
 }
 
 // MarshalJSON writes the result schema of proof.md.
@@ -183,6 +234,20 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		Winners:    nonNil(r.Winners),
 	}
 	var err error
+	if b := r.Budget; b != nil {
+		j.Spent, j.Left, j.Comparison = &b.Spent, &b.Left, b.Comparison
+		if b.Endowment != "" {
+			j.Endowment, j.Add1Steps = b.Endowment, &b.Add1Steps
+			j.Payments = nonNil(b.Payments)
+			for i := range j.Payments {
+				j.Payments[i].Paid = nonNilMap(j.Payments[i].Paid)
+			}
+		}
+		if r.IRVRounds != nil || r.STVRounds != nil {
+			return nil, fmt.Errorf("tally: marshal result: budget with irv or stv rounds")
+		}
+		j.Rounds, err = json.Marshal(nonNil(b.Rounds))
+	}
 	switch {
 	case r.IRVRounds != nil && r.STVRounds != nil:
 		return nil, fmt.Errorf("tally: marshal result: both irv and stv rounds set")
@@ -197,9 +262,10 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON reads the result schema of proof.md. Rounds whose entries
-// carry a "quota" are STV rounds, any others IRV rounds; an empty list
-// (no votes) is read as empty IRVRounds, which marshals identically.
+// UnmarshalJSON reads the result schema of proof.md. A result with "spent"
+// is a budget result; otherwise rounds whose entries carry a "quota" are
+// STV rounds, any others IRV rounds; an empty list (no votes) is read as
+// empty IRVRounds, which marshals identically.
 func (r *Result) UnmarshalJSON(b []byte) error {
 	var j resultJSON
 	if err := json.Unmarshal(b, &j); err != nil {
@@ -216,6 +282,20 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 		Pairwise:   j.Pairwise,
 		Paths:      j.Paths,
 		Ranking:    j.Ranking,
+	}
+	if j.Spent != nil {
+		b := &BudgetResult{Spent: *j.Spent, Comparison: j.Comparison, Endowment: j.Endowment, Payments: j.Payments}
+		if j.Left != nil {
+			b.Left = *j.Left
+		}
+		if j.Add1Steps != nil {
+			b.Add1Steps = *j.Add1Steps
+		}
+		if err := json.Unmarshal(j.Rounds, &b.Rounds); err != nil {
+			return fmt.Errorf("tally: unmarshal budget rounds: %w", err)
+		}
+		r.Budget = b
+		return nil
 	}
 	if j.Rounds == nil || string(j.Rounds) == "null" {
 		return nil

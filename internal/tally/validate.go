@@ -7,7 +7,7 @@ import (
 )
 
 // Methods lists the counting methods of tally.md §4.
-var Methods = []string{"majority", "plurality", "approval", "irv", "schulze", "stv"}
+var Methods = []string{"majority", "plurality", "approval", "irv", "schulze", "stv", "budget"}
 
 // maxOptions bounds a ballot's options (Schulze is cubic in them).
 const maxOptions = 1000
@@ -96,6 +96,14 @@ func ballotKeys(b Ballot) (map[string]int, error) {
 			return nil, fieldErr(f, "duplicate option key %s", Quote(o.Key))
 		}
 		keys[o.Key] = i
+		if o.Cost != 0 && b.Method != "budget" {
+			return nil, fieldErr("ballot.options["+strconv.Itoa(i)+"].cost", "only budget ballots have costs")
+		}
+	}
+	if b.Method == "budget" {
+		if err := checkBudget(b); err != nil {
+			return nil, err
+		}
 	}
 	if b.Method == "majority" {
 		_, y := keys["yes"]
@@ -123,6 +131,36 @@ func ballotKeys(b Ballot) (map[string]int, error) {
 		return nil, err
 	}
 	return keys, nil
+}
+
+// checkBudget checks the costs and rules of a budget ballot (budget.md).
+// Costs and budget stay below 2^53 together, so that every sum of them is
+// exact in int64 and in JSON.
+func checkBudget(b Ballot) error {
+	var total int64
+	for i, o := range b.Options {
+		if o.Cost < 1 || o.Cost > maxTotalWeight-total {
+			return fieldErr("ballot.options["+strconv.Itoa(i)+"].cost", "cost must be a positive integer, and all costs together below 2^53, got %d", o.Cost)
+		}
+		total += o.Cost
+	}
+	r := b.Budget
+	if r.Budget < 0 || r.Budget > maxTotalWeight {
+		return fieldErr("ballot.budget", "budget must be an integer from 0 to 2^53-1, got %d", r.Budget)
+	}
+	switch r.Rule {
+	case "mes":
+		if r.Completion != "add1" && r.Completion != "add1+greedy" && r.Completion != "none" {
+			return fieldErr("ballot.completion", "unknown completion %q (want add1, add1+greedy or none)", r.Completion)
+		}
+	case "greedy":
+		if r.Completion != "" || r.ExhaustiveStop || r.CompareWithGreedy {
+			return fieldErr("ballot.budget_rule", "completion, exhaustive_stop and compare_with_greedy are for rule mes only")
+		}
+	default:
+		return fieldErr("ballot.budget_rule", "unknown budget rule %q (want mes or greedy)", r.Rule)
+	}
+	return nil
 }
 
 // checkFraction requires 0 ≤ r ≤ 1 with a positive denominator.
@@ -165,7 +203,7 @@ func checkChoice(method string, keys map[string]int, c Choice, seen []bool) *Fie
 			return fieldErr("choice", "unknown option %s", Quote(c.Word))
 		}
 		return nil
-	case "approval", "irv", "stv":
+	case "approval", "budget", "irv", "stv":
 		if c.Word != "" || c.Groups != nil {
 			return fieldErr("choice", "%s takes a list of option keys", method)
 		}
@@ -363,8 +401,8 @@ func voteField(i int, field string) string {
 }
 
 // DecodeChoice reads a choice as documents write it for method (tally.md
-// §4): a string for majority and plurality, a list of keys for approval, irv
-// and stv, a list of lists of keys for schulze. It checks the shape only;
+// §4): a string for majority and plurality, a list of keys for approval,
+// budget, irv and stv, a list of lists of keys for schulze. It checks the shape only;
 // ValidateChoice checks the keys.
 func DecodeChoice(method string, data []byte) (Choice, error) {
 	var c Choice
@@ -372,7 +410,7 @@ func DecodeChoice(method string, data []byte) (Choice, error) {
 	switch method {
 	case "majority", "plurality":
 		err = decodeNonNull(data, &c.Word)
-	case "approval", "irv", "stv":
+	case "approval", "budget", "irv", "stv":
 		err = decodeNonNull(data, &c.Keys)
 	case "schulze":
 		err = decodeNonNull(data, &c.Groups)
@@ -398,7 +436,7 @@ func EncodeChoice(method string, c Choice) ([]byte, error) {
 	switch method {
 	case "majority", "plurality":
 		return json.Marshal(c.Word)
-	case "approval", "irv", "stv":
+	case "approval", "budget", "irv", "stv":
 		return json.Marshal(nonNil(c.Keys))
 	case "schulze":
 		return json.Marshal(nonNil(c.Groups))

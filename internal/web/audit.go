@@ -102,5 +102,8 @@ func (s *Server) showAudit(c echo.Context) error {
 	if exportRanked(b.Method) {
 		page.ExportURLs = append(page.ExportURLs, auditExport{"/api/v1/ballots/" + id + "/export/ballots.blt", "audit.export.blt"})
 	}
+	if b.Method == "budget" {
+		page.ExportURLs = append(page.ExportURLs, auditExport{"/api/v1/ballots/" + id + "/export/ballots.pb", "audit.export.pb"})
+	}
 	return s.render(c, http.StatusOK, "ballot_audit", page)
 }

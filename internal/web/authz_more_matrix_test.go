@@ -21,6 +21,8 @@ func init() {
 			}, Want: all(unauth)},
 		matrixRoute{Name: "api refresh without a refresh token", Method: "POST", Path: "/api/v1/auth/refresh",
 			Body: func(*matrixFixture) matrixBody { return jsonBody(map[string]any{}) }, Want: all(unauth)},
+		matrixRoute{Name: "api logout with a forged refresh token", Method: "POST", Path: "/api/v1/auth/logout",
+			Body: func(*matrixFixture) matrixBody { return jsonBody(map[string]any{"refresh_token": "forged"}) }, Want: all(204)},
 		matrixRoute{Name: "page sign up", Method: "POST", Path: "/signup", Page: true,
 			Body: func(*matrixFixture) matrixBody {
 				return formBody("handle", "newcomer", "email", "n@example.org", "password", "a long enough password", "display_name", "N")

@@ -48,6 +48,7 @@ type ballotForm struct {
 	Threshold, Quorum, Secrecy, ClosesAt, TZ                   string
 	Strict, Delegation                                         bool
 	Proposals                                                  []int64
+	budgetForm
 }
 
 // methodFields names the form fields that each method uses besides those
@@ -60,6 +61,7 @@ var methodFields = map[string][]string{
 	"irv":       {"options"},
 	"schulze":   {"options", "seats", "proposals"},
 	"stv":       {"options", "seats", "stv_rule"},
+	"budget":    {"options", "proposals", "budget"},
 }
 
 func methodUses(method, field string) bool { return slices.Contains(methodFields[method], field) }
@@ -112,7 +114,7 @@ func (s *Server) ballotNewPage(c echo.Context, f ballotForm) (ballotNewPage, err
 
 func (s *Server) newBallot(c echo.Context) error {
 	f := ballotForm{Method: "majority", Seats: "1", Threshold: "1/2", Quorum: "0/1", Secrecy: "public", Strict: true, Delegation: true,
-		ClosesAt: s.now().Add(7 * 24 * time.Hour).UTC().Format(closesLayouts[0])}
+		ClosesAt: s.now().Add(7 * 24 * time.Hour).UTC().Format(closesLayouts[0]), budgetForm: newBudgetForm()}
 	if id, err := strconv.ParseInt(c.QueryParam("proposal"), 10, 64); err == nil {
 		f.Proposals = []int64{id}
 	}
@@ -138,6 +140,7 @@ func readBallotForm(c echo.Context) (ballotForm, error) {
 			f.Proposals = append(f.Proposals, id)
 		}
 	}
+	f.budgetForm = readBudgetForm(c)
 	return f, nil
 }
 
@@ -161,13 +164,18 @@ func (f ballotForm) request(tr func(string, ...any) string, errs fieldErrors) ba
 			errs["seats"] = tr("ballot.error.seats", domain.MaxSeats)
 		}
 	}
+	if methodUses(m, "budget") {
+		req.BudgetRequest = f.budgetForm.request()
+	}
 	if methodUses(m, "options") {
 		for _, line := range strings.Split(f.Options, "\n") {
 			line = strings.TrimSpace(line)
 			if line == "" {
 				continue
 			}
-			if k, l, ok := strings.Cut(line, ":"); ok && domain.CheckOptionKey("k", strings.TrimSpace(k)) == nil {
+			if m == "budget" {
+				req.Options = append(req.Options, projectLine(line))
+			} else if k, l, ok := strings.Cut(line, ":"); ok && domain.CheckOptionKey("k", strings.TrimSpace(k)) == nil {
 				req.Options = append(req.Options, optionRequest{Key: strings.TrimSpace(k), Label: strings.TrimSpace(l)})
 			} else {
 				req.Options = append(req.Options, optionRequest{Label: line})
@@ -178,8 +186,8 @@ func (f ballotForm) request(tr func(string, ...any) string, errs fieldErrors) ba
 		switch n := len(f.Proposals); {
 		case n == 1 && m == "majority":
 			req.Proposal, req.Options = &f.Proposals[0], nil
-		case n > 1 && m == "schulze":
-			req.Proposals = f.Proposals
+		case n > 1 && m == "schulze", n > 0 && m == "budget":
+			req.Proposals, req.Options = f.Proposals, nil
 		case n > 1:
 			errs["proposals"] = tr("ballot.error.proposal_one")
 		case n == 1:
@@ -247,7 +255,7 @@ func (s *Server) createBallot(c echo.Context) error {
 // ballotFormFields are the form fields that show an error beside them;
 // errors on other fields are shown above the form (key "").
 var ballotFormFields = []string{"title", "description", "topic", "method", "options", "proposals", "seats", "stv_rule",
-	"threshold", "quorum", "secrecy", "closes_at"}
+	"threshold", "quorum", "secrecy", "closes_at", "budget", "currency", "budget_rule", "completion"}
 
 // ballotFormErrors adds each field error in err (buildBallot joins them)
 // to errs, translated, under its form field, after those already there;
@@ -289,6 +297,8 @@ func ballotFormErrors(err error, tr func(string, ...any) string, errs fieldError
 
 type optionRow struct {
 	Key, Label string
+	Cost       int64  // budget: the project's cost
+	Details    string // budget: the project's description
 	Checked    bool
 	Rank       string
 	Error      string // why the typed rank was refused
@@ -533,7 +543,7 @@ func choiceSummary(method, choice string, opts []store.BallotOption) string {
 	switch method {
 	case "majority", "plurality":
 		return label[c.Word]
-	case "approval":
+	case "approval", "budget":
 		if len(c.Keys) == 0 {
 			return "—"
 		}
@@ -593,11 +603,11 @@ func voteForm(method string, opts []store.BallotOption, stored *store.Vote, draf
 			}
 		}
 		for _, o := range opts {
-			r := optionRow{Key: o.Key, Label: o.Label}
+			r := optionRow{Key: o.Key, Label: o.Label, Cost: o.Cost, Details: o.Description}
 			switch method {
 			case "majority", "plurality":
 				r.Checked = c.Word == o.Key
-			case "approval":
+			case "approval", "budget":
 				r.Checked = slices.Contains(c.Keys, o.Key)
 			case "schulze":
 				if n := rank[o.Key]; n > 0 {

@@ -37,7 +37,8 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 			}
 			refs := make([]domain.ProposalRef, len(ps))
 			for i, p := range ps {
-				refs[i] = domain.ProposalRef{ID: p.ID, Title: p.Title, TopicID: p.TopicID, HasBallot: p.BallotID != nil}
+				refs[i] = domain.ProposalRef{ID: p.ID, Title: p.Title, TopicID: p.TopicID, HasBallot: p.BallotID != nil,
+					Cost: p.Cost, Body: p.Body}
 			}
 			return refs, nil
 		},
@@ -50,10 +51,11 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 	b := store.Ballot{CommunityID: community.ID, CreatedBy: by, TopicID: nb.TopicID, ProposalID: nb.ProposalID,
 		Title: nb.Title, Description: nb.Description, Method: nb.Method, Seats: nb.Seats, STVRule: nb.STVRule,
 		Threshold: nb.Threshold, Strict: nb.Strict, Quorum: nb.Quorum, Delegation: nb.Delegation, Secrecy: nb.Secrecy,
-		ClosesAt: nb.ClosesAt}
+		ClosesAt: nb.ClosesAt, Budget: nb.Budget, Currency: nb.Currency, BudgetRule: nb.BudgetRule, Completion: nb.Completion,
+		ExhaustiveStop: nb.ExhaustiveStop, CompareWithGreedy: nb.CompareWithGreedy}
 	opts := make([]store.BallotOption, len(nb.Options))
 	for i, o := range nb.Options {
-		opts[i] = store.BallotOption{Key: o.Key, Label: o.Label}
+		opts[i] = store.BallotOption{Key: o.Key, Label: o.Label, Cost: o.Cost, Description: o.Description}
 	}
 	return b, opts, nb.Proposals, err
 }
@@ -71,44 +73,48 @@ func notFoundAsDomain(err error) error {
 func ballotTally(b store.Ballot, opts []store.BallotOption) tally.Ballot {
 	thr, _ := tally.ParseRational(b.Threshold)
 	quo, _ := tally.ParseRational(b.Quorum)
-	tb := tally.Ballot{Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation}
+	tb := tally.Ballot{Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: thr, Strict: b.Strict, Quorum: quo, Delegation: b.Delegation,
+		Budget: budgetRules(b)}
 	for _, o := range opts {
-		tb.Options = append(tb.Options, tally.Option{Key: o.Key, Label: o.Label})
+		tb.Options = append(tb.Options, tally.Option{Key: o.Key, Label: o.Label, Cost: o.Cost})
 	}
 	return tb
 }
 
 // ballotJSON is a ballot as the API shows it (never its secret).
 type ballotJSON struct {
-	ID            int64           `json:"id"`
-	Community     string          `json:"community"`
-	Topic         *string         `json:"topic"`
-	Proposal      *int64          `json:"proposal"`
-	Title         string          `json:"title"`
-	Description   string          `json:"description"`
-	Method        string          `json:"method"`
-	Options       []optionJSON    `json:"options"`
-	Seats         int             `json:"seats"`
-	STVRule       string          `json:"stv_rule,omitempty"`
-	Threshold     string          `json:"threshold"`
-	Strict        bool            `json:"strict"`
-	Quorum        string          `json:"quorum"`
-	Delegation    bool            `json:"delegation"`
-	Secrecy       string          `json:"secrecy"`
-	State         string          `json:"state"`
-	CreatedAt     time.Time       `json:"created_at"`
-	OpensAt       *time.Time      `json:"opens_at"`
-	ClosesAt      time.Time       `json:"closes_at"`
-	ClosedAt      *time.Time      `json:"closed_at"`
-	Participation *participation  `json:"participation,omitempty"`
-	ProofHash     string          `json:"proof_hash,omitempty"`
-	LogHead       string          `json:"log_head,omitempty"`
-	Result        json.RawMessage `json:"result,omitempty"`
+	ID            int64          `json:"id"`
+	Community     string         `json:"community"`
+	Topic         *string        `json:"topic"`
+	Proposal      *int64         `json:"proposal"`
+	Title         string         `json:"title"`
+	Description   string         `json:"description"`
+	Method        string         `json:"method"`
+	Options       []optionJSON   `json:"options"`
+	Seats         int            `json:"seats"`
+	STVRule       string         `json:"stv_rule,omitempty"`
+	Threshold     string         `json:"threshold"`
+	Strict        bool           `json:"strict"`
+	Quorum        string         `json:"quorum"`
+	Delegation    bool           `json:"delegation"`
+	Secrecy       string         `json:"secrecy"`
+	State         string         `json:"state"`
+	CreatedAt     time.Time      `json:"created_at"`
+	OpensAt       *time.Time     `json:"opens_at"`
+	ClosesAt      time.Time      `json:"closes_at"`
+	ClosedAt      *time.Time     `json:"closed_at"`
+	Participation *participation `json:"participation,omitempty"`
+	*budgetJSON
+	ProofHash string          `json:"proof_hash,omitempty"`
+	LogHead   string          `json:"log_head,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
 }
 
 type optionJSON struct {
-	Key   string `json:"key"`
-	Label string `json:"label"`
+	Key         string `json:"key"`
+	Label       string `json:"label"`
+	Cost        int64  `json:"cost,omitempty"`
+	Description string `json:"description,omitempty"`
 }
 
 // participation is an open ballot's running figures: weights only. A
@@ -125,7 +131,8 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 	v := ballotJSON{ID: b.ID, Community: community.Slug, Proposal: b.ProposalID, Title: b.Title, Description: b.Description,
 		Method: b.Method, Seats: b.Seats, STVRule: b.STVRule, Threshold: b.Threshold, Strict: b.Strict, Quorum: b.Quorum,
 		Delegation: b.Delegation, Secrecy: b.Secrecy, State: b.State, CreatedAt: b.CreatedAt.UTC(), OpensAt: utcp(b.OpensAt),
-		ClosesAt: b.ClosesAt.UTC(), ClosedAt: utcp(b.ClosedAt), ProofHash: b.ProofHash, LogHead: b.LogHead, Options: []optionJSON{}}
+		ClosesAt: b.ClosesAt.UTC(), ClosedAt: utcp(b.ClosedAt), ProofHash: b.ProofHash, LogHead: b.LogHead, Options: []optionJSON{},
+		budgetJSON: newBudgetJSON(b)}
 	if b.TopicID != nil {
 		t, err := s.store.TopicByID(ctx, *b.TopicID)
 		if err != nil {
@@ -141,7 +148,7 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 		return v, err
 	}
 	for _, o := range opts {
-		v.Options = append(v.Options, optionJSON{o.Key, o.Label})
+		v.Options = append(v.Options, optionJSON{o.Key, o.Label, o.Cost, o.Description})
 	}
 	switch b.State {
 	case store.StateOpen:

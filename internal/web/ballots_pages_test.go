@@ -12,23 +12,28 @@ import (
 	"koinon/internal/store/storetest"
 )
 
-const pageCSRF = "pagecsrftoken0123456789abcdef01"
-
 // page fetches a page as handle ("" anonymous) with the session cookie.
 func (bw *ballotWorld) page(t *testing.T, handle, method, path string, form url.Values) (int, string, http.Header) {
 	t.Helper()
 	var body io.Reader
+	tok := ""
+	if handle != "" {
+		tok = bw.tok(t, handle)
+	}
+	csrf, csrfCookie := csrfFor(t, tok)
 	if form != nil {
-		form.Set("_csrf", pageCSRF)
+		form.Set("_csrf", csrf)
 		body = strings.NewReader(form.Encode())
 	}
 	req, _ := http.NewRequest(method, bw.TS.URL+path, body)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	req.AddCookie(&http.Cookie{Name: "koinon_csrf", Value: pageCSRF})
-	if handle != "" {
-		req.AddCookie(&http.Cookie{Name: "koinon_session", Value: bw.tok(t, handle)})
+	if csrfCookie != nil {
+		req.AddCookie(csrfCookie)
+	}
+	if tok != "" {
+		req.AddCookie(&http.Cookie{Name: "koinon_session", Value: tok})
 	}
 	res, err := noRedirects.Do(req)
 	if err != nil {

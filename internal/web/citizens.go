@@ -108,15 +108,30 @@ type tokenJSON struct {
 	RefreshExpiresAt time.Time `json:"refresh_expires_at,omitzero"`
 }
 
-func (s *Server) issueTokens(ct store.Citizen, withRefresh bool) (tokenJSON, error) {
-	var out tokenJSON
-	var err error
-	if out.Token, out.ExpiresAt, err = s.tokens.Issue(ct.ID, ct.Handle, ct.TokenVersion); err != nil {
+// issueTokens answers an access token and, withRefresh, starts a sign-in
+// session whose first refresh token it answers too.
+func (s *Server) issueTokens(c echo.Context, ct store.Citizen, withRefresh bool) (tokenJSON, error) {
+	if !withRefresh {
+		var out tokenJSON
+		var err error
+		out.Token, out.ExpiresAt, err = s.tokens.Issue(ct.ID, ct.Handle, ct.TokenVersion)
 		return out, err
 	}
-	if withRefresh {
-		out.RefreshToken, out.RefreshExpiresAt, err = s.tokens.IssueRefresh(ct.ID, ct.Handle, ct.TokenVersion)
+	ses, err := s.store.CreateSession(c.Request().Context(), ct.ID, auth.RefreshTTL)
+	if err != nil {
+		return tokenJSON{}, err
 	}
+	return s.sessionTokens(ct, ses)
+}
+
+// sessionTokens are the access token and the current refresh token of ses.
+func (s *Server) sessionTokens(ct store.Citizen, ses store.Session) (tokenJSON, error) {
+	var out tokenJSON
+	var err error
+	if out.Token, out.ExpiresAt, err = s.tokens.IssueSession(ses.ID, ct.ID, ct.Handle, ct.TokenVersion); err != nil {
+		return out, err
+	}
+	out.RefreshToken, out.RefreshExpiresAt, err = s.tokens.IssueRefresh(ses.ID, ses.Generation, ct.ID, ct.Handle, ct.TokenVersion)
 	return out, err
 }
 
@@ -133,14 +148,16 @@ func (s *Server) apiLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.issueTokens(ct, true)
+	out, err := s.issueTokens(c, ct, true)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-// POST /api/v1/auth/refresh {refresh_token}: a new access token.
+// POST /api/v1/auth/refresh {refresh_token}: a new access token and a
+// new refresh token; the one sent is spent. Sending a spent one again
+// revokes its session (someone else holds a copy).
 func (s *Server) apiRefresh(c echo.Context) error {
 	var r struct {
 		RefreshToken string `json:"refresh_token"`
@@ -148,23 +165,48 @@ func (s *Server) apiRefresh(c echo.Context) error {
 	if err := bindJSON(c, &r); err != nil {
 		return err
 	}
-	bad := errorf(http.StatusUnauthorized, "unauthorized", "the refresh token is invalid, expired or revoked")
+	bad := errorf(http.StatusUnauthorized, "unauthorized", "the refresh token is invalid, expired, spent or revoked")
 	claims, err := s.tokens.ParseRefresh(r.RefreshToken)
-	if err != nil {
+	if err != nil || claims.Session == "" {
 		return bad
 	}
-	ct, err := s.store.CitizenByID(c.Request().Context(), claims.CitizenID())
+	ctx := c.Request().Context()
+	ct, err := s.store.CitizenByID(ctx, claims.CitizenID())
 	if errors.Is(err, store.ErrNotFound) || err == nil && ct.TokenVersion != claims.Version {
 		return bad
 	}
 	if err != nil {
 		return err
 	}
-	out, err := s.issueTokens(ct, false)
+	ses, err := s.store.RotateSession(ctx, claims.Session, claims.Generation, 0)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrRefreshReused) {
+		return bad
+	}
+	if err != nil {
+		return err
+	}
+	out, err := s.sessionTokens(ct, ses)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// POST /api/v1/auth/logout {refresh_token}: revokes that token's session.
+// It answers 204 whatever the token, so it tells nothing about it.
+func (s *Server) apiLogout(c echo.Context) error {
+	var r struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := bindJSON(c, &r); err != nil {
+		return err
+	}
+	if claims, err := s.tokens.ParseRefresh(r.RefreshToken); err == nil && claims.Session != "" {
+		if err := s.store.RevokeSession(c.Request().Context(), claims.Session); err != nil {
+			return err
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 // POST /api/v1/auth/logout-all: revokes every token of the caller.
@@ -189,7 +231,11 @@ func (s *Server) apiMe(c echo.Context) error {
 	for i, m := range ms {
 		out[i] = membershipJSON{Community: m.Slug, Name: m.Name, Role: m.Role, Weight: m.Weight, Since: m.StartedAt.UTC()}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"citizen": toCitizenJSON(*ct, true), "memberships": out})
+	offers, err := s.store.OffersTo(c.Request().Context(), ct.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"citizen": toCitizenJSON(*ct, true), "memberships": out, "board_offers": toOffersJSON(offers)})
 }
 
 type profileUpdate struct {
@@ -272,7 +318,7 @@ func (s *Server) apiChangePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.issueTokens(ct, true)
+	out, err := s.issueTokens(c, ct, true)
 	if err != nil {
 		return err
 	}
@@ -358,7 +404,9 @@ func (s *Server) signin(c echo.Context) error {
 }
 
 func (s *Server) signout(c echo.Context) error {
-	s.signOut(c)
+	if err := s.signOut(c); err != nil {
+		return err
+	}
 	return redirect(c, "/")
 }
 
@@ -367,6 +415,7 @@ type profilePage struct {
 	Page
 	Citizen     store.Citizen
 	Memberships []store.CitizenMembership
+	Offers      []store.OfferedSeat // board seats offered to the citizen
 	Values      map[string]string
 	Errors      fieldErrors
 }
@@ -380,13 +429,17 @@ func (s *Server) renderProfile(c echo.Context, status int, values map[string]str
 	if err != nil {
 		return err
 	}
+	offers, err := s.store.OffersTo(c.Request().Context(), ct.ID)
+	if err != nil {
+		return err
+	}
 	if values == nil {
 		values = map[string]string{"display_name": ct.DisplayName, "statement": ct.Statement}
 	}
 	if errs == nil {
 		errs = fieldErrors{}
 	}
-	return s.render(c, status, "profile", profilePage{Page: s.page(c, "profile.title"), Citizen: *ct, Memberships: ms, Values: values, Errors: errs})
+	return s.render(c, status, "profile", profilePage{Page: s.page(c, "profile.title"), Citizen: *ct, Memberships: ms, Offers: offers, Values: values, Errors: errs})
 }
 
 func (s *Server) showProfile(c echo.Context) error {
@@ -434,7 +487,9 @@ func (s *Server) signoutEverywhere(c echo.Context) error {
 	if _, err := s.store.BumpTokenVersion(c.Request().Context(), currentCitizen(c).ID); err != nil {
 		return err
 	}
-	s.signOut(c)
+	if err := s.signOut(c); err != nil {
+		return err
+	}
 	s.flash(c, s.tr(c, "profile.signout_all.done"))
 	return redirect(c, "/signin")
 }

@@ -132,6 +132,28 @@ func resultCSV(d *resultData) ([]byte, error) {
 			row(i+1, "_exhausted", rd.Exhausted, "", "")
 			row(i+1, "_quota", rd.Quota, "", "")
 		}
+	case "budget":
+		// rank: the order in which a project was funded (rounds); status:
+		// funded (a winner), or would_be_funded when the quorum failed.
+		rank := map[string]int{}
+		if r.Budget != nil {
+			for i, rd := range r.Budget.Rounds {
+				rank[rd.Key] = i + 1
+			}
+		}
+		for _, o := range d.Options {
+			rk, status := "", ""
+			if n, ok := rank[o.Key]; ok {
+				rk = strconv.Itoa(n)
+			}
+			switch {
+			case slices.Contains(r.Winners, o.Key):
+				status = "funded"
+			case rk != "" && !r.QuorumMet:
+				status = "would_be_funded"
+			}
+			row(1, o.Key, strconv.FormatInt(r.Totals[o.Key], 10), rk, status)
+		}
 	case "schulze":
 		rank := map[string]int{}
 		for i, g := range r.Ranking {

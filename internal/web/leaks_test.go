@@ -131,7 +131,7 @@ func TestAttackerCannotRecomputeChoices(t *testing.T) {
 					voters := []string{"cat", "fay", "gus", "eve", "ann"}
 					b, _ := st.BallotByID(t.Context(), mustID(t, id))
 					for _, h := range []string{"cat", "fay", "gus"} {
-						p := store.Pseudonym(b.Secret, bw.W.ID(h))
+						p := storetest.Pseudonym(t, st, b, bw.W.ID(h))
 						voters = append(voters, p) // the attacker is even given the pseudonyms
 						if secrecy == "pseudonymous" && strings.Contains(seen, p) {
 							t.Errorf("the open ballot shows %s's pseudonym to others", h)
@@ -266,7 +266,7 @@ func TestCuriousDelegateAndOutsider(t *testing.T) {
 
 		pseud := func(id, who string) string {
 			b, _ := st.BallotByID(t.Context(), mustID(t, id))
-			return store.Pseudonym(b.Secret, bw.W.ID(who))
+			return storetest.Pseudonym(t, st, b, bw.W.ID(who))
 		}
 		// Open ballots: no entry names a pseudonym or records a
 		// delegation change; no vote or delegation shares a moment.

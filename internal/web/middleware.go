@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -35,6 +36,8 @@ const (
 	refreshCookie = "koinon_refresh"
 	csrfCookie    = "koinon_csrf"
 	ctxCitizen    = "citizen"
+	ctxClaims     = "claims" // *auth.Claims of the caller's token
+	ctxCSRF       = "csrf"
 	ctxRequestID  = "request_id"
 )
 
@@ -45,20 +48,53 @@ func (s *Server) middleware() {
 	e.Pre(s.securityHeaders, middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(s.requestIDs, s.recoverPanics, s.logRequests, limitBodies)
 	e.Use(echo.WrapMiddleware(http.NewCrossOriginProtection().Handler))
-	e.Use(s.session)
-	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        skipCSRF,
-		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
-		CookieName:     csrfCookie,
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		CookieSecure:   s.secure,
-		ContextKey:     "csrf",
-		ErrorHandler: func(err error, c echo.Context) error {
+	e.Use(s.session, s.csrf)
+}
+
+// csrfCookieTTL is how long a browser keeps its anonymous CSRF cookie.
+const csrfCookieTTL = 24 * time.Hour
+
+// csrf checks the token of every state-changing form (field _csrf or
+// header X-CSRF-Token). A signed-in browser's token is derived from its
+// session, so it changes at each sign-in and sign-out and no cookie can
+// stand in for it; before sign-in it is derived from a random cookie
+// value. The token of the request is kept for the forms of its page.
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if skipCSRF(c) {
+			return next(c)
+		}
+		want := s.csrfToken(c)
+		c.Set(ctxCSRF, want)
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		got := c.Request().Header.Get("X-CSRF-Token")
+		if got == "" {
+			got = c.FormValue("_csrf")
+		}
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			return errorf(http.StatusForbidden, "csrf", "the form expired or did not come from this site: reload the page and try again")
-		},
-	}))
+		}
+		return next(c)
+	}
+}
+
+// csrfToken is the CSRF token the caller's forms must carry; before
+// sign-in it sets a fresh CSRF cookie when there is none.
+func (s *Server) csrfToken(c echo.Context) string {
+	if cl, ok := c.Get(ctxClaims).(*auth.Claims); ok && cl != nil && currentCitizen(c) != nil {
+		return s.tokens.SessionCSRF(*cl)
+	}
+	if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 {
+		return s.tokens.AnonymousCSRF(ck.Value)
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	v := hex.EncodeToString(b)
+	s.setCookie(c, csrfCookie, v, s.now().Add(csrfCookieTTL))
+	return s.tokens.AnonymousCSRF(v)
 }
 
 // skipCSRF: the JSON API authenticates with bearer tokens (no ambient
@@ -164,9 +200,10 @@ func limitBodies(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // session resolves the caller from a bearer token (API clients) or the
-// session cookie (browsers). A token whose version is older than the
-// citizen's current one was revoked. Without a valid token the request
-// goes on anonymously; routes that need a citizen say so.
+// session cookie (browsers). A token is revoked when its version is older
+// than the citizen's current one or its sign-in session was revoked
+// (signed out, or its refresh token reused). Without a valid token the
+// request goes on anonymously; routes that need a citizen say so.
 func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token, fromCookie := bearer(c), false
@@ -179,7 +216,7 @@ func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 			if c.Request().Header.Get("Authorization") != "" {
 				c.Set("bad_token", true)
 			}
-			if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+			if p := c.Request().URL.Path; !strings.HasPrefix(p, "/api/") && !strings.HasPrefix(p, "/static/") {
 				s.refreshSession(c)
 			}
 			return next(c)
@@ -191,8 +228,12 @@ func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 			if err == nil && ct.TokenVersion != claims.Version {
 				err = auth.ErrBadToken
 			}
+			if err == nil && claims.Session != "" {
+				err = s.checkSessionLive(c, claims.Session)
+			}
 			if err == nil {
 				c.Set(ctxCitizen, &ct)
+				c.Set(ctxClaims, &claims)
 				return next(c)
 			}
 			if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, auth.ErrBadToken) {
@@ -207,6 +248,15 @@ func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set("bad_token", true)
 		return next(c)
 	}
+}
+
+// checkSessionLive is ErrBadToken for a token of a revoked session.
+func (s *Server) checkSessionLive(c echo.Context, sid string) error {
+	live, err := s.store.SessionLive(c.Request().Context(), sid)
+	if err == nil && !live {
+		err = auth.ErrBadToken
+	}
+	return err
 }
 
 func bearer(c echo.Context) string {

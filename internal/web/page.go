@@ -37,7 +37,7 @@ func (s *Server) page(c echo.Context, titleKey string) Page {
 		RequestID: requestID(c),
 		Path:      c.Request().URL.Path,
 	}
-	p.CSRF, _ = c.Get("csrf").(string)
+	p.CSRF, _ = c.Get(ctxCSRF).(string)
 	if ct := currentCitizen(c); ct != nil {
 		p.User = &UserView{ID: ct.ID, Handle: ct.Handle, DisplayName: ct.DisplayName}
 	}

@@ -24,6 +24,10 @@ type proposalRequest struct {
 	Topic string `json:"topic"`
 	Title string `json:"title"`
 	Body  string `json:"body"`
+	// Cost is what the proposal asks from a budget ballot, in whole
+	// currency units; CostText is the form's field for it.
+	Cost     *int64 `json:"cost"`
+	CostText string `json:"-"`
 }
 
 type proposalJSON struct {
@@ -36,12 +40,13 @@ type proposalJSON struct {
 	BodyHTML   string    `json:"body_html"`
 	Supporters int64     `json:"supporters"`
 	Ballot     *int64    `json:"ballot"`
+	Cost       int64     `json:"cost,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 }
 
 func proposalView(p store.ProposalSummary, community string) proposalJSON {
 	v := proposalJSON{ID: p.ID, Community: community, Author: p.AuthorHandle, Title: p.Title, Body: p.Body,
-		BodyHTML: string(md.Render(p.Body)), Supporters: p.Supporters, Ballot: p.BallotID, CreatedAt: p.CreatedAt.UTC()}
+		BodyHTML: string(md.Render(p.Body)), Supporters: p.Supporters, Ballot: p.BallotID, Cost: p.Cost, CreatedAt: p.CreatedAt.UTC()}
 	if p.TopicSlug != "" {
 		t := p.TopicSlug
 		v.Topic = &t
@@ -58,6 +63,11 @@ func (s *Server) newProposalFrom(ctx context.Context, community *store.Community
 	if err := domain.CheckText("body", p.Body, true, domain.MaxProposalBody); err != nil {
 		return p, err
 	}
+	cost, err := proposalCost(req)
+	if err != nil {
+		return p, err
+	}
+	p.Cost = cost
 	if req.Topic != "" {
 		t, err := s.store.ScopeTopic(ctx, community.ID, req.Topic)
 		if err != nil {
@@ -222,7 +232,7 @@ func (s *Server) newProposal(c echo.Context) error {
 func (s *Server) createProposal(c echo.Context) error {
 	ctx := c.Request().Context()
 	cm := routeCommunityOf(c)
-	req := proposalRequest{Topic: c.FormValue("topic"), Title: c.FormValue("title"), Body: c.FormValue("body")}
+	req := proposalRequest{Topic: c.FormValue("topic"), Title: c.FormValue("title"), Body: c.FormValue("body"), CostText: c.FormValue("cost")}
 	p, err := s.newProposalFrom(ctx, cm, currentCitizen(c).ID, req)
 	var inv *domain.Invalid
 	if errors.As(err, &inv) {

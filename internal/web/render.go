@@ -129,6 +129,7 @@ func templateFuncs() template.FuncMap {
 			return out
 		},
 		"statusText": http.StatusText,
+		"money":      money,
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {

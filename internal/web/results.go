@@ -39,6 +39,7 @@ type resultCaches struct {
 	summaries *cache[ballotSummary]   // the history page's figures
 	audits    *cache[auditInfo]       // proofs' seal fields
 	receipts  *cache[*proof.Receipts] // receipt issuers (about 100 bytes per vote each)
+	greedy    *cache[budgetCompare]   // a budget ballot's greedy outcome and who each rule serves better
 }
 
 func newResultCaches() resultCaches {
@@ -48,6 +49,7 @@ func newResultCaches() resultCaches {
 		summaries: newCache[ballotSummary](4096, nil),
 		audits:    newCache[auditInfo](4096, nil),
 		receipts:  newCache[*proof.Receipts](8, nil),
+		greedy:    newCache[budgetCompare](4096, nil),
 	}
 }
 
@@ -140,7 +142,7 @@ func newResultData(method string, opts []store.BallotOption, raw []byte) (*resul
 		return nil, fmt.Errorf("results: parse stored result: %w", err)
 	}
 	for _, o := range opts {
-		d.Options = append(d.Options, tally.Option{Key: o.Key, Label: o.Label})
+		d.Options = append(d.Options, tally.Option{Key: o.Key, Label: o.Label, Cost: o.Cost})
 		d.label[o.Key] = o.Label
 	}
 	r := &d.Result
@@ -249,6 +251,7 @@ type resultsPage struct {
 	Ballot resBallot
 	R      *resultsView
 	Mine   *resMyVote
+	Budget *resBudget // budget ballots only
 }
 
 // resultsView is what the result page shows, in the request's language.
@@ -415,6 +418,11 @@ func (s *Server) showResults(c echo.Context) error {
 			return err
 		}
 		page.Mine = mine
+	}
+	if b.Method == "budget" {
+		if page.Budget, err = s.budgetResults(ctx, b, d, tr, page.Mine); err != nil {
+			return err
+		}
 	}
 	return s.render(c, http.StatusOK, "ballot_results", page)
 }

@@ -231,7 +231,7 @@ func TestWhatHappenedToMyVote(t *testing.T) {
 		pb := f.Ballots["Budget"]
 		ann := f.C.W.Citizens["ann"]
 		status, _, body := get(t, ts.URL+"/ballots/"+itoa(pb.ID)+"/results", token(ann))
-		pseudo := store.Pseudonym(pb.Secret, ann.ID)
+		pseudo := storetest.Pseudonym(t, st, pb, ann.ID)
 		if status != 200 || !strings.Contains(body, "<code>"+pseudo+"</code>") || !strings.Contains(body, "by your pseudonym") {
 			t.Errorf("pseudonym %s not shown:\n%s", pseudo, section(body, "myvote"))
 		}

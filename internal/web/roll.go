@@ -62,13 +62,20 @@ func (s *Server) apiListMembers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ms, err := s.store.Roll(c.Request().Context(), routeCommunityOf(c).ID, at)
+	ctx := c.Request().Context()
+	ms, err := s.store.Roll(ctx, routeCommunityOf(c).ID, at)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{"members": toMembersJSON(ms)}
 	if !at.IsZero() {
 		out["at"] = at
+	} else {
+		offers, err := s.store.BoardOffers(ctx, routeCommunityOf(c).ID)
+		if err != nil {
+			return err
+		}
+		out["offers"] = toOffersJSON(offers)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -88,40 +95,52 @@ type setMember struct {
 	Weight *int64 `json:"weight"`
 }
 
-// setMembership checks r and adds or updates the membership.
-func (s *Server) setMembership(c echo.Context, r setMember) (store.Membership, bool, error) {
+// setMembership checks r and adds or updates the membership; a board
+// seat for someone not on the board is only offered (store.ChangeRole).
+func (s *Server) setMembership(c echo.Context, r setMember) (store.RoleChange, error) {
 	r.Handle = domain.NormalizeHandle(r.Handle)
 	r.Role = strings.ToLower(strings.TrimSpace(r.Role))
 	if err := domain.CheckHandle(r.Handle); err != nil {
-		return store.Membership{}, false, err
+		return store.RoleChange{}, err
 	}
 	if r.Role == "" {
 		r.Role = domain.RoleMember
 	}
 	if !domain.ValidRole(r.Role) {
-		return store.Membership{}, false, domain.Refuse("role", "role")
+		return store.RoleChange{}, domain.Refuse("role", "role")
 	}
 	w := int64(1)
 	if r.Weight != nil {
 		w = *r.Weight
 	}
 	if err := domain.CheckWeight("weight", w); err != nil {
-		return store.Membership{}, false, err
+		return store.RoleChange{}, err
 	}
-	return s.store.SetMembership(c.Request().Context(), routeCommunityOf(c).ID, r.Handle, r.Role, w)
+	return s.store.ChangeRole(c.Request().Context(), routeCommunityOf(c).ID, r.Handle, r.Role, w)
 }
 
-// POST /api/v1/communities/:slug/members {handle, role, weight}
+// POST /api/v1/communities/:slug/members {handle, role, weight}: 200 with
+// the membership, or 202 with role "offered" when a board seat is offered
+// (it takes effect when the citizen accepts).
 func (s *Server) apiSetMember(c echo.Context) error {
 	var r setMember
 	if err := bindJSON(c, &r); err != nil {
 		return err
 	}
-	m, changed, err := s.setMembership(c, r)
+	rc, err := s.setMembership(c, r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"member": memberJSON{Handle: domain.NormalizeHandle(r.Handle), Role: m.Role, Weight: m.Weight, Since: m.StartedAt.UTC()}, "changed": changed})
+	handle := domain.NormalizeHandle(r.Handle)
+	if rc.Offered {
+		w := int64(1)
+		if r.Weight != nil {
+			w = *r.Weight
+		}
+		return c.JSON(http.StatusAccepted, map[string]any{"member": memberJSON{Handle: handle, Role: roleOffered, Weight: w, Since: s.now().UTC()}, "changed": rc.Changed, "offered": true})
+	}
+	m := rc.Membership
+	return c.JSON(http.StatusOK, map[string]any{"member": memberJSON{Handle: handle, Role: m.Role, Weight: m.Weight, Since: m.StartedAt.UTC()}, "changed": rc.Changed})
 }
 
 // DELETE /api/v1/communities/:slug/members/:handle
@@ -231,6 +250,7 @@ type rollPage struct {
 	Page
 	Community store.Community
 	Members   []store.RollMember
+	Offers    []store.OfferedSeat // board seats offered, not yet accepted
 	At        string
 	IsBoard   bool
 	Values    map[string]string
@@ -260,6 +280,11 @@ func (s *Server) renderRoll(c echo.Context, status int, values map[string]string
 	if p.Members, err = s.store.Roll(c.Request().Context(), cm.ID, at); err != nil {
 		return err
 	}
+	if at.IsZero() {
+		if p.Offers, err = s.store.BoardOffers(c.Request().Context(), cm.ID); err != nil {
+			return err
+		}
+	}
 	return s.render(c, status, "roll", p)
 }
 
@@ -283,10 +308,15 @@ func (s *Server) setMemberPage(c echo.Context) error {
 		r.Weight = &n
 	}
 	if len(errs) == 0 {
-		_, changed, err := s.setMembership(c, r)
+		rc, err := s.setMembership(c, r)
 		if err == nil {
 			key := "roll.unchanged"
-			if changed {
+			switch {
+			case rc.Offered && rc.Changed:
+				key = "roll.offered"
+			case rc.Offered:
+				key = "roll.offered.again"
+			case rc.Changed:
 				key = "roll.saved"
 			}
 			s.flash(c, s.tr(c, key, domain.NormalizeHandle(r.Handle)))

@@ -34,10 +34,13 @@ var routeTable = []route{
 	{"POST", "/api/v1/auth/register", permAnyone, (*Server).apiRegister},
 	{"POST", "/api/v1/auth/login", permAnyone, (*Server).apiLogin},
 	{"POST", "/api/v1/auth/refresh", permAnyone, (*Server).apiRefresh},
+	{"POST", "/api/v1/auth/logout", permAnyone, (*Server).apiLogout},
 	{"POST", "/api/v1/auth/logout-all", permCitizen, (*Server).apiLogoutAll},
 	{"GET", "/api/v1/me", permCitizen, (*Server).apiMe},
 	{"PUT", "/api/v1/me", permCitizen, (*Server).apiUpdateMe},
 	{"PUT", "/api/v1/me/password", permCitizen, (*Server).apiChangePassword},
+	{"POST", "/api/v1/me/board-offers/:community/accept", permCitizen, (*Server).apiAcceptOffer},
+	{"POST", "/api/v1/me/board-offers/:community/decline", permCitizen, (*Server).apiDeclineOffer},
 	// Communities, rolls and topics (API).
 	{"POST", "/api/v1/communities", permCitizen, (*Server).apiCreateCommunity},
 	{"GET", "/api/v1/communities", permAnyone, (*Server).apiListCommunities},
@@ -60,6 +63,8 @@ var routeTable = []route{
 	{"POST", "/profile", permCitizen, (*Server).saveProfile},
 	{"POST", "/profile/password", permCitizen, (*Server).changePasswordPage},
 	{"POST", "/profile/signout-all", permCitizen, (*Server).signoutEverywhere},
+	{"POST", "/profile/board-offers/:community/accept", permCitizen, (*Server).acceptOfferPage},
+	{"POST", "/profile/board-offers/:community/decline", permCitizen, (*Server).declineOfferPage},
 	{"GET", "/invitations/:token", permAnyone, (*Server).showInvitation},
 	{"POST", "/invitations/:token", permAnyone, (*Server).acceptInvitation},
 	// Pages: communities, rolls, topics.
@@ -140,6 +145,7 @@ var routeTable = []route{
 	{"GET", "/api/v1/ballots/:id/export/result.csv", permAnyone, (*Server).exportResultCSV},
 	{"GET", "/api/v1/ballots/:id/export/ballots.csv", permAnyone, (*Server).exportBallotsCSV},
 	{"GET", "/api/v1/ballots/:id/export/ballots.blt", permAnyone, (*Server).exportBLT},
+	{"GET", "/api/v1/ballots/:id/export/ballots.pb", permAnyone, (*Server).exportPB},
 	{"GET", "/api/v1/openapi.json", permAnyone, (*Server).openAPI},
 }
 

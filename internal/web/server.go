@@ -31,7 +31,8 @@ type Deps struct {
 	Now    func() time.Time
 	// Signer seals ballot proofs; Keys lists the platform's public keys.
 	Signer Signer
-	// SecureCookies marks cookies Secure (set when served over TLS).
+	// SecureCookies marks every cookie Secure and sends HSTS (set when
+	// users reach the server over https: koinon serve --public-url).
 	SecureCookies bool
 	// Metrics is served at /metrics; New creates one when nil.
 	Metrics *metrics.Metrics

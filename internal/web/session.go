@@ -17,61 +17,107 @@ import (
 )
 
 // Browser sessions: a 15-minute access token in the session cookie and a
-// 7-day refresh token in the refresh cookie. When the access cookie is
-// missing or expired, refreshSession mints a new one from the refresh
-// cookie, provided the citizen's token version has not moved since (a
-// password change or "sign out everywhere" bumps it).
+// 7-day refresh token in the refresh cookie, both naming one sign-in
+// session (store.Session, a refresh-token family). When the access cookie
+// is missing or expired, refreshSession spends the refresh token for a new
+// pair, provided the citizen's token version has not moved since (a
+// password change or "sign out everywhere" bumps it). A refresh token
+// used twice revokes its session; signing out revokes it too.
+
+// refreshGrace is how long after a refresh the token just spent still
+// yields an access token without revoking the session: a browser sends
+// several requests at once with the same cookie.
+const refreshGrace = 10 * time.Second
 
 // signIn starts a browser session for ct.
 func (s *Server) signIn(c echo.Context, ct store.Citizen) error {
-	token, exp, err := s.tokens.Issue(ct.ID, ct.Handle, ct.TokenVersion)
+	ses, err := s.store.CreateSession(c.Request().Context(), ct.ID, auth.RefreshTTL)
 	if err != nil {
 		return err
 	}
-	refresh, rexp, err := s.tokens.IssueRefresh(ct.ID, ct.Handle, ct.TokenVersion)
+	s.clearCookie(c, csrfCookie)
+	return s.setSession(c, ct, ses.ID, ses.Generation)
+}
+
+// setSession sets the session cookies of session sid (a refresh token
+// of generation gen; none when gen is 0) and the caller and CSRF token
+// of the rest of the request.
+func (s *Server) setSession(c echo.Context, ct store.Citizen, sid string, gen int64) error {
+	token, exp, err := s.tokens.IssueSession(sid, ct.ID, ct.Handle, ct.TokenVersion)
 	if err != nil {
 		return err
+	}
+	if gen > 0 {
+		refresh, rexp, err := s.tokens.IssueRefresh(sid, gen, ct.ID, ct.Handle, ct.TokenVersion)
+		if err != nil {
+			return err
+		}
+		s.setCookie(c, refreshCookie, refresh, rexp)
 	}
 	s.setCookie(c, sessionCookie, token, exp)
-	s.setCookie(c, refreshCookie, refresh, rexp)
+	claims, err := s.tokens.Parse(token)
+	if err != nil {
+		return err
+	}
 	c.Set(ctxCitizen, &ct)
+	c.Set(ctxClaims, &claims)
+	c.Set(ctxCSRF, s.tokens.SessionCSRF(claims))
 	return nil
 }
 
-// signOut ends the browser session (this browser only).
-func (s *Server) signOut(c echo.Context) {
-	s.clearCookie(c, sessionCookie)
-	s.clearCookie(c, refreshCookie)
+// signOut ends the browser session: its refresh tokens are revoked and
+// this browser's cookies dropped, the CSRF cookie too.
+func (s *Server) signOut(c echo.Context) error {
+	if cl, ok := c.Get(ctxClaims).(*auth.Claims); ok && cl.Session != "" {
+		if err := s.store.RevokeSession(c.Request().Context(), cl.Session); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{sessionCookie, refreshCookie, csrfCookie} {
+		s.clearCookie(c, name)
+	}
 	c.Set(ctxCitizen, nil)
+	c.Set(ctxClaims, nil)
+	return nil
 }
 
 // refreshSession renews an expired browser session from the refresh
-// cookie; a refresh token that is bad, expired or revoked is dropped.
+// cookie; a refresh token that is bad, expired, revoked or spent is
+// dropped (a spent one, outside the grace, also revokes the session).
 func (s *Server) refreshSession(c echo.Context) {
 	ck, err := c.Cookie(refreshCookie)
 	if err != nil || ck.Value == "" {
 		return
 	}
+	ctx := c.Request().Context()
 	claims, err := s.tokens.ParseRefresh(ck.Value)
-	if err != nil {
+	if err != nil || claims.Session == "" {
 		s.clearCookie(c, refreshCookie)
 		return
 	}
-	ct, err := s.store.CitizenByID(c.Request().Context(), claims.CitizenID())
-	if err != nil || ct.TokenVersion != claims.Version {
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+	ct, err := s.store.CitizenByID(ctx, claims.CitizenID())
+	if err == nil && ct.TokenVersion != claims.Version {
+		err = store.ErrNotFound
+	}
+	var ses store.Session
+	if err == nil {
+		ses, err = s.store.RotateSession(ctx, claims.Session, claims.Generation, refreshGrace)
+	}
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrRefreshReused) {
 			s.log.Error("refresh session", "request_id", requestID(c), "err", err)
 			return
 		}
 		s.clearCookie(c, refreshCookie)
 		return
 	}
-	token, exp, err := s.tokens.Issue(ct.ID, ct.Handle, ct.TokenVersion)
-	if err != nil {
-		return
+	gen := ses.Generation
+	if ses.Raced {
+		gen = 0 // a request beside the one that rotated: that one sets the new cookie
 	}
-	s.setCookie(c, sessionCookie, token, exp)
-	c.Set(ctxCitizen, &ct)
+	if err := s.setSession(c, ct, ses.ID, gen); err != nil {
+		s.log.Error("refresh session", "request_id", requestID(c), "err", err)
+	}
 }
 
 // Sign-in rate limits: after loginFreeFailures failed attempts for a

@@ -12,11 +12,11 @@ import (
 )
 
 // abstainAllowed reports whether a method's choice can be empty (tally.md
-// §4): approval, irv, stv and schulze. A majority ballot has its own
+// §4): approval, budget, irv, stv and schulze. A majority ballot has its own
 // "abstain" option; a plurality choice is always one option.
 func abstainAllowed(method string) bool {
 	switch method {
-	case "approval", "irv", "stv", "schulze":
+	case "approval", "budget", "irv", "stv", "schulze":
 		return true
 	}
 	return false
@@ -47,9 +47,9 @@ func readVoteForm(method string, opts []store.BallotOption, form url.Values, tr 
 		default:
 			choice = picked[0]
 		}
-	case "approval", "irv", "stv":
+	case "approval", "budget", "irv", "stv":
 		name := "choice"
-		if method != "approval" {
+		if method == "irv" || method == "stv" {
 			name = "rank"
 		}
 		keys := slices.Clone(form[name])

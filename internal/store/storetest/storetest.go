@@ -18,6 +18,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"koinon"
+	"koinon/internal/keyring"
 	"koinon/internal/store"
 )
 
@@ -34,7 +35,7 @@ func Migrations(t testing.TB) fs.FS {
 func SQLite(t testing.TB) *store.Store {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "koinon.db")
-	s, err := store.Open(context.Background(), store.Options{SQLitePath: path})
+	s, err := store.Open(context.Background(), store.Options{SQLitePath: path, Secrets: DataKey(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +45,28 @@ func SQLite(t testing.TB) *store.Store {
 	}
 	rememberSQLite(t, s, path)
 	return s
+}
+
+// DataKey is a fresh data key in a temporary keys dir.
+func DataKey(t testing.TB) *keyring.DataKey {
+	t.Helper()
+	k, err := keyring.OpenDataKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// Pseudonym is the citizen's pseudonym on ballot b (as if b were
+// pseudonymous), from b's sealed secret.
+func Pseudonym(t testing.TB, st *store.Store, b store.Ballot, citizenID int64) string {
+	t.Helper()
+	b.Secrecy = "pseudonymous"
+	p, err := st.VoterID(context.Background(), b, citizenID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // PostgresURL returns KOINON_TEST_POSTGRES; without it the test is skipped,
@@ -97,7 +120,7 @@ func FreshPostgresURL(t testing.TB) string {
 func Postgres(t testing.TB) *store.Store {
 	t.Helper()
 	u := FreshPostgresURL(t)
-	s, err := store.Open(context.Background(), store.Options{URL: u})
+	s, err := store.Open(context.Background(), store.Options{URL: u, Secrets: DataKey(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
