@@ -20,7 +20,7 @@ build: wasm
 # WebAssembly, served from static/wasm/ (built, never committed).
 wasm: $(WASM)
 
-static/wasm/koinon-verify.wasm: $(shell find internal/proof internal/tally -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod
+static/wasm/koinon-verify.wasm: $(shell find internal/proof internal/proof2 internal/statement internal/clog internal/tally -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod
 	@mkdir -p static/wasm
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o $@ ./internal/proof/wasm
 
@@ -55,7 +55,7 @@ BENCH_TESTS = -run '^$$' -bench . -benchmem -timeout 30m
 bench: build
 	@rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	@uptime
-	@for spec in "tally:./internal/tally ./internal/tally/stv ./internal/conformance" "proof:./internal/proof" "closing:./internal/closing"; do \
+	@for spec in "tally:./internal/tally ./internal/tally/stv ./internal/conformance" "proof:./internal/proof ./internal/proof2" "log:./internal/statement ./internal/clog" "closing:./internal/closing"; do \
 	  name=$${spec%%:*}; pkgs=$${spec#*:}; out=$(BENCH_OUT)/bench-$$name.txt; \
 	  echo "# command: go test $(BENCH_TESTS) $$pkgs" > $$out; \
 	  echo "go test $(BENCH_TESTS) $$pkgs"; \

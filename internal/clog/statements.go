@@ -19,13 +19,27 @@ var ErrOpening = errors.New("clog: opening without its commitment")
 // none for a closed ballot. It stops at the first failure, naming the
 // entry's index.
 func CheckStatements(entries []Entry, st *statement.State) (unopened []int, err error) {
-	opened := map[string]int{} // commitment → index of its opening
+	return CheckStatementsAt(entries, nil, st)
+}
+
+// CheckStatementsAt is CheckStatements for some entries of a log (one
+// citizen's or a proof's): index[i] is the log index of entries[i], which
+// errors name; nil means entries is the log from index 0. unopened holds
+// positions in entries.
+func CheckStatementsAt(entries []Entry, index []int64, st *statement.State) (unopened []int, err error) {
+	at := func(i int) int64 {
+		if index == nil {
+			return int64(i)
+		}
+		return index[i]
+	}
+	opened := map[string]int{} // commitment → position of its opening
 	for i, e := range entries {
 		if e.Type != TypeOpening {
 			continue
 		}
 		if _, dup := opened[e.Commitment]; dup {
-			return nil, fmt.Errorf("entry %d: %w: commitment %s opened twice", i, ErrOpening, e.Commitment)
+			return nil, fmt.Errorf("entry %d: %w: commitment %s opened twice", at(i), ErrOpening, e.Commitment)
 		}
 		opened[e.Commitment] = i
 	}
@@ -44,7 +58,7 @@ func CheckStatements(entries []Entry, st *statement.State) (unopened []int, err 
 			}
 			v := entries[j].Envelope.Parsed()
 			if ballot, _ := v.Ballot(); v.Key != e.Key || ballot != e.Ballot || v.Kind != statement.Vote {
-				err = fmt.Errorf("%w: entry %d opens it with a %s by key %s on ballot %q", ErrOpening, j, v.Kind, v.Key, ballot)
+				err = fmt.Errorf("%w: entry %d opens it with a %s by key %s on ballot %q", ErrOpening, at(j), v.Kind, v.Key, ballot)
 				break
 			}
 			_, err = st.Accept(entries[j].Envelope)
@@ -54,7 +68,7 @@ func CheckStatements(entries []Entry, st *statement.State) (unopened []int, err 
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("entry %d: %w", i, err)
+			return nil, fmt.Errorf("entry %d: %w", at(i), err)
 		}
 	}
 	return unopened, nil

@@ -168,7 +168,7 @@ func (k *Keyring) Rotate() (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("keyring: %w", err)
 	}
-	if err := writeFile(filepath.Join(k.dir, key.ID+".json"), append(b, '\n')); err != nil {
+	if err := WriteFile(filepath.Join(k.dir, key.ID+".json"), append(b, '\n')); err != nil {
 		return Key{}, err
 	}
 	if n := len(k.keys); n > 0 {
@@ -179,9 +179,9 @@ func (k *Keyring) Rotate() (Key, error) {
 	return key, nil
 }
 
-// writeFile writes a private file atomically: a 0600 temporary file in the
+// WriteFile writes a private file atomically: a 0600 temporary file in the
 // same directory, synced, then renamed into place.
-func writeFile(name string, data []byte) error {
+func WriteFile(name string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(name), ".key-*")
 	if err != nil {
 		return fmt.Errorf("keyring: %w", err)

@@ -79,7 +79,7 @@ func TestSpecExamples(t *testing.T) {
 				t.Errorf("tiebreak: want %s, got %s", list(wantDoc.Tiebreak), list(doc.Tiebreak))
 			}
 			if !bytes.Equal(doc.Result, wantDoc.Result) {
-				t.Errorf("result differs: %v", firstDifference("result", wantDoc.Result, doc.Result))
+				t.Errorf("result differs: %v", FirstDifference("result", wantDoc.Result, doc.Result))
 			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("document differs from expected:\nwant %s\ngot  %s", want, got)

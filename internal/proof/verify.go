@@ -132,12 +132,12 @@ func Verify(data, trustedKey []byte) Report {
 	if err != nil {
 		err = fmt.Errorf("cannot recount: %w", err)
 	} else if !bytes.Equal(res, doc.Result) {
-		err = firstDifference("result", doc.Result, res)
+		err = FirstDifference("result", doc.Result, res)
 	}
 	if !r.add("result", err) {
 		return r
 	}
-	r.OK = r.add("signature", checkSignature(doc.Signer, doc.Signature, doc.appendJSON(nil, false), trustedKey))
+	r.OK = r.add("signature", CheckSignature(doc.Signer, doc.Signature, doc.appendJSON(nil, false), trustedKey))
 	return r
 }
 
@@ -150,8 +150,10 @@ func mismatch(stated, recomputed string) error {
 
 func list(ss []string) string { return "[" + strings.Join(ss, " ") + "]" }
 
-// checkSignature is check 6: key id, signature, trusted key.
-func checkSignature(s *Signer, sig string, signed, trustedKey []byte) error {
+// CheckSignature is check 6: signer.key_id belongs to signer.public_key, sig
+// (base64) verifies over signed, and when trustedKey is not nil the signer
+// is that key.
+func CheckSignature(s *Signer, sig string, signed, trustedKey []byte) error {
 	pub, err := base64.StdEncoding.DecodeString(s.PublicKey)
 	if err != nil {
 		return fmt.Errorf("signer.public_key: %w", err)
@@ -216,7 +218,7 @@ func VerifyReceipt(data, proof, trustedKey []byte) Report {
 	if !r.add("inclusion", err) {
 		return r
 	}
-	ok := r.add("signature", checkSignature(&rc.Signer, rc.Signature, rc.appendJSON(nil, false), trustedKey))
+	ok := r.add("signature", CheckSignature(&rc.Signer, rc.Signature, rc.appendJSON(nil, false), trustedKey))
 	if !ok || proof == nil {
 		r.OK = ok
 		return r
@@ -256,8 +258,9 @@ func receiptInProof(rc *receipt, proof, trustedKey []byte) error {
 	return nil
 }
 
-// firstDifference names the first place where two JSON values differ.
-func firstDifference(path string, stated, recomputed []byte) error {
+// FirstDifference names the first place where two JSON values differ, as
+// "path.field: document says X, recomputed Y".
+func FirstDifference(path string, stated, recomputed []byte) error {
 	var a, b any
 	da := json.NewDecoder(bytes.NewReader(stated))
 	da.UseNumber()

@@ -338,7 +338,7 @@ func TestMarshalResultMatchesMarshal(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(fast, slow) {
-		t.Errorf("marshalResult differs from Marshal: %v", firstDifference("result", slow, fast))
+		t.Errorf("marshalResult differs from Marshal: %v", FirstDifference("result", slow, fast))
 	}
 }
 
