@@ -158,8 +158,10 @@ func keyed(err error, key string, args ...any) error {
 // titled after it; competing proposals make a schulze ballot with a status
 // quo; a majority ballot without options gets yes, no and abstain; option
 // keys are derived from labels when absent, and neither keys nor labels
-// (up to case and spacing) repeat; the counting parameters must satisfy the
-// tally engine; the ballot closes after now.
+// (up to case and spacing) repeat; a budget ballot has a budget, a rule and
+// a cost for every project (budget.go), no other ballot has them; the
+// counting parameters must satisfy the tally engine; the ballot closes
+// after now.
 //
 // It reports every refused field at once, in field order, joined
 // (errors.Join) as *Problem values: the API names the first, the form shows
