@@ -15,6 +15,8 @@ require (
 	gorm.io/gorm v1.31.2
 )
 
+require github.com/gtank/ristretto255 v0.1.2
+
 require (
 	github.com/aymerick/douceur v0.2.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
