@@ -55,7 +55,7 @@ func proveRange(rnd io.Reader, st rangeStatement, key Point, ct Ciphertext, m in
 	commits := make([]Point, 2*n)
 	honest := int(m - lo)
 	var u Scalar
-	h2 := ct.B.sub(baseMul(scalarFromInt(lo)))
+	h2 := shift(ct.B, lo)
 	for k := range n {
 		var err error
 		if k == honest {
@@ -87,6 +87,17 @@ func proveRange(rnd io.Reader, st rangeStatement, key Point, ct Ciphertext, m in
 
 var errProof = errors.New("proof does not verify")
 
+// shift returns B − lo·G, cheaply for the common lo of 0 and 1.
+func shift(b Point, lo int64) Point {
+	switch lo {
+	case 0:
+		return b
+	case 1:
+		return b.sub(generator)
+	}
+	return b.sub(baseMul(scalarFromInt(lo)))
+}
+
 func verifyRange(st rangeStatement, key Point, ct Ciphertext, lo, hi int64, p RangeProof) error {
 	if lo > hi || hi-lo >= maxBranches {
 		return fmt.Errorf("range %d..%d not allowed", lo, hi)
@@ -96,7 +107,7 @@ func verifyRange(st rangeStatement, key Point, ct Ciphertext, lo, hi int64, p Ra
 		return fmt.Errorf("proof has %d challenges and %d responses, want %d each", len(p.C), len(p.V), n)
 	}
 	commits := make([]Point, 2*n)
-	h2 := ct.B.sub(baseMul(scalarFromInt(lo)))
+	h2 := shift(ct.B, lo)
 	sum := scalarFromInt(0)
 	for k := range n {
 		commits[2*k], commits[2*k+1] = commit(generator, ct.A, key, h2, p.C[k], p.V[k])
