@@ -282,7 +282,8 @@ func NewKeyGeneration(p Params, cs []Commitment, complaints []Complaint, reveals
 	if err != nil {
 		return KeyGeneration{}, err
 	}
-	kg := KeyGeneration{Params: p, Commitments: cs, Complaints: complaints, Reveals: reveals, Qualified: q}
+	kg := KeyGeneration{Params: p, Commitments: cs, Qualified: q,
+		Complaints: append([]Complaint{}, complaints...), Reveals: append([]Reveal{}, reveals...)}
 	kg.Key = kg.jointKey()
 	return kg, nil
 }

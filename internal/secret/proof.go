@@ -31,9 +31,11 @@ type rangeStatement struct {
 	index     int
 }
 
-func (st rangeStatement) challenge(key Point, ct Ciphertext, lo, hi int64, commits []Point) Scalar {
-	t := newTranscript(domainRange).bytes(st.statement).str(st.label).int(int64(st.index))
-	t.points(key, ct.A, ct.B).int(lo).int(hi)
+// challenge hashes the statement hash (which holds the ballot id, voter,
+// joint key, form and every ciphertext), which ciphertext or sum is proved,
+// its range and every commitment.
+func (st rangeStatement) challenge(lo, hi int64, commits []Point) Scalar {
+	t := newTranscript(domainRange).bytes(st.statement).str(st.label).int(int64(st.index)).int(lo).int(hi)
 	return t.points(commits...).challenge()
 }
 
@@ -74,7 +76,7 @@ func proveRange(rnd io.Reader, st rangeStatement, key Point, ct Ciphertext, m in
 		}
 		h2 = h2.sub(generator)
 	}
-	c := st.challenge(key, ct, lo, hi, commits)
+	c := st.challenge(lo, hi, commits)
 	for k := range n {
 		if k != honest {
 			c = c.sub(p.C[k])
@@ -114,7 +116,7 @@ func verifyRange(st rangeStatement, key Point, ct Ciphertext, lo, hi int64, p Ra
 		sum = sum.add(p.C[k])
 		h2 = h2.sub(generator)
 	}
-	if !st.challenge(key, ct, lo, hi, commits).Equal(sum) {
+	if !st.challenge(lo, hi, commits).Equal(sum) {
 		return errProof
 	}
 	return nil
