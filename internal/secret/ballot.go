@@ -216,6 +216,9 @@ func Prepare(rnd io.Reader, ctx Context, f Form, choice []int64) (Ballot, Openin
 
 // Verify checks the shape of the ballot and every proof against the form.
 func (b Ballot) Verify(ctx Context, f Form) error {
+	if err := Complete(b); err != nil {
+		return err
+	}
 	if len(b.Ciphertexts) != f.Size || len(b.BitProofs) != f.Size || len(b.SumProofs) != len(f.Sums) {
 		return fmt.Errorf("ballot has %d ciphertexts, %d bit proofs and %d sum proofs, want %d, %d and %d",
 			len(b.Ciphertexts), len(b.BitProofs), len(b.SumProofs), f.Size, f.Size, len(f.Sums))

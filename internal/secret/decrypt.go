@@ -40,6 +40,9 @@ func NewDecryptionShare(rnd io.Reader, ballotID string, key Point, trustee int, 
 // Verify checks the share's shape and every DLEQ proof against X, the
 // trustee's public share (KeyGeneration.TrusteeKey).
 func (s DecryptionShare) Verify(ballotID string, key, X Point, aggs []Ciphertext) error {
+	if err := Complete(s); err != nil {
+		return fmt.Errorf("trustee %d: %w", s.Trustee, err)
+	}
 	if len(s.Parts) != len(aggs) || len(s.Proofs) != len(aggs) {
 		return fmt.Errorf("trustee %d: %d parts and %d proofs, want %d each", s.Trustee, len(s.Parts), len(s.Proofs), len(aggs))
 	}

@@ -101,6 +101,9 @@ func (f Polynomial) Commitment(rnd io.Reader, p Params) (Commitment, error) {
 
 // Verify checks the commitment's shape and every proof of knowledge.
 func (c Commitment) Verify(p Params) error {
+	if err := Complete(c); err != nil {
+		return fmt.Errorf("commitment of trustee %d: %w", c.Dealer, err)
+	}
 	if err := p.trustee(c.Dealer); err != nil {
 		return fmt.Errorf("commitment: %w", err)
 	}

@@ -5,13 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
 	"github.com/gtank/ristretto255"
 )
 
 // Point is an element of the ristretto255 group, encoded as its canonical 32
-// bytes (RFC 9496 §4.3.2) and in JSON as 64 lowercase hex digits.
-type Point struct{ e ristretto255.Element }
+// bytes (RFC 9496 §4.3.2) and in JSON as 64 lowercase hex digits. The zero
+// Point (a field absent from JSON) is not a group element: it equals nothing
+// and Complete reports it.
+type Point struct {
+	e  ristretto255.Element
+	ok bool
+}
 
 // Scalar is an integer modulo the group order ℓ = 2^252 + 27742317777372353535851937790883648493,
 // encoded as 32 little-endian bytes (canonical: below ℓ) and in JSON as 64
@@ -21,7 +28,7 @@ type Scalar struct{ s ristretto255.Scalar }
 var errEncoding = errors.New("not 64 lowercase hex digits")
 
 var generator = func() Point {
-	var p Point
+	p := Point{ok: true}
 	p.e.Base()
 	return p
 }()
@@ -31,7 +38,7 @@ func Generator() Point { return generator }
 
 // Identity returns the neutral element.
 func Identity() Point {
-	var p Point
+	p := Point{ok: true}
 	p.e.Zero()
 	return p
 }
@@ -40,7 +47,7 @@ func Identity() Point {
 func (p Point) Bytes() []byte { return p.e.Encode(make([]byte, 0, 32)) }
 
 // Equal reports whether p and q are the same group element.
-func (p Point) Equal(q Point) bool { return p.e.Equal(&q.e) == 1 }
+func (p Point) Equal(q Point) bool { return p.ok && q.ok && p.e.Equal(&q.e) == 1 }
 
 // IsIdentity reports whether p is the neutral element.
 func (p Point) IsIdentity() bool { return p.Equal(Identity()) }
@@ -48,7 +55,7 @@ func (p Point) IsIdentity() bool { return p.Equal(Identity()) }
 // PointFromBytes decodes a canonical 32-byte encoding; anything else
 // (wrong length, non-canonical, not a group element) is an error.
 func PointFromBytes(b []byte) (Point, error) {
-	var p Point
+	p := Point{ok: true}
 	if err := p.e.Decode(b); err != nil {
 		return Point{}, errors.New("not a canonical ristretto255 encoding")
 	}
@@ -162,20 +169,65 @@ func (s Scalar) mul(u Scalar) Scalar { var r Scalar; r.s.Multiply(&s.s, &u.s); r
 func (s Scalar) neg() Scalar         { var r Scalar; r.s.Negate(&s.s); return r }
 func (s Scalar) inv() Scalar         { var r Scalar; r.s.Invert(&s.s); return r }
 
-func (p Point) add(q Point) Point  { var r Point; r.e.Add(&p.e, &q.e); return r }
-func (p Point) sub(q Point) Point  { var r Point; r.e.Subtract(&p.e, &q.e); return r }
-func (p Point) mul(s Scalar) Point { var r Point; r.e.ScalarMult(&s.s, &p.e); return r }
+// Arithmetic on an absent point yields an absent point.
+func (p Point) add(q Point) Point  { r := Point{ok: p.ok && q.ok}; r.e.Add(&p.e, &q.e); return r }
+func (p Point) sub(q Point) Point  { r := Point{ok: p.ok && q.ok}; r.e.Subtract(&p.e, &q.e); return r }
+func (p Point) mul(s Scalar) Point { r := Point{ok: p.ok}; r.e.ScalarMult(&s.s, &p.e); return r }
 
-func baseMul(s Scalar) Point { var r Point; r.e.ScalarBaseMult(&s.s); return r }
+func baseMul(s Scalar) Point { r := Point{ok: true}; r.e.ScalarBaseMult(&s.s); return r }
 
 // lincomb returns Σ sᵢ·pᵢ in variable time (all inputs are public).
 func lincomb(s []Scalar, p []Point) Point {
 	ss := make([]*ristretto255.Scalar, len(s))
 	pp := make([]*ristretto255.Element, len(p))
+	r := Point{ok: true}
 	for i := range s {
 		ss[i], pp[i] = &s[i].s, &p[i].e
+		r.ok = r.ok && p[i].ok
 	}
-	var r Point
 	r.e.VarTimeMultiScalarMult(ss, pp)
 	return r
+}
+
+// Complete reports the first absent point in v (a struct, slice or map of
+// them), naming its path, so that a decoded document missing a field is
+// refused before any check relies on it.
+func Complete(v any) error { return complete(reflect.ValueOf(v), "") }
+
+var pointType = reflect.TypeFor[Point]()
+
+func complete(v reflect.Value, path string) error {
+	switch {
+	case v.Type() == pointType:
+		if !v.Interface().(Point).ok {
+			return fmt.Errorf("%s: point missing", strings.TrimPrefix(path, "."))
+		}
+	case v.Kind() == reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if err := complete(v.Field(i), path+"."+name); err != nil {
+				return err
+			}
+		}
+	case v.Kind() == reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil
+		}
+		for i := range v.Len() {
+			if err := complete(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case v.Kind() == reflect.Map:
+		for _, k := range v.MapKeys() {
+			if err := complete(v.MapIndex(k), fmt.Sprintf("%s[%v]", path, k)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -98,7 +98,8 @@ func Counts(threshold int, aggs []Ciphertext, shares []DecryptionShare, totalWei
 
 // The verifier's numbered checks, in the order they run.
 const (
-	CheckKeyGeneration = 1 + iota // commitments, complaints, qualified set, joint key
+	CheckEncoding      = 1 + iota // every point present (decoding already refused non-canonical ones)
+	CheckKeyGeneration            // commitments, complaints, qualified set, joint key
 	CheckForm                     // the record's form is the one the ballot definition gives
 	CheckCast                     // voters distinct and named, weights 1..MaxTotalWeight
 	CheckUnique                   // no ciphertext appears twice (replayed ballots)
@@ -110,7 +111,7 @@ const (
 )
 
 var checkNames = map[int]string{
-	CheckKeyGeneration: "key generation", CheckForm: "ballot form", CheckCast: "voters and weights",
+	CheckEncoding: "encoding", CheckKeyGeneration: "key generation", CheckForm: "ballot form", CheckCast: "voters and weights",
 	CheckUnique: "ciphertext uniqueness", CheckBallots: "ballot validity proofs", CheckAggregate: "weighted aggregate",
 	CheckShares: "decryption share proofs", CheckCombination: "share combination", CheckCounts: "counts",
 }
@@ -137,6 +138,9 @@ func fail(check int, format string, a ...any) error {
 func Verify(rec Record, want Form) error {
 	kg := rec.KeyGeneration
 	p := kg.Params
+	if err := Complete(rec); err != nil {
+		return &CheckError{CheckEncoding, err}
+	}
 	if err := kg.Verify(); err != nil {
 		return &CheckError{CheckKeyGeneration, err}
 	}

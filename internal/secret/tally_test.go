@@ -93,6 +93,8 @@ func TestVerifyNamesTheFailedCheck(t *testing.T) {
 		tamper func(r *Record)
 		check  int
 	}{
+		{"aggregate point missing", form, func(r *Record) { r.Aggregate[0].A = Point{} }, CheckEncoding},
+		{"ciphertext point missing", form, func(r *Record) { r.Cast[1].Ballot.Ciphertexts[2].B = Point{} }, CheckEncoding},
 		{"tampered joint key", form, func(r *Record) { r.KeyGeneration.Key = r.KeyGeneration.Key.add(generator) }, CheckKeyGeneration},
 		{"tampered commitment", form, func(r *Record) {
 			c := &r.KeyGeneration.Commitments[0]
