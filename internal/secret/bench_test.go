@@ -15,6 +15,7 @@ func BenchmarkPrepareSchulze10(b *testing.B) {
 	_, key := mustKey(b, rnd)
 	ctx := Context{BallotID: "b", Voter: "v", Key: key}
 	form, choice := SchulzeForm(10), SchulzePairs([]int{3, 1, 2, 0, 4, 5, 0, 6, 7, 8})
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, _, err := Prepare(rnd, ctx, form, choice); err != nil {
 			b.Fatal(err)
@@ -88,6 +89,7 @@ func benchmarkVerify(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(len(data))/float64(n), "bytes/ballot")
+	defer reportCPU(b)()
 	for b.Loop() {
 		var r Record
 		if err := json.Unmarshal(data, &r); err != nil {
@@ -107,7 +109,15 @@ func BenchmarkVerifyMajority100000(b *testing.B) { benchmarkVerify(b, 100000) }
 // 100,000 decoded ballots.
 func BenchmarkAggregateMajority100000(b *testing.B) {
 	rec := majorityRecord(b, 100000)
+	defer reportCPU(b)()
 	for b.Loop() {
 		Aggregate(3, rec.Cast)
 	}
+}
+
+// reportCPU adds the CPU seconds per operation (all cores together) to the
+// benchmark's output; call the result after the loop.
+func reportCPU(b *testing.B) func() {
+	start := cpuSeconds()
+	return func() { b.ReportMetric((cpuSeconds()-start)/float64(b.N), "cpu-s/op") }
 }
