@@ -75,6 +75,9 @@ func Combine(threshold int, aggs []Ciphertext, shares []DecryptionShare) ([]Poin
 	set := make([]int, len(shares))
 	for k, s := range shares {
 		set[k] = s.Trustee
+		if s.Trustee < 1 {
+			return nil, fmt.Errorf("trustee %d: trustees are numbered from 1", s.Trustee)
+		}
 		if len(s.Parts) != len(aggs) {
 			return nil, fmt.Errorf("trustee %d: %d parts, want %d", s.Trustee, len(s.Parts), len(aggs))
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -145,4 +146,24 @@ func clone(t testing.TB, r Record) Record {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestRecordDecodingRefusesBadPoints: a ciphertext that is not a canonical
+// group element never reaches the checks.
+func TestRecordDecodingRefusesBadPoints(t *testing.T) {
+	rec := election(t, seeded(13), MajorityForm(3), [][]int64{{0, 0, 1}}, []int64{1}, []int{2, 3})
+	good, _ := json.Marshal(rec)
+	a, _ := rec.Cast[0].Ballot.Ciphertexts[1].A.MarshalText()
+	for name, bad := range map[string]string{
+		"not canonical (≥ p)": "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"negative s":          "0100000000000000000000000000000000000000000000000000000000000000",
+		"not on the curve":    "0200000000000000000000000000000000000000000000000000000000000000",
+		"uppercase hex":       strings.ToUpper(string(a)),
+	} {
+		doc := strings.Replace(string(good), string(a), bad, 1)
+		var r Record
+		if err := json.Unmarshal([]byte(doc), &r); err == nil || !strings.Contains(err.Error(), "point") {
+			t.Errorf("%s: Unmarshal = %v, want a point error", name, err)
+		}
+	}
 }
