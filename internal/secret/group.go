@@ -16,8 +16,9 @@ import (
 // Point (a field absent from JSON) is not a group element: it equals nothing
 // and Complete reports it.
 type Point struct {
-	e  ristretto255.Element
-	ok bool
+	e   ristretto255.Element
+	ok  bool
+	enc []byte // the encoding when known (decoded points), so it is not recomputed
 }
 
 // Scalar is an integer modulo the group order ℓ = 2^252 + 27742317777372353535851937790883648493,
@@ -44,7 +45,12 @@ func Identity() Point {
 }
 
 // Bytes returns the 32-byte encoding of p.
-func (p Point) Bytes() []byte { return p.e.Encode(make([]byte, 0, 32)) }
+func (p Point) Bytes() []byte {
+	if p.enc != nil {
+		return append(make([]byte, 0, 32), p.enc...)
+	}
+	return p.e.Encode(make([]byte, 0, 32))
+}
 
 // Equal reports whether p and q are the same group element.
 func (p Point) Equal(q Point) bool { return p.ok && q.ok && p.e.Equal(&q.e) == 1 }
@@ -55,7 +61,7 @@ func (p Point) IsIdentity() bool { return p.Equal(Identity()) }
 // PointFromBytes decodes a canonical 32-byte encoding; anything else
 // (wrong length, non-canonical, not a group element) is an error.
 func PointFromBytes(b []byte) (Point, error) {
-	p := Point{ok: true}
+	p := Point{ok: true, enc: append([]byte(nil), b...)}
 	if err := p.e.Decode(b); err != nil {
 		return Point{}, errors.New("not a canonical ristretto255 encoding")
 	}
