@@ -186,6 +186,14 @@ func TestDKGBadShareIsNamed(t *testing.T) {
 			t.Fatalf("disqualified = %v", dq)
 		}
 	})
+	t.Run("false complaint answered by the right share keeps the dealer", func(t *testing.T) {
+		cs := append(run.kg.Complaints, Complaint{Dealer: 1, Recipient: 2})
+		rs := append(run.kg.Reveals, Reveal{Dealer: 1, Recipient: 2, Share: run.devices[1].poly.Share(2)})
+		q, dq, err := Qualify(p, run.kg.Commitments, cs, rs)
+		if err != nil || len(q) != 2 || q[0] != 1 || dq[1] != nil {
+			t.Fatalf("qualified = %v, disqualified = %v, err = %v; want trustee 1 kept", q, dq, err)
+		}
+	})
 	t.Run("too few qualified", func(t *testing.T) {
 		_, _, err := Qualify(p, run.kg.Commitments[:2], run.kg.Complaints, nil)
 		if !errors.Is(err, ErrTooFewQualified) {
