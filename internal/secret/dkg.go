@@ -37,10 +37,11 @@ func (p Params) trustee(j int) error {
 }
 
 // Polynomial is a dealer's secret f(z) = a₀ + a₁z + … + a_{t−1}z^{t−1}; the
-// dealer keeps it on their device and forgets it once the key is complete.
+// dealer keeps it on their device (JSON, in the trustee's key file) and
+// forgets it once the key is complete.
 type Polynomial struct {
-	Dealer int
-	coeffs []Scalar
+	Dealer       int      `json:"dealer"`
+	Coefficients []Scalar `json:"coefficients"`
 }
 
 // NewPolynomial draws trustee dealer's random polynomial of degree t−1.
@@ -51,10 +52,10 @@ func NewPolynomial(rnd io.Reader, p Params, dealer int) (Polynomial, error) {
 	if err := p.trustee(dealer); err != nil {
 		return Polynomial{}, err
 	}
-	f := Polynomial{Dealer: dealer, coeffs: make([]Scalar, p.Threshold)}
-	for k := range f.coeffs {
+	f := Polynomial{Dealer: dealer, Coefficients: make([]Scalar, p.Threshold)}
+	for k := range f.Coefficients {
 		var err error
-		if f.coeffs[k], err = RandomScalar(rnd); err != nil {
+		if f.Coefficients[k], err = RandomScalar(rnd); err != nil {
 			return Polynomial{}, err
 		}
 	}
@@ -64,8 +65,8 @@ func NewPolynomial(rnd io.Reader, p Params, dealer int) (Polynomial, error) {
 // Share returns f(j), the share for trustee j.
 func (f Polynomial) Share(j int) Scalar {
 	z, s := scalarFromInt(int64(j)), scalarFromInt(0)
-	for k := len(f.coeffs) - 1; k >= 0; k-- {
-		s = s.mul(z).add(f.coeffs[k])
+	for k := len(f.Coefficients) - 1; k >= 0; k-- {
+		s = s.mul(z).add(f.Coefficients[k])
 	}
 	return s
 }
@@ -86,7 +87,7 @@ func schnorrChallenge(p Params, dealer, k int, a, commit Point) Scalar {
 // Commitment publishes the polynomial's Feldman commitment.
 func (f Polynomial) Commitment(rnd io.Reader, p Params) (Commitment, error) {
 	c := Commitment{Dealer: f.Dealer}
-	for k, a := range f.coeffs {
+	for k, a := range f.Coefficients {
 		u, err := RandomScalar(rnd)
 		if err != nil {
 			return Commitment{}, err

@@ -52,7 +52,7 @@ func runDKG(t testing.TB, rnd io.Reader, p Params, cheat int) dkgRun {
 			}
 			if d == cheat && r == 1 {
 				bad := ts[d].poly
-				bad.coeffs = append([]Scalar{scalarFromInt(7)}, bad.coeffs[1:]...)
+				bad.Coefficients = append([]Scalar{scalarFromInt(7)}, bad.Coefficients[1:]...)
 				s, _ = bad.Seal(rnd, p, r, ts[r].boxPub, ts[d].boxPr)
 			}
 			run.sealed = append(run.sealed, s)
