@@ -214,7 +214,9 @@ func Prepare(rnd io.Reader, ctx Context, f Form, choice []int64) (Ballot, Openin
 	return b, o, nil
 }
 
-// Verify checks the shape of the ballot and every proof against the form.
+// Verify checks the shape of the ballot and every proof against the form:
+// each proof's challenge, then all their equations in one batch; only when
+// the batch fails are the proofs checked one by one to name the bad one.
 func (b Ballot) Verify(ctx Context, f Form) error {
 	if err := Complete(b); err != nil {
 		return err
@@ -224,17 +226,57 @@ func (b Ballot) Verify(ctx Context, f Form) error {
 			len(b.Ciphertexts), len(b.BitProofs), len(b.SumProofs), f.Size, f.Size, len(f.Sums))
 	}
 	h := statementHash(ctx, f, b.Ciphertexts)
-	for i, c := range b.Ciphertexts {
-		if err := verifyRange(rangeStatement{h, "bit", i}, ctx.Key, c, 0, 1, b.BitProofs[i]); err != nil {
-			return fmt.Errorf("ciphertext %d: 0/1 proof: %w", i, err)
+	seed := newTranscript(domainBatch).bytes(h)
+	proofs := b.proofs(h, f)
+	for _, pr := range proofs {
+		if err := pr.proof.checkShape(pr.st, pr.lo, pr.hi); err != nil {
+			return pr.fail(err)
 		}
+		seed.points(pr.proof.Commitments...)
+		for k := range pr.proof.C {
+			seed.bytes(pr.proof.C[k].Bytes()).bytes(pr.proof.V[k].Bytes())
+		}
+	}
+	bt, z := newBatch(f.Size), weights(seed.sum())
+	for _, pr := range proofs {
+		bt.add(pr.of, pr.lo, pr.proof, z)
+	}
+	if bt.holds(ctx.Key, b.Ciphertexts) {
+		return nil
+	}
+	for _, pr := range proofs {
+		if err := verifyRange(pr.st, ctx.Key, sumOf(Sum{Of: pr.of}, b.Ciphertexts), pr.lo, pr.hi, pr.proof); err != nil {
+			return pr.fail(err)
+		}
+	}
+	return errProof // unreachable unless the batch and the single checks disagree
+}
+
+// ballotProof is one range proof of a ballot with what it proves.
+type ballotProof struct {
+	st     rangeStatement
+	of     []int
+	lo, hi int64
+	proof  RangeProof
+}
+
+func (pr ballotProof) fail(err error) error {
+	if pr.st.label == "bit" {
+		return fmt.Errorf("ciphertext %d: 0/1 proof: %w", pr.st.index, err)
+	}
+	return fmt.Errorf("sum %d (%d..%d): range proof: %w", pr.st.index, pr.lo, pr.hi, err)
+}
+
+// proofs lists the bit proofs, then the sum proofs, in order.
+func (b Ballot) proofs(h []byte, f Form) []ballotProof {
+	out := make([]ballotProof, 0, f.Size+len(f.Sums))
+	for i, p := range b.BitProofs {
+		out = append(out, ballotProof{rangeStatement{h, "bit", i}, []int{i}, 0, 1, p})
 	}
 	for k, s := range f.Sums {
-		if err := verifyRange(rangeStatement{h, "sum", k}, ctx.Key, sumOf(s, b.Ciphertexts), s.Lo, s.Hi, b.SumProofs[k]); err != nil {
-			return fmt.Errorf("sum %d (%d..%d): range proof: %w", k, s.Lo, s.Hi, err)
-		}
+		out = append(out, ballotProof{rangeStatement{h, "sum", k}, s.Of, s.Lo, s.Hi, b.SumProofs[k]})
 	}
-	return nil
+	return out
 }
 
 // Audit is the Benaloh challenge: it checks that the opening's randomness

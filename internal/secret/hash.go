@@ -13,6 +13,7 @@ const (
 	domainDLEQ      = "koinon/v1/secret/decryption-proof"
 	domainSchnorr   = "koinon/v1/secret/coefficient-proof"
 	domainShareBox  = "koinon/v1/secret/dkg-share"
+	domainBatch     = "koinon/v1/secret/batch-weights"
 )
 
 // transcript hashes fields with SHA-512, each as a 4-byte big-endian length

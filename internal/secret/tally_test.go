@@ -111,6 +111,10 @@ func TestVerifyNamesTheFailedCheck(t *testing.T) {
 			p := &r.Cast[2].Ballot.BitProofs[1]
 			p.V = []Scalar{p.V[0].add(scalarFromInt(1)), p.V[1]}
 		}, CheckBallots},
+		{"bad proof commitment", form, func(r *Record) {
+			p := &r.Cast[0].Ballot.SumProofs[0]
+			p.Commitments[1] = p.Commitments[1].add(generator)
+		}, CheckBallots},
 		{"sum out of range", form, func(r *Record) { r.Cast[1].Ballot = cheat }, CheckBallots},
 		{"wrong weight", form, func(r *Record) { r.Cast[1].Weight = 4 }, CheckAggregate},
 		{"wrong aggregate", form, func(r *Record) { r.Aggregate[2].B = r.Aggregate[2].B.add(generator) }, CheckAggregate},
