@@ -1,6 +1,7 @@
 package secret
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"slices"
@@ -26,6 +27,28 @@ type Record struct {
 	Aggregate     []Ciphertext      `json:"aggregate"`
 	Shares        []DecryptionShare `json:"shares"`
 	Counts        []int64           `json:"counts"`
+}
+
+// UnmarshalJSON decodes the cast ballots on every CPU: each point's
+// decoding costs a field inversion, and a large record holds millions.
+func (r *Record) UnmarshalJSON(data []byte) error {
+	type plain Record
+	var shadow struct {
+		plain
+		Cast []json.RawMessage `json:"cast"`
+	}
+	if err := json.Unmarshal(data, &shadow); err != nil {
+		return err
+	}
+	*r = Record(shadow.plain)
+	r.Cast = make([]Cast, len(shadow.Cast))
+	_, err := firstFailure(len(shadow.Cast), func(k int) error {
+		if err := json.Unmarshal(shadow.Cast[k], &r.Cast[k]); err != nil {
+			return fmt.Errorf("cast %d: %w", k, err)
+		}
+		return nil
+	})
+	return err
 }
 
 // MaxTotalWeight bounds the total weight, and so each count and the
