@@ -171,3 +171,22 @@ func TestRecordDecodingRefusesBadPoints(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstFailureIsTheLowest: however the workers interleave, the verifier
+// names the lowest failing index.
+func TestFirstFailureIsTheLowest(t *testing.T) {
+	for range 20 {
+		k, err := firstFailure(1000, func(i int) error {
+			if i == 977 || i == 123 || i == 124 {
+				return fmt.Errorf("bad %d", i)
+			}
+			return nil
+		})
+		if k != 123 || err == nil || err.Error() != "bad 123" {
+			t.Fatalf("firstFailure = %d, %v; want 123", k, err)
+		}
+	}
+	if k, err := firstFailure(5, func(int) error { return nil }); k != -1 || err != nil {
+		t.Fatalf("no failure: %d, %v", k, err)
+	}
+}
