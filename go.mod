@@ -18,7 +18,10 @@ require (
 	gorm.io/gorm v1.31.2
 )
 
-require filippo.io/mldsa v0.0.0-20260215214346-43d0283efc3e // indirect
+require (
+	filippo.io/mldsa v0.0.0-20260215214346-43d0283efc3e // indirect
+	github.com/gtank/ristretto255 v0.1.2
+)
 
 require (
 	github.com/aymerick/douceur v0.2.0 // indirect
