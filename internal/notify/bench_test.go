@@ -21,12 +21,8 @@ import (
 // mailStore opens a migrated SQLite store that queues mail.
 func mailStore(tb testing.TB) *store.Store {
 	tb.Helper()
-	s, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(tb.TempDir(), "koinon.db"),
+	s := storetest.Open(tb, store.Options{SQLitePath: filepath.Join(tb.TempDir(), "koinon.db"),
 		Secrets: storetest.DataKey(tb), Mail: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
 	if err := s.Migrate(context.Background(), storetest.Migrations(tb), nil); err != nil {
 		tb.Fatal(err)
 	}
@@ -44,11 +40,11 @@ func seedRoll(tb testing.TB, s *store.Store, n int) int64 {
 		}
 	}
 	c := store.Community{Slug: "big", Name: "Big", Public: true, CreatedAt: now}
-	must(s.DB().Create(&c).Error)
+	must(storetest.DB(tb, s).Create(&c).Error)
 	seq := "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < " + strconv.Itoa(n) + ") "
-	must(s.DB().Exec(seq+`INSERT INTO citizens (id, handle, email, display_name, statement, password_hash, token_version, failed_logins, created_at)
+	must(storetest.DB(tb, s).Exec(seq+`INSERT INTO citizens (id, handle, email, display_name, statement, password_hash, token_version, failed_logins, created_at)
 		SELECT x, 'v' || x, 'v' || x || '@example.org', '', '', '', 1, 0, ? FROM seq`, now).Error)
-	must(s.DB().Exec(seq+`INSERT INTO memberships (community_id, citizen_id, role, weight, started_at)
+	must(storetest.DB(tb, s).Exec(seq+`INSERT INTO memberships (community_id, citizen_id, role, weight, started_at)
 		SELECT ?, x, CASE WHEN x = 1 THEN 'board' ELSE 'member' END, 1, ? FROM seq`, c.ID, now).Error)
 	return c.ID
 }
@@ -119,12 +115,12 @@ func seedOutbox(tb testing.TB, s *store.Store, n, citizens int) {
 	seedRoll(tb, s, citizens)
 	now := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
 	seq := "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < " + strconv.Itoa(n) + ") "
-	if err := s.DB().Exec(seq+`INSERT INTO notifications (citizen_id, kind, message, event_key, params, link, created_at, visible_at)
+	if err := storetest.DB(tb, s).Exec(seq+`INSERT INTO notifications (citizen_id, kind, message, event_key, params, link, created_at, visible_at)
 		SELECT (x % ?) + 1, 'invitation', 'notify.invitation', 'bench:' || x, '["Big"]', '/communities/big', ?, ? FROM seq`,
 		citizens, now, now).Error; err != nil {
 		tb.Fatal(err)
 	}
-	if err := s.DB().Exec(`INSERT INTO outbox (notification_id, next_at) SELECT id, created_at FROM notifications`).Error; err != nil {
+	if err := storetest.DB(tb, s).Exec(`INSERT INTO outbox (notification_id, next_at) SELECT id, created_at FROM notifications`).Error; err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -13,18 +13,6 @@ import (
 	"koinon/internal/store"
 )
 
-// notifyRouteTable lists the notification routes with their permissions:
-// the list and its settings, and the unsubscribe link of a mail, which
-// works without signing in (its token is signed, notify.Unsubscriber).
-// peopleRoutes registers them.
-var notifyRouteTable = []peopleRoute{
-	{"GET", "/notifications", permCitizen, (*Server).notificationsPage},
-	{"POST", "/notifications/read", permCitizen, (*Server).markNotificationsRead},
-	{"POST", "/notifications/settings", permCitizen, (*Server).saveNotificationSettings},
-	{"GET", "/unsubscribe", permAnyone, (*Server).showUnsubscribe},
-	{"POST", "/unsubscribe", permAnyone, (*Server).unsubscribe},
-}
-
 // MailTexts formats locale messages for the mail worker.
 func (s *Server) MailTexts() notify.Texts {
 	return func(lang, key string, args ...any) string { return s.locales.translator(lang)(key, args...) }

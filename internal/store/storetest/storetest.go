@@ -1,6 +1,7 @@
 // Package storetest opens real, migrated databases for tests: a fresh
 // SQLite file per test, and a fresh PostgreSQL schema per test when
-// KOINON_TEST_POSTGRES names a server.
+// KOINON_TEST_POSTGRES names a server. Tests only: no production package
+// may import it (cmd/koinon TestBinaryPullsNoTestCode).
 package storetest
 
 import (
@@ -47,6 +48,11 @@ func open(t testing.TB, o store.Options) *store.Store {
 	t.Cleanup(func() { s.Close() })
 	if err := s.Migrate(context.Background(), Migrations(t), nil); err != nil {
 		t.Fatal(err)
+	}
+	if o.URL != "" {
+		rememberPostgres(t, s, o.URL)
+	} else {
+		rememberSQLite(t, s, o.SQLitePath)
 	}
 	return s
 }
