@@ -79,6 +79,101 @@ func BenchmarkOpenBallot100k(b *testing.B) {
 	}
 }
 
+// castWorld is a public ballot of 6,000 voters where voters 1..3,000 each
+// have one delegator listing them first (when delegators is set), on a
+// SQLite store with mail on.
+func castWorld(b *testing.B, delegators bool) (*store.Store, int64) {
+	b.Helper()
+	const voters, votes = 6_000, 3_000
+	s := mailStore(b)
+	cid := seedRoll(b, s, voters)
+	db := storetest.DB(b, s)
+	now := time.Now().UTC()
+	if delegators {
+		seq := "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < " + strconv.Itoa(votes) + ") "
+		if err := db.Exec(seq+"INSERT INTO delegations (id, citizen_id, community_id, scope_key, updated_at) SELECT x, x + ?, ?, 'c', ? FROM seq", votes, cid, now).Error; err != nil {
+			b.Fatal(err)
+		}
+		if err := db.Exec(seq + "INSERT INTO delegation_delegates (delegation_id, position, delegate_id) SELECT x, 0, x FROM seq").Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+	bl := store.Ballot{CommunityID: cid, Title: "Votes", Method: "majority", Threshold: "1/2", Quorum: "0/1",
+		Delegation: true, Secrecy: "public", CreatedBy: 1, ClosesAt: now.Add(48 * time.Hour)}
+	if err := s.CreateBallot(context.Background(), &bl, []store.BallotOption{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}, {Key: "abstain", Label: "Abstain"}}, nil); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.OpenBallot(context.Background(), bl.ID); err != nil {
+		b.Fatal(err)
+	}
+	return s, bl.ID
+}
+
+// castVotes casts votes by citizens 1..n one after the other and returns
+// the rate.
+func castVotes(b *testing.B, s *store.Store, ballot int64, n int) float64 {
+	b.Helper()
+	receipt := func(string, time.Time, string) (string, error) { return "r", nil }
+	start := time.Now()
+	for v := 1; v <= n; v++ {
+		if _, err := s.CastVote(context.Background(), store.CastRequest{BallotID: ballot, CitizenID: int64(v), Handle: "v" + strconv.Itoa(v), Choice: `"yes"`, Receipt: receipt}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// BenchmarkCastVoteWhileDraining: vote casting (3,000 sequential votes
+// through the store, SQLite) while the worker drains the ballot's 6,000
+// opening mails plus 20,000 more to an accepting SMTP server, against the
+// same votes with no worker running — target ≥ 90 %. Every vote also
+// enqueues a "your delegate voted" mail (each voter has a delegator). The
+// SMTP server takes 2 ms per mail, as one across a network does; it runs
+// in this process, on the same 2 cores.
+//
+//	go test ./internal/notify -run '^$' -bench CastVoteWhileDraining -benchtime 2x
+func BenchmarkCastVoteWhileDraining(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s, ballot := castWorld(b, true)
+		alone := castVotes(b, s, ballot, 1_500)
+		s2, ballot2 := castWorld(b, true)
+		seedMore(b, s2, 20_000)
+		srv := smtptest.Start(b)
+		srv.Discard, srv.Delay = true, 2*time.Millisecond // a server over the network
+		stop := startBatches(s2, srv, time.Minute, 50)
+		time.Sleep(200 * time.Millisecond) // the worker is busy
+		b.StartTimer()
+		draining := castVotes(b, s2, ballot2, 1_500)
+		b.StopTimer()
+		stop()
+		b.ReportMetric(alone, "votes/s-alone")
+		b.ReportMetric(draining, "votes/s-draining")
+		b.ReportMetric(100*draining/alone, "%-kept")
+		b.ReportMetric(float64(srv.Accepted()), "mails-sent-meanwhile")
+	}
+}
+
+// BenchmarkCastVoteEnqueue: what enqueueing costs a vote — 3,000 votes
+// each notifying one delegator (notification and mail row), against the
+// same votes where nobody delegates.
+//
+//	go test ./internal/notify -run '^$' -bench CastVoteEnqueue -benchtime 2x
+func BenchmarkCastVoteEnqueue(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s, ballot := castWorld(b, false)
+		none := castVotes(b, s, ballot, 3_000)
+		s2, ballot2 := castWorld(b, true)
+		b.StartTimer()
+		with := castVotes(b, s2, ballot2, 3_000)
+		b.StopTimer()
+		b.ReportMetric(none, "votes/s-no-notification")
+		b.ReportMetric(with, "votes/s-notifying")
+		b.ReportMetric(100*with/none, "%-kept")
+	}
+}
+
 // BenchmarkOutboxDrain sends 5,000 queued mails to an SMTP server that
 // takes 2 ms per mail on each connection (at most 2,000 mails/s over 4
 // connections), and compares the worker with the server's pace measured
@@ -106,6 +201,22 @@ func BenchmarkOutboxDrain(b *testing.B) {
 		b.ReportMetric(rate, "mails/s")
 		b.ReportMetric(pace, "server-mails/s")
 		b.ReportMetric(100*rate/pace, "%-of-server-pace")
+	}
+}
+
+// seedMore queues n more mails for the citizens already seeded.
+func seedMore(tb testing.TB, s *store.Store, n int) {
+	tb.Helper()
+	now := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
+	seq := "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < " + strconv.Itoa(n) + ") "
+	db := storetest.DB(tb, s)
+	if err := db.Exec(seq+`INSERT INTO notifications (citizen_id, kind, message, event_key, params, link, created_at, visible_at)
+		SELECT (x % 1000) + 1, 'invitation', 'notify.invitation', 'more:' || x, '["Big"]', '/communities/big', ?, ? FROM seq`, now, now).Error; err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.Exec(`INSERT INTO outbox (notification_id, next_at) SELECT id, created_at FROM notifications n
+		WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)`).Error; err != nil {
+		tb.Fatal(err)
 	}
 }
 

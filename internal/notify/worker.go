@@ -18,12 +18,14 @@ import (
 
 // Worker drains the outbox. Each of Conns goroutines keeps one SMTP
 // connection, claims a small batch of due rows (store.ClaimMail, with a
-// lease) and sends them one by one, marking each sent only after the
-// server accepted its DATA. A failure puts the row back with exponential
-// backoff. A crash leaves claimed rows to be taken again when their lease
-// runs out: nothing is lost, and a mail is sent twice only if the process
-// died between the server's acceptance and MarkSent (its Message-ID is
-// then the same).
+// lease) and sends them one by one; rows are marked sent only after the
+// server accepted their DATA, in groups of up to MarkEvery (one short
+// write transaction per group, so that draining leaves the database to
+// the votes). A failure puts the row back with exponential backoff. A
+// crash leaves claimed rows to be taken again when their lease runs out:
+// nothing is lost, and a mail is sent twice only if the process died
+// between the server's acceptance and the mark of its group — at most
+// MarkEvery mails per connection, each with the same Message-ID as before.
 type Worker struct {
 	Store  *store.Store
 	SMTP   SMTP
@@ -31,12 +33,13 @@ type Worker struct {
 	Log    *slog.Logger
 	Now    func() time.Time
 
-	Conns   int           // parallel connections (default 4)
-	Batch   int           // rows claimed at a time per connection (default 50)
-	Lease   time.Duration // how long a claim holds (default 5 min)
-	Poll    time.Duration // wait when nothing is due (default 2 s)
-	Backoff time.Duration // first retry delay, doubled per attempt (default 30 s)
-	MaxWait time.Duration // longest retry delay (default 6 h)
+	Conns     int           // parallel connections (default 4)
+	Batch     int           // rows claimed at a time per connection (default 50)
+	MarkEvery int           // accepted mails marked sent together (default 10)
+	Lease     time.Duration // how long a claim holds (default 5 min)
+	Poll      time.Duration // wait when nothing is due (default 2 s)
+	Backoff   time.Duration // first retry delay, doubled per attempt (default 30 s)
+	MaxWait   time.Duration // longest retry delay (default 6 h)
 	// TLS overrides the TLS configuration (tests).
 	TLS *tls.Config
 }
@@ -47,6 +50,9 @@ func (w *Worker) defaults() {
 	}
 	if w.Batch <= 0 {
 		w.Batch = 50
+	}
+	if w.MarkEvery <= 0 {
+		w.MarkEvery = 10
 	}
 	if w.Lease <= 0 {
 		w.Lease = 5 * time.Minute
@@ -101,6 +107,13 @@ func (w *Worker) loop(ctx context.Context) {
 			}
 			continue
 		}
+		var sent []int64
+		mark := func() {
+			if err := w.Store.MarkSent(context.WithoutCancel(ctx), sent...); err != nil {
+				w.Log.Error("outbox: mark sent", "ids", sent, "err", err)
+			}
+			sent = sent[:0]
+		}
 		for _, m := range mails {
 			if ctx.Err() != nil {
 				break // the rest stays claimed until its lease ends
@@ -117,10 +130,11 @@ func (w *Worker) loop(ctx context.Context) {
 				c = nil
 				continue
 			}
-			if err := w.Store.MarkSent(context.WithoutCancel(ctx), m.ID); err != nil {
-				w.Log.Error("outbox: mark sent", "id", m.ID, "err", err)
+			if sent = append(sent, m.ID); len(sent) >= w.MarkEvery {
+				mark()
 			}
 		}
+		mark()
 	}
 }
 

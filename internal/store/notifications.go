@@ -109,11 +109,12 @@ func (s *Store) notify(tx *gorm.DB, n Note, recipients string, args ...any) erro
 		SELECT r.citizen_id, ` + cols + ` FROM (` + recipients + `) r WHERE true
 		ON CONFLICT (citizen_id, event_key) DO NOTHING`
 	all := append([]any{n.Kind, msg, n.Key, string(params), n.Link, created, visible}, args...)
-	if err := tx.Exec(q, all...).Error; err != nil {
-		return wrap(err, "notify %s", n.Key)
+	res := tx.Exec(q, all...)
+	if res.Error != nil {
+		return wrap(res.Error, "notify %s", n.Key)
 	}
-	if !s.mail {
-		return nil
+	if !s.mail || res.RowsAffected == 0 {
+		return nil // nobody new: their mail rows were queued with them
 	}
 	err = tx.Exec(`INSERT INTO outbox (notification_id, next_at)
 		SELECT n.id, n.visible_at FROM notifications n
@@ -287,11 +288,14 @@ func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) (
 	return out, err
 }
 
-// MarkSent records that the SMTP server accepted mail id and forgets its
-// secret.
-func (s *Store) MarkSent(ctx context.Context, id int64) error {
+// MarkSent records that the SMTP server accepted the mails ids and
+// forgets their secrets.
+func (s *Store) MarkSent(ctx context.Context, ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		return wrap(tx.Exec("UPDATE outbox SET sent_at = ?, secret = '', claimed_until = NULL WHERE id = ?", s.stamp(), id).Error, "mark mail %d sent", id)
+		return wrap(tx.Exec("UPDATE outbox SET sent_at = ?, secret = '', claimed_until = NULL WHERE id IN ?", s.stamp(), ids).Error, "mark %d mails sent", len(ids))
 	})
 }
 
