@@ -69,7 +69,9 @@ WebAssembly.instantiate(fs.readFileSync(process.argv[3]), go.importObject).then(
   const c = process.cpuUsage(c0);
   out.bench_ms = (performance.now() - t0) / input.bench.runs;
   out.bench_cpu_ms = (c.user + c.system) / 1000 / input.bench.runs;
-  out.report = JSON.parse(koinonVerify(fs.readFileSync(process.argv[6], "utf8"), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+  const doc = fs.readFileSync(process.argv[6], "utf8");
+  out.report = JSON.parse(koinonVerify(doc, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+  out.bad_report = JSON.parse(koinonVerify(doc.replace('"counts":[3,3,0]', '"counts":[4,2,0]'), ""));
   console.log(JSON.stringify(out));
   process.exit(0);
 });
@@ -147,6 +149,7 @@ func TestWASMSecretBallots(t *testing.T) {
 		BenchMS  float64         `json:"bench_ms"`
 		BenchCPU float64         `json:"bench_cpu_ms"`
 		Report   proof.Report    `json:"report"`
+		Bad      proof.Report    `json:"bad_report"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("node printed %s: %v", raw, err)
@@ -171,6 +174,9 @@ func TestWASMSecretBallots(t *testing.T) {
 	t.Logf("Node.js WebAssembly: encrypt and prove a 10-option Schulze ballot: %.0f ms (%.0f ms CPU)", out.BenchMS, out.BenchCPU)
 	if r := out.Report; !r.OK || r.Kind != proof.SecretKind || len(r.Checks) != secret.Checks || string(r.Counts) != `{"totals":{"abstain":0,"no":3,"yes":3}}` {
 		t.Errorf("koinonVerify of a secret tally: %+v", r)
+	}
+	if r := out.Bad; r.OK || len(r.Checks) != secret.CheckCounts || r.Checks[secret.CheckCounts-1].OK || r.Counts != nil {
+		t.Errorf("koinonVerify of a secret tally with changed counts: %+v", r)
 	}
 }
 
