@@ -73,6 +73,10 @@ func TestBrowserBellAndNotifications(t *testing.T) {
 	}
 	shots("notify-page-de")
 	do("mark all read", clickAndLoad("form.notify-all button"))
+	do("profile", chromedp.Navigate(bw.TS.URL+"/lang/en"), chromedp.Navigate(bw.TS.URL+"/profile"), clickAndLoad(`a[href="/notifications#notify-settings"]`))
+	if h := text("#notify-settings"); h != "Mail settings" {
+		t.Errorf("the profile's link leads to %q, want the mail settings", h)
+	}
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("header .bell .count").length`))
 	if err != nil || n != 0 {
 		t.Errorf("after marking all read: %d bell counts (%v), want none", n, err)
