@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,17 +16,6 @@ import (
 	"koinon/internal/store"
 	"koinon/internal/store/storetest"
 )
-
-// mailStore opens a migrated SQLite store that queues mail.
-func mailStore(tb testing.TB) *store.Store {
-	tb.Helper()
-	s := storetest.Open(tb, store.Options{SQLitePath: filepath.Join(tb.TempDir(), "koinon.db"),
-		Secrets: storetest.DataKey(tb), Mail: true})
-	if err := s.Migrate(context.Background(), storetest.Migrations(tb), nil); err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
 
 // seedRoll inserts a community of n members with mail addresses (set-based
 // SQL, outside any timer) and returns its id.
@@ -58,7 +46,7 @@ func BenchmarkOpenBallot100k(b *testing.B) {
 	const voters = 100_000
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		s := mailStore(b)
+		s := storetest.MailSQLite(b)
 		cid := seedRoll(b, s, voters)
 		bl := store.Ballot{CommunityID: cid, Title: "Big election", Method: "majority", Threshold: "1/2", Quorum: "0/1",
 			Delegation: true, Secrecy: "public", CreatedBy: 1, ClosesAt: time.Now().Add(48 * time.Hour)}
@@ -85,7 +73,7 @@ func BenchmarkOpenBallot100k(b *testing.B) {
 func castWorld(b *testing.B, delegators bool) (*store.Store, int64) {
 	b.Helper()
 	const voters, votes = 6_000, 3_000
-	s := mailStore(b)
+	s := storetest.MailSQLite(b)
 	cid := seedRoll(b, s, voters)
 	db := storetest.DB(b, s)
 	now := time.Now().UTC()
@@ -185,7 +173,7 @@ func BenchmarkOutboxDrain(b *testing.B) {
 	const mails, delay, conns = 5_000, 2 * time.Millisecond, 4
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		s := mailStore(b)
+		s := storetest.MailSQLite(b)
 		seedOutbox(b, s, mails, 100)
 		srv := smtptest.Start(b)
 		srv.Delay, srv.Discard = delay, true
@@ -244,7 +232,7 @@ func TestOutboxMillionRowsMemory(t *testing.T) {
 		t.Skip("set KOINON_BENCH=1 to run the 1,000,000-row outbox")
 	}
 	const rows = 1_000_000
-	s := mailStore(t)
+	s := storetest.MailSQLite(t)
 	seedOutbox(t, s, rows, 1000)
 	srv := smtptest.Start(t)
 	srv.Discard = true

@@ -264,3 +264,26 @@ func remind(t *testing.T, st *store.Store) int {
 	}
 	return n
 }
+
+// While the SMTP server refuses, the notifications page says mail is
+// delayed (and still lists the notification); once it accepts, the mail
+// goes out and the page stops saying so.
+func TestNotificationPageSaysMailIsDelayed(t *testing.T) {
+	st := storetest.MailSQLite(t)
+	mw := newMailWorld(t, st)
+	mw.SMTP.SetMode(smtptest.Refuse)
+	mw.W.Citizen("newbie")
+	mw.expect(t, "board", "POST", "/api/v1/communities/commons/members", map[string]any{"handle": "newbie", "role": "member", "weight": 1}, 200, "")
+	deadline := time.Now().Add(10 * time.Second)
+	for len(mw.SMTP.Tries()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the refusal is recorded
+	mw.mustPage(t, "newbie", "/notifications", "Mail is delayed", "You are now on the roll of commons")
+	mw.SMTP.SetMode(smtptest.Accept)
+	mw.mailTo(t, "newbie", "You are on the roll of commons")
+	time.Sleep(100 * time.Millisecond)
+	if body := mw.mustPage(t, "newbie", "/notifications"); strings.Contains(body, "Mail is delayed") {
+		t.Error("the page still says mail is delayed after it went out")
+	}
+}

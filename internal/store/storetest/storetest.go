@@ -138,10 +138,13 @@ func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// MailSQLite is a SQLite store that queues notifications for mail.
+func MailSQLite(t testing.TB) *store.Store {
+	return open(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "koinon.db"), Mail: true})
+}
+
 // EachMail is Each with stores that queue notifications for mail.
 func EachMail(t *testing.T, fn func(t *testing.T, s *store.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		fn(t, open(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "koinon.db"), Mail: true}))
-	})
+	t.Run("sqlite", func(t *testing.T) { fn(t, MailSQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, open(t, store.Options{URL: FreshPostgresURL(t), Mail: true})) })
 }
