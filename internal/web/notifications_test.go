@@ -287,3 +287,28 @@ func TestNotificationPageSaysMailIsDelayed(t *testing.T) {
 		t.Error("the page still says mail is delayed after it went out")
 	}
 }
+
+// "Your delegate voted" follows the list that applies to the ballot: a
+// topic list overrides the community one, and a replaced vote is not told
+// again.
+func TestNotificationDelegateVotedFollowsTheScope(t *testing.T) {
+	mw := newMailWorld(t, storetest.MailSQLite(t))
+	mw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob"}}, 200, "")
+	mw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "topic": "infra", "delegates": []string{"cat"}}, 200, "")
+	id := mw.createOpen(t, map[string]any{"title": "New servers", "method": "majority", "delegation": true, "secrecy": "public", "topic": "infra"})
+	mw.expect(t, "bob", "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": "no"}, 200, "")
+	mw.expect(t, "cat", "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": "yes"}, 200, "")
+	mw.expect(t, "cat", "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": "abstain"}, 200, "")
+	m := mw.mailTo(t, "ann", "Your delegate voted: New servers")
+	mw.checkMail(t, m, "ann", "en", true, "cat (@cat) voted on “New servers”: Yes")
+	time.Sleep(300 * time.Millisecond)
+	var told []string
+	for _, m := range mw.SMTP.To("ann@example.org") {
+		if strings.HasPrefix(m.Subject, "Your delegate voted") {
+			told = append(told, m.Body)
+		}
+	}
+	if len(told) != 1 {
+		t.Errorf("ann was told %d times, want once (cat's first vote, not bob's):\n%q", len(told), told)
+	}
+}
