@@ -42,6 +42,8 @@ type Store struct {
 	writeMu *sync.Mutex
 	// box seals ballot secrets (nil: ballots cannot be created).
 	box SecretBox
+	// logs, when set, keeps the community logs (clog.go, EnableLogs).
+	logs *LogConfig
 }
 
 // Options configure Open.
