@@ -218,7 +218,7 @@ type LogInfo struct {
 	Origin string `json:"origin"`
 	URL    string `json:"url"`
 	VKey   string `json:"vkey"`
-	Size   int64  `json:"size"`
+	Size   int64  `json:"-"`
 }
 
 // Log returns a community's log name and key (the log exists from its

@@ -87,8 +87,8 @@ type action struct {
 	ballot                 *Ballot
 }
 
-// invalidStatement is a statement refused (HTTP 422), naming the problem.
-func invalidStatement(err error) error {
+// RefuseStatement is a statement refused (HTTP 422), naming the problem.
+func RefuseStatement(err error) error {
 	return &domain.Invalid{Field: "statement", Message: err.Error()}
 }
 
@@ -123,7 +123,7 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, a action) error {
 		return err
 	}
 	if _, err := cs.state.Check(env); err != nil {
-		return invalidStatement(err)
+		return RefuseStatement(err)
 	}
 	index, err := s.logStatement(tx, &row, lg, cs, env, a, sub.Nonce)
 	if err != nil {
@@ -191,18 +191,18 @@ func (s *Store) citizenState(tx *gorm.DB, communityID, citizenID int64) (*citize
 func (s *Store) checkSigned(tx *gorm.DB, cs *citizenState, a action, env *statement.Envelope) error {
 	st := env.Parsed()
 	if st.Community != cs.slug {
-		return invalidStatement(fmt.Errorf("%w: %q, not %q", statement.ErrOtherCommunity, st.Community, cs.slug))
+		return RefuseStatement(fmt.Errorf("%w: %q, not %q", statement.ErrOtherCommunity, st.Community, cs.slug))
 	}
 	if st.Kind == statement.KeyRegister {
 		var kc statement.KeyContent
 		if err := json.Unmarshal(st.Content, &kc); err != nil {
-			return invalidStatement(fmt.Errorf("%w: %v", statement.ErrContent, err))
+			return RefuseStatement(fmt.Errorf("%w: %v", statement.ErrContent, err))
 		}
 		if kc.Citizen != cs.handle {
-			return invalidStatement(fmt.Errorf("%w: registering a key for %s", statement.ErrNotOwner, kc.Citizen))
+			return RefuseStatement(fmt.Errorf("%w: registering a key for %s", statement.ErrNotOwner, kc.Citizen))
 		}
 		if env.Custodial {
-			return invalidStatement(fmt.Errorf("%w: only the server registers custodial keys", statement.ErrCustodialMismatch))
+			return RefuseStatement(fmt.Errorf("%w: only the server registers custodial keys", statement.ErrCustodialMismatch))
 		}
 	}
 	var k CitizenKey
@@ -212,11 +212,11 @@ func (s *Store) checkSigned(tx *gorm.DB, cs *citizenState, a action, env *statem
 	}
 	switch {
 	case res.RowsAffected > 0 && st.Kind == statement.KeyRegister:
-		return invalidStatement(fmt.Errorf("%w: %s", statement.ErrKeyInUse, st.Key))
+		return RefuseStatement(fmt.Errorf("%w: %s", statement.ErrKeyInUse, st.Key))
 	case res.RowsAffected > 0 && k.CitizenID != cs.citizenID:
-		return invalidStatement(fmt.Errorf("%w: key %s", statement.ErrNotOwner, st.Key))
+		return RefuseStatement(fmt.Errorf("%w: key %s", statement.ErrNotOwner, st.Key))
 	case res.RowsAffected == 0 && st.Kind != statement.KeyRegister:
-		return invalidStatement(fmt.Errorf("%w: %s", statement.ErrUnknownKey, st.Key))
+		return RefuseStatement(fmt.Errorf("%w: %s", statement.ErrUnknownKey, st.Key))
 	}
 	if a.content == nil { // a statement with no write of its own
 		return nil
@@ -230,7 +230,7 @@ func (s *Store) checkSigned(tx *gorm.DB, cs *citizenState, a action, env *statem
 	}
 	got, err := proof.Canonicalize(st.Content)
 	if err != nil || st.Kind != a.kind || st.Scope != a.scope || string(got) != string(want) {
-		return invalidStatement(fmt.Errorf("%w: the statement (%s on %s, %s) is not the request's (%s on %s, %s)",
+		return RefuseStatement(fmt.Errorf("%w: the statement (%s on %s, %s) is not the request's (%s on %s, %s)",
 			statement.ErrContent, st.Kind, st.Scope, st.Content, a.kind, a.scope, want))
 	}
 	return nil
@@ -247,7 +247,7 @@ func (s *Store) custodialStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log,
 	id := proof.KeyID(pub)
 	k, ok := cs.state.Key(id)
 	if ok && k.Revoked {
-		return nil, invalidStatement(fmt.Errorf("%w: the custodial key %s was revoked: sign on your device", statement.ErrRevokedKey, id))
+		return nil, RefuseStatement(fmt.Errorf("%w: the custodial key %s was revoked: sign on your device", statement.ErrRevokedKey, id))
 	}
 	if !ok {
 		reg, err := s.signFor(cs, key, statement.KeyRegister, statement.ScopeCommunity, statement.KeyContent{
@@ -257,7 +257,7 @@ func (s *Store) custodialStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log,
 			return nil, err
 		}
 		if _, err := cs.state.Check(reg); err != nil {
-			return nil, invalidStatement(err)
+			return nil, RefuseStatement(err)
 		}
 		if _, err := s.logStatement(tx, row, lg, cs, reg, action{}, nil); err != nil {
 			return nil, err
@@ -324,29 +324,29 @@ func (s *Store) logStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log, cs *c
 		}
 		c, err := statement.Commit(nonce, env)
 		if err != nil {
-			return 0, invalidStatement(err)
+			return 0, RefuseStatement(err)
 		}
 		if entry, err = clog.CommitmentEntry(env, c); err != nil {
-			return 0, invalidStatement(err)
+			return 0, RefuseStatement(err)
 		}
 		opening = &voteOpening{BallotID: a.ballot.ID, Commitment: c.String(), Nonce: hex.EncodeToString(nonce), Envelope: string(env.Bytes())}
 	}
 	data, err := entry.Bytes()
 	if err != nil {
-		return 0, invalidStatement(err)
+		return 0, RefuseStatement(err)
 	}
 	index, err := appendLog(tx, row, lg, [][]byte{data})
 	if err != nil {
 		return 0, err
 	}
 	if _, err := cs.state.Accept(env); err != nil {
-		return 0, invalidStatement(err)
+		return 0, RefuseStatement(err)
 	}
 	cs.at = st.At
 	hash := env.Hash().String()
 	if err := tx.Create(&statementRow{CommunityID: cs.communityID, Hash: hash, CitizenID: cs.citizenID, LogIndex: index, Envelope: string(env.Bytes())}).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return 0, invalidStatement(fmt.Errorf("%w: %s", statement.ErrReplay, hash))
+			return 0, RefuseStatement(fmt.Errorf("%w: %s", statement.ErrReplay, hash))
 		}
 		return 0, wrap(err, "store statement")
 	}
@@ -376,7 +376,7 @@ func (s *Store) applyKeys(tx *gorm.DB, cs *citizenState, env *statement.Envelope
 		if err := tx.Create(&CitizenKey{CommunityID: cs.communityID, KeyID: st.Key, CitizenID: cs.citizenID,
 			PublicKey: kc.PublicKey, Custodial: kc.Custodial}).Error; err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return invalidStatement(fmt.Errorf("%w: %s", statement.ErrKeyInUse, st.Key))
+				return RefuseStatement(fmt.Errorf("%w: %s", statement.ErrKeyInUse, st.Key))
 			}
 			return wrap(err, "register key")
 		}
@@ -405,7 +405,7 @@ func (s *Store) RecordStatement(ctx context.Context, communityID, citizenID int6
 	switch st.Kind {
 	case statement.KeyRegister, statement.KeyRevoke, statement.RollChange, statement.BallotDefine, statement.BallotOpen, statement.BallotClose:
 	default:
-		return invalidStatement(fmt.Errorf("%w: %s changes votes or delegations: send it through its own write", statement.ErrKind, st.Kind))
+		return RefuseStatement(fmt.Errorf("%w: %s changes votes or delegations: send it through its own write", statement.ErrKind, st.Kind))
 	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		return s.record(ctx, tx, action{communityID: communityID, citizenID: citizenID, kind: st.Kind, scope: st.Scope})

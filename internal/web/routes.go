@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	s.peopleRoutes()
 	s.ballotRoutes()
 	s.resultRoutes()
+	s.logRoutes()
 }
 
 func (s *Server) staticFiles(c echo.Context) error {
