@@ -2,6 +2,8 @@ package main
 
 import (
 	"cmp"
+	"context"
+	"log/slog"
 	"strings"
 
 	"koinon/internal/config"
@@ -10,8 +12,10 @@ import (
 )
 
 // enableLogs turns on the community logs, served under the public URL
-// (or http://ADDR without one) at /logs/, with their keys from the keys dir.
-func enableLogs(st *store.Store, cfg config.Config) error {
+// (or http://ADDR without one) at /logs/, with their keys from the keys
+// dir, and starts the log of each community that has none yet with what
+// already counts there (store.BackfillLogs).
+func enableLogs(ctx context.Context, st *store.Store, cfg config.Config, log *slog.Logger) error {
 	keys, err := keyring.OpenLogKeys(cfg.DataDir)
 	if err != nil {
 		return err
@@ -21,5 +25,12 @@ func enableLogs(st *store.Store, cfg config.Config) error {
 		addr = "localhost" + addr
 	}
 	base := strings.TrimSuffix(cmp.Or(cfg.PublicURL, "http://"+addr), "/") + "/logs/"
-	return st.EnableLogs(store.LogConfig{Base: base, Keys: keys})
+	if err := st.EnableLogs(store.LogConfig{Base: base, Keys: keys}); err != nil {
+		return err
+	}
+	n, err := st.BackfillLogs(ctx)
+	if n > 0 {
+		log.Info("started the community logs with the existing delegations and votes", "statements", n)
+	}
+	return err
 }

@@ -148,7 +148,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		st.Close()
 		return nil, err
 	}
-	if err := enableLogs(st, cfg); err != nil {
+	if err := enableLogs(ctx, st, cfg, log); err != nil {
 		st.Close()
 		return nil, err
 	}

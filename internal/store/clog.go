@@ -293,8 +293,12 @@ func (s *Store) LogTile(ctx context.Context, communityID int64, t tlog.Tile) ([]
 
 // LogEntries returns the entries from index start to end (exclusive).
 func (s *Store) LogEntries(ctx context.Context, communityID, start, end int64) ([][]byte, error) {
+	return logEntries(s.db.WithContext(ctx), communityID, start, end)
+}
+
+func logEntries(db *gorm.DB, communityID, start, end int64) ([][]byte, error) {
 	var rows []logEntry
-	if err := s.db.WithContext(ctx).Where("community_id = ? AND idx >= ? AND idx < ?", communityID, start, end).
+	if err := db.Where("community_id = ? AND idx >= ? AND idx < ?", communityID, start, end).
 		Order("idx").Find(&rows).Error; err != nil {
 		return nil, wrap(err, "log entries")
 	}

@@ -190,3 +190,35 @@ func loggedBallot(t *testing.T, s *store.Store) (*storetest.World, store.Communi
 	}
 	return w, c, b
 }
+
+// Turning the logs on for a database that already has delegations and
+// votes on open public ballots starts each community's log with them,
+// signed with the citizens' custodial keys, once.
+func TestBackfillLogs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := storetest.NewWorld(t, s)
+		c := w.Community("club")
+		w.Member(c.ID, domain.RoleMember, 1, "ann", "bob")
+		w.Member(c.ID, domain.RoleBoard, 1, "board")
+		b := newBallot(t, w, c.ID, "majority", nil)
+		if _, err := s.OpenBallot(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetDelegation(ctx, w.ID("ann"), store.Scope{CommunityID: c.ID}, []int64{w.ID("bob")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cast(ctx, s, b.ID, w.ID("bob"), `"no"`); err != nil {
+			t.Fatal(err)
+		}
+		storetest.Logs(t, s, "https://vote.example.org/logs/")
+		for _, want := range []int{2, 0} {
+			if n, err := s.BackfillLogs(ctx); err != nil || n != want {
+				t.Fatalf("backfill: %d, %v; want %d", n, err, want)
+			}
+		}
+		if info, _ := s.Log(ctx, c.ID); info.Size != 4 {
+			t.Errorf("log size %d, want two key registrations, a delegation and a vote commitment", info.Size)
+		}
+	})
+}

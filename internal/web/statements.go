@@ -12,6 +12,7 @@ import (
 
 	"koinon/internal/domain"
 	"koinon/internal/proof"
+	"koinon/internal/proof2"
 	"koinon/internal/statement"
 	"koinon/internal/store"
 )
@@ -164,4 +165,23 @@ func (s *Server) apiMyStatements(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"statements": out})
+}
+
+// countOf returns a proof as proof 1 reads it: a koinon-tally-proof/2
+// carries proof 1's count members byte for byte (proof-2.md), which the
+// cast receipts are issued from; other documents are returned unchanged.
+func countOf(raw []byte) []byte {
+	d, err := proof2.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	out, err := json.Marshal(map[string]any{
+		"format": proof.Format, "ballot": d.Ballot, "electorate": d.Electorate, "votes": d.Votes,
+		"votes_root": d.VotesRoot, "tiebreak": d.Tiebreak, "result": d.Result,
+		"issued_at": d.IssuedAt, "signer": d.Signer, "signature": d.Signature,
+	})
+	if err != nil {
+		return raw
+	}
+	return out
 }
