@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"koinon/internal/closing"
@@ -14,9 +15,9 @@ import (
 )
 
 // With the community logs on, a public ballot closes with a
-// koinon-tally-proof/2 built from the signed statements: it verifies with
-// the whole log replayed, counts what the database counted, and a vote
-// row changed behind the statements' back does not change the result.
+// koinon-tally-proof/2: it verifies with the whole log replayed and
+// counts what the database counted; a vote row changed behind the
+// statements' back makes it fail check 6, naming the voter.
 func TestProof2FromTheLog(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -40,11 +41,6 @@ func TestProof2FromTheLog(t *testing.T) {
 		vote(t, s, b, w.ID("fay"), `"no"`)
 		vote(t, s, b, w.ID("board"), `"abstain"`)
 		vote(t, s, b, w.ID("board"), `"yes"`)
-		// An operator changes fay's vote in the database only.
-		if err := s.DB().Exec("UPDATE votes SET choice = ? WHERE ballot_id = ? AND citizen_id = ?", `"yes"`, b.ID, w.ID("fay")).Error; err != nil {
-			t.Fatal(err)
-		}
-
 		got, err := closing.New(s, testSigner(), nil).Close(ctx, b.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -68,7 +64,23 @@ func TestProof2FromTheLog(t *testing.T) {
 		}
 		// yes: cat, ann (via bob), bob, board; no: fay, dan (via eve's backup), eve, gus (infra → fay).
 		if res.Totals["yes"] != 4 || res.Totals["no"] != 4 {
-			t.Errorf("totals %v, want yes 4 no 4 from the statements", res.Totals)
+			t.Errorf("totals %v, want yes 4 no 4", res.Totals)
+		}
+
+		// An operator changes a vote in the database only: the proof
+		// counts it, and fails check 6 naming the voter.
+		b2 := ballot(t, w, c.ID, "majority", nil, []string{"yes", "no", "abstain"}, nil)
+		vote(t, s, b2, w.ID("fay"), `"no"`)
+		if err := s.DB().Exec("UPDATE votes SET choice = ? WHERE ballot_id = ? AND citizen_id = ?", `"yes"`, b2.ID, w.ID("fay")).Error; err != nil {
+			t.Fatal(err)
+		}
+		got, err = closing.New(s, testSigner(), nil).Close(ctx, b2.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep = proof2.Verify([]byte(*got.ProofJSON), proof2.Options{LogKey: vkey})
+		if n := len(rep.Checks); rep.OK || n == 0 || rep.Checks[n-1].Name != "votes" || !strings.Contains(rep.Checks[n-1].Reason, "fay") {
+			t.Errorf("tampered vote: %+v", rep.Checks)
 		}
 	})
 }
