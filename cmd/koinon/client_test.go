@@ -211,9 +211,7 @@ func cmpOr(a, b string) string {
 
 func (cw *clientWorld) exec(t *testing.T, q string, args ...any) {
 	t.Helper()
-	if err := cw.st.DB().Exec(q, args...).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.Exec(t, cw.st, q, args...)
 }
 
 // verifyAgainWithLog verifies the proof written by closeAndVerify with

@@ -10,31 +10,19 @@ import (
 	"koinon/internal/clog"
 )
 
-// logRouteTable lists the community log's routes (docs/spec/log.md): the
-// C2SP tlog-tiles read layout under /logs/{community}/, JSON proofs for
-// light clients, and signed statements (statements.go).
-var logRouteTable = []ballotRoute{
-	{"GET", "/logs/:slug/checkpoint", permAnyone, (*Server).logCheckpoint},
-	{"GET", "/logs/:slug/tile/*", permAnyone, (*Server).logTile},
-	{"GET", "/api/v1/communities/:slug/log/inclusion", permAnyone, (*Server).apiLogInclusion},
-	{"GET", "/api/v1/communities/:slug/log/consistency", permAnyone, (*Server).apiLogConsistency},
-	{"POST", "/api/v1/communities/:slug/statements", permCitizen, (*Server).apiSubmitStatement},
-	{"GET", "/api/v1/communities/:slug/statements", permMember, (*Server).apiMyStatements},
-}
-
-// logRoutes registers logRouteTable when the store keeps logs.
-func (s *Server) logRoutes() {
+// logsOn is 404 when the server keeps no community logs.
+func (s *Server) logsOn() error {
 	if !s.store.LogsEnabled() {
-		return
+		return errorf(http.StatusNotFound, "not_found", "this server keeps no community logs")
 	}
-	for _, r := range logRouteTable {
-		h := r.h
-		s.echo.Add(r.Method, r.Path, func(c echo.Context) error { return h(s, c) }, s.require(r.Perm))
-	}
+	return nil
 }
 
 // logCheckpoint serves the latest signed checkpoint (C2SP tlog-checkpoint).
 func (s *Server) logCheckpoint(c echo.Context) error {
+	if err := s.logsOn(); err != nil {
+		return err
+	}
 	signed, err := s.store.LogCheckpoint(c.Request().Context(), routeCommunityOf(c).ID)
 	if err != nil {
 		return err
@@ -46,6 +34,9 @@ func (s *Server) logCheckpoint(c echo.Context) error {
 // logTile serves a hash tile or an entry bundle (C2SP tlog-tiles); a
 // tile beyond the log is 404. Full tiles never change.
 func (s *Server) logTile(c echo.Context) error {
+	if err := s.logsOn(); err != nil {
+		return err
+	}
 	t, err := clog.ParseTilePath("tile/" + c.Param("*"))
 	if err != nil {
 		return errorf(http.StatusNotFound, "not_found", "no such tile")
@@ -66,13 +57,16 @@ func (s *Server) logTile(c echo.Context) error {
 // apiLogInclusion proves entry ?index in the tree of ?size (default: the
 // current size), as hex hashes leaf upward.
 func (s *Server) apiLogInclusion(c echo.Context) error {
+	if err := s.logsOn(); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	cm := routeCommunityOf(c)
-	index, err := queryInt64(c, "index")
+	index, err := parseCount("index", c.QueryParam("index"))
 	if err != nil {
 		return err
 	}
-	size, err := s.sizeParam(c, "size")
+	size, err := s.sizeParam(c, "size", c.QueryParam("size"))
 	if err != nil {
 		return err
 	}
@@ -86,13 +80,16 @@ func (s *Server) apiLogInclusion(c echo.Context) error {
 // apiLogConsistency proves the tree of ?old a prefix of the tree of ?new
 // (default: the current size). A size the log never had is 400.
 func (s *Server) apiLogConsistency(c echo.Context) error {
+	if err := s.logsOn(); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	cm := routeCommunityOf(c)
-	old, err := queryInt64(c, "old")
+	old, err := parseCount("old", c.QueryParam("old"))
 	if err != nil {
 		return err
 	}
-	next, err := s.sizeParam(c, "new")
+	next, err := s.sizeParam(c, "new", c.QueryParam("new"))
 	if err != nil {
 		return err
 	}
@@ -104,18 +101,18 @@ func (s *Server) apiLogConsistency(c echo.Context) error {
 }
 
 // sizeParam reads a tree size, the log's current size when absent.
-func (s *Server) sizeParam(c echo.Context, name string) (int64, error) {
-	if c.QueryParam(name) != "" {
-		return queryInt64(c, name)
+func (s *Server) sizeParam(c echo.Context, name, v string) (int64, error) {
+	if v != "" {
+		return parseCount(name, v)
 	}
 	info, err := s.store.Log(c.Request().Context(), routeCommunityOf(c).ID)
 	return info.Size, err
 }
 
-// queryInt64 reads a required non-negative integer query parameter (400
+// parseCount reads a required non-negative integer query parameter (400
 // when it is not one).
-func queryInt64(c echo.Context, name string) (int64, error) {
-	n, err := strconv.ParseInt(c.QueryParam(name), 10, 64)
+func parseCount(name, v string) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
 		return 0, fieldError(http.StatusBadRequest, name, "must be a whole number ≥ 0")
 	}

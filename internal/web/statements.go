@@ -25,6 +25,9 @@ import (
 // refusal is 422 naming the problem, with nothing written. The answer is
 // the receipt: log index, signed checkpoint and inclusion proof.
 func (s *Server) apiSubmitStatement(c echo.Context) error {
+	if err := s.logsOn(); err != nil {
+		return err
+	}
 	sub, err := parseSubmission(c)
 	if err != nil {
 		return err

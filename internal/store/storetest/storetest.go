@@ -1,6 +1,7 @@
 // Package storetest opens real, migrated databases for tests: a fresh
 // SQLite file per test, and a fresh PostgreSQL schema per test when
-// KOINON_TEST_POSTGRES names a server.
+// KOINON_TEST_POSTGRES names a server. Tests only: no production package
+// may import it (cmd/koinon TestBinaryPullsNoTestCode).
 package storetest
 
 import (
@@ -8,10 +9,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -42,6 +45,7 @@ func SQLite(t testing.TB) *store.Store {
 	if err := s.Migrate(context.Background(), Migrations(t), nil); err != nil {
 		t.Fatal(err)
 	}
+	rememberSQLite(t, s, path)
 	return s
 }
 
@@ -117,10 +121,12 @@ func FreshPostgresURL(t testing.TB) string {
 // Postgres opens a migrated PostgreSQL store in a fresh schema.
 func Postgres(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), store.Options{URL: FreshPostgresURL(t), Secrets: DataKey(t)})
+	u := FreshPostgresURL(t)
+	s, err := store.Open(context.Background(), store.Options{URL: u, Secrets: DataKey(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	rememberPostgres(t, s, u)
 	t.Cleanup(func() { s.Close() })
 	if err := s.Migrate(context.Background(), Migrations(t), nil); err != nil {
 		t.Fatal(err)
@@ -146,4 +152,30 @@ func Logs(t testing.TB, s *store.Store, base string) *keyring.LogKeys {
 		t.Fatal(err)
 	}
 	return keys
+}
+
+// Exec runs one SQL statement on s's database directly, as an operator
+// with database access would (placeholders "?", numbered on PostgreSQL).
+func Exec(t testing.TB, s *store.Store, query string, args ...any) {
+	t.Helper()
+	db, err := s.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Dialect() == "postgres" {
+		var b strings.Builder
+		n := 0
+		for _, r := range query {
+			if r == '?' {
+				n++
+				fmt.Fprintf(&b, "$%d", n)
+				continue
+			}
+			b.WriteRune(r)
+		}
+		query = b.String()
+	}
+	if _, err := db.Exec(query, args...); err != nil {
+		t.Fatal(err)
+	}
 }
