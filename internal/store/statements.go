@@ -122,9 +122,6 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, a action) error {
 	} else if err := s.checkSigned(tx, cs, a, env); err != nil {
 		return err
 	}
-	if _, err := cs.state.Check(env); err != nil {
-		return RefuseStatement(err)
-	}
 	index, err := s.logStatement(tx, &row, lg, cs, env, a, sub.Nonce)
 	if err != nil {
 		return err
@@ -256,9 +253,6 @@ func (s *Store) custodialStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log,
 		if err != nil {
 			return nil, err
 		}
-		if _, err := cs.state.Check(reg); err != nil {
-			return nil, RefuseStatement(err)
-		}
 		if _, err := s.logStatement(tx, row, lg, cs, reg, action{}, nil); err != nil {
 			return nil, err
 		}
@@ -309,10 +303,15 @@ func (s *Store) custodialKey(tx *gorm.DB, citizenID int64) (ed25519.PrivateKey, 
 	return ed25519.NewKeyFromSeed(seed), nil
 }
 
-// logStatement appends an accepted statement (a vote on an open ballot as
-// its commitment), applies it to the citizen's state and stores it.
+// logStatement checks a statement against the citizen's state and applies
+// it (State.Accept: key, signature, chain; 422 when refused), appends it
+// (a vote on an open ballot as its commitment) and stores it. On error
+// the caller's transaction rolls back, and the state is dropped with it.
 func (s *Store) logStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log, cs *citizenState, env *statement.Envelope, a action, nonce []byte) (int64, error) {
 	st := env.Parsed()
+	if _, err := cs.state.Accept(env); err != nil {
+		return 0, RefuseStatement(err)
+	}
 	entry := clog.StatementEntry(env)
 	var opening *voteOpening
 	if st.Kind == statement.Vote && a.ballot != nil && a.ballot.State == StateOpen {
@@ -338,9 +337,6 @@ func (s *Store) logStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log, cs *c
 	index, err := appendLog(tx, row, lg, [][]byte{data})
 	if err != nil {
 		return 0, err
-	}
-	if _, err := cs.state.Accept(env); err != nil {
-		return 0, RefuseStatement(err)
 	}
 	cs.at = st.At
 	hash := env.Hash().String()
