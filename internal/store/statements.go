@@ -29,6 +29,9 @@ type Submission struct {
 	// Nonce is the device's commitment nonce of a vote on an open ballot.
 	Nonce   []byte
 	Receipt *Receipt
+	// logged is the receipt's part known at commit (finishReceipt).
+	logged      *Receipt
+	communityID int64
 }
 
 type submissionKey struct{}
@@ -126,11 +129,31 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, a action) error {
 	if err != nil {
 		return err
 	}
-	rc, err := s.receipt(row, lg, index)
+	sub.logged = &Receipt{Index: index, Hash: env.Hash().String(), Custodial: env.Custodial}
+	sub.communityID = a.communityID
+	return nil
+}
+
+// finishReceipt completes the receipt of a statement logged by the
+// transaction just committed: a signed checkpoint of the log as it is now
+// (it includes the statement) and the inclusion proof. It runs after the
+// commit, so that its reads and signature are outside the write lock.
+func (s *Store) finishReceipt(ctx context.Context) error {
+	sub := submissionFrom(ctx)
+	if sub == nil || sub.logged == nil {
+		return nil
+	}
+	rc := sub.logged
+	sub.logged = nil
+	row, lg, err := s.openLog(s.db.WithContext(ctx), sub.communityID, false)
 	if err != nil {
 		return err
 	}
-	rc.Hash, rc.Custodial = env.Hash().String(), env.Custodial
+	full, err := s.receipt(row, lg, rc.Index)
+	if err != nil {
+		return err
+	}
+	rc.Checkpoint, rc.Inclusion = full.Checkpoint, full.Inclusion
 	sub.Receipt = rc
 	return nil
 }
