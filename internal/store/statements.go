@@ -29,9 +29,48 @@ type Submission struct {
 	// Nonce is the device's commitment nonce of a vote on an open ballot.
 	Nonce   []byte
 	Receipt *Receipt
-	// logged is the receipt's part known at commit (finishReceipt).
+	// CommunityID and CitizenID, when the caller knows them, let the
+	// store replay the citizen's statements before it takes the write
+	// lock (prepare).
+	CommunityID, CitizenID int64
+
+	// pre is that replay; logged is the receipt's part known at commit
+	// (finishReceipt).
+	pre         *citizenState
 	logged      *Receipt
 	communityID int64
+}
+
+// prepare replays the submitting citizen's statements before the write
+// transaction, outside the write lock; record uses the replay when the
+// citizen's chain has not moved since.
+func (s *Store) prepare(ctx context.Context) {
+	sub := submissionFrom(ctx)
+	if s.logs == nil || sub == nil || sub.Envelope == nil || sub.CommunityID == 0 || sub.CitizenID == 0 {
+		return
+	}
+	if cs, err := s.citizenState(s.db.WithContext(ctx), sub.CommunityID, sub.CitizenID); err == nil {
+		sub.pre = cs
+	}
+}
+
+// stateFor is the citizen's replayed state inside the write transaction:
+// the one prepared before it when their latest statement is still the one
+// it ends with, else a new replay.
+func (s *Store) stateFor(tx *gorm.DB, sub *Submission, a action) (*citizenState, error) {
+	cs := sub.pre
+	sub.pre = nil
+	if cs != nil && cs.communityID == a.communityID && cs.citizenID == a.citizenID {
+		var head []string
+		if err := tx.Model(&statementRow{}).Where("community_id = ? AND citizen_id = ?", a.communityID, a.citizenID).
+			Order("log_index DESC").Limit(1).Pluck("hash", &head).Error; err != nil {
+			return nil, wrap(err, "chain head of %d", a.citizenID)
+		}
+		if len(head) == 0 && cs.state.Head(cs.handle) == "" || len(head) == 1 && head[0] == cs.state.Head(cs.handle) {
+			return cs, nil
+		}
+	}
+	return s.citizenState(tx, a.communityID, a.citizenID)
 }
 
 type submissionKey struct{}
@@ -113,7 +152,7 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, a action) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.citizenState(tx, a.communityID, a.citizenID)
+	cs, err := s.stateFor(tx, sub, a)
 	if err != nil {
 		return err
 	}

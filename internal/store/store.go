@@ -230,6 +230,7 @@ func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
 // the busy timeout. fn must not call s.tx again (it would deadlock): store
 // methods pass tx down instead.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	s.prepare(ctx) // a signed statement's replay, before the write lock
 	if err := s.txLocked(ctx, fn); err != nil {
 		return err
 	}

@@ -40,9 +40,10 @@ func (s *Server) apiSubmitStatement(c echo.Context) error {
 	if (sub.Nonce != nil) != (st.Kind == statement.Vote) {
 		return domain.Invalidf("nonce", "send a vote as its opening {envelope, nonce}, and every other statement as its envelope")
 	}
+	me := currentCitizen(c)
+	sub.CommunityID, sub.CitizenID = cm.ID, me.ID
 	ctx := store.WithSubmission(c.Request().Context(), sub)
 	c.SetRequest(c.Request().WithContext(ctx))
-	me := currentCitizen(c)
 	switch st.Kind {
 	case statement.Vote, statement.VoteWithdraw:
 		b, err := s.statementBallot(c, cm, st)
