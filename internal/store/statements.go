@@ -41,15 +41,23 @@ type Submission struct {
 	communityID int64
 }
 
-// prepare replays the submitting citizen's statements before the write
-// transaction, outside the write lock; record uses the replay when the
-// citizen's chain has not moved since.
+// prepare replays the submitting citizen's statements and checks the
+// statement against them (State.Accept, signature included) before the
+// write transaction, outside the write lock; record uses that work when
+// the citizen's chain has not moved since. A statement refused here is
+// checked again in the transaction, which refuses it with its reason.
 func (s *Store) prepare(ctx context.Context) {
 	sub := submissionFrom(ctx)
 	if s.logs == nil || sub == nil || sub.Envelope == nil || sub.CommunityID == 0 || sub.CitizenID == 0 {
 		return
 	}
-	if cs, err := s.citizenState(s.db.WithContext(ctx), sub.CommunityID, sub.CitizenID); err == nil {
+	cs, err := s.citizenState(s.db.WithContext(ctx), sub.CommunityID, sub.CitizenID)
+	if err != nil {
+		return
+	}
+	cs.headBefore = cs.state.Head(cs.handle)
+	if _, err := cs.state.Accept(sub.Envelope); err == nil {
+		cs.accepted = sub.Envelope
 		sub.pre = cs
 	}
 }
@@ -66,7 +74,7 @@ func (s *Store) stateFor(tx *gorm.DB, sub *Submission, a action) (*citizenState,
 			Order("log_index DESC").Limit(1).Pluck("hash", &head).Error; err != nil {
 			return nil, wrap(err, "chain head of %d", a.citizenID)
 		}
-		if len(head) == 0 && cs.state.Head(cs.handle) == "" || len(head) == 1 && head[0] == cs.state.Head(cs.handle) {
+		if len(head) == 0 && cs.headBefore == "" || len(head) == 1 && head[0] == cs.headBefore {
 			return cs, nil
 		}
 	}
@@ -206,6 +214,10 @@ type citizenState struct {
 	state       *statement.State
 	at          string // the latest statement's time
 	communityID int64
+	// accepted is a statement prepare already accepted into state, on
+	// the chain whose head was headBefore.
+	accepted   *statement.Envelope
+	headBefore string
 }
 
 func (s *Store) citizenState(tx *gorm.DB, communityID, citizenID int64) (*citizenState, error) {
@@ -371,8 +383,10 @@ func (s *Store) custodialKey(tx *gorm.DB, citizenID int64) (ed25519.PrivateKey, 
 // the caller's transaction rolls back, and the state is dropped with it.
 func (s *Store) logStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log, cs *citizenState, env *statement.Envelope, a action, nonce []byte) (int64, error) {
 	st := env.Parsed()
-	if _, err := cs.state.Accept(env); err != nil {
-		return 0, RefuseStatement(err)
+	if cs.accepted != env { // prepare accepted it already, on this same chain
+		if _, err := cs.state.Accept(env); err != nil {
+			return 0, RefuseStatement(err)
+		}
 	}
 	entry := clog.StatementEntry(env)
 	var opening *voteOpening
