@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -221,4 +222,80 @@ func TestBackfillLogs(t *testing.T) {
 			t.Errorf("log size %d, want two key registrations, a delegation and a vote commitment", info.Size)
 		}
 	})
+}
+
+// Two servers on one PostgreSQL database append to a community's log in
+// one order: citizens delegate concurrently through two store handles,
+// and the log then holds every statement once, replays (signatures and
+// chains) and gives the same root read from either handle.
+func TestTwoServersShareOneLog(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.FreshPostgresURL(t)
+	box := storetest.DataKey(t)
+	open := func() *store.Store {
+		s, err := store.Open(ctx, store.Options{URL: url, Secrets: box})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	if err := a.Migrate(ctx, storetest.Migrations(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	keys := storetest.Logs(t, a, "https://vote.example.org/logs/")
+	if err := b.EnableLogs(store.LogConfig{Base: "https://vote.example.org/logs/", Keys: keys}); err != nil {
+		t.Fatal(err)
+	}
+	w := storetest.NewWorld(t, a)
+	c := w.Community("club")
+	handles := []string{"ann", "bob", "cat", "dan", "eve", "fay", "gus", "hal"}
+	w.Member(c.ID, domain.RoleMember, 1, handles...)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(handles))
+	for i, h := range handles {
+		st := []*store.Store{a, b}[i%2]
+		wg.Go(func() {
+			for round := range 4 {
+				to := w.ID(handles[(i+1+round)%len(handles)])
+				if err := st.SetDelegation(ctx, w.ID(h), store.Scope{CommunityID: c.ID}, []int64{to}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	info, err := a.Log(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(5 * len(handles)); info.Size != want {
+		t.Fatalf("log size %d, want %d (a key and four delegations each)", info.Size, want)
+	}
+	entries, err := b.LogEntries(ctx, c.ID, 0, info.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed := make([]clog.Entry, len(entries))
+	for i, e := range entries {
+		if parsed[i], err = clog.ParseEntry(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := clog.CheckStatements(parsed, statement.NewState("club", nil)); err != nil {
+		t.Fatalf("the log does not replay: %v", err)
+	}
+	ca, err := a.LogCheckpoint(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := b.LogCheckpoint(ctx, c.ID)
+	if err != nil || string(ca) != string(cb) {
+		t.Fatalf("the two servers sign different checkpoints:\n%s\n%s (%v)", ca, cb, err)
+	}
 }
