@@ -108,7 +108,10 @@ func TestSignedStatementsAPI(t *testing.T) {
 		t.Errorf("bundle beyond the log: %d", res.StatusCode)
 	}
 	// The old API keeps working: bob's vote is signed with his custodial key.
-	bw.expect(t, "bob", "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": "no"}, 200, "")
+	v := bw.expect(t, "bob", "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": "no"}, 200, "")
+	if lr, _ := v["log_receipt"].(map[string]any); lr["custodial"] != true || lr["checkpoint"] == "" {
+		t.Errorf("the API vote's log receipt: %v", v["log_receipt"])
+	}
 	mine := bw.expect(t, "bob", "GET", "/api/v1/communities/commons/statements", nil, 200, "")
 	if n := len(mine["statements"].([]any)); n != 2 {
 		t.Errorf("bob has %d statements, want his custodial key and his vote", n)
