@@ -211,7 +211,9 @@ func cmpOr(a, b string) string {
 
 func (cw *clientWorld) exec(t *testing.T, q string, args ...any) {
 	t.Helper()
-	storetest.Exec(t, cw.st, q, args...)
+	if err := storetest.DB(t, cw.st).Exec(q, args...).Error; err != nil {
+		t.Fatal(err)
+	}
 }
 
 // verifyAgainWithLog verifies the proof written by closeAndVerify with

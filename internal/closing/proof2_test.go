@@ -71,7 +71,9 @@ func TestProof2FromTheLog(t *testing.T) {
 		// counts it, and fails check 6 naming the voter.
 		b2 := ballot(t, w, c.ID, "majority", nil, []string{"yes", "no", "abstain"}, nil)
 		vote(t, s, b2, w.ID("fay"), `"no"`)
-		storetest.Exec(t, s, "UPDATE votes SET choice = ? WHERE ballot_id = ? AND citizen_id = ?", `"yes"`, b2.ID, w.ID("fay"))
+		if err := storetest.DB(t, s).Exec("UPDATE votes SET choice = ? WHERE ballot_id = ? AND citizen_id = ?", `"yes"`, b2.ID, w.ID("fay")).Error; err != nil {
+			t.Fatal(err)
+		}
 		got, err = closing.New(s, testSigner(), nil).Close(ctx, b2.ID)
 		if err != nil {
 			t.Fatal(err)

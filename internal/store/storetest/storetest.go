@@ -9,12 +9,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -152,30 +150,4 @@ func Logs(t testing.TB, s *store.Store, base string) *keyring.LogKeys {
 		t.Fatal(err)
 	}
 	return keys
-}
-
-// Exec runs one SQL statement on s's database directly, as an operator
-// with database access would (placeholders "?", numbered on PostgreSQL).
-func Exec(t testing.TB, s *store.Store, query string, args ...any) {
-	t.Helper()
-	db, err := s.SQLDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Dialect() == "postgres" {
-		var b strings.Builder
-		n := 0
-		for _, r := range query {
-			if r == '?' {
-				n++
-				fmt.Fprintf(&b, "$%d", n)
-				continue
-			}
-			b.WriteRune(r)
-		}
-		query = b.String()
-	}
-	if _, err := db.Exec(query, args...); err != nil {
-		t.Fatal(err)
-	}
 }
