@@ -14,6 +14,7 @@ import (
 	"koinon/internal/keyring"
 	"koinon/internal/proof"
 	"koinon/internal/proof2"
+	"koinon/internal/secret"
 )
 
 func cmdVerify(ctx context.Context, e env) int {
@@ -23,6 +24,7 @@ func cmdVerify(ctx context.Context, e env) int {
 		fmt.Fprintln(e.stderr, "usage: koinon verify PROOF|- [--key BASE64|FILE]")
 		fmt.Fprintln(e.stderr, "       koinon verify PROOF2|- [--key …] [--log-key VKEY] [--witness VKEY … --quorum N] [--log URL|DIR]")
 		fmt.Fprintln(e.stderr, "       koinon verify RECEIPT|- [--proof PROOF] [--key BASE64|FILE]")
+		fmt.Fprintln(e.stderr, "       koinon verify SECRET-TALLY|-   (a koinon-secret-tally/1 document; unsigned, so no --key)")
 		fmt.Fprintln(e.stderr, "without --key the checks cannot tell who signed: pin the platform's key")
 		fmt.Fprintln(e.stderr, "exit status: 0 every check passes, 1 a check fails, 2 the file is not a proof or receipt")
 		fs.PrintDefaults()
@@ -82,6 +84,16 @@ func cmdVerify(ctx context.Context, e env) int {
 	case *proofFile != "":
 		fmt.Fprintf(e.stderr, "koinon verify: %s: --proof is for receipts, and this is not one\n", args[0])
 		return 2
+	case format == secret.Format:
+		if trusted != nil {
+			fmt.Fprintf(e.stderr, "koinon verify: %s: a secret-tally document is not signed: --key does not apply\n", args[0])
+			return 2
+		}
+		rep = proof.VerifySecret(data)
+		if rep.OK {
+			trailer = "counts " + string(rep.Counts) + "\n" +
+				"NOTE: these checks show that the counts follow from the cast ballots and the key generation in the file; that the file holds the ballot's cast list is shown by its signed log statements.\n"
+		}
 	case format == proof2.Format:
 		opts := proof2.Options{PlatformKey: trusted, LogKey: *logKey, Witnesses: witnesses, Quorum: *quorum}
 		if *logLoc != "" {
@@ -110,7 +122,7 @@ func cmdVerify(ctx context.Context, e env) int {
 		}
 	}
 	fmt.Fprint(e.stdout, trailer)
-	if trusted == nil {
+	if trusted == nil && rep.Kind != proof.SecretKind {
 		id := signerKeyID(data)
 		fmt.Fprintf(e.stdout, "WARNING: the signer was NOT checked. No --key was given, so any key could have signed this.\n")
 		fmt.Fprintf(e.stdout, "WARNING: signed by key id %s: compare it with key_id at https://PLATFORM/.well-known/koinon-key, or rerun with --key.\n", id)

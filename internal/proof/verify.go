@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"koinon/internal/secret"
 	"koinon/internal/tally"
 )
 
@@ -33,6 +34,7 @@ type Report struct {
 	Ballot    string          `json:"ballot,omitempty"`
 	Result    json.RawMessage `json:"result,omitempty"`    // the recomputed result (proofs)
 	Inclusion *Inclusion      `json:"inclusion,omitempty"` // the recomputed path (receipts)
+	Counts    json.RawMessage `json:"counts,omitempty"`    // the verified counts (secret tallies)
 }
 
 // Inclusion shows how a receipt's leaf leads to its votes_root.
@@ -85,10 +87,14 @@ func Detect(data []byte) string {
 	return format
 }
 
-// VerifyAny verifies a proof, or a receipt (with no proof beside it).
+// VerifyAny verifies a proof, a receipt (with no proof beside it) or a
+// secret-tally document.
 func VerifyAny(data, trustedKey []byte) Report {
-	if Detect(data) == ReceiptFormat {
+	switch Detect(data) {
+	case ReceiptFormat:
 		return VerifyReceipt(data, nil, trustedKey)
+	case secret.Format:
+		return VerifySecret(data) // unsigned: no key to check
 	}
 	return Verify(data, trustedKey)
 }

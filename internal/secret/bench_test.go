@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"koinon/internal/tally"
 )
 
 // BenchmarkPrepareSchulze10 encrypts and proves a 10-option Schulze ballot
@@ -84,24 +86,26 @@ func runDKGSecretsFor(b *testing.B, rec Record) map[int]Scalar {
 
 func benchmarkVerify(b *testing.B, n int) {
 	rec := majorityRecord(b, n)
-	data, err := json.Marshal(rec)
+	def := Definition{ID: "ballot-7", Method: "majority", Options: []tally.Option{{Key: "yes"}, {Key: "no"}, {Key: "abstain"}}}
+	data, err := json.Marshal(Document{Format: Format, Ballot: def, Record: rec})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(len(data))/float64(n), "bytes/ballot")
 	defer reportCPU(b)()
 	for b.Loop() {
-		var r Record
-		if err := json.Unmarshal(data, &r); err != nil {
-			b.Fatal(err)
+		doc, err := ParseDocument(data)
+		if err == nil {
+			err = doc.Verify()
 		}
-		if err := Verify(r, MajorityForm(3)); err != nil {
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkVerifyMajority decodes the record from JSON and runs every check.
+// BenchmarkVerifyMajority decodes a secret-tally document from JSON and
+// runs every check, as `koinon verify` does.
 func BenchmarkVerifyMajority10000(b *testing.B)  { benchmarkVerify(b, 10000) }
 func BenchmarkVerifyMajority100000(b *testing.B) { benchmarkVerify(b, 100000) }
 

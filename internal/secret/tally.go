@@ -123,7 +123,7 @@ func Counts(threshold int, aggs []Ciphertext, shares []DecryptionShare, totalWei
 const (
 	CheckEncoding      = 1 + iota // every point present (decoding already refused non-canonical ones)
 	CheckKeyGeneration            // commitments, complaints, qualified set, joint key
-	CheckForm                     // the record's form is the one the ballot definition gives
+	CheckForm                     // the record's form (and ballot id) is the one the ballot definition gives
 	CheckCast                     // voters distinct and named, weights 1..MaxTotalWeight
 	CheckUnique                   // no ciphertext appears twice (replayed ballots)
 	CheckBallots                  // every 0/1 proof and sum range proof
@@ -158,7 +158,12 @@ func fail(check int, format string, a ...any) error {
 // Verify runs every check on the record, against the form the verifier
 // derived from the ballot definition, and returns the first failure as a
 // *CheckError.
-func Verify(rec Record, want Form) error {
+func Verify(rec Record, want Form) error { return verify(rec, want, nil, "") }
+
+// verify is Verify; at check 3 it fails with formErr (the definition gave
+// no form) and, when ballotID is not empty, requires the key generation to
+// be for that ballot.
+func verify(rec Record, want Form, formErr error, ballotID string) error {
 	kg := rec.KeyGeneration
 	p := kg.Params
 	if err := Complete(rec); err != nil {
@@ -167,8 +172,14 @@ func Verify(rec Record, want Form) error {
 	if err := kg.Verify(); err != nil {
 		return &CheckError{CheckKeyGeneration, err}
 	}
+	if formErr != nil {
+		return &CheckError{CheckForm, formErr}
+	}
 	if err := want.Validate(); err != nil {
 		return &CheckError{CheckForm, err}
+	}
+	if ballotID != "" && p.BallotID != ballotID {
+		return fail(CheckForm, "the key generation is for ballot %q, the definition for %q", p.BallotID, ballotID)
 	}
 	if !formEqual(rec.Form, want) {
 		return fail(CheckForm, "the record's form differs from the ballot definition's")

@@ -1,15 +1,12 @@
 package secret
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
-	"os"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/vectors.json")
+	"koinon/internal/golden"
+)
 
 // vectors is the content of testdata/vectors.json, documented in
 // docs/spec/secret-ballot.md §8.
@@ -90,19 +87,7 @@ func TestVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	const path = "testdata/vectors.json"
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from a fresh generation; run go test ./internal/secret -run TestVectors -update and review the diff", path)
-	}
+	want := golden.Check(t, "testdata/vectors.json", got)
 	var v vectors
 	if err := json.Unmarshal(want, &v); err != nil {
 		t.Fatal(err)

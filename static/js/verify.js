@@ -187,7 +187,8 @@
       }
       list.appendChild(li);
     });
-    var total = rep.kind === "receipt" ? (state.proofText && isReceipt(state.text) ? 5 : 4) : 6;
+    var total = rep.kind === "receipt" ? (state.proofText && isReceipt(state.text) ? 5 : 4)
+      : rep.kind === "secret-tally" ? 10 : 6;
     if (rep.checks.length < total) {
       $("verify-stopped").textContent = tr("verify.js.stopped");
       $("verify-stopped").hidden = false;

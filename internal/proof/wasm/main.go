@@ -2,7 +2,9 @@
 
 // Command wasm is the browser verifier: it exposes proof.Verify and
 // proof.VerifyReceipt to JavaScript, so the /verify page checks a proof on
-// the auditor's machine with the same code as `koinon verify`.
+// the auditor's machine with the same code as `koinon verify`. For secret
+// ballots it also encrypts and proves on the voter's device
+// (static/js/secret_ballot.js wraps these; docs/spec/secret-ballot.md §10).
 //
 // Build: GOOS=js GOARCH=wasm go build -o static/wasm/koinon-verify.wasm ./internal/proof/wasm
 //
@@ -10,17 +12,28 @@
 // proof2.Report: the same members plus custodial_weight, counted_weight
 // and cosignatures).
 //
-//	koinonVerify(text, keyB64[, logVKey])           // a proof (1 or 2), or a receipt alone
+//	koinonVerify(text, keyB64[, logVKey])           // a proof (1 or 2), a receipt alone or a secret tally
 //	koinonVerifyReceipt(text, proofTextOrEmpty, keyB64)
+//
+// The secret-ballot functions take and return JSON text; a refusal is
+// {"error": "…"}. Randomness comes from crypto/rand, which is
+// crypto.getRandomValues under js/wasm.
+//
+//	koinonSecretPrepare(voting, choice)                 // {"ballot", "opening"}
+//	koinonSecretAudit(voting, ballot, opening, choice)  // {"ok": true}
+//	koinonSecretVerifyBallot(voting, ballot)            // {"ok": true}
 package main
 
 import (
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"syscall/js"
 
 	"koinon/internal/keyring"
 	"koinon/internal/proof"
 	"koinon/internal/proof2"
+	"koinon/internal/secret"
 )
 
 func main() {
@@ -45,7 +58,70 @@ func main() {
 			return proof.VerifyReceipt([]byte(text), pr, key)
 		})
 	}))
+	js.Global().Set("koinonSecretPrepare", secretFunc(func(v secret.Voting, args []js.Value) (any, error) {
+		var c secret.Choice
+		if err := decodeArg(args, 1, "choice", &c); err != nil {
+			return nil, err
+		}
+		b, o, err := v.Prepare(rand.Reader, c)
+		return struct {
+			Ballot  secret.Ballot  `json:"ballot"`
+			Opening secret.Opening `json:"opening"`
+		}{b, o}, err
+	}))
+	js.Global().Set("koinonSecretAudit", secretFunc(func(v secret.Voting, args []js.Value) (any, error) {
+		var b secret.Ballot
+		var o secret.Opening
+		var c secret.Choice
+		for k, dst := range []any{&b, &o, &c} {
+			if err := decodeArg(args, k+1, []string{"ballot", "opening", "choice"}[k], dst); err != nil {
+				return nil, err
+			}
+		}
+		return okResult, v.Audit(b, o, c)
+	}))
+	js.Global().Set("koinonSecretVerifyBallot", secretFunc(func(v secret.Voting, args []js.Value) (any, error) {
+		var b secret.Ballot
+		if err := decodeArg(args, 1, "ballot", &b); err != nil {
+			return nil, err
+		}
+		return okResult, v.Verify(b)
+	}))
 	select {} // keep the functions alive
+}
+
+var okResult = struct {
+	OK bool `json:"ok"`
+}{true}
+
+// secretFunc decodes the voting parameters (first argument) and returns
+// fn's result, or {"error": …}, as JSON text.
+func secretFunc(fn func(v secret.Voting, args []js.Value) (any, error)) js.Func {
+	return js.FuncOf(func(_ js.Value, args []js.Value) any {
+		var v secret.Voting
+		err := decodeArg(args, 0, "voting", &v)
+		var out any
+		if err == nil {
+			out, err = fn(v, args)
+		}
+		if err != nil {
+			out = struct {
+				Error string `json:"error"`
+			}{err.Error()}
+		}
+		return marshal(out)
+	})
+}
+
+// decodeArg decodes argument k, JSON text, into dst.
+func decodeArg(args []js.Value, k int, name string, dst any) error {
+	if len(args) <= k || args[k].Type() != js.TypeString {
+		return fmt.Errorf("%s: want JSON text as argument %d", name, k+1)
+	}
+	if err := json.Unmarshal([]byte(args[k].String()), dst); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }
 
 // run reads the text (first argument) and the optional trusted key (at

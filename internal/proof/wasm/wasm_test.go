@@ -37,27 +37,35 @@ func TestWASMVerifiesProof2(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the WebAssembly module")
 	}
+	wasm, wasmExec := buildWASM(t)
 	dir := t.TempDir()
-	wasm := filepath.Join(dir, "v.wasm")
-	build := exec.Command("go", "build", "-o", wasm, ".")
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	script := filepath.Join(dir, "v.js")
 	if err := os.WriteFile(script, []byte(verifyJS), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
 	vectors, _ := filepath.Abs(filepath.Join("..", "..", "proof2", "testdata", "vectors.json"))
-	out, err := exec.Command(node, script, filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"), wasm, vectors).CombinedOutput()
+	out, err := exec.Command(node, script, wasmExec, wasm, vectors).CombinedOutput()
 	if err != nil {
 		t.Fatalf("node: %v\n%s", err, out)
 	}
 	if got, want := strings.TrimSpace(string(out)), "true 8 1 5\nfalse 7 result"; got != want {
 		t.Errorf("node printed\n%s\nwant\n%s", got, want)
 	}
+}
+
+// buildWASM builds the module into a temporary folder and returns its path
+// and that of the toolchain's wasm_exec.js.
+func buildWASM(t testing.TB) (wasm, wasmExec string) {
+	t.Helper()
+	wasm = filepath.Join(t.TempDir(), "koinon.wasm")
+	build := exec.Command("go", "build", "-o", wasm, ".")
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wasm, filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js")
 }
