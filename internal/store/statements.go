@@ -235,7 +235,7 @@ func (s *Store) citizenState(tx *gorm.DB, communityID, citizenID int64) (*citize
 			return true
 		}
 		m, err := currentMembership(tx, communityID, citizenID)
-		return err == nil && m.Role == "board"
+		return err == nil && m.Role == domain.RoleBoard
 	}
 	cs := &citizenState{citizenID: citizenID, handle: ct.Handle, slug: c.Slug, communityID: communityID,
 		state: statement.NewState(c.Slug, isBoard)}
