@@ -148,6 +148,10 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		st.Close()
 		return nil, err
 	}
+	if err := enableLogs(ctx, st, cfg, log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return &app{cfg: cfg, log: log, store: st, tokens: auth.NewTokens(key, nil), keys: platformKey{ring}, assets: assets}, nil
 }
 

@@ -26,7 +26,24 @@ var dataKeyAD = []byte("koinon data key v1")
 
 // OpenDataKey loads DATA/keys/data.key, creating it when missing.
 func OpenDataKey(dataDir string) (*DataKey, error) {
-	name := filepath.Join(dataDir, "keys", "data.key")
+	key, err := loadOrCreateSecret(filepath.Join(dataDir, "keys", "data.key"))
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	return &DataKey{aead: aead}, nil
+}
+
+// loadOrCreateSecret reads a 32-byte secret from name, creating it (0600,
+// random) when missing.
+func loadOrCreateSecret(name string) ([]byte, error) {
 	key, err := os.ReadFile(name)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
@@ -43,20 +60,12 @@ func OpenDataKey(dataDir string) (*DataKey, error) {
 		key, err = os.ReadFile(name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("keyring: data key: %w", err)
+		return nil, fmt.Errorf("keyring: %s: %w", filepath.Base(name), err)
 	}
 	if len(key) != 32 {
-		return nil, fmt.Errorf("keyring: data key %s has %d bytes, want 32", name, len(key))
+		return nil, fmt.Errorf("keyring: %s has %d bytes, want 32", name, len(key))
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
-	}
-	return &DataKey{aead: aead}, nil
+	return key, nil
 }
 
 // writeNewFile creates name (0600) with data unless it exists already.

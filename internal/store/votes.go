@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"koinon/internal/domain"
+	"koinon/internal/statement"
 )
 
 // CastRequest is a vote to record. Receipt computes the cast receipt from
@@ -67,8 +69,10 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		if replaced {
 			kind = EventVoteReplaced
 		}
-		_, err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now))
-		return err
+		if _, err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now)); err != nil {
+			return err
+		}
+		return s.recordVote(ctx, tx, b, r.CitizenID, statement.Vote, statement.VoteContent{Choice: json.RawMessage(r.Choice)})
 	})
 	return out, err
 }
@@ -121,8 +125,10 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 		if err != nil {
 			return err
 		}
-		_, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now()))
-		return err
+		if _, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now())); err != nil {
+			return err
+		}
+		return s.recordVote(ctx, tx, b, citizenID, statement.VoteWithdraw, struct{}{})
 	})
 }
 
@@ -156,7 +162,7 @@ func logTime(b Ballot, at time.Time) time.Time {
 // row FOR SHARE on PostgreSQL until the transaction ends.
 func openForVoting(tx *gorm.DB, dialect string, id int64, now time.Time) (Ballot, error) {
 	var b Ballot
-	q := tx.Select("id", "state", "closes_at", "secrecy", "secret").Where("id = ?", id)
+	q := tx.Select("id", "community_id", "state", "closes_at", "secrecy", "secret").Where("id = ?", id)
 	if dialect == "postgres" {
 		q = q.Clauses(clause.Locking{Strength: "SHARE"})
 	}
