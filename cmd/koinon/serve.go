@@ -156,6 +156,10 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		st.Close()
 		return nil, err
 	}
+	if err := enableLogs(ctx, st, cfg, log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	unsubKey, err := keyring.Secret(cfg.DataDir, "notify.key")
 	if err != nil {
 		st.Close()

@@ -29,6 +29,8 @@ type witnessKey struct {
 	VKey string `json:"vkey"`
 }
 
+func (k *witnessKey) seed() string { return k.Seed }
+
 func cmdWitness(ctx context.Context, e env) int {
 	if len(e.args) > 0 && e.args[0] == "keygen" {
 		return witnessKeygen(e)
@@ -147,17 +149,10 @@ func newWitnessProcess(logURL, logKey, keyFile, stateFile string, out io.Writer)
 	if v.Name() != origin {
 		return nil, fmt.Errorf("--log-key is named %q, the log's origin is %q", v.Name(), origin)
 	}
-	b, err := os.ReadFile(keyFile)
+	var k witnessKey
+	seed, err := readSeedFile(keyFile, &k)
 	if err != nil {
 		return nil, err
-	}
-	var k witnessKey
-	if err := json.Unmarshal(b, &k); err != nil {
-		return nil, fmt.Errorf("%s: %w", keyFile, err)
-	}
-	seed, err := base64.StdEncoding.DecodeString(k.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", keyFile, err)
 	}
 	signer, _, err := clog.NewCosigner(k.Name, seed, time.Now)
 	if err != nil {

@@ -142,6 +142,9 @@ func (c *Closer) count(in *store.CloseInput) (store.CloseOutput, error) {
 	if err != nil {
 		return store.CloseOutput{}, fmt.Errorf("closing: seal ballot %d: %w", in.Ballot.ID, err)
 	}
+	if in.Log != nil {
+		return c.seal2(in, doc, sealed)
+	}
 	sum := sha256.Sum256(sealed)
 	return store.CloseOutput{
 		ResultJSON: doc.Result,

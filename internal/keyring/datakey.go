@@ -26,7 +26,7 @@ var dataKeyAD = []byte("koinon data key v1")
 
 // OpenDataKey loads DATA/keys/data.key, creating it when missing.
 func OpenDataKey(dataDir string) (*DataKey, error) {
-	key, err := Secret(dataDir, "data.key")
+	key, err := loadOrCreateSecret(filepath.Join(dataDir, "keys", "data.key"))
 	if err != nil {
 		return nil, err
 	}
@@ -42,29 +42,34 @@ func OpenDataKey(dataDir string) (*DataKey, error) {
 }
 
 // Secret loads the 32-byte key DATA/keys/NAME, creating it (0600, random)
-// when missing.
+// when missing (keys/notify.key signs unsubscribe links).
 func Secret(dataDir, name string) ([]byte, error) {
-	path := filepath.Join(dataDir, "keys", name)
-	key, err := os.ReadFile(path)
+	return loadOrCreateSecret(filepath.Join(dataDir, "keys", name))
+}
+
+// loadOrCreateSecret reads a 32-byte secret from name, creating it (0600,
+// random) when missing.
+func loadOrCreateSecret(name string) ([]byte, error) {
+	key, err := os.ReadFile(name)
 	if errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
 			return nil, fmt.Errorf("keyring: %w", err)
 		}
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("keyring: %w", err)
 		}
-		if err := writeNewFile(path, key); err != nil {
+		if err := writeNewFile(name, key); err != nil {
 			return nil, err
 		}
 		// Another process may have created it first: use the one on disk.
-		key, err = os.ReadFile(path)
+		key, err = os.ReadFile(name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("keyring: %s: %w", name, err)
+		return nil, fmt.Errorf("keyring: %s: %w", filepath.Base(name), err)
 	}
 	if len(key) != 32 {
-		return nil, fmt.Errorf("keyring: %s has %d bytes, want 32", path, len(key))
+		return nil, fmt.Errorf("keyring: %s has %d bytes, want 32", name, len(key))
 	}
 	return key, nil
 }
@@ -76,7 +81,7 @@ func writeNewFile(name string, data []byte) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("keyring: create %s: %w", name, err)
+		return fmt.Errorf("keyring: create data key: %w", err)
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -87,7 +92,7 @@ func writeNewFile(name string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(name)
-		return fmt.Errorf("keyring: write %s: %w", name, err)
+		return fmt.Errorf("keyring: write data key: %w", err)
 	}
 	return nil
 }

@@ -24,6 +24,9 @@ type CloseInput struct {
 	Electorate []ElectorateRow // in roll order (citizen id)
 	Votes      []FinalVote
 	ClosedAt   time.Time
+	// Log is the community log at the close of a public ballot when the
+	// logs are on (closelog.go): a proof 2 is built from it.
+	Log *CloseLog
 }
 
 // ElectorateRow is one voter of the frozen roll.
@@ -98,6 +101,9 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 		now := s.Now()
 		in, err := s.loadCloseInput(tx, b, now)
 		if err != nil {
+			return err
+		}
+		if in.Log, err = s.closeLog(tx, b); err != nil {
 			return err
 		}
 		if _, err := appendEvent(tx, s.dialect, b.ID, EventClosed, map[string]any{

@@ -127,7 +127,10 @@ func (s *Store) SetDelegation(ctx context.Context, citizenID int64, sc Scope, de
 				return wrap(err, "add delegate")
 			}
 		}
-		return s.delegationChanged(tx, citizenID, sc, oldIDs, delegates, now)
+		if err := s.delegationChanged(tx, citizenID, sc, oldIDs, delegates, now); err != nil {
+			return err
+		}
+		return s.recordDelegation(ctx, tx, citizenID, sc, delegates, false)
 	})
 }
 
@@ -140,6 +143,9 @@ func (s *Store) RemoveDelegation(ctx context.Context, citizenID int64, sc Scope)
 		}
 		old, err := loadDelegation(tx, citizenID, sc)
 		if errors.Is(err, ErrNotFound) {
+			if sub := submissionFrom(ctx); sub != nil && sub.Envelope != nil {
+				return s.recordDelegation(ctx, tx, citizenID, sc, nil, true)
+			}
 			return nil
 		}
 		if err != nil {
@@ -151,7 +157,10 @@ func (s *Store) RemoveDelegation(ctx context.Context, citizenID int64, sc Scope)
 		if err := tx.Exec("DELETE FROM delegations WHERE id = ?", old.ID).Error; err != nil {
 			return wrap(err, "remove delegation")
 		}
-		return s.delegationChanged(tx, citizenID, sc, old.ids, nil, s.Now())
+		if err := s.delegationChanged(tx, citizenID, sc, old.ids, nil, s.Now()); err != nil {
+			return err
+		}
+		return s.recordDelegation(ctx, tx, citizenID, sc, nil, true)
 	})
 }
 

@@ -46,6 +46,8 @@ type Store struct {
 	box SecretBox
 	// mail: notifications are also queued for mail (Options.Mail).
 	mail bool
+	// logs, when set, keeps the community logs (clog.go, EnableLogs).
+	logs *LogConfig
 }
 
 // Options configure Open.
@@ -233,6 +235,14 @@ func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
 // the busy timeout. fn must not call s.tx again (it would deadlock): store
 // methods pass tx down instead.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	s.prepare(ctx) // a signed statement's replay, before the write lock
+	if err := s.txLocked(ctx, fn); err != nil {
+		return err
+	}
+	return s.finishReceipt(ctx) // after the commit, outside the write lock
+}
+
+func (s *Store) txLocked(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if s.dialect == "sqlite" && s.writeMu != nil {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"koinon/internal/domain"
+	"koinon/internal/statement"
 )
 
 // CastRequest is a vote to record. Receipt computes the cast receipt from
@@ -67,7 +69,10 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		if replaced {
 			kind = EventVoteReplaced
 		}
-		if _, err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now)); err != nil || replaced {
+		if _, err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now)); err != nil {
+			return err
+		}
+		if err := s.recordVote(ctx, tx, b, r.CitizenID, statement.Vote, statement.VoteContent{Choice: json.RawMessage(r.Choice)}); err != nil || replaced {
 			return err
 		}
 		return s.notifyDelegators(tx, b, r.CitizenID, r.Choice)
@@ -123,8 +128,10 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 		if err != nil {
 			return err
 		}
-		_, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now()))
-		return err
+		if _, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now())); err != nil {
+			return err
+		}
+		return s.recordVote(ctx, tx, b, citizenID, statement.VoteWithdraw, struct{}{})
 	})
 }
 

@@ -113,6 +113,11 @@ func (s *Server) apiShowCommunity(c echo.Context) error {
 	if m := routeMembership(c); m != nil {
 		out["my_role"], out["my_weight"] = m.Role, m.Weight
 	}
+	if s.store.LogsEnabled() {
+		if out["log"], err = s.store.Log(ctx, cm.ID); err != nil {
+			return err
+		}
+	}
 	return c.JSON(http.StatusOK, out)
 }
 

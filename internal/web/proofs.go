@@ -75,7 +75,7 @@ func (s *Server) receiptFor(c echo.Context, b *store.Ballot) ([]byte, string, er
 		if err != nil {
 			return nil, err
 		}
-		doc, err := proof.ParseProof(raw)
+		doc, err := proof.ParseProof(countOf(raw))
 		if err != nil {
 			return nil, fmt.Errorf("web: stored proof of ballot %d: %w", b.ID, err)
 		}

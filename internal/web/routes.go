@@ -148,6 +148,16 @@ var routeTable = []route{
 	{"GET", "/api/v1/ballots/:id/export/ballots.pb", permAnyone, (*Server).exportPB},
 	{"GET", "/api/v1/openapi.json", permAnyone, (*Server).openAPI},
 
+	// Community logs (logs.go, statements.go): the C2SP tlog-tiles read
+	// layout, JSON proofs for light clients, and signed statements. 404
+	// when the server keeps no logs.
+	{"GET", "/logs/:slug/checkpoint", permAnyone, (*Server).logCheckpoint},
+	{"GET", "/logs/:slug/tile/*", permAnyone, (*Server).logTile},
+	{"GET", "/api/v1/communities/:slug/log/inclusion", permAnyone, (*Server).apiLogInclusion},
+	{"GET", "/api/v1/communities/:slug/log/consistency", permAnyone, (*Server).apiLogConsistency},
+	{"POST", "/api/v1/communities/:slug/statements", permCitizen, (*Server).apiSubmitStatement},
+	{"GET", "/api/v1/communities/:slug/statements", permMember, (*Server).apiMyStatements},
+
 	// Notifications: a citizen's own list and mail switches; the
 	// unsubscribe link of a mail works without signing in (its token is
 	// signed, notify.Unsubscriber).

@@ -29,6 +29,9 @@ type voteJSON struct {
 	// ReceiptNonce opens CastReceipt (docs/proofs.md); only the voter
 	// sees it.
 	ReceiptNonce string `json:"receipt_nonce"`
+	// LogReceipt, on the answer to a vote the community log took, is its
+	// log index, a signed checkpoint and the inclusion proof (docs/logs.md).
+	LogReceipt *store.Receipt `json:"log_receipt,omitempty"`
 }
 
 // precheckVote refuses early a ballot that is not open (409); the store
@@ -165,6 +168,8 @@ func (s *Server) apiCastVote(c echo.Context) error {
 		return err
 	}
 	b := routeBallot(c)
+	sub := &store.Submission{} // the store signs with the custodial key and fills the receipt
+	c.SetRequest(c.Request().WithContext(store.WithSubmission(c.Request().Context(), sub)))
 	v, err := s.castVote(c, b, req.Choice)
 	if err != nil {
 		return err
@@ -173,6 +178,7 @@ func (s *Server) apiCastVote(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	out.LogReceipt = sub.Receipt
 	return c.JSON(http.StatusOK, out)
 }
 

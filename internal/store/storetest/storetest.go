@@ -148,3 +148,17 @@ func EachMail(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, MailSQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, open(t, store.Options{URL: FreshPostgresURL(t), Mail: true})) })
 }
+
+// Logs turns on s's community logs, served under base (…/logs/), with
+// log keys in a fresh keys dir; it returns the keys.
+func Logs(t testing.TB, s *store.Store, base string) *keyring.LogKeys {
+	t.Helper()
+	keys, err := keyring.OpenLogKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnableLogs(store.LogConfig{Base: base, Keys: keys}); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
