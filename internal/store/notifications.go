@@ -23,13 +23,13 @@ const (
 	KindDelegation      = "delegation" // someone starts or stops delegating to you
 	KindDelegationLost  = "delegation_lost"
 	KindResultSealed    = "result_sealed"
-	KindKeyRegistered   = "key_registered"   // hook: signed statements (later)
+	KindKeyRegistered   = "key_registered"
 	KindDecryptionShare = "decryption_share" // hook: trustees of secret ballots (later)
 )
 
 // NotificationKinds lists the kinds a citizen can switch, in page order.
 var NotificationKinds = []string{KindInvitation, KindBallotOpened, KindClosingSoon, KindDelegateVoted,
-	KindDelegation, KindDelegationLost, KindResultSealed}
+	KindDelegation, KindDelegationLost, KindResultSealed, KindKeyRegistered}
 
 // Notification is one entry of a citizen's in-app list. Message is the
 // locale key of its text (a kind may have several), Params its arguments

@@ -287,3 +287,14 @@ func (s *Store) notifyDelegateLeft(tx *gorm.DB, communityID int64, left Citizen,
 			AND m.community_id = d.community_id AND m.ended_at IS NULL
 			WHERE o.delegation_id = d.id AND o.delegate_id <> ?)`, communityID, left.ID, left.ID)
 }
+
+// notifyKeyRegistered tells a citizen that a signing key was registered
+// for her in a community, so that a key she did not register is noticed.
+func (s *Store) notifyKeyRegistered(tx *gorm.DB, communityID, citizenID int64, keyID string) error {
+	name, err := scopeName(tx, communityID, "c")
+	if err != nil {
+		return err
+	}
+	return s.notifyOne(tx, citizenID, Note{Kind: KindKeyRegistered, Key: "key:" + strconv.FormatInt(communityID, 10) + ":" + keyID,
+		Link: "/profile", Params: []any{name, keyID}})
+}

@@ -452,6 +452,9 @@ func (s *Store) applyKeys(tx *gorm.DB, cs *citizenState, env *statement.Envelope
 			}
 			return wrap(err, "register key")
 		}
+		if err := s.notifyKeyRegistered(tx, cs.communityID, cs.citizenID, st.Key); err != nil {
+			return err
+		}
 		if kc.OldKey != "" {
 			return revoke(kc.OldKey)
 		}

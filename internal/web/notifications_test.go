@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +14,8 @@ import (
 	"koinon/internal/closing"
 	"koinon/internal/notify"
 	"koinon/internal/notify/smtptest"
+	"koinon/internal/proof"
+	"koinon/internal/statement"
 	"koinon/internal/store"
 	"koinon/internal/store/storetest"
 	"koinon/internal/web"
@@ -311,4 +315,23 @@ func TestNotificationDelegateVotedFollowsTheScope(t *testing.T) {
 	if len(told) != 1 {
 		t.Errorf("ann was told %d times, want once (cat's first vote, not bob's):\n%q", len(told), told)
 	}
+}
+
+// A signing key registered for a citizen (a signed statement through the
+// API) is mailed to her, so that a key she did not register is noticed.
+func TestNotificationKeyRegistered(t *testing.T) {
+	st := storetest.MailSQLite(t)
+	storetest.Logs(t, st, "https://vote.example.org/logs/")
+	mw := newMailWorld(t, st)
+	_, key, _ := ed25519.GenerateKey(nil)
+	pub := key.Public().(ed25519.PublicKey)
+	raw, _ := statement.Content(statement.KeyContent{Citizen: "ann", PublicKey: base64.StdEncoding.EncodeToString(pub)})
+	env, err := statement.Sign(statement.Statement{Format: statement.Format, Kind: statement.KeyRegister, Community: "commons",
+		Scope: statement.ScopeCommunity, Content: raw, At: "2026-12-05T10:00:00Z", Key: proof.KeyID(pub)}, key, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mw.expect(t, "ann", "POST", "/api/v1/communities/commons/statements", env, 200, "")
+	m := mw.mailTo(t, "ann", "New signing key for your account in commons")
+	mw.checkMail(t, m, "ann", "en", false, proof.KeyID(pub), "If you did not register it, revoke it")
 }
