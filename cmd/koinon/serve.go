@@ -46,7 +46,7 @@ func cmdServe(ctx context.Context, e env) int {
 		app.metrics.BallotsClosed.Inc()
 		app.metrics.TallyDuration.Observe(d.Seconds())
 	}
-	srv, err := app.server()
+	srv, err := app.server(ctx)
 	if err != nil {
 		return fail(e, "serve", err)
 	}
@@ -151,8 +151,19 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	return &app{cfg: cfg, log: log, store: st, tokens: auth.NewTokens(key, nil), keys: platformKey{ring}, assets: assets}, nil
 }
 
-func (a *app) server() (*web.Server, error) {
-	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics, SecureCookies: a.cfg.Secure()})
+func (a *app) server(ctx context.Context) (*web.Server, error) {
+	d := web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics,
+		SecureCookies: a.cfg.Secure(), NoPasswordSignin: !a.cfg.OIDC.PasswordSignin}
+	if o := a.cfg.OIDC; o.Issuer != "" {
+		p, err := web.NewOIDC(ctx, web.OIDCOptions{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+			RedirectURL: strings.TrimRight(a.cfg.PublicURL, "/") + "/signin/oidc/callback",
+			Domains:     o.Domains, Claim: o.Claim, Communities: o.Communities})
+		if err != nil {
+			return nil, err
+		}
+		d.OIDC = p
+	}
+	return web.New(d)
 }
 
 func (a *app) close() {

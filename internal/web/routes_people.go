@@ -44,6 +44,8 @@ var peopleRouteTable = []peopleRoute{
 	{"POST", "/signup", permAnyone, (*Server).signup},
 	{"GET", "/signin", permAnyone, (*Server).showSignin},
 	{"POST", "/signin", permAnyone, (*Server).signin},
+	{"GET", "/signin/oidc", permAnyone, (*Server).startOIDC},
+	{"GET", "/signin/oidc/callback", permAnyone, (*Server).oidcCallback},
 	{"POST", "/signout", permAnyone, (*Server).signout},
 	{"GET", "/profile", permCitizen, (*Server).showProfile},
 	{"POST", "/profile", permCitizen, (*Server).saveProfile},

@@ -33,6 +33,10 @@ type Deps struct {
 	SecureCookies bool
 	// Metrics is served at /metrics; New creates one when nil.
 	Metrics *metrics.Metrics
+	// OIDC signs citizens in through a provider (nil: off);
+	// NoPasswordSignin turns password sign-in and sign-up off.
+	OIDC             *OIDC
+	NoPasswordSignin bool
 }
 
 // Server is the HTTP application.
@@ -51,6 +55,9 @@ type Server struct {
 	metrics  *metrics.Metrics
 	results  *resultCache // parsed results of closed ballots (results.go)
 	options  optionCache  // options of open and closed ballots (votes.go)
+	oidc     *OIDC        // oidc.go
+	// passwordSignin: sign-in and sign-up with a password are allowed.
+	passwordSignin bool
 }
 
 // New builds the server and its routes.
@@ -85,18 +92,20 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		echo:     echo.New(),
-		store:    d.Store,
-		tokens:   d.Tokens,
-		renderer: r,
-		locales:  loc,
-		log:      d.Log,
-		now:      d.Now,
-		signer:   d.Signer,
-		secure:   d.SecureCookies,
-		static:   staticFS,
-		limiter:  newLoginLimiter(d.Now),
-		metrics:  d.Metrics,
+		echo:           echo.New(),
+		store:          d.Store,
+		tokens:         d.Tokens,
+		renderer:       r,
+		locales:        loc,
+		log:            d.Log,
+		now:            d.Now,
+		signer:         d.Signer,
+		secure:         d.SecureCookies,
+		static:         staticFS,
+		limiter:        newLoginLimiter(d.Now),
+		metrics:        d.Metrics,
+		oidc:           d.OIDC,
+		passwordSignin: !d.NoPasswordSignin,
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
