@@ -71,7 +71,14 @@ var peopleRouteTable = []peopleRoute{
 
 // peopleRoutes: citizens, sessions, communities, rolls, topics.
 func (s *Server) peopleRoutes() {
-	for _, r := range peopleRouteTable {
+	s.addRoutes(peopleRouteTable)
+	s.addRoutes(deliberationRouteTable)
+	s.addRoutes(profileRouteTable)
+}
+
+// addRoutes registers a table's routes, each behind its permission.
+func (s *Server) addRoutes(table []peopleRoute) {
+	for _, r := range table {
 		h := r.h
 		s.echo.Add(r.Method, r.Path, func(c echo.Context) error { return h(s, c) }, s.require(r.Perm))
 	}

@@ -41,21 +41,22 @@ type Deps struct {
 
 // Server is the HTTP application.
 type Server struct {
-	echo     *echo.Echo
-	store    *store.Store
-	tokens   *auth.Tokens
-	renderer *renderer
-	locales  *locales
-	log      *slog.Logger
-	now      func() time.Time
-	signer   Signer
-	secure   bool
-	static   fs.FS
-	limiter  *loginLimiter
-	metrics  *metrics.Metrics
-	results  *resultCache // parsed results of closed ballots (results.go)
-	options  optionCache  // options of open and closed ballots (votes.go)
-	oidc     *OIDC        // oidc.go
+	echo      *echo.Echo
+	store     *store.Store
+	tokens    *auth.Tokens
+	renderer  *renderer
+	locales   *locales
+	log       *slog.Logger
+	now       func() time.Time
+	signer    Signer
+	secure    bool
+	static    fs.FS
+	limiter   *loginLimiter
+	metrics   *metrics.Metrics
+	results   *resultCache // parsed results of closed ballots (results.go)
+	options   optionCache  // options of open and closed ballots (votes.go)
+	oidc      *OIDC        // oidc.go
+	postLimit *postLimiter // deliberation.go
 	// passwordSignin: sign-in and sign-up with a password are allowed.
 	passwordSignin bool
 }
@@ -105,6 +106,7 @@ func New(d Deps) (*Server, error) {
 		limiter:        newLoginLimiter(d.Now),
 		metrics:        d.Metrics,
 		oidc:           d.OIDC,
+		postLimit:      newPostLimiter(d.Now),
 		passwordSignin: !d.NoPasswordSignin,
 	}
 	e := s.echo
