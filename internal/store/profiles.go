@@ -129,17 +129,18 @@ type DelegateSummary struct {
 
 // FindDelegates lists the community's current members who accept
 // delegations for the topic (topicID 0: every member with a statement or
-// a topic), by handle.
+// a topic), by handle. The statement is the community's, else the one
+// of the citizen's account (/profile).
 func (s *Store) FindDelegates(ctx context.Context, communityID, topicID int64, limit int) ([]DelegateSummary, error) {
 	q := s.db.WithContext(ctx).Table("memberships m").
-		Select("c.handle, c.display_name, COALESCE(p.statement, '') AS statement").
+		Select("c.handle, c.display_name, COALESCE(NULLIF(p.statement, ''), c.statement) AS statement").
 		Joins("JOIN citizens c ON c.id = m.citizen_id").
 		Joins("LEFT JOIN delegate_profiles p ON p.community_id = m.community_id AND p.citizen_id = m.citizen_id").
 		Where("m.community_id = ? AND m.ended_at IS NULL", communityID)
 	if topicID > 0 {
 		q = q.Where("EXISTS (SELECT 1 FROM delegate_topics dt WHERE dt.community_id = m.community_id AND dt.citizen_id = m.citizen_id AND dt.topic_id = ?)", topicID)
 	} else {
-		q = q.Where("(COALESCE(p.statement, '') <> '' OR EXISTS (SELECT 1 FROM delegate_topics dt WHERE dt.community_id = m.community_id AND dt.citizen_id = m.citizen_id))")
+		q = q.Where("(COALESCE(NULLIF(p.statement, ''), c.statement) <> '' OR EXISTS (SELECT 1 FROM delegate_topics dt WHERE dt.community_id = m.community_id AND dt.citizen_id = m.citizen_id))")
 	}
 	var out []DelegateSummary
 	err := q.Order("c.handle").Limit(limit).Scan(&out).Error

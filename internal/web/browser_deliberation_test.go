@@ -134,4 +134,27 @@ func TestBrowserDeliberation(t *testing.T) {
 		t.Errorf("German phase: %q", got)
 	}
 	screenshot(t, ctx, "deliberation-voting-de-1280")
+
+	// ann's delegate profile: she writes what she stands for and accepts
+	// infra; the search by topic finds her.
+	setSession(t, ctx, bw.TS.URL, bw.tok(t, "ann"))
+	do("english", chromedp.Navigate(bw.TS.URL+"/lang/en"))
+	do("profile", chromedp.Navigate(bw.TS.URL+"/communities/commons/delegates/ann"),
+		chromedp.SendKeys(css(`#profile-statement`), "Trees, *shade* and quiet streets."),
+		chromedp.Click(css(`#profile-form input[name=topic]`)), clickAndLoad(`#profile-form button[type=submit]`))
+	if got := text(`#statement`); !strings.Contains(got, "shade") {
+		t.Errorf("statement after saving: %q", got)
+	}
+	for _, width := range []int64{390, 1280} {
+		do("resize", chromedp.EmulateViewport(width, 900))
+		checkFits(t, ctx, "delegate profile")
+		screenshot(t, ctx, "delegate-profile-"+itoa(width))
+	}
+	checkAxe(t, ctx, axe)
+	do("search", chromedp.Navigate(bw.TS.URL+"/communities/commons/delegates?topic=infra"))
+	if got := text(`#delegates`); !strings.Contains(got, "ann") {
+		t.Errorf("search by topic: %q", got)
+	}
+	checkAxe(t, ctx, axe)
+	screenshot(t, ctx, "delegate-search-1280")
 }

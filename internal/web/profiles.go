@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"html/template"
 	"net/http"
@@ -79,7 +80,9 @@ func (s *Server) renderDelegate(c echo.Context, handle string, status int, form 
 	if err != nil {
 		return err
 	}
-	p := delegatePage{Page: s.page(c, ""), Community: cm, Citizen: ct, Statement: md.Render(prof.Statement), Topics: topics,
+	// The statement for this community, else the account's (/profile).
+	stmt := cmp.Or(prof.Statement, ct.Statement)
+	p := delegatePage{Page: s.page(c, ""), Community: cm, Citizen: ct, Statement: md.Render(stmt), Topics: topics,
 		Form: form, Errors: errs}
 	p.Title = ct.Handle
 	if p.WeightsHidden, err = s.store.HasOpenPseudonymous(ctx, cm.ID); err != nil {

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -92,6 +93,13 @@ func TestDelegateProfile(t *testing.T) {
 			t.Errorf("topic of another community: %d, want 422", status)
 		}
 		bw.mustPage(t, "", prof, "<strong>trees</strong>") // unchanged
+
+		// Without a statement here, the account's statement shows.
+		if err := st.UpdateProfile(context.Background(), bw.W.ID("fay"), "Fay", "Roads *first*."); err != nil {
+			t.Fatal(err)
+		}
+		bw.mustPage(t, "", "/communities/commons/delegates/fay", "Roads <em>first</em>.")
+		bw.mustPage(t, "", "/communities/commons/delegates", "/delegates/fay", "Roads *first*.")
 	})
 }
 
