@@ -55,7 +55,7 @@ BENCH_TESTS = -run '^$$' -bench . -benchmem -timeout 30m
 bench: build
 	@rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	@uptime
-	@for spec in "tally:./internal/tally ./internal/tally/stv ./internal/conformance" "proof:./internal/proof" "closing:./internal/closing"; do \
+	@for spec in "tally:./internal/tally ./internal/tally/stv ./internal/conformance" "proof:./internal/proof ./internal/proof2" "log:./internal/statement ./internal/clog" "closing:./internal/closing"; do \
 	  name=$${spec%%:*}; pkgs=$${spec#*:}; out=$(BENCH_OUT)/bench-$$name.txt; \
 	  echo "# command: go test $(BENCH_TESTS) $$pkgs" > $$out; \
 	  echo "go test $(BENCH_TESTS) $$pkgs"; \
@@ -79,6 +79,7 @@ bench: build
 # without a fix ("Fixed in: N/A") is printed (see docs/security.md).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	@gv="$$(command -v govulncheck || echo "$$($(GO) env GOPATH)/bin/govulncheck")"; \
 	if [ ! -x "$$gv" ] && ! $(GO) install golang.org/x/vuln/cmd/govulncheck@latest 2>/tmp/koinon-govulncheck-install.log; then \

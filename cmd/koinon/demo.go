@@ -47,8 +47,8 @@ func cmdDemo(ctx context.Context, e env) int {
 		return fail(e, "demo", err)
 	}
 	defer app.close()
-	var n int64
-	if err := app.store.DB().WithContext(ctx).Model(&store.Community{}).Count(&n).Error; err != nil {
+	n, err := app.store.CountCommunities(ctx)
+	if err != nil {
 		return fail(e, "demo", err)
 	}
 	if n > 0 {
@@ -94,7 +94,6 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db := d.st.DB().WithContext(ctx)
 	now := time.Now().UTC().Truncate(time.Second)
 	citizens := make([]store.Citizen, len(demoHandles))
 	for i, h := range demoHandles {
@@ -103,7 +102,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	citizens[2].Statement = "I read every proposal and vote on infrastructure and finance."
 	citizens[1].Statement = "Happy to carry votes on community matters; I publish my reasoning."
-	if err := db.Create(&citizens).Error; err != nil {
+	if err := d.st.SeedRows(ctx, &citizens); err != nil {
 		return fmt.Errorf("citizens: %w", err)
 	}
 	for _, c := range citizens {
@@ -111,7 +110,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	d.cm = store.Community{Slug: "commons-foundation", Name: "Commons Foundation", Public: true, CreatedAt: now,
 		Description: "A foundation stewarding open infrastructure for the commons. This is demo data."}
-	if err := db.Create(&d.cm).Error; err != nil {
+	if err := d.st.SeedRows(ctx, &d.cm); err != nil {
 		return err
 	}
 	var ms []store.Membership
@@ -127,13 +126,13 @@ func (d *demo) run(ctx context.Context) error {
 		}
 		ms = append(ms, store.Membership{CommunityID: d.cm.ID, CitizenID: d.ids[h], Role: role, Weight: weight, StartedAt: now.Add(-90 * 24 * time.Hour)})
 	}
-	if err := db.Create(&ms).Error; err != nil {
+	if err := d.st.SeedRows(ctx, &ms); err != nil {
 		return err
 	}
 	d.topics = map[string]store.Topic{}
 	for _, t := range [][2]string{{"infrastructure", "Infrastructure"}, {"finance", "Finance"}, {"community", "Community"}, {"licensing", "Licensing"}} {
 		tp := store.Topic{CommunityID: d.cm.ID, Slug: t[0], Name: t[1], CreatedAt: now}
-		if err := db.Create(&tp).Error; err != nil {
+		if err := d.st.SeedRows(ctx, &tp); err != nil {
 			return err
 		}
 		d.topics[t[0]] = tp

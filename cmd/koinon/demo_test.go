@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"koinon/internal/domain"
 	"koinon/internal/store"
 )
 
@@ -29,30 +31,63 @@ func TestDemoBoardAndClosedMethods(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var board []string
-	if err := st.DB().Raw(`SELECT c.handle FROM memberships m JOIN citizens c ON c.id = m.citizen_id
-		WHERE m.role = 'board' AND m.ended_at IS NULL ORDER BY c.handle`).Scan(&board).Error; err != nil {
+	cm, err := st.CommunityBySlug(ctx, "commons-foundation")
+	if err != nil {
 		t.Fatal(err)
+	}
+	roll, err := st.Roll(ctx, cm.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var board []string
+	for _, m := range roll {
+		if m.Role == domain.RoleBoard {
+			board = append(board, m.Handle)
+		}
 	}
 	if !slices.Equal(board, []string{"alice"}) {
 		t.Errorf("board = %v, want [alice] (README)", board)
 	}
-	var methods []string
-	if err := st.DB().Raw(`SELECT DISTINCT method FROM ballots WHERE state = 'closed' AND proof_hash <> '' ORDER BY method`).
-		Scan(&methods).Error; err != nil {
+	closed, err := st.ListBallots(ctx, store.BallotFilter{CommunityID: cm.ID, State: store.StateClosed})
+	if err != nil {
 		t.Fatal(err)
 	}
+	var methods []string
+	for _, b := range closed {
+		if b.ProofHash != "" && !slices.Contains(methods, b.Method) {
+			methods = append(methods, b.Method)
+		}
+	}
+	slices.Sort(methods)
 	if want := []string{"approval", "budget", "irv", "majority", "plurality", "schulze", "stv"}; !slices.Equal(methods, want) {
 		t.Errorf("methods with a closed, sealed ballot = %v, want %v", methods, want)
 	}
-	var grants []struct {
-		State    string
-		Projects int
-	}
-	if err := st.DB().Raw(`SELECT b.state, COUNT(*) AS projects FROM ballots b JOIN ballot_options o ON o.ballot_id = b.id
-		WHERE b.method = 'budget' AND o.cost > 0 GROUP BY b.id, b.state ORDER BY b.id`).Scan(&grants).Error; err != nil {
+	all, err := st.ListBallots(ctx, store.BallotFilter{CommunityID: cm.ID})
+	if err != nil {
 		t.Fatal(err)
 	}
+	type grant struct {
+		State    string
+		Projects int // options with a cost
+	}
+	var grants []grant
+	for _, b := range all { // newest first
+		if b.Method != "budget" {
+			continue
+		}
+		opts, err := st.BallotOptions(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := grant{State: b.State}
+		for _, o := range opts {
+			if o.Cost > 0 {
+				g.Projects++
+			}
+		}
+		grants = append(grants, g)
+	}
+	slices.SortFunc(grants, func(a, b grant) int { return strings.Compare(a.State, b.State) })
 	if len(grants) != 2 || grants[0].State != "closed" || grants[0].Projects != 8 || grants[1].State != "open" {
 		t.Errorf("budget ballots = %+v, want a closed grant round of 8 projects and an open one", grants)
 	}

@@ -1,5 +1,7 @@
 // Command koinon is the Koinon server and its tools: serve, demo, tally,
-// verify, key and admin.
+// verify, key, admin and loadtest. It wires configuration, store, keys
+// and server together and holds no rules or SQL of its own: seeding goes
+// through store functions. No package imports it.
 package main
 
 import (

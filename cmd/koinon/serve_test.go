@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"koinon/internal/store"
+	"koinon/internal/store/storetest"
 )
 
 func runServe(t *testing.T, ctx context.Context, args ...string) (int, string) {
@@ -148,18 +149,16 @@ func TestServeSealsPlainBallotSecrets(t *testing.T) {
 		t.Fatalf("demo = %d: %s", code, errb.String())
 	}
 	secrets := func(q string, args ...any) []string {
-		st, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(dir, "koinon.db")})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := storetest.Open(t, store.Options{SQLitePath: filepath.Join(dir, "koinon.db")})
 		defer st.Close()
+		db := storetest.DB(t, st)
 		var out []string
 		if q != "" {
-			if err := st.DB().Exec(q, args...).Error; err != nil {
+			if err := db.Exec(q, args...).Error; err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := st.DB().Raw("SELECT secret FROM ballots ORDER BY id").Scan(&out).Error; err != nil {
+		if err := db.Raw("SELECT secret FROM ballots ORDER BY id").Scan(&out).Error; err != nil {
 			t.Fatal(err)
 		}
 		return out

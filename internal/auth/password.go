@@ -1,6 +1,7 @@
 // Package auth owns credentials: argon2id password hashes and the
 // short-lived JWTs that the browser (in a cookie) and API clients (as a
-// bearer token) present.
+// bearer token) present. It must not import the store, web or any HTTP
+// framework: callers look the citizen up themselves.
 package auth
 
 import (

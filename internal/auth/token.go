@@ -42,10 +42,22 @@ type Claims struct {
 	jwt.RegisteredClaims
 }
 
-// CitizenID returns the subject as a citizen id.
+// CitizenID returns the subject as a citizen id. Parse refuses a token
+// whose subject is not one, so on a parsed token it never fails.
 func (c Claims) CitizenID() int64 {
-	id, _ := strconv.ParseInt(c.Subject, 10, 64)
+	id, err := citizenID(c.Subject)
+	if err != nil {
+		return 0
+	}
 	return id
+}
+
+func citizenID(sub string) (int64, error) {
+	id, err := strconv.ParseInt(sub, 10, 64)
+	if err == nil && id <= 0 {
+		err = fmt.Errorf("auth: subject %q is not a citizen id", sub)
+	}
+	return id, err
 }
 
 // Tokens issues and checks HS256 tokens with one server key.
@@ -122,7 +134,10 @@ func (t *Tokens) parse(token, aud string) (Claims, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(t.now),
 	)
-	if err != nil || c.CitizenID() <= 0 {
+	if err != nil {
+		return Claims{}, ErrBadToken
+	}
+	if _, err := citizenID(c.Subject); err != nil {
 		return Claims{}, ErrBadToken
 	}
 	return c, nil

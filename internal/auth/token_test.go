@@ -60,6 +60,24 @@ func TestCheckPasswordWithEmptyHashNeverMatches(t *testing.T) {
 	}
 }
 
+// A validly signed token whose subject is not a citizen id is refused.
+func TestTokenWithoutCitizenSubjectIsRefused(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	tk := NewTokens([]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return now })
+	for _, id := range []int64{0, -3} {
+		tok, _, err := tk.Issue(id, "ann", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tk.Parse(tok); err != ErrBadToken {
+			t.Errorf("subject %d: Parse error = %v, want ErrBadToken", id, err)
+		}
+	}
+	if _, err := citizenID("7x"); err == nil {
+		t.Error(`citizenID("7x") succeeded`)
+	}
+}
+
 // A session's CSRF token depends on the session and the key, and is never
 // the anonymous token of any cookie value.
 func TestCSRFTokensAreBoundToTheSession(t *testing.T) {

@@ -27,6 +27,8 @@
 // Empty ballots ("1 0") are kept with an empty Ranking; whether they count as
 // cast is the counting rule's decision. Withdrawn candidates stay in the
 // rankings; the count skips them.
+//
+// It imports the standard library only: no store, web or tally.
 package blt
 
 import (

@@ -2,20 +2,18 @@ package chart
 
 import (
 	"encoding/xml"
-	"flag"
 	"html/template"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden SVG files")
+	"koinon/internal/golden"
+)
 
 const hostile = `<script>alert("x")</script> & 'Ann'`
 
@@ -91,20 +89,7 @@ func TestChartsAreAccessibleSVG(t *testing.T) {
 func TestChartsGolden(t *testing.T) {
 	for name, out := range charts() {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join("testdata", name+".golden.svg")
-			if *update {
-				os.MkdirAll("testdata", 0o755)
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/chart -update)", err)
-			}
-			if string(want) != string(out) {
-				t.Errorf("%s differs from %s (-update rewrites it; review the diff):\ngot  %s", name, path, out)
-			}
+			golden.Check(t, filepath.Join("testdata", name+".golden.svg"), []byte(out))
 		})
 	}
 }

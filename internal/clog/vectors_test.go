@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
-	"os"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"koinon/internal/golden"
 	"koinon/internal/statement"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/vectors.json")
 
 type logVectors struct {
 	Comment         string   `json:"comment"`
@@ -141,15 +138,5 @@ func TestVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.WriteFile("testdata/vectors.json", got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile("testdata/vectors.json")
-	if err != nil || !bytes.Equal(got, want) {
-		t.Fatalf("testdata/vectors.json differs from the generated vectors (%v); if the format changed on purpose, run with -update and review the diff", err)
-	}
+	golden.Check(t, "testdata/vectors.json", append(got, '\n'))
 }

@@ -45,7 +45,7 @@ func BenchmarkClose100k(b *testing.B) {
 // votes straight into the tables and returns the open ballot's id.
 func bulkBallot(tb testing.TB, s *store.Store, voters, votes, delegating int) int64 {
 	tb.Helper()
-	db := s.DB()
+	db := storetest.DB(tb, s)
 	now := time.Now().UTC().Truncate(time.Second)
 	must := func(err error) {
 		if err != nil {

@@ -285,7 +285,7 @@ func TestSchedulerClosesEachDueBallotOnce(t *testing.T) {
 		}
 		later := ballot(t, w, c.ID, "approval", nil, []string{"a", "b"}, nil)
 		for _, b := range due {
-			s.DB().Model(&store.Ballot{}).Where("id = ?", b.ID).Update("closes_at", time.Now().UTC().Add(-time.Minute))
+			storetest.DB(t, s).Model(&store.Ballot{}).Where("id = ?", b.ID).Update("closes_at", time.Now().UTC().Add(-time.Minute))
 		}
 		var (
 			wg    sync.WaitGroup

@@ -1,5 +1,6 @@
 // Package config loads Koinon's typed configuration from flags and
-// KOINON_* environment variables (flags win) and validates it.
+// KOINON_* environment variables (flags win) and validates it. It owns
+// only the configuration: standard library only, never the store or web.
 package config
 
 import (

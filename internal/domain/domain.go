@@ -1,7 +1,9 @@
 // Package domain holds Koinon's vocabulary and rules that need no I/O:
-// roles, permissions, validation of handles, slugs and passwords, and the
-// errors the store and the web layer share. It imports no database or
-// HTTP package.
+// roles, validation of handles, slugs, passwords and e-mail addresses,
+// voter rolls, the ballot rules (NewBallot, CanVote, ballot.go) and the
+// errors the store and the web layer share. It imports the tally engine
+// for the counting rules, and must not import store, web or any database
+// or HTTP package: what a rule needs to read is passed in.
 package domain
 
 import (

@@ -2,6 +2,7 @@
 // directory (DATA/keys/, one 0600 file per key). The newest key signs; older
 // keys stay listed with their validity so that old proofs still verify.
 // Private keys never leave this package except as the current signer.
+// It imports the standard library only: never the store or web.
 package keyring
 
 import (

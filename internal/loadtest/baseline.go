@@ -10,21 +10,6 @@ import (
 	"koinon/internal/store"
 )
 
-// baselineRow is a row of the scratch table the baseline fills: the shape
-// of a vote, without its checks, log entry or HTTP.
-type baselineRow struct {
-	ID        int64
-	BallotID  int64
-	CitizenID int64
-	Choice    string
-	Receipt   string
-	CastAt    time.Time
-}
-
-func (baselineRow) TableName() string { return baselineTable }
-
-const baselineTable = "loadtest_baseline"
-
 // BaselineResult is what the plain-insert baseline measured.
 type BaselineResult struct {
 	Rows       int     `json:"rows"`
@@ -38,18 +23,11 @@ type BaselineResult struct {
 // transaction, as the store's writes are) into a scratch table from
 // goroutines concurrent writers for d, without HTTP, and drops the table.
 func Baseline(ctx context.Context, st *store.Store, goroutines int, d time.Duration) (BaselineResult, error) {
-	db := st.DB().WithContext(ctx)
-	ddl := `CREATE TABLE ` + baselineTable + ` (id INTEGER PRIMARY KEY AUTOINCREMENT, ballot_id INTEGER NOT NULL,
-		citizen_id INTEGER NOT NULL, choice TEXT NOT NULL, receipt TEXT NOT NULL, cast_at DATETIME NOT NULL)`
-	if st.Dialect() == "postgres" {
-		ddl = `CREATE TABLE ` + baselineTable + ` (id BIGSERIAL PRIMARY KEY, ballot_id BIGINT NOT NULL,
-		citizen_id BIGINT NOT NULL, choice TEXT NOT NULL, receipt TEXT NOT NULL, cast_at TIMESTAMPTZ NOT NULL)`
+	insert, drop, err := st.BaselineTable(ctx)
+	if err != nil {
+		return BaselineResult{}, fmt.Errorf("loadtest: %w", err)
 	}
-	db.Exec("DROP TABLE IF EXISTS " + baselineTable)
-	if err := db.Exec(ddl).Error; err != nil {
-		return BaselineResult{}, fmt.Errorf("loadtest: baseline table: %w", err)
-	}
-	defer st.DB().Exec("DROP TABLE IF EXISTS " + baselineTable)
+	defer drop()
 
 	rctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -66,9 +44,9 @@ func Baseline(ctx context.Context, st *store.Store, goroutines int, d time.Durat
 			var lat []int64
 			for i := 0; rctx.Err() == nil; i++ {
 				t := time.Now()
-				row := baselineRow{BallotID: 1, CitizenID: int64(g*1_000_000 + i), Choice: `"yes"`,
+				row := store.BaselineRow{BallotID: 1, CitizenID: int64(g*1_000_000 + i), Choice: `"yes"`,
 					Receipt: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", CastAt: t.UTC()}
-				if err := st.DB().WithContext(rctx).Create(&row).Error; err != nil {
+				if err := insert(rctx, &row); err != nil {
 					if rctx.Err() == nil {
 						errs.Add(1)
 					}
@@ -88,7 +66,7 @@ func Baseline(ctx context.Context, st *store.Store, goroutines int, d time.Durat
 	res := BaselineResult{Rows: len(all), Seconds: elapsed.Seconds(), Throughput: float64(len(all)) / elapsed.Seconds(), Errors: int(errs.Load())}
 	_, _, res.P99ms, _ = percentiles(all)
 	if st.Dialect() == "sqlite" {
-		st.DB().Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		st.Settle(ctx)
 	}
 	return res, nil
 }

@@ -91,11 +91,7 @@ func CloseBench(ctx context.Context, cfg CloseConfig) (CloseResult, error) {
 		return res, err
 	}
 	logf("seeded %d votes in %s", cfg.Votes, time.Since(t).Round(time.Millisecond))
-	if env.Store.Dialect() == "sqlite" {
-		env.Store.DB().Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	} else {
-		env.Store.DB().Exec("ANALYZE")
-	}
+	env.Store.Settle(ctx)
 	res.SeedS = time.Since(start).Seconds()
 	ballotID := f.BallotID
 	f = Fixture{} // let the seeding slices go before measuring

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	neturl "net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -99,7 +98,7 @@ func OpenScratch(ctx context.Context, url, dataDir, jwtKeyFile string) (*Env, er
 func open(ctx context.Context, url, dataDir, jwtKeyFile string, scratch bool) (*Env, error) {
 	e := &Env{}
 	if scratch && url != "" {
-		u, drop, err := scratchSchema(ctx, url)
+		u, drop, err := store.ScratchSchema(ctx, url, "lt_")
 		if err != nil {
 			return nil, err
 		}
@@ -222,7 +221,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, err
 	}
 	if env.Store.Dialect() == "sqlite" {
-		env.Store.DB().Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		env.Store.Settle(ctx)
 	}
 	base := cfg.Target
 	if base == "" {
@@ -269,35 +268,6 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		logf("baseline: %.0f rows/s (p99 %.1f ms); votes/baseline = %.2f", b.Throughput, b.P99ms, res.Ratio)
 	}
 	return res, nil
-}
-
-// scratchSchema creates a schema named lt_… on the PostgreSQL server of
-// url and returns a URL whose connections use it, and a function that
-// drops it.
-func scratchSchema(ctx context.Context, url string) (string, func(), error) {
-	admin, err := store.Open(ctx, store.Options{URL: url})
-	if err != nil {
-		return "", nil, err
-	}
-	defer admin.Close()
-	schema := "lt_" + runID()
-	if err := admin.DB().Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		return "", nil, fmt.Errorf("loadtest: create schema: %w", err)
-	}
-	u, err := neturl.Parse(url)
-	if err != nil {
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	drop := func() {
-		if a, err := store.Open(context.Background(), store.Options{URL: url}); err == nil {
-			a.DB().Exec("DROP SCHEMA " + schema + " CASCADE")
-			a.Close()
-		}
-	}
-	return u.String(), drop, nil
 }
 
 func rateString(r int) string {

@@ -8,20 +8,14 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"gorm.io/gorm"
-
 	"koinon/internal/auth"
 	"koinon/internal/domain"
 	"koinon/internal/store"
 )
 
-// insertChunk is how many rows one INSERT carries, and txChunk how many
-// rows one seeding transaction holds. SQLite allows 32,766 bound
-// variables per statement; the widest seeded row has 10 columns.
-const (
-	insertChunk = 2000
-	txChunk     = 20000
-)
+// txChunk is how many rows one seeding transaction holds
+// (store.SeedRows).
+const txChunk = 20000
 
 // Fixture is a seeded community with an open majority ballot whose frozen
 // roll holds every member.
@@ -64,7 +58,6 @@ func Seed(ctx context.Context, st *store.Store, opt SeedOptions) (Fixture, error
 		return Fixture{}, fmt.Errorf("loadtest: need at least one member")
 	}
 	id := runID()
-	db := st.DB().WithContext(ctx)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	f := Fixture{Slug: "loadtest-" + id}
 
@@ -78,7 +71,7 @@ func Seed(ctx context.Context, st *store.Store, opt SeedOptions) (Fixture, error
 			h := fmt.Sprintf("lt%s_%07d", id, i)
 			cs = append(cs, store.Citizen{Handle: h, DisplayName: h, Email: h + "@example.org", TokenVersion: 1, CreatedAt: now})
 		}
-		if err := db.Transaction(func(tx *gorm.DB) error { return tx.CreateInBatches(&cs, insertChunk).Error }); err != nil {
+		if err := st.SeedRows(ctx, &cs); err != nil {
 			return f, fmt.Errorf("loadtest: seed citizens: %w", err)
 		}
 		for _, c := range cs {
@@ -89,7 +82,7 @@ func Seed(ctx context.Context, st *store.Store, opt SeedOptions) (Fixture, error
 	logf("seeded %d citizens in %s", opt.Members, time.Since(start).Round(time.Millisecond))
 
 	c := store.Community{Slug: f.Slug, Name: "Load test " + id, Public: true, CreatedAt: now}
-	if err := db.Create(&c).Error; err != nil {
+	if err := st.SeedRows(ctx, &c); err != nil {
 		return f, fmt.Errorf("loadtest: community: %w", err)
 	}
 	f.CommunityID = c.ID
@@ -105,7 +98,7 @@ func Seed(ctx context.Context, st *store.Store, opt SeedOptions) (Fixture, error
 			}
 			ms = append(ms, store.Membership{CommunityID: c.ID, CitizenID: f.CitizenIDs[i], Role: role, Weight: 1, StartedAt: now})
 		}
-		if err := db.Transaction(func(tx *gorm.DB) error { return tx.CreateInBatches(&ms, insertChunk).Error }); err != nil {
+		if err := st.SeedRows(ctx, &ms); err != nil {
 			return f, fmt.Errorf("loadtest: seed memberships: %w", err)
 		}
 	}
@@ -113,7 +106,7 @@ func Seed(ctx context.Context, st *store.Store, opt SeedOptions) (Fixture, error
 
 	if opt.Delegating > 0 {
 		start = time.Now()
-		n, err := seedDelegations(ctx, db, c.ID, f.CitizenIDs, opt.Delegating, now)
+		n, err := seedDelegations(ctx, st, c.ID, f.CitizenIDs, opt.Delegating, now)
 		if err != nil {
 			return f, err
 		}
@@ -143,7 +136,7 @@ func Seed(ctx context.Context, st *store.Store, opt SeedOptions) (Fixture, error
 // seedDelegations gives a share of the members a community-scope list of
 // 1–3 delegates (a third of the lists have more than one), drawn with
 // Zipf popularity, as the tally engine's resolution benchmark does.
-func seedDelegations(ctx context.Context, db *gorm.DB, communityID int64, ids []int64, share float64, now time.Time) (int, error) {
+func seedDelegations(ctx context.Context, st *store.Store, communityID int64, ids []int64, share float64, now time.Time) (int, error) {
 	n := len(ids)
 	if n < 2 {
 		return 0, nil
@@ -171,18 +164,7 @@ func seedDelegations(ctx context.Context, db *gorm.DB, communityID int64, ids []
 			ds = append(ds, store.Delegation{CitizenID: ids[i], CommunityID: communityID, ScopeKey: "c", UpdatedAt: now})
 			lists = append(lists, l)
 		}
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := tx.CreateInBatches(&ds, insertChunk).Error; err != nil {
-				return err
-			}
-			var dd []store.DelegationDelegate
-			for j, d := range ds {
-				for p, del := range lists[j] {
-					dd = append(dd, store.DelegationDelegate{DelegationID: d.ID, Position: p, DelegateID: del})
-				}
-			}
-			return tx.CreateInBatches(&dd, insertChunk).Error
-		})
+		err := st.SeedDelegations(ctx, ds, lists)
 		if err != nil {
 			return 0, fmt.Errorf("loadtest: seed delegations: %w", err)
 		}
@@ -203,7 +185,6 @@ func contains(s []int64, v int64) bool {
 // vote: closing reads only the votes), in batches. Choices cycle through
 // yes, yes, no, abstain.
 func SeedVotes(ctx context.Context, st *store.Store, f Fixture, n int) error {
-	db := st.DB().WithContext(ctx)
 	now := time.Now().UTC().Truncate(time.Second)
 	choices := []string{`"yes"`, `"yes"`, `"no"`, `"abstain"`}
 	rng := rand.New(rand.NewPCG(7, 7))
@@ -215,7 +196,7 @@ func SeedVotes(ctx context.Context, st *store.Store, f Fixture, n int) error {
 			vs = append(vs, store.Vote{BallotID: f.BallotID, CitizenID: f.CitizenIDs[i], Choice: choices[(lo+j)%len(choices)],
 				Receipt: fmt.Sprintf("%064x", lo+j), CastAt: now})
 		}
-		if err := db.Transaction(func(tx *gorm.DB) error { return tx.CreateInBatches(&vs, insertChunk).Error }); err != nil {
+		if err := st.SeedRows(ctx, &vs); err != nil {
 			return fmt.Errorf("loadtest: seed votes: %w", err)
 		}
 	}

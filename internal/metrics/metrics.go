@@ -1,5 +1,6 @@
 // Package metrics defines Koinon's Prometheus metrics on a registry of
-// its own (no global state), served at /metrics.
+// its own (no global state), served at /metrics. It imports only the
+// Prometheus client: never the store or web, which update its metrics.
 package metrics
 
 import (

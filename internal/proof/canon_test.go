@@ -6,6 +6,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/gowebpki/jcs"
 )
 
 func TestCanonicalize(t *testing.T) {
@@ -120,6 +122,29 @@ func FuzzCanonicalize(f *testing.F) {
 		}
 		if !reflect.DeepEqual(in, canon) {
 			t.Fatalf("value changed: %q became %q", data, out)
+		}
+	})
+}
+
+// FuzzCanonicalizeJCS compares Canonicalize with an independent RFC 8785
+// implementation: every input Canonicalize accepts must come out as the
+// same bytes from github.com/gowebpki/jcs.
+func FuzzCanonicalizeJCS(f *testing.F) {
+	for _, s := range []string{`{"b":1,"a":[true,null,"x\n"]}`, `[]`, `"\u00e9"`, `{"\ud83d\ude00":1,"\ue000":2}`,
+		`-0`, `9007199254740991`, `{"a":{"a":{}}}`, `"\u001f\u007f</script>"`, ` [ 1 , -2 ] `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := Canonicalize(data)
+		if err != nil {
+			return
+		}
+		want, err := jcs.Transform(data)
+		if err != nil {
+			t.Fatalf("Canonicalize accepted %q, jcs rejects it: %v", data, err)
+		}
+		if !bytes.Equal(out, want) {
+			t.Fatalf("Canonicalize(%q) = %q, jcs gives %q", data, out, want)
 		}
 	})
 }

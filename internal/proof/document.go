@@ -84,31 +84,22 @@ type Document struct {
 	tree      *Tree   // built by Tally or Verify, for receipts
 }
 
-type fieldSet uint16
+// documentFields are the top-level fields of a document, in proof.md order.
+var documentFields = []string{"format", "ballot", "electorate", "votes", "votes_root",
+	"tiebreak", "result", "issued_at", "signer", "signature"}
 
 const (
-	hasFormat fieldSet = 1 << iota
-	hasBallot
-	hasElectorate
-	hasVotes
-	hasVotesRoot
-	hasTiebreak
-	hasResult
-	hasIssuedAt
-	hasSigner
-	hasSignature
+	fFormat = iota
+	fBallot
+	fElectorate
+	fVotes
+	fVotesRoot
+	fTiebreak
+	fResult
+	fIssuedAt
+	fSigner
+	fSignature
 )
-
-// proofFields are the top-level fields of a sealed proof, in proof.md order.
-var proofFields = []struct {
-	name string
-	bit  fieldSet
-}{
-	{"format", hasFormat}, {"ballot", hasBallot}, {"electorate", hasElectorate},
-	{"votes", hasVotes}, {"votes_root", hasVotesRoot}, {"tiebreak", hasTiebreak},
-	{"result", hasResult}, {"issued_at", hasIssuedAt}, {"signer", hasSigner},
-	{"signature", hasSignature},
-}
 
 // choiceShape is the JSON shape of a choice, before the method is known.
 type choiceShape uint8
@@ -192,78 +183,111 @@ func duplicate(field string) error {
 
 func (p *parser) document() (*Document, error) {
 	doc := &Document{}
-	var seen fieldSet
-	err := p.d.object(func(key string) error {
-		var bit fieldSet
-		var err error
-		switch key {
-		case "format":
-			bit = hasFormat
+	seen, err := p.object(documentFields, func(f int) (err error) {
+		switch f {
+		case fFormat:
 			doc.Format, err = p.d.str()
 			if err == nil && doc.Format != Format {
 				err = shapeErr("must be %q, not %q", Format, doc.Format)
 			}
-		case "ballot":
-			bit = hasBallot
+		case fBallot:
 			err = p.ballot(&doc.Ballot)
-		case "electorate":
-			bit = hasElectorate
+		case fElectorate:
 			doc.Electorate, err = p.electorate()
-		case "votes":
-			bit = hasVotes
+		case fVotes:
 			doc.Votes, err = p.votes()
-		case "votes_root":
-			bit = hasVotesRoot
-			doc.VotesRoot, err = p.d.str()
-			if err == nil {
-				if _, herr := ParseHash(doc.VotesRoot); herr != nil {
-					err = shapeErr("must be 64 lowercase hex digits")
-				}
-			}
-		case "tiebreak":
-			bit = hasTiebreak
+		case fVotesRoot:
+			doc.VotesRoot, err = p.hash()
+		case fTiebreak:
 			doc.Tiebreak, err = p.stringList()
-		case "result":
-			bit = hasResult
+		case fResult:
 			if c := p.d.peek(); c != '{' && c != 0 {
-				err = shapeErr("must be an object, not %s", kindName(c))
-				break
+				return shapeErr("must be an object, not %s", kindName(c))
 			}
 			doc.Result, err = p.canonical()
-		case "issued_at":
-			bit = hasIssuedAt
+		case fIssuedAt:
 			doc.IssuedAt, err = p.timestamp()
-		case "signer":
-			bit = hasSigner
+		case fSigner:
 			doc.Signer, err = p.signer()
-		case "signature":
-			bit = hasSignature
-			doc.Signature, err = p.d.str()
-			if err == nil {
-				err = checkBase64(doc.Signature, ed25519.SignatureSize)
-			}
-		default:
-			return &FieldError{Field: key, Message: "unknown field"}
+		case fSignature:
+			doc.Signature, err = p.signature()
 		}
-		if seen&bit != 0 {
-			return duplicate(key)
-		}
-		seen |= bit
-		return within(err, key)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range proofFields {
-		required := p.proofMode || f.bit&(hasBallot|hasElectorate|hasVotes) != 0
-		if seen&f.bit == 0 && required {
-			return nil, missing(f.name)
-		}
+	required := fieldSet(1<<fBallot | 1<<fElectorate | 1<<fVotes)
+	if p.proofMode {
+		required = all(documentFields)
 	}
-	if seen&hasFormat == 0 {
+	if err := seen.require(documentFields, required); err != nil {
+		return nil, err
+	}
+	if !seen.has(fFormat) {
 		doc.Format = Format
 	}
 	return doc, nil
+}
+
+// fieldSet holds one bit per key of an object, by its index in the
+// object's field list.
+type fieldSet uint32
+
+func (s fieldSet) has(i int) bool { return s&(1<<i) != 0 }
+
+// all is the set of every field in names.
+func all(names []string) fieldSet { return 1<<len(names) - 1 }
+
+// require reports the first field of names that is in required but not in s.
+func (s fieldSet) require(names []string, required fieldSet) error {
+	for i, name := range names {
+		if required.has(i) && !s.has(i) {
+			return missing(name)
+		}
+	}
+	return nil
+}
+
+// object reads a JSON object whose keys all come from names, each at most
+// once: the one field dispatch of every object in documents and receipts.
+// read decodes the value of names[i]; a *FieldError it returns is placed
+// under the key. The result holds the fields seen.
+func (p *parser) object(names []string, read func(i int) error) (fieldSet, error) {
+	var seen fieldSet
+	err := p.d.object(func(key string) error {
+		i := slices.Index(names, key)
+		if i < 0 {
+			return &FieldError{Field: key, Message: "unknown field"}
+		}
+		err := read(i)
+		if seen.has(i) {
+			return duplicate(key)
+		}
+		seen |= 1 << i
+		return within(err, key)
+	})
+	return seen, err
+}
+
+// hash reads a SHA-256 hash written as hex.
+func (p *parser) hash() (string, error) {
+	s, err := p.d.str()
+	if err == nil {
+		if _, herr := ParseHash(s); herr != nil {
+			err = shapeErr("must be 64 lowercase hex digits")
+		}
+	}
+	return s, err
+}
+
+// signature reads an Ed25519 signature in base64.
+func (p *parser) signature() (string, error) {
+	s, err := p.d.str()
+	if err == nil {
+		err = checkBase64(s, ed25519.SignatureSize)
+	}
+	return s, err
 }
 
 // canonical reads any value and returns its canonical bytes from the arena.
@@ -314,48 +338,41 @@ func checkBase64(s string, size int) error {
 	return nil
 }
 
+var signerFields = []string{"key_id", "public_key"}
+
 func (p *parser) signer() (*Signer, error) {
 	s := &Signer{}
-	var seen uint8
-	err := p.d.object(func(key string) error {
-		var bit uint8
-		var err error
-		switch key {
-		case "key_id":
-			bit = 1
+	seen, err := p.object(signerFields, func(f int) (err error) {
+		if f == 0 {
 			s.KeyID, err = p.d.str()
 			if err == nil && (len(s.KeyID) != 16 || strings.Trim(s.KeyID, "0123456789abcdef") != "") {
 				err = shapeErr("must be 16 lowercase hex digits")
 			}
-		case "public_key":
-			bit = 2
-			s.PublicKey, err = p.d.str()
-			if err == nil {
-				err = checkBase64(s.PublicKey, ed25519.PublicKeySize)
-			}
-		default:
-			return &FieldError{Field: key, Message: "unknown field"}
+			return err
 		}
-		if seen&bit != 0 {
-			return duplicate(key)
+		s.PublicKey, err = p.d.str()
+		if err == nil {
+			err = checkBase64(s.PublicKey, ed25519.PublicKeySize)
 		}
-		seen |= bit
-		return within(err, key)
+		return err
 	})
+	if err == nil {
+		err = seen.require(signerFields, all(signerFields))
+	}
 	if err != nil {
 		return nil, err
-	}
-	if seen&1 == 0 {
-		return nil, missing("key_id")
-	}
-	if seen&2 == 0 {
-		return nil, missing("public_key")
 	}
 	return s, nil
 }
 
+// ballotFields are the fields of a ballot object, in proof.md order.
+var ballotFields = []string{"id", "title", "community", "topic", "method", "options",
+	"seats", "stv_rule", "threshold", "strict", "quorum", "delegation", "secrecy",
+	"opens_at", "closes_at", "budget", "currency", "budget_rule", "completion",
+	"exhaustive_stop", "compare_with_greedy"}
+
 const (
-	bID = 1 << iota
+	bID = iota
 	bTitle
 	bCommunity
 	bTopic
@@ -379,25 +396,18 @@ const (
 )
 
 func (p *parser) ballot(b *Ballot) error {
-	var seen int
-	err := p.d.object(func(key string) error {
-		var bit int
-		var err error
-		switch key {
-		case "id":
-			bit = bID
+	seen, err := p.object(ballotFields, func(f int) (err error) {
+		switch f {
+		case bID:
 			b.ID, err = p.d.str()
 			if err == nil && b.ID == "" {
 				err = shapeErr("must not be empty")
 			}
-		case "title":
-			bit = bTitle
+		case bTitle:
 			b.Title, err = p.d.str()
-		case "community":
-			bit = bCommunity
+		case bCommunity:
 			b.Community, err = p.d.str()
-		case "topic":
-			bit = bTopic
+		case bTopic:
 			var isNull bool
 			if isNull, err = p.d.null(); err == nil && !isNull {
 				var t string
@@ -406,91 +416,68 @@ func (p *parser) ballot(b *Ballot) error {
 				}
 				b.Topic = &t
 			}
-		case "method":
-			bit = bMethod
+		case bMethod:
 			b.Method, err = p.d.str()
 			if err == nil && !slices.Contains(tally.Methods, b.Method) {
 				err = shapeErr("unknown method %q (want one of %s)", b.Method, strings.Join(tally.Methods, ", "))
 			}
-		case "options":
-			bit = bOptions
+		case bOptions:
 			b.Options, err = p.options()
-		case "seats":
-			bit = bSeats
+		case bSeats:
 			var n int64
 			n, err = p.d.integer()
 			if err != nil || n < 1 {
 				err = shapeErr("must be an integer ≥ 1")
 			}
 			b.Seats = int(n)
-		case "stv_rule":
-			bit = bSTVRule
+		case bSTVRule:
 			b.STVRule, err = p.d.str()
 			if err == nil && b.STVRule != "meek" && b.STVRule != "scottish" {
 				err = shapeErr("must be \"meek\" or \"scottish\", not %q", b.STVRule)
 			}
-		case "threshold":
-			bit = bThreshold
+		case bThreshold:
 			b.Threshold, err = p.rational()
-		case "strict":
-			bit = bStrict
+		case bStrict:
 			b.Strict, err = p.d.boolean()
-		case "quorum":
-			bit = bQuorum
+		case bQuorum:
 			b.Quorum, err = p.rational()
-		case "delegation":
-			bit = bDelegation
+		case bDelegation:
 			b.Delegation, err = p.d.boolean()
-		case "secrecy":
-			bit = bSecrecy
+		case bSecrecy:
 			b.Secrecy, err = p.d.str()
 			if err == nil && b.Secrecy != "public" && b.Secrecy != "pseudonymous" {
 				err = shapeErr("must be \"public\" or \"pseudonymous\", not %q", b.Secrecy)
 			}
-		case "opens_at":
-			bit = bOpensAt
+		case bOpensAt:
 			b.OpensAt, err = p.timestamp()
-		case "closes_at":
-			bit = bClosesAt
+		case bClosesAt:
 			b.ClosesAt, err = p.timestamp()
-		case "budget":
-			bit = bBudget
+		case bBudget:
 			b.Budget, err = p.d.integer()
 			if err == nil && b.Budget < 0 {
 				err = shapeErr("must be an integer ≥ 0")
 			}
-		case "currency":
-			bit = bCurrency
+		case bCurrency:
 			b.Currency, err = p.d.str()
-		case "budget_rule":
-			bit = bBudgetRule
+		case bBudgetRule:
 			b.BudgetRule, err = p.d.str()
 			if err == nil && b.BudgetRule != "mes" && b.BudgetRule != "greedy" {
 				err = shapeErr("must be \"mes\" or \"greedy\", not %q", b.BudgetRule)
 			}
-		case "completion":
-			bit = bCompletion
+		case bCompletion:
 			b.Completion, err = p.d.str()
 			if err == nil && b.Completion != "add1" && b.Completion != "add1+greedy" && b.Completion != "none" {
 				err = shapeErr("must be \"add1\", \"add1+greedy\" or \"none\", not %q", b.Completion)
 			}
-		case "exhaustive_stop":
-			bit = bExhaustiveStop
+		case bExhaustiveStop:
 			b.ExhaustiveStop, err = p.d.boolean()
-		case "compare_with_greedy":
-			bit = bCompareWithGreedy
+		case bCompareWithGreedy:
 			b.CompareWithGreedy, err = p.d.boolean()
 			if err == nil && !b.CompareWithGreedy && p.proofMode {
 				err = shapeErr("is written only when true")
 			}
-		default:
-			return &FieldError{Field: key, Message: "unknown field"}
 		}
-		if seen&bit != 0 {
-			return duplicate(key)
-		}
-		seen |= bit
-		return within(err, key)
+		return err
 	})
 	if err != nil {
 		return err
@@ -515,7 +502,7 @@ func (p *parser) ballot(b *Ballot) error {
 	// needs only what the count reads, and gets documented defaults for
 	// the rest (docs/proofs.md).
 	for _, f := range required {
-		if seen&f.bit == 0 {
+		if !seen.has(f.bit) {
 			if p.proofMode || f.set == nil {
 				return missing(f.name)
 			}
@@ -538,11 +525,11 @@ func (p *parser) ballot(b *Ballot) error {
 			bit  int
 			set  func()
 		}{"stv_rule", bSTVRule, func() { b.STVRule = "meek" }})
-	} else if seen&bSTVRule != 0 {
+	} else if seen.has(bSTVRule) {
 		return &FieldError{Field: "stv_rule", Message: "only allowed for method stv"}
 	}
 	for _, f := range defaults {
-		if seen&f.bit == 0 {
+		if !seen.has(f.bit) {
 			if p.proofMode {
 				return missing(f.name)
 			}
@@ -567,7 +554,7 @@ func (p *parser) ballot(b *Ballot) error {
 // budgetFields applies the defaults of budget.md to a budget ballot
 // (budget is always required; the rest only in a proof) and refuses the
 // budget fields on any other ballot, and those of rule mes with greedy.
-func (p *parser) budgetFields(b *Ballot, seen int) error {
+func (p *parser) budgetFields(b *Ballot, seen fieldSet) error {
 	fields := []struct {
 		name string
 		bit  int
@@ -582,7 +569,7 @@ func (p *parser) budgetFields(b *Ballot, seen int) error {
 	}
 	if b.Method != "budget" {
 		for _, f := range fields {
-			if seen&f.bit != 0 {
+			if seen.has(f.bit) {
 				return &FieldError{Field: f.name, Message: "only allowed for method budget"}
 			}
 		}
@@ -600,12 +587,12 @@ func (p *parser) budgetFields(b *Ballot, seen int) error {
 	}
 	for k, f := range fields {
 		if k >= 3 && b.BudgetRule == "greedy" {
-			if seen&f.bit != 0 {
+			if seen.has(f.bit) {
 				return &FieldError{Field: f.name, Message: "only allowed for budget_rule mes"}
 			}
 			continue
 		}
-		if seen&f.bit == 0 {
+		if !seen.has(f.bit) {
 			if f.set == nil || p.proofMode && f.bit != bCompareWithGreedy {
 				return missing(f.name)
 			}
@@ -639,49 +626,37 @@ func (p *parser) rational() (string, error) {
 	return s, nil
 }
 
+var optionFields = []string{"key", "label", "cost"}
+
 func (p *parser) options() ([]tally.Option, error) {
 	var opts []tally.Option
 	err := p.d.array(func(i int) error {
 		var o tally.Option
-		var seen uint8
-		err := p.d.object(func(key string) error {
-			var bit uint8
-			var err error
-			switch key {
-			case "key":
-				bit = 1
-				o.Key, err = p.d.str()
-				if err == nil && !tally.ValidKey(o.Key) {
-					err = shapeErr("must match [a-z0-9-]{1,64}, not %q", o.Key)
-				}
-				for _, prev := range opts {
-					if err == nil && prev.Key == o.Key {
-						err = shapeErr("repeated option %q", o.Key)
-					}
-				}
-			case "label":
-				bit = 2
+		seen, err := p.object(optionFields, func(f int) (err error) {
+			switch f {
+			case 1:
 				o.Label, err = p.d.str()
-			case "cost":
-				bit = 4
+				return err
+			case 2:
 				o.Cost, err = p.d.integer()
 				if err == nil && o.Cost < 1 {
 					err = shapeErr("must be an integer ≥ 1")
 				}
-			default:
-				return &FieldError{Field: key, Message: "unknown field"}
+				return err
 			}
-			if seen&bit != 0 {
-				return duplicate(key)
+			o.Key, err = p.d.str()
+			if err == nil && !tally.ValidKey(o.Key) {
+				err = shapeErr("must match [a-z0-9-]{1,64}, not %q", o.Key)
 			}
-			seen |= bit
-			return within(err, key)
+			for _, prev := range opts {
+				if err == nil && prev.Key == o.Key {
+					err = shapeErr("repeated option %q", o.Key)
+				}
+			}
+			return err
 		})
-		if err == nil && seen&1 == 0 {
-			err = missing("key")
-		}
-		if err == nil && seen&2 == 0 {
-			err = missing("label")
+		if err == nil {
+			err = seen.require(optionFields, 0b011) // cost: budgetFields checks it
 		}
 		opts = append(opts, o)
 		return atIndex(err, i)
@@ -692,20 +667,21 @@ func (p *parser) options() ([]tally.Option, error) {
 	return opts, err
 }
 
+var entryFields = []string{"voter", "weight", "delegates"}
+
 func (p *parser) electorate() ([]tally.Entry, error) {
 	var es chunked[tally.Entry]
+	required := fieldSet(0b011)
+	if p.proofMode {
+		required = all(entryFields)
+	}
 	err := p.d.array(func(i int) error {
 		var e tally.Entry
-		var seen uint8
-		err := p.d.object(func(key string) error {
-			var bit uint8
-			var err error
-			switch key {
-			case "voter":
-				bit = 1
+		seen, err := p.object(entryFields, func(f int) (err error) {
+			switch f {
+			case 0:
 				e.Voter, err = p.voter()
-			case "weight":
-				bit = 2
+			case 1:
 				e.Weight, err = p.d.integer()
 				if err != nil || e.Weight < 1 {
 					var se *SyntaxError
@@ -713,27 +689,17 @@ func (p *parser) electorate() ([]tally.Entry, error) {
 						err = shapeErr("must be an integer ≥ 1")
 					}
 				}
-			case "delegates":
-				bit = 4
+			case 2:
 				e.Delegates, err = p.delegates()
-			default:
-				return &FieldError{Field: key, Message: "unknown field"}
 			}
-			if seen&bit != 0 {
-				return duplicate(key)
-			}
-			seen |= bit
-			return within(err, key)
+			return err
 		})
+		if err == nil {
+			err = seen.require(entryFields, required)
+		}
 		switch {
 		case err != nil:
-		case seen&1 == 0:
-			err = missing("voter")
-		case seen&2 == 0:
-			err = missing("weight")
-		case seen&4 == 0 && p.proofMode:
-			err = missing("delegates")
-		case seen&4 == 0:
+		case !seen.has(2):
 			e.Delegates = []string{}
 		case slices.Contains(e.Delegates, e.Voter):
 			err = &FieldError{Field: "delegates", Message: fmt.Sprintf("lists the voter %q itself", e.Voter)}

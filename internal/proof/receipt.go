@@ -1,21 +1,17 @@
 package proof
 
-import (
-	"crypto/ed25519"
-)
-
 // parseReceipt reads a receipt's shape; every field is required.
 func parseReceipt(data []byte) (*receipt, error) {
 	return decode(data, true, (*parser).receipt)
 }
 
+var receiptFields = []string{"format", "ballot", "voter", "leaf_index", "tree_size",
+	"leaf", "audit_path", "votes_root", "signer", "signature"}
+
 func (p *parser) receipt() (*receipt, error) {
 	r := &receipt{}
-	fields := []string{"format", "ballot", "voter", "leaf_index", "tree_size", "leaf", "audit_path", "votes_root", "signer", "signature"}
-	var seen uint16
-	err := p.d.object(func(key string) error {
-		var err error
-		switch key {
+	seen, err := p.object(receiptFields, func(f int) (err error) {
+		switch receiptFields[f] {
 		case "format":
 			var f string
 			if f, err = p.d.str(); err == nil && f != ReceiptFormat {
@@ -56,40 +52,22 @@ func (p *parser) receipt() (*receipt, error) {
 				return atIndex(err, i)
 			})
 		case "votes_root":
-			if r.VotesRoot, err = p.d.str(); err == nil {
-				if _, herr := ParseHash(r.VotesRoot); herr != nil {
-					err = shapeErr("must be 64 lowercase hex digits")
-				}
-			}
+			r.VotesRoot, err = p.hash()
 		case "signer":
 			var s *Signer
 			if s, err = p.signer(); err == nil {
 				r.Signer = *s
 			}
 		case "signature":
-			if r.Signature, err = p.d.str(); err == nil {
-				err = checkBase64(r.Signature, ed25519.SignatureSize)
-			}
-		default:
-			return &FieldError{Field: key, Message: "unknown field"}
+			r.Signature, err = p.signature()
 		}
-		for i, f := range fields {
-			if f == key {
-				if seen&(1<<i) != 0 {
-					return duplicate(key)
-				}
-				seen |= 1 << i
-			}
-		}
-		return within(err, key)
+		return err
 	})
+	if err == nil {
+		err = seen.require(receiptFields, all(receiptFields))
+	}
 	if err != nil {
 		return nil, err
-	}
-	for i, f := range fields {
-		if seen&(1<<i) == 0 {
-			return nil, missing(f)
-		}
 	}
 	if r.LeafIndex >= r.TreeSize {
 		return nil, &FieldError{Field: "leaf_index", Message: "must be below tree_size"}
@@ -97,35 +75,20 @@ func (p *parser) receipt() (*receipt, error) {
 	return r, nil
 }
 
+var voteFields = []string{"voter", "choice"}
+
 // vote reads one {voter, choice} object.
 func (p *parser) vote() (Vote, error) {
 	var v Vote
-	var seen uint8
-	err := p.d.object(func(key string) error {
-		var bit uint8
-		var err error
-		switch key {
-		case "voter":
-			bit = 1
+	seen, err := p.object(voteFields, func(f int) (err error) {
+		if f == 0 {
 			v.Voter, err = p.voter()
-		case "choice":
-			bit = 2
-			err = p.choice(&v)
-		default:
-			return &FieldError{Field: key, Message: "unknown field"}
+			return err
 		}
-		if seen&bit != 0 {
-			return duplicate(key)
-		}
-		seen |= bit
-		return within(err, key)
+		return p.choice(&v)
 	})
-	switch {
-	case err != nil:
-	case seen&1 == 0:
-		err = missing("voter")
-	case seen&2 == 0:
-		err = missing("choice")
+	if err == nil {
+		err = seen.require(voteFields, all(voteFields))
 	}
 	return v, err
 }

@@ -1,18 +1,15 @@
 package proof2
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
-	"os"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/vectors.json")
+	"koinon/internal/golden"
+)
 
 // Vectors is the shape of testdata/vectors.json (docs/spec/proof-2.md):
 // the inputs of a proof from fixed seeds, the proof, and what a verifier
@@ -86,22 +83,7 @@ func TestVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	const file = "testdata/vectors.json"
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the vectors generated now (run with -update after checking why)", file)
-	}
+	golden.Check(t, "testdata/vectors.json", got)
 }
 
 func sum(b []byte) string {

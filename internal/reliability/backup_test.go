@@ -15,6 +15,7 @@ import (
 
 	"koinon/internal/proof"
 	"koinon/internal/store"
+	"koinon/internal/store/storetest"
 )
 
 // TestBackupUnderLoad: with a sealed ballot and votes being cast on a
@@ -90,12 +91,9 @@ func TestBackupUnderLoad(t *testing.T) {
 		}
 		rs := startServer(t, restored)
 		// Every sealed ballot of the copy verifies against the original key.
-		st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(restored, "koinon.db"), ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := storetest.Open(t, store.Options{SQLitePath: filepath.Join(restored, "koinon.db"), ReadOnly: true})
 		var closed []store.Ballot
-		st.DB().Where("state = ?", store.StateClosed).Find(&closed)
+		storetest.DB(t, st).Where("state = ?", store.StateClosed).Find(&closed)
 		inCopy := votesOf(t, st, b2.ID)
 		st.Close()
 		if len(closed) != 1 {

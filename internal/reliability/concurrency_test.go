@@ -161,7 +161,7 @@ func TestConcurrentVotingWhileClosing(t *testing.T) {
 			t.Fatalf("ballot after close: %+v %v", b.State, err)
 		}
 		var sealed int64
-		st.DB().Model(&store.BallotEvent{}).Where("ballot_id = ? AND kind = ?", b.ID, store.EventSealed).Count(&sealed)
+		storetest.DB(t, st).Model(&store.BallotEvent{}).Where("ballot_id = ? AND kind = ?", b.ID, store.EventSealed).Count(&sealed)
 		if sealed != 1 {
 			t.Errorf("ballot sealed %d times, want 1", sealed)
 		}

@@ -180,11 +180,7 @@ func openSQLiteDir(t *testing.T, dir string) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(dir, "koinon.db"), Secrets: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return storetest.Open(t, store.Options{SQLitePath: filepath.Join(dir, "koinon.db"), Secrets: key})
 }
 
 // TestDurabilityKillDuringVoting: clients cast and replace votes while
@@ -228,7 +224,7 @@ func TestDurabilityKillDuringVoting(t *testing.T) {
 	// the ballot at start-up. Kill it while it closes until one start
 	// gets to the end.
 	st := openSQLiteDir(t, dir)
-	if err := st.DB().Model(&store.Ballot{}).Where("id = ?", e.Ballot.ID).
+	if err := storetest.DB(t, st).Model(&store.Ballot{}).Where("id = ?", e.Ballot.ID).
 		Update("closes_at", time.Now().UTC().Add(-time.Second)).Error; err != nil {
 		t.Fatal(err)
 	}

@@ -364,14 +364,14 @@ func seed(t testing.TB, st *store.Store, tokens *auth.Tokens, o seedOptions) *el
 		cs = append(cs, store.Citizen{Handle: h, DisplayName: h, Email: h + "@example.org", TokenVersion: 1, CreatedAt: now})
 	}
 	if len(cs) > 0 {
-		if err := st.DB().CreateInBatches(&cs, 2000).Error; err != nil {
+		if err := st.SeedRows(context.Background(), &cs); err != nil {
 			t.Fatal(err)
 		}
 		ms := make([]store.Membership, len(cs))
 		for i, c := range cs {
 			ms[i] = store.Membership{CommunityID: e.Community.ID, CitizenID: c.ID, Role: domain.RoleMember, Weight: 1, StartedAt: now}
 		}
-		if err := st.DB().CreateInBatches(&ms, 2000).Error; err != nil {
+		if err := st.SeedRows(context.Background(), &ms); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -424,7 +424,7 @@ var choices = []string{"yes", "no", "abstain"}
 // votesOf reads a ballot's current votes as handle → choice (public ballots).
 func votesOf(t testing.TB, st *store.Store, ballotID int64) map[string]string {
 	t.Helper()
-	rows, err := st.DB().Raw(`SELECT c.handle, v.choice FROM votes v JOIN citizens c ON c.id = v.citizen_id WHERE v.ballot_id = ?`, ballotID).Rows()
+	rows, err := storetest.DB(t, st).Raw(`SELECT c.handle, v.choice FROM votes v JOIN citizens c ON c.id = v.citizen_id WHERE v.ballot_id = ?`, ballotID).Rows()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,13 +65,13 @@ func rowCounts(t testing.TB, st *store.Store) map[string]int64 {
 		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
 	}
 	var tables []string
-	if err := st.DB().Raw(q).Scan(&tables).Error; err != nil {
+	if err := storetest.DB(t, st).Raw(q).Scan(&tables).Error; err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]int64{}
 	for _, tb := range tables {
 		var n int64
-		if err := st.DB().Table(tb).Count(&n).Error; err != nil {
+		if err := storetest.DB(t, st).Table(tb).Count(&n).Error; err != nil {
 			t.Fatal(err)
 		}
 		out[tb] = n
@@ -90,17 +90,17 @@ func dbDigest(t testing.TB, st *store.Store) string {
 		PasswordHash string
 	}
 	var cs []row
-	st.DB().Table("citizens").Select("handle, display_name, token_version, password_hash").Order("id").Scan(&cs)
+	storetest.DB(t, st).Table("citizens").Select("handle, display_name, token_version, password_hash").Order("id").Scan(&cs)
 	for _, c := range cs {
 		parts = append(parts, fmt.Sprintf("%s|%s|%d|%d", c.Handle, c.DisplayName, c.TokenVersion, len(c.PasswordHash)))
 	}
 	var ms []store.Membership
-	st.DB().Order("id").Find(&ms)
+	storetest.DB(t, st).Order("id").Find(&ms)
 	for _, m := range ms {
 		parts = append(parts, fmt.Sprintf("m%d|%s|%d|%v", m.CitizenID, m.Role, m.Weight, m.EndedAt != nil))
 	}
 	var bs []store.Ballot
-	st.DB().Order("id").Find(&bs)
+	storetest.DB(t, st).Order("id").Find(&bs)
 	for _, b := range bs {
 		parts = append(parts, fmt.Sprintf("b%d|%s|%s|%s", b.ID, b.State, b.Title, b.LogHead))
 	}

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
-	"os"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/vectors.json")
+	"koinon/internal/golden"
+)
 
 type vectorKey struct {
 	Name      string `json:"name"`
@@ -106,26 +104,5 @@ func TestVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "testdata/vectors.json", append(got, '\n'))
-}
-
-// checkGolden compares got with the file, or rewrites it under -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the generated vectors; if the format changed on purpose, run with -update and review the diff", path)
-	}
+	golden.Check(t, "testdata/vectors.json", append(got, '\n'))
 }

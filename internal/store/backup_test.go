@@ -12,7 +12,7 @@ import (
 func TestBackupCopiesAConsistentSnapshot(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.SQLite(t)
-	if err := s.DB().Create(&store.Citizen{Handle: "ann", CreatedAt: s.Now(), TokenVersion: 1}).Error; err != nil {
+	if err := store.GormDB(s).Create(&store.Citizen{Handle: "ann", CreatedAt: s.Now(), TokenVersion: 1}).Error; err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "backup.db")

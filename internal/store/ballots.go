@@ -17,11 +17,11 @@ import (
 	"koinon/internal/domain"
 )
 
-// Ballot states.
+// Ballot states (domain.StateDraft …).
 const (
-	StateDraft  = "draft"
-	StateOpen   = "open"
-	StateClosed = "closed"
+	StateDraft  = domain.StateDraft
+	StateOpen   = domain.StateOpen
+	StateClosed = domain.StateClosed
 )
 
 func forUpdate() clause.Expression { return clause.Locking{Strength: "UPDATE"} }

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -186,7 +188,7 @@ func TestVotingStatesRollAndLog(t *testing.T) {
 		}
 		wg.Wait()
 		var n int64
-		s.DB().Model(&store.Vote{}).Where("ballot_id = ? AND citizen_id = ?", b.ID, w.ID("board")).Count(&n)
+		store.GormDB(s).Model(&store.Vote{}).Where("ballot_id = ? AND citizen_id = ?", b.ID, w.ID("board")).Count(&n)
 		if n != 1 {
 			t.Errorf("board has %d votes, want 1", n)
 		}
@@ -214,4 +216,96 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestEffectiveListsSameAtCloseAndLive is a property test: after random
+// delegation changes in every scope, the lists the close counts with equal
+// the lists the live views (the delegation page's flow, the home page)
+// resolve with, for a topic ballot, a community ballot and a ballot with
+// lists of its own.
+func TestEffectiveListsSameAtCloseAndLive(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed := time.Now().UnixNano()
+		t.Logf("seed %d", seed)
+		rng := rand.New(rand.NewPCG(uint64(seed), 0))
+		w := storetest.NewWorld(t, s)
+		c := w.Community("commons")
+		tp := w.Topic(c.ID, "parks")
+		handles := []string{"ann", "bob", "cat", "dan", "eve", "fay", "gus"}
+		w.Member(c.ID, "member", 1, handles...)
+		w.Member(c.ID, "board", 1, "board")
+		ballots := []store.Ballot{newBallot(t, w, c.ID, "majority", &tp.ID), newBallot(t, w, c.ID, "majority", nil),
+			newBallot(t, w, c.ID, "approval", &tp.ID)}
+		scopes := []store.Scope{{CommunityID: c.ID}, {CommunityID: c.ID, TopicID: tp.ID}}
+		for _, b := range ballots {
+			scopes = append(scopes, store.Scope{CommunityID: c.ID, BallotID: b.ID})
+		}
+		for round := range 8 {
+			for range 6 {
+				who := w.ID(handles[rng.IntN(len(handles))])
+				sc := scopes[rng.IntN(len(scopes))]
+				if rng.IntN(4) == 0 {
+					must(t, s.RemoveDelegation(ctx, who, sc))
+					continue
+				}
+				var list []int64
+				for _, h := range handles {
+					if id := w.ID(h); id != who && rng.IntN(3) == 0 {
+						list = append(list, id)
+					}
+				}
+				rng.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
+				must(t, s.SetDelegation(ctx, who, sc, list))
+			}
+			live, err := s.LiveInputs(ctx, ballots)
+			must(t, err)
+			for _, b := range ballots {
+				atClose, err := s.ListsAtClose(ctx, b)
+				must(t, err)
+				effective, err := s.EffectiveLists(ctx, b)
+				must(t, err)
+				if !maps.EqualFunc(atClose, live[b.ID].Lists, slices.Equal) || !maps.EqualFunc(atClose, effective, slices.Equal) {
+					t.Fatalf("round %d, ballot %d: lists at close %v, live %v, EffectiveLists %v", round, b.ID, atClose, live[b.ID].Lists, effective)
+				}
+			}
+		}
+	})
+}
+
+// TestDelegationPageOf: one call reads the page, with each delegate's
+// membership and last vote.
+func TestDelegationPageOf(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := storetest.NewWorld(t, s)
+		c := w.Community("commons")
+		w.Member(c.ID, "member", 1, "ann", "bob", "cat", "dan")
+		w.Member(c.ID, "board", 1, "board")
+		ann, bob, cat := w.ID("ann"), w.ID("bob"), w.ID("cat")
+		must(t, s.SetDelegation(ctx, ann, store.Scope{CommunityID: c.ID}, []int64{bob, cat}))
+		b := newBallot(t, w, c.ID, "majority", nil)
+		if _, err := s.OpenBallot(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		v, err := cast(ctx, s, b.ID, bob, `"yes"`)
+		must(t, err)
+		w.EndMembership(c.ID, "cat")
+
+		p, err := s.DelegationPageOf(ctx, ann, c.ID)
+		must(t, err)
+		if !slices.Equal(p.Members, []string{"board", "bob", "dan"}) {
+			t.Errorf("Members = %v, want the other current members", p.Members)
+		}
+		if len(p.Lists) != 1 || len(p.Open) != 1 || len(p.Live[b.ID].Voters) != 1 || p.HasClosed {
+			t.Errorf("page = %d lists, %d open ballots, live voters %v, has closed %v; want 1, 1, [bob], false",
+				len(p.Lists), len(p.Open), p.Live[b.ID].Voters, p.HasClosed)
+		}
+		if st := p.Delegates[bob]; !st.Member || st.LastVote == nil || !st.LastVote.Equal(v.CastAt) {
+			t.Errorf("bob = %+v, want a member who last voted at %v", st, v.CastAt)
+		}
+		if st := p.Delegates[cat]; st.Member || st.LastVote != nil {
+			t.Errorf("cat = %+v, want no longer a member, never voted", st)
+		}
+	})
 }

@@ -256,14 +256,16 @@ func (s *Store) delegationChanged(tx *gorm.DB, citizenID int64, sc Scope, before
 		if err != nil {
 			return err
 		}
-		if _, err := appendEvent(tx, s.dialect, b.ID, EventDelegationChanged, map[string]any{"voter": voter, "scope": scopeKind(key)}, now); err != nil {
+		if _, err := appendEvent(tx, s.dialect, b.ID, EventDelegationChanged, map[string]any{"voter": voter, "scope": ScopeKind(key)}, now); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func scopeKind(key string) string {
+// ScopeKind names the kind of scope a ScopeKey stands for: "community",
+// "topic" or "ballot".
+func ScopeKind(key string) string {
 	switch key[0] {
 	case 't':
 		return "topic"
@@ -398,40 +400,18 @@ func effectiveListsMany(db *gorm.DB, ballots []Ballot) (map[int64]map[int64][]in
 		return nil, wrap(err, "effective lists")
 	}
 	for _, b := range ballots {
-		if b.Delegation {
-			out[b.ID] = pickLists(rows, b)
+		if !b.Delegation {
+			continue
 		}
+		p := newListPicker(b, 0, 0)
+		for _, r := range rows {
+			if r.CommunityID == b.CommunityID {
+				p.add(r.CitizenID, r.ScopeKey, r.DelegateID)
+			}
+		}
+		out[b.ID] = p.lists.byCitizen()
 	}
 	return out, nil
-}
-
-// pickLists chooses, from rows ordered by citizen and scope, each
-// citizen's most specific list for ballot b: the ballot's, else the
-// topic's, else the community's (tally.md §2).
-func pickLists(rows []delegationRowOf, b Ballot) map[int64][]int64 {
-	out := map[int64][]int64{}
-	rank := map[string]int{}
-	for i, k := range scopeKeys(b) {
-		rank[k] = []int{1, 3, 2}[i] // community, ballot, topic
-	}
-	best := map[int64]int{}
-	for _, r := range rows {
-		rk := rank[r.ScopeKey]
-		if r.CommunityID != b.CommunityID || rk == 0 {
-			continue
-		}
-		switch cur := best[r.CitizenID]; {
-		case rk > cur:
-			best[r.CitizenID] = rk
-			out[r.CitizenID] = []int64{}
-		case rk < cur:
-			continue
-		}
-		if r.DelegateID != nil {
-			out[r.CitizenID] = append(out[r.CitizenID], *r.DelegateID)
-		}
-	}
-	return out
 }
 
 // flatLists is effectiveLists in citizen id order without a map or a
@@ -446,79 +426,100 @@ type listOwner struct {
 	from, to int
 }
 
-// effectiveListsOf is effectiveLists for the close of a large ballot. The
-// rows come ordered by citizen and scope, so each citizen's most specific
-// list (ballot, then topic, then community) is chosen as they stream by.
+// byCitizen is the lists as a map; an empty list is an empty, non-nil slice.
+func (l flatLists) byCitizen() map[int64][]int64 {
+	out := make(map[int64][]int64, len(l.owners))
+	for _, o := range l.owners {
+		out[o.citizen] = l.delegates[o.from:o.to:o.to]
+	}
+	return out
+}
+
+// listPicker is the one implementation of scope precedence (tally.md §2):
+// fed delegation rows ordered by citizen, it keeps each citizen's most
+// specific list for one ballot (the ballot's, else its topic's, else the
+// community's). The close and the live views both use it.
+type listPicker struct {
+	keys  []string // scopeKeys of the ballot: community, ballot, topic
+	lists flatLists
+	best  int
+}
+
+func newListPicker(b Ballot, lists, delegates int64) *listPicker {
+	return &listPicker{keys: scopeKeys(b), lists: flatLists{
+		owners: make([]listOwner, 0, lists), delegates: make([]int64, 0, delegates)}}
+}
+
+// rank orders the scopes that apply to the ballot: 3 for its own list, 2
+// for its topic's, 1 for the community's; 0 for a list that does not apply.
+func (p *listPicker) rank(key string) int {
+	for i, k := range p.keys {
+		if key == k {
+			return [...]int{1, 3, 2}[i]
+		}
+	}
+	return 0
+}
+
+// add takes one row: a delegate (nil for an empty list) of citizen's list
+// under key. Rows of one citizen must come together, each list in position
+// order.
+func (p *listPicker) add(citizen int64, key string, delegate *int64) {
+	r := p.rank(key)
+	if r == 0 {
+		return
+	}
+	l := &p.lists
+	last := len(l.owners) - 1
+	switch {
+	case last < 0 || l.owners[last].citizen != citizen:
+		l.owners = append(l.owners, listOwner{citizen: citizen, from: len(l.delegates), to: len(l.delegates)})
+		p.best = r
+	case r > p.best: // a more specific list replaces the one so far
+		l.delegates = l.delegates[:l.owners[last].from]
+		l.owners[last].to = l.owners[last].from
+		p.best = r
+	case r < p.best:
+		return
+	}
+	if delegate != nil {
+		l.delegates = append(l.delegates, *delegate)
+		l.owners[len(l.owners)-1].to = len(l.delegates)
+	}
+}
+
+// effectiveListsOf is effectiveLists for the close of a large ballot: the
+// rows stream through the picker, with no map or slice per citizen.
 func effectiveListsOf(db *gorm.DB, b Ballot) (flatLists, error) {
-	var out flatLists
 	if !b.Delegation {
-		return out, nil
+		return flatLists{}, nil
 	}
 	keys := scopeKeys(b)
 	var n struct{ Lists, Delegates int64 }
 	if err := db.Raw(`SELECT COUNT(DISTINCT d.id) AS lists, COUNT(dd.delegate_id) AS delegates
 		FROM delegations d LEFT JOIN delegation_delegates dd ON dd.delegation_id = d.id
 		WHERE d.community_id = ? AND d.scope_key IN ?`, b.CommunityID, keys).Scan(&n).Error; err != nil {
-		return out, wrap(err, "effective lists of ballot %d", b.ID)
+		return flatLists{}, wrap(err, "effective lists of ballot %d", b.ID)
 	}
-	out.owners = make([]listOwner, 0, n.Lists)
-	out.delegates = make([]int64, 0, n.Delegates)
+	p := newListPicker(b, n.Lists, n.Delegates)
 	rows, err := db.Raw(`SELECT d.citizen_id, d.scope_key, dd.delegate_id
 		FROM delegations d LEFT JOIN delegation_delegates dd ON dd.delegation_id = d.id
 		WHERE d.community_id = ? AND d.scope_key IN ?
 		ORDER BY d.citizen_id, d.scope_key, dd.position`, b.CommunityID, keys).Rows()
 	if err != nil {
-		return out, wrap(err, "effective lists of ballot %d", b.ID)
+		return flatLists{}, wrap(err, "effective lists of ballot %d", b.ID)
 	}
 	defer rows.Close()
-	rank := func(key []byte) int {
-		switch key[0] {
-		case 'b':
-			return 3
-		case 't':
-			return 2
-		}
-		return 1
-	}
 	var (
 		citizen  int64
 		key      sql.RawBytes // valid until the next row: no copy per row
 		delegate *int64
-		best     int
 	)
 	for rows.Next() {
 		if err := rows.Scan(&citizen, &key, &delegate); err != nil {
-			return out, wrap(err, "scan delegation")
+			return flatLists{}, wrap(err, "scan delegation")
 		}
-		r := rank(key)
-		last := len(out.owners) - 1
-		switch {
-		case last < 0 || out.owners[last].citizen != citizen:
-			out.owners = append(out.owners, listOwner{citizen: citizen, from: len(out.delegates), to: len(out.delegates)})
-			best = r
-		case r > best: // a more specific list replaces the one so far
-			out.delegates = out.delegates[:out.owners[last].from]
-			out.owners[last].to = out.owners[last].from
-			best = r
-		case r < best:
-			continue
-		}
-		if delegate != nil {
-			out.delegates = append(out.delegates, *delegate)
-			out.owners[len(out.owners)-1].to = len(out.delegates)
-		}
+		p.add(citizen, bytesString(key), delegate) // add keeps no reference to key
 	}
-	return out, wrap(rows.Err(), "effective lists of ballot %d", b.ID)
-}
-
-// LastVoteAt returns when the citizen last cast a vote on any ballot of
-// the community, or nil.
-func (s *Store) LastVoteAt(ctx context.Context, citizenID, communityID int64) (*time.Time, error) {
-	var t []time.Time
-	err := s.db.WithContext(ctx).Table("votes v").Select("v.cast_at").Joins("JOIN ballots b ON b.id = v.ballot_id").
-		Where("v.citizen_id = ? AND b.community_id = ?", citizenID, communityID).Order("v.cast_at DESC").Limit(1).Pluck("v.cast_at", &t).Error
-	if err != nil || len(t) == 0 {
-		return nil, wrap(err, "last vote of %d", citizenID)
-	}
-	return &t[0], nil
+	return p.lists, wrap(rows.Err(), "effective lists of ballot %d", b.ID)
 }

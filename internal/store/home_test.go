@@ -44,7 +44,7 @@ func newHomeWorld(t *testing.T, s *store.Store) homeWorld {
 	h.plain, h.infra, h.far = open(c.ID, nil), open(c.ID, &tp.ID), open(o.ID, nil)
 	h.draft = newBallot(t, w, c.ID, "majority", nil)
 	h.closed = open(o.ID, nil)
-	must(t, s.DB().Model(&store.Ballot{}).Where("id = ?", h.closed.ID).
+	must(t, store.GormDB(s).Model(&store.Ballot{}).Where("id = ?", h.closed.ID).
 		Updates(map[string]any{"state": store.StateClosed, "closed_at": time.Now().UTC()}).Error)
 	_, err := cast(ctx, s, h.infra.ID, w.ID("ann"), `"yes"`)
 	must(t, err)
@@ -131,7 +131,7 @@ func TestLiveInputsQueryCount(t *testing.T) {
 		h := newHomeWorld(t, s)
 		count := func(bs ...store.Ballot) int {
 			n := 0
-			db := s.DB().Session(&gorm.Session{})
+			db := store.GormDB(s).Session(&gorm.Session{})
 			inc := func(*gorm.DB) { n++ }
 			must(t, db.Callback().Query().After("gorm:query").Register("home_count_q", inc))
 			must(t, db.Callback().Row().After("gorm:row").Register("home_count_r", inc))

@@ -216,3 +216,14 @@ func lockCommunity(tx *gorm.DB, dialect string, id int64) (Community, error) {
 func isNotFound(err error) bool {
 	return errors.Is(err, ErrNotFound) || errors.Is(err, gorm.ErrRecordNotFound)
 }
+
+// MemberHandles lists the handles of a community's current members except
+// the citizen except, in order: the choices of the delegate pickers.
+func (s *Store) MemberHandles(ctx context.Context, communityID, except int64) ([]string, error) {
+	var hs []string
+	err := s.db.WithContext(ctx).Table("memberships m").Select("c.handle").
+		Joins("JOIN citizens c ON c.id = m.citizen_id").
+		Where("m.community_id = ? AND m.ended_at IS NULL AND c.id <> ?", communityID, except).
+		Order("c.handle").Pluck("c.handle", &hs).Error
+	return hs, wrap(err, "member handles of community %d", communityID)
+}

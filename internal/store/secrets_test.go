@@ -66,7 +66,7 @@ func TestBallotSecretNeedsTheDataKey(t *testing.T) {
 
 			// An older database: the secret in clear, sealed at start-up.
 			plain := strings.Repeat("ab", 32)
-			if err := st.DB().Exec("UPDATE ballots SET secret = ? WHERE id = ?", plain, b.ID).Error; err != nil {
+			if err := store.GormDB(st).Exec("UPDATE ballots SET secret = ? WHERE id = ?", plain, b.ID).Error; err != nil {
 				t.Fatal(err)
 			}
 			b.Secret = plain
@@ -98,7 +98,7 @@ func TestBallotSecretNeedsTheDataKey(t *testing.T) {
 func rawSecret(t *testing.T, st *store.Store, id int64) string {
 	t.Helper()
 	var raw string
-	if err := st.DB().Raw("SELECT secret FROM ballots WHERE id = ?", id).Scan(&raw).Error; err != nil {
+	if err := store.GormDB(st).Raw("SELECT secret FROM ballots WHERE id = ?", id).Scan(&raw).Error; err != nil {
 		t.Fatal(err)
 	}
 	return raw

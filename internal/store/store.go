@@ -1,6 +1,8 @@
 // Package store owns persistence: it opens SQLite or PostgreSQL through
-// gorm, applies the embedded SQL migrations and maps database errors to
-// ErrNotFound and ErrConflict. It knows nothing of HTTP.
+// gorm, applies the embedded SQL migrations, holds every SQL statement of
+// Koinon and maps database errors to ErrNotFound and ErrConflict. It
+// imports domain for the rules it enforces inside transactions, and must
+// not import web, closing, proof or any HTTP package.
 package store
 
 import (
@@ -149,9 +151,6 @@ func (s *Store) Dialect() string { return s.dialect }
 
 // Now is the store's clock.
 func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Second) }
-
-// DB exposes the gorm handle for benchmarks and tools in this module.
-func (s *Store) DB() *gorm.DB { return s.db }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {

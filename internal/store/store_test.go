@@ -39,7 +39,7 @@ func TestModelsMatchSchema(t *testing.T) {
 			&store.Vote{}, &store.BallotEvent{}, &store.Delegation{}, &store.DelegationDelegate{},
 			&store.DelegationEvent{}, &store.Proposal{}, &store.Support{}, &store.BallotDocument{},
 		}
-		db := s.DB()
+		db := store.GormDB(s)
 		for _, m := range models {
 			stmt := db.Model(m).Statement
 			if err := stmt.Parse(m); err != nil {

@@ -20,3 +20,10 @@ func (s *Store) Topics(ctx context.Context, communityID int64) ([]Topic, error) 
 	err := s.db.WithContext(ctx).Where("community_id = ?", communityID).Order("name, id").Find(&out).Error
 	return out, wrap(err, "topics of community %d", communityID)
 }
+
+// TopicByID loads a topic; ErrNotFound if there is none.
+func (s *Store) TopicByID(ctx context.Context, id int64) (Topic, error) {
+	var t Topic
+	err := s.db.WithContext(ctx).First(&t, id).Error
+	return t, wrap(err, "topic %d", id)
+}

@@ -163,15 +163,7 @@ func openForVoting(tx *gorm.DB, dialect string, id int64, now time.Time) (Ballot
 	if err := q.First(&b).Error; err != nil {
 		return b, wrap(err, "ballot %d", id)
 	}
-	switch {
-	case b.State == StateDraft:
-		return b, domain.Stated("ballot_not_open", "the ballot is not open yet")
-	case b.State == StateClosed:
-		return b, domain.Stated("ballot_closed", "the ballot is closed")
-	case !b.ClosesAt.After(now):
-		return b, domain.Stated("ballot_closed", "voting has ended; the ballot is being closed")
-	}
-	return b, nil
+	return b, domain.CanVote(b.State, b.ClosesAt, now)
 }
 
 // onRoll checks that the citizen is on the ballot's frozen roll;

@@ -53,19 +53,17 @@ type auditExport struct {
 
 // ballotAudit reads the proof's seal fields once per proof hash.
 func (s *Server) ballotAudit(ctx context.Context, b *store.Ballot) (auditInfo, error) {
-	a, ok := recall(s.results, s.results.audits, b.ProofHash)
-	if ok {
+	return s.results.audits.get(ctx, b.ProofHash, func(ctx context.Context) (auditInfo, error) {
+		var a auditInfo
+		raw, err := s.proofJSON(ctx, b)
+		if err != nil {
+			return a, err
+		}
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return a, fmt.Errorf("audit: parse proof of ballot %d: %w", b.ID, err)
+		}
 		return a, nil
-	}
-	raw, err := s.proofJSON(ctx, b)
-	if err != nil {
-		return a, err
-	}
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return a, fmt.Errorf("audit: parse proof of ballot %d: %w", b.ID, err)
-	}
-	remember(s.results, s.results.audits, b.ProofHash, a)
-	return a, nil
+	})
 }
 
 // showAudit renders GET /ballots/:id/audit.

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,15 +22,17 @@ import (
 type perm int
 
 const (
-	permAnyone  perm = iota // no sign-in; community routes still hide private communities
-	permCitizen             // signed in
-	permMember              // any current role in the route's community
-	permBoard               // board of the route's community
-	permReader              // board or auditor (reads what the board reads)
+	permNone     perm = iota // the zero value: a route row that names no permission (refused)
+	permAnyone               // no sign-in; community routes still hide private communities
+	permCitizen              // signed in
+	permMember               // any current role in the route's community
+	permBoard                // board of the route's community
+	permReader               // board or auditor (reads what the board reads)
+	permLoopback             // a caller on this machine (metrics scrapers); 404 to others
 )
 
 func (p perm) String() string {
-	return [...]string{"anyone", "citizen", "member", "board", "board or auditor"}[p]
+	return [...]string{"none", "anyone", "citizen", "member", "board", "board or auditor", "this machine"}[p]
 }
 
 const (
@@ -40,6 +43,19 @@ const (
 // require enforces p before the handler runs. For API routes a missing or
 // bad token is 401; for pages it redirects to sign-in.
 func (s *Server) require(p perm) echo.MiddlewareFunc {
+	if p == permNone {
+		panic("web: a route without a permission")
+	}
+	if p == permLoopback {
+		return func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				if ip := net.ParseIP(c.RealIP()); ip == nil || !ip.IsLoopback() {
+					return errorf(http.StatusNotFound, "not_found", "not found")
+				}
+				return next(c)
+			}
+		}
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ct := currentCitizen(c)

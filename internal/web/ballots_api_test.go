@@ -236,7 +236,7 @@ func TestBallotFlowAPI(t *testing.T) {
 		}
 		wg.Wait()
 		var n int64
-		st.DB().Model(&store.Vote{}).Where("ballot_id = ? AND citizen_id = ?", id, bw.W.ID("ann")).Count(&n)
+		storetest.DB(t, st).Model(&store.Vote{}).Where("ballot_id = ? AND citizen_id = ?", id, bw.W.ID("ann")).Count(&n)
 		if n != 1 {
 			t.Fatalf("ann has %d votes after concurrent submissions", n)
 		}

@@ -214,30 +214,28 @@ type budgetCompare struct {
 // budgetCompareOf computes a budgetCompare from the proof's votes, once
 // per proof hash.
 func (s *Server) budgetCompareOf(ctx context.Context, b *store.Ballot, d *resultData, r *tally.BudgetResult) (budgetCompare, error) {
-	if bc, ok := recall(s.results, s.results.greedy, b.ProofHash); ok {
-		return bc, nil
-	}
-	_, pv, err := s.exportLoadVotes(ctx, b)
-	if err != nil {
-		return budgetCompare{}, err
-	}
-	bc := budgetCompare{greedy: tally.BudgetGreedy(d.Options, d.Result.Totals, b.Budget, pv.Tiebreak)}
-	for _, rd := range r.Rounds {
-		bc.mes = append(bc.mes, rd.Key)
-	}
-	choices := make([]tally.Choice, 0, len(pv.Votes))
-	weights := make([]int64, 0, len(pv.Votes))
-	for _, v := range pv.Votes {
-		c, err := tally.DecodeChoice("budget", v.Choice)
+	return s.results.greedy.get(ctx, b.ProofHash, func(ctx context.Context) (budgetCompare, error) {
+		_, pv, err := s.exportLoadVotes(ctx, b)
 		if err != nil {
 			return budgetCompare{}, err
 		}
-		choices = append(choices, c)
-		weights = append(weights, d.carrierWeight(v.Voter))
-	}
-	bc.preferGreedy, bc.preferMES = tally.BudgetPreference(choices, weights, bc.greedy, bc.mes)
-	remember(s.results, s.results.greedy, b.ProofHash, bc)
-	return bc, nil
+		bc := budgetCompare{greedy: tally.BudgetGreedy(d.Options, d.Result.Totals, b.Budget, pv.Tiebreak)}
+		for _, rd := range r.Rounds {
+			bc.mes = append(bc.mes, rd.Key)
+		}
+		choices := make([]tally.Choice, 0, len(pv.Votes))
+		weights := make([]int64, 0, len(pv.Votes))
+		for _, v := range pv.Votes {
+			c, err := tally.DecodeChoice("budget", v.Choice)
+			if err != nil {
+				return budgetCompare{}, err
+			}
+			choices = append(choices, c)
+			weights = append(weights, d.carrierWeight(v.Voter))
+		}
+		bc.preferGreedy, bc.preferMES = tally.BudgetPreference(choices, weights, bc.greedy, bc.mes)
+		return bc, nil
+	})
 }
 
 // budgetGreedy sets what the greedy rule would have funded beside the MES

@@ -63,7 +63,7 @@ func TestBudgetBallotAPI(t *testing.T) {
 			}
 		}
 		var made int64
-		if err := st.DB().Model(&store.Ballot{}).Where("method = ?", "budget").Count(&made).Error; err != nil || made != 0 {
+		if err := storetest.DB(t, st).Model(&store.Ballot{}).Where("method = ?", "budget").Count(&made).Error; err != nil || made != 0 {
 			t.Errorf("refused requests stored %d ballots (%v)", made, err)
 		}
 

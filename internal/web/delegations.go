@@ -381,15 +381,13 @@ func (s *Server) delegationsPage(c echo.Context) error {
 		return err
 	}
 	p.Community = &cm
-	if p.Members, err = s.memberHandles(ctx, cm.ID, me.ID); err != nil {
-		return err
-	}
-	lists, err := s.store.DelegationsOf(ctx, me.ID, cm.ID)
+	data, err := s.store.DelegationPageOf(ctx, me.ID, cm.ID)
 	if err != nil {
 		return err
 	}
+	p.Members = data.Members
 	byKey := map[string]store.DelegationList{}
-	for _, l := range lists {
+	for _, l := range data.Lists {
 		byKey[l.ScopeKey] = l
 	}
 	scope := func(key, kind, name string) delegationScopeView {
@@ -404,24 +402,18 @@ func (s *Server) delegationsPage(c echo.Context) error {
 		return v
 	}
 	p.Scopes = append(p.Scopes, scope("c", "community", cm.Name))
-	topics, err := s.store.ScopeTopics(ctx, cm.ID)
-	if err != nil {
-		return err
-	}
 	topicName := map[int64]string{}
-	for _, t := range topics {
+	topicSlugs := make(map[int64]store.Topic, len(data.Topics))
+	for _, t := range data.Topics {
 		topicName[t.ID] = t.Name
+		topicSlugs[t.ID] = t
 		v := scope("t:"+strconv.FormatInt(t.ID, 10), "topic", t.Name)
 		if _, ok := byKey["c"]; ok && !v.Set {
 			v.Inherited = "community"
 		}
 		p.Scopes = append(p.Scopes, v)
 	}
-	open, err := s.store.OpenBallotsOf(ctx, cm.ID)
-	if err != nil {
-		return err
-	}
-	for _, b := range open {
+	for _, b := range data.Open {
 		v := scope("b:"+strconv.FormatInt(b.ID, 10), "ballot", b.Title)
 		v.BallotID, v.ClosesAt = b.ID, b.ClosesAt
 		// A wider list applies only when there is one: the topic's, else
@@ -436,21 +428,12 @@ func (s *Server) delegationsPage(c echo.Context) error {
 				}
 			}
 		}
-		lb, err := s.resolveLive(ctx, b)
-		if err != nil {
-			return err
-		}
-		f := lb.flow(me.Handle)
+		f := newLiveBallot(b, data.Live[b.ID]).flow(me.Handle)
 		v.Flow = &f
 		p.Scopes = append(p.Scopes, v)
 	}
-	topicSlugs, _ := s.topicSlugs(ctx, cm.ID)
-	from, err := s.store.DelegatorsOf(ctx, me.ID, cm.ID)
-	if err != nil {
-		return err
-	}
 	counted := map[string]bool{}
-	for _, d := range from {
+	for _, d := range data.Delegators {
 		kind, topic, ballot := describeScope(cm.ID, d.ScopeKey, topicSlugs)
 		label := s.tr(c, "delegation.scope."+kind)
 		if topic != "" {
@@ -465,42 +448,24 @@ func (s *Server) delegationsPage(c echo.Context) error {
 			p.Carried += d.Weight
 		}
 	}
-	if p.Notices, err = s.store.DelegationNotices(ctx, me.ID, cm.ID, 10); err != nil {
-		return err
-	}
+	p.Notices = data.Notices
+	// A delegate who has not voted lately is worth a warning only once the
+	// community has closed a ballot they could have voted on.
 	warned := map[string]bool{}
-	for _, l := range lists {
+	for _, l := range data.Lists {
 		for _, d := range l.Delegates {
 			if warned[d.Handle] {
 				continue
 			}
 			warned[d.Handle] = true
-			_, err := s.store.CurrentMembership(ctx, cm.ID, d.ID)
-			left := errors.Is(err, store.ErrNotFound)
-			last, _ := s.store.LastVoteAt(ctx, d.ID, cm.ID)
-			stale := last == nil || s.now().Sub(*last) > inactiveAfter
-			if left || (stale && s.communityHasClosedBallots(ctx, cm.ID)) {
-				p.Warnings = append(p.Warnings, delegateWarning{Handle: d.Handle, Left: left, Last: last})
+			st := data.Delegates[d.ID]
+			stale := st.LastVote == nil || s.now().Sub(*st.LastVote) > inactiveAfter
+			if !st.Member || (stale && data.HasClosed) {
+				p.Warnings = append(p.Warnings, delegateWarning{Handle: d.Handle, Left: !st.Member, Last: st.LastVote})
 			}
 		}
 	}
 	return s.render(c, http.StatusOK, "delegations", p)
-}
-
-func (s *Server) communityHasClosedBallots(ctx context.Context, communityID int64) bool {
-	bs, err := s.store.ListBallots(ctx, store.BallotFilter{CommunityID: communityID, State: store.StateClosed, Limit: 1})
-	return err == nil && len(bs) > 0
-}
-
-// memberHandles lists the community's current members except the caller,
-// for the delegate pickers.
-func (s *Server) memberHandles(ctx context.Context, communityID, except int64) ([]string, error) {
-	var hs []string
-	err := s.store.DB().WithContext(ctx).Table("memberships m").Select("c.handle").
-		Joins("JOIN citizens c ON c.id = m.citizen_id").
-		Where("m.community_id = ? AND m.ended_at IS NULL AND c.id <> ?", communityID, except).
-		Order("c.handle").Pluck("c.handle", &hs).Error
-	return hs, err
 }
 
 // postDelegation handles the delegation page's forms: action "set" saves
@@ -519,7 +484,10 @@ func (s *Server) postDelegation(c echo.Context) error {
 		return errorf(http.StatusBadRequest, "malformed", "unknown scope")
 	}
 	me := currentCitizen(c).ID
-	form, _ := c.FormParams()
+	form, err := formParams(c)
+	if err != nil {
+		return err
+	}
 	switch c.FormValue("action") {
 	case "remove":
 		err = s.store.RemoveDelegation(ctx, me, sc)
@@ -541,15 +509,10 @@ func (s *Server) postDelegation(c echo.Context) error {
 			err = s.store.SetDelegation(ctx, me, sc, ids)
 		}
 	}
-	var inv *domain.Invalid
-	var st *domain.StateError
-	switch {
-	case errors.As(err, &inv), errors.As(err, &st):
-		s.flash(c, "!"+s.locales.errorText(s.lang(c), err))
-	case err != nil:
-		return err
-	default:
+	if err == nil {
 		s.flash(c, s.locales.translator(s.lang(c))("delegation.saved"))
+	} else if err := s.flashStateError(c, err); err != nil {
+		return err
 	}
 	return redirect(c, back+"#scope-"+strings.ReplaceAll(sc.Key(), ":", "-"))
 }

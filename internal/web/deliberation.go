@@ -28,18 +28,6 @@ const (
 	maxDiscussion = 90  // days a discussion may be set to last from now
 )
 
-var deliberationRouteTable = []peopleRoute{
-	{"POST", "/proposals/:id/posts", permMember, (*Server).addPost},
-	{"POST", "/proposals/:id/posts/:post/support", permMember, (*Server).supportPost},
-	{"POST", "/proposals/:id/posts/:post/hide", permBoard, (*Server).hidePost},
-	{"POST", "/proposals/:id/revisions", permMember, (*Server).reviseProposal},
-	{"GET", "/proposals/:id/versions", permAnyone, (*Server).showVersions},
-	{"POST", "/proposals/:id/suggestions", permMember, (*Server).addSuggestion},
-	{"POST", "/proposals/:id/suggestions/:suggestion", permMember, (*Server).decideSuggestion},
-	{"POST", "/proposals/:id/discussion-end", permMember, (*Server).setDiscussionEnd},
-	{"GET", "/communities/:slug/moderation", permMember, (*Server).showModeration},
-}
-
 // postLimiter bounds how fast one citizen posts (arguments, comments,
 // suggestions, revisions): a burst of postBurst, then one per
 // postEvery; beyond it 429 with Retry-After.

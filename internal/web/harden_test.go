@@ -145,7 +145,7 @@ func TestCSVFormulas(t *testing.T) {
 	if s != 200 {
 		t.Fatalf("import = %d %v", s, m)
 	}
-	if err := bw.W.S.DB().Exec("UPDATE citizens SET email = ? WHERE handle = ?", "=HYPERLINK(1)@x.org", "new_one").Error; err != nil {
+	if err := storetest.DB(t, bw.W.S).Exec("UPDATE citizens SET email = ? WHERE handle = ?", "=HYPERLINK(1)@x.org", "new_one").Error; err != nil {
 		t.Fatal(err)
 	}
 	st, body, _ := bw.page(t, "board", "POST", "/communities/commons/roll/invitations", url.Values{})

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"html/template"
 	"net/http"
 	"slices"
@@ -14,7 +13,6 @@ import (
 
 	"koinon/internal/chart"
 	"koinon/internal/store"
-	"koinon/internal/tally"
 )
 
 // historyLimit is how many closed ballots the history page shows.
@@ -50,41 +48,27 @@ type historyRow struct {
 
 // ballotSummary reads the figures of one closed ballot, once per proof.
 func (s *Server) historySummary(ctx context.Context, b *store.Ballot) (ballotSummary, error) {
-	sum, ok := recall(s.results, s.results.summaries, b.ProofHash)
-	if ok {
-		return sum, nil
-	}
-	raw, err := s.resultJSON(ctx, b)
-	if err != nil {
-		return sum, err
-	}
-	// Only the small fields: resolution and carriers are skipped unread.
-	var r struct {
-		Weights   tally.Weights `json:"weights"`
-		Winners   []string      `json:"winners"`
-		Passed    *bool         `json:"passed"`
-		QuorumMet bool          `json:"quorum_met"`
-	}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return sum, err
-	}
-	opts, err := s.store.BallotOptions(ctx, b.ID)
-	if err != nil {
-		return sum, err
-	}
-	labels := map[string]string{}
-	for _, o := range opts {
-		labels[o.Key] = o.Label
-	}
-	sum = ballotSummary{Passed: r.Passed, QuorumMet: r.QuorumMet, Participating: r.Weights.Participating, Eligible: r.Weights.Eligible}
-	for _, k := range r.Winners {
-		if l := labels[k]; l != "" {
-			k = l
+	return s.results.summaries.get(ctx, b.ProofHash, func(ctx context.Context) (ballotSummary, error) {
+		// The summary leaves out the per-voter lists of a large result.
+		raw, err := s.resultSummaryJSON(ctx, b)
+		if err != nil {
+			return ballotSummary{}, err
 		}
-		sum.Winners = append(sum.Winners, k)
-	}
-	remember(s.results, s.results.summaries, b.ProofHash, sum)
-	return sum, nil
+		opts, err := s.store.BallotOptions(ctx, b.ID)
+		if err != nil {
+			return ballotSummary{}, err
+		}
+		d, err := newResultData(b.Method, opts, raw)
+		if err != nil {
+			return ballotSummary{}, err
+		}
+		r := &d.Result
+		sum := ballotSummary{Passed: r.Passed, QuorumMet: r.QuorumMet, Participating: r.Weights.Participating, Eligible: r.Weights.Eligible}
+		for _, k := range r.Winners {
+			sum.Winners = append(sum.Winners, d.Label(k))
+		}
+		return sum, nil
+	})
 }
 
 // showHistory renders GET /communities/:slug/history (and its short

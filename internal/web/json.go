@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -116,4 +117,18 @@ func duplicateKey(body []byte) (string, bool) {
 			stack[n].expect = true // a value ended: a key comes next
 		}
 	}
+}
+
+// formParams reads the request's form; a body that cannot be read as one
+// is a 400 (or the status echo gave, such as 413).
+func formParams(c echo.Context) (url.Values, error) {
+	form, err := c.FormParams()
+	var he *echo.HTTPError
+	switch {
+	case err == nil:
+		return form, nil
+	case errors.As(err, &he):
+		return nil, err
+	}
+	return nil, errorf(http.StatusBadRequest, "malformed", "the form cannot be read")
 }

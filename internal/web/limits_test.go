@@ -25,7 +25,7 @@ func options(n int) []map[string]string {
 func countRows(t *testing.T, st *store.Store, model any) int64 {
 	t.Helper()
 	var n int64
-	if err := st.DB().Model(model).Count(&n).Error; err != nil {
+	if err := storetest.DB(t, st).Model(model).Count(&n).Error; err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -118,7 +118,7 @@ func TestCommunitiesPerDay(t *testing.T) {
 // anonymous GET of its result page takes < 1 s and allocates < 50 MB.
 func TestLargestBallotResultPage(t *testing.T) {
 	bw := newBallotWorld(t, storetest.SQLite(t))
-	if err := bw.W.S.DB().Exec("UPDATE communities SET public = ?", true).Error; err != nil {
+	if err := storetest.DB(t, bw.W.S).Exec("UPDATE communities SET public = ?", true).Error; err != nil {
 		t.Fatal(err)
 	}
 	for _, method := range []string{"approval", "schulze", "irv", "stv"} {

@@ -132,7 +132,7 @@ func (w *oidcWorld) counts(t *testing.T) [3]int64 {
 	t.Helper()
 	var n [3]int64
 	for i, table := range []string{"citizens", "citizen_identities", "memberships"} {
-		if err := w.st.DB().Table(table).Count(&n[i]).Error; err != nil {
+		if err := storetest.DB(t, w.st).Table(table).Count(&n[i]).Error; err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -152,7 +152,7 @@ func (w *oidcWorld) citizen(t *testing.T, handle, email string) store.Citizen {
 func (w *oidcWorld) linkedTo(t *testing.T, sub string) store.Citizen {
 	t.Helper()
 	var ct store.Citizen
-	err := w.st.DB().Raw(`SELECT c.* FROM citizens c JOIN citizen_identities i ON i.citizen_id = c.id WHERE i.subject = ?`, sub).Scan(&ct).Error
+	err := storetest.DB(t, w.st).Raw(`SELECT c.* FROM citizens c JOIN citizen_identities i ON i.citizen_id = c.id WHERE i.subject = ?`, sub).Scan(&ct).Error
 	if err != nil || ct.ID == 0 {
 		t.Fatalf("no citizen linked to %q (%v)", sub, err)
 	}

@@ -18,12 +18,6 @@ import (
 // in a community, the topics they accept delegations for, the weight
 // named to them now and their votes on closed public ballots.
 
-var profileRouteTable = []peopleRoute{
-	{"GET", "/communities/:slug/delegates", permAnyone, (*Server).findDelegates},
-	{"GET", "/communities/:slug/delegates/:handle", permAnyone, (*Server).showDelegate},
-	{"POST", "/communities/:slug/delegate-profile", permMember, (*Server).saveDelegateProfile},
-}
-
 // maxRecord bounds the voting record shown.
 const maxRecord = 100
 

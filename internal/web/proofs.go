@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,7 +70,7 @@ func (s *Server) receiptFor(c echo.Context, b *store.Ballot) ([]byte, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	receipts, err := s.results.receiptsFor(b.ProofHash, func() (*proof.Receipts, error) {
+	receipts, err := s.results.receipts.get(ctx, b.ProofHash, func(ctx context.Context) (*proof.Receipts, error) {
 		raw, err := s.proofJSON(ctx, b)
 		if err != nil {
 			return nil, err

@@ -246,7 +246,10 @@ func (s *Server) createProposal(c echo.Context) error {
 	p, err := s.newProposalFrom(ctx, cm, currentCitizen(c).ID, req)
 	var inv *domain.Invalid
 	if errors.As(err, &inv) {
-		topics, _ := s.store.ScopeTopics(ctx, cm.ID)
+		topics, err := s.store.ScopeTopics(ctx, cm.ID)
+		if err != nil {
+			return err
+		}
 		return s.render(c, http.StatusUnprocessableEntity, "proposal_new", proposalNewPage{Page: s.page(c, "proposal.new.title"),
 			Community: cm, Topics: topics, Form: req, Errors: map[string]string{inv.Field: s.locales.errorText(s.lang(c), err)}})
 	}

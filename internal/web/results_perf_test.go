@@ -75,14 +75,15 @@ func TestResultPageLatency(t *testing.T) {
 	b := store.Ballot{CommunityID: c.Community.ID, Title: "Big", Method: "majority", Seats: 1, Threshold: "1/2", Strict: true, Quorum: "0/1",
 		Delegation: true, Secrecy: "public", State: store.StateClosed, CreatedBy: c.W.ID("ann"), CreatedAt: now, ClosesAt: now, ClosedAt: &now,
 		ProofHash: "perf"}
-	if err := st.DB().Create(&b).Error; err != nil {
+	db := storetest.DB(t, st)
+	if err := db.Create(&b).Error; err != nil {
 		t.Fatal(err)
 	}
-	if err := st.DB().Create(&store.BallotDocument{BallotID: b.ID, ResultJSON: res, ProofJSON: proofStr}).Error; err != nil {
+	if err := db.Create(&store.BallotDocument{BallotID: b.ID, ResultJSON: res, ProofJSON: proofStr}).Error; err != nil {
 		t.Fatal(err)
 	}
 	for i, k := range []string{"yes", "no", "abstain"} {
-		st.DB().Create(&store.BallotOption{BallotID: b.ID, Position: i, Key: k, Label: k})
+		db.Create(&store.BallotOption{BallotID: b.ID, Position: i, Key: k, Label: k})
 	}
 	ts, token := resultsServer(t, st)
 	url := ts.URL + "/ballots/" + itoa(b.ID) + "/results"

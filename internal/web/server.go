@@ -1,7 +1,10 @@
 // Package web serves Koinon's pages and its JSON API (/api/v1) with echo.
-// Handlers parse and validate input, call the store, and render or
-// redirect; errors go to one handler (errors.go); permissions are named
-// in the routing tables (routes*.go).
+// It owns HTTP: routing (one table with a permission per route,
+// routes.go), middleware, handlers, view models, templates rendering and
+// the caches of derived result data (cache.go). Handlers parse input, call
+// the rules of domain and the store, and render or redirect; errors go to
+// one handler (errors.go). It holds no SQL: it must not import gorm or a
+// database driver, only store's functions.
 package web
 
 import (
@@ -41,22 +44,23 @@ type Deps struct {
 
 // Server is the HTTP application.
 type Server struct {
-	echo      *echo.Echo
-	store     *store.Store
-	tokens    *auth.Tokens
-	renderer  *renderer
-	locales   *locales
-	log       *slog.Logger
-	now       func() time.Time
-	signer    Signer
-	secure    bool
-	static    fs.FS
-	limiter   *loginLimiter
-	metrics   *metrics.Metrics
-	results   *resultCache // parsed results of closed ballots (results.go)
-	options   optionCache  // options of open and closed ballots (votes.go)
-	oidc      *OIDC        // oidc.go
-	postLimit *postLimiter // deliberation.go
+	echo     *echo.Echo
+	store    *store.Store
+	tokens   *auth.Tokens
+	renderer *renderer
+	locales  *locales
+	log      *slog.Logger
+	now      func() time.Time
+	signer   Signer
+	secure   bool
+	static   fs.FS
+	limiter  *loginLimiter
+	metrics  *metrics.Metrics
+	results  resultCaches // what result pages derive from sealed proofs (results.go)
+	options  optionCache  // options of open and closed ballots (votes.go)
+	oidc     *OIDC        // oidc.go
+	// postLimit bounds how fast a citizen posts (deliberation.go).
+	postLimit *postLimiter
 	// passwordSignin: sign-in and sign-up with a password are allowed.
 	passwordSignin bool
 }
@@ -103,6 +107,7 @@ func New(d Deps) (*Server, error) {
 		signer:         d.Signer,
 		secure:         d.SecureCookies,
 		static:         staticFS,
+		results:        newResultCaches(),
 		limiter:        newLoginLimiter(d.Now),
 		metrics:        d.Metrics,
 		oidc:           d.OIDC,

@@ -31,17 +31,11 @@ type voteJSON struct {
 	ReceiptNonce string `json:"receipt_nonce"`
 }
 
-// precheckVote refuses early a ballot that is not open (409). The roll
-// check (403 not_eligible) is the store's, made once under the ballot's
-// lock (see notEligible).
+// precheckVote refuses early a ballot that is not open (409); the store
+// checks again under the ballot's lock. The roll check (403 not_eligible)
+// is the store's alone (see notEligible).
 func (s *Server) precheckVote(c echo.Context, b *store.Ballot) error {
-	switch {
-	case b.State == store.StateDraft:
-		return domain.Stated("ballot_not_open", "the ballot is not open yet")
-	case b.State == store.StateClosed || !b.ClosesAt.After(s.now()):
-		return domain.Stated("ballot_closed", "the ballot is closed")
-	}
-	return nil
+	return domain.CanVote(b.State, b.ClosesAt, s.now())
 }
 
 // notEligible turns the store's "not on the roll" into the documented
@@ -72,7 +66,7 @@ func (s *Server) castVote(c echo.Context, b *store.Ballot, raw json.RawMessage) 
 		return store.Vote{}, domain.Invalidf("choice", "%s", choiceShape(b.Method))
 	}
 	if err := tally.ValidateChoice(ballotTally(*b, opts), choice); err != nil {
-		return store.Vote{}, tallyInvalid(err)
+		return store.Vote{}, domain.TallyInvalid(err)
 	}
 	canon, err := tally.EncodeChoice(b.Method, choice)
 	if err == nil {

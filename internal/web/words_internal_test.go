@@ -59,7 +59,7 @@ func TestErrorTextInGerman(t *testing.T) {
 		{domain.CheckPassword("ann", "short"), "muss mindestens 10 Zeichen lang sein", "must be at least 10 characters"},
 		{domain.Refuse("delegates", "delegate_not_member", "bob"), "bob ist kein Mitglied dieser Gemeinschaft", "bob is not a member of this community"},
 		{domain.Refuse("current_password", "password_wrong"), "ist nicht Ihr jetziges Passwort", "is not your current password"},
-		{tallyInvalid(&tally.FieldError{Field: "ballot.seats", Message: "3 seats for 2 options", Rule: "seats_options", Args: []any{3, 2}}), "3 Sitze für 2 Optionen", "3 seats for 2 options"},
+		{domain.TallyInvalid(&tally.FieldError{Field: "ballot.seats", Message: "3 seats for 2 options", Rule: "seats_options", Args: []any{3, 2}}), "3 Sitze für 2 Optionen", "3 seats for 2 options"},
 		{domain.Stated("ballot_closed", "the ballot is closed"), "Die Abstimmung ist geschlossen.", "the ballot is closed"},
 		{store.ErrNotFound, "Nicht gefunden.", "not found"},
 		{errorf(http.StatusForbidden, "csrf", "the form expired"), "Das Formular ist abgelaufen", "the form expired"},

@@ -42,7 +42,7 @@ func TestBrowserXSSPayloadsDoNotRun(t *testing.T) {
 	all := strings.Join(xssPayloads, "\n\n")
 	w := storetest.NewWorld(t, st)
 	c := store.Community{Slug: "xss", Name: "XSS " + xssPayloads[0], Description: all, Public: true, CreatedAt: time.Now().UTC()}
-	if err := st.DB().Create(&c).Error; err != nil {
+	if err := storetest.DB(t, st).Create(&c).Error; err != nil {
 		t.Fatal(err)
 	}
 	evil := w.Citizen("evil")
@@ -97,7 +97,15 @@ func TestBrowserXSSPayloadsDoNotRun(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+path)); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(150 * time.Millisecond) // let onerror/onload fire if they could
+			// Wait until the page has settled: loaded, every image done
+			// (an onerror payload fires before that), then one more task.
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise(done => {
+				const check = () => document.readyState === "complete" && [...document.images].every(i => i.complete)
+					? setTimeout(() => done(true), 0) : setTimeout(check, 10);
+				check();
+			})`, chromedp.EvalAwaitPromise)); err != nil {
+				t.Fatal(err)
+			}
 			ran, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.__xss || "") + "|" + (document.title === "pwned")`))
 			if err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 // Package storetest opens real, migrated databases for tests: a fresh
 // SQLite file per test, and a fresh PostgreSQL schema per test when
-// KOINON_TEST_POSTGRES names a server.
+// KOINON_TEST_POSTGRES names a server. Tests only: no production package
+// may import it (cmd/koinon TestBinaryPullsNoTestCode).
 package storetest
 
 import (
@@ -42,6 +43,7 @@ func SQLite(t testing.TB) *store.Store {
 	if err := s.Migrate(context.Background(), Migrations(t), nil); err != nil {
 		t.Fatal(err)
 	}
+	rememberSQLite(t, s, path)
 	return s
 }
 
@@ -117,10 +119,12 @@ func FreshPostgresURL(t testing.TB) string {
 // Postgres opens a migrated PostgreSQL store in a fresh schema.
 func Postgres(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), store.Options{URL: FreshPostgresURL(t), Secrets: DataKey(t)})
+	u := FreshPostgresURL(t)
+	s, err := store.Open(context.Background(), store.Options{URL: u, Secrets: DataKey(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	rememberPostgres(t, s, u)
 	t.Cleanup(func() { s.Close() })
 	if err := s.Migrate(context.Background(), Migrations(t), nil); err != nil {
 		t.Fatal(err)

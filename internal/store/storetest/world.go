@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func (w *World) Citizen(handle string) store.Citizen {
 		return c
 	}
 	c := store.Citizen{Handle: handle, DisplayName: handle, Email: handle + "@example.org", TokenVersion: 1, CreatedAt: time.Now().UTC()}
-	if err := w.S.DB().Create(&c).Error; err != nil {
+	if err := w.S.SeedRows(context.Background(), &c); err != nil {
 		w.t.Fatalf("create citizen %s: %v", handle, err)
 	}
 	w.Citizens[handle] = c
@@ -42,7 +43,7 @@ func (w *World) ID(handle string) int64 { return w.Citizen(handle).ID }
 func (w *World) Community(slug string) store.Community {
 	w.t.Helper()
 	c := store.Community{Slug: slug, Name: slug, Public: true, CreatedAt: time.Now().UTC()}
-	if err := w.S.DB().Create(&c).Error; err != nil {
+	if err := w.S.SeedRows(context.Background(), &c); err != nil {
 		w.t.Fatalf("create community %s: %v", slug, err)
 	}
 	return c
@@ -52,7 +53,7 @@ func (w *World) Community(slug string) store.Community {
 func (w *World) Topic(communityID int64, slug string) store.Topic {
 	w.t.Helper()
 	tp := store.Topic{CommunityID: communityID, Slug: slug, Name: slug, CreatedAt: time.Now().UTC()}
-	if err := w.S.DB().Create(&tp).Error; err != nil {
+	if err := w.S.SeedRows(context.Background(), &tp); err != nil {
 		w.t.Fatalf("create topic %s: %v", slug, err)
 	}
 	return tp
@@ -63,7 +64,7 @@ func (w *World) Member(communityID int64, role string, weight int64, handles ...
 	w.t.Helper()
 	for _, h := range handles {
 		m := store.Membership{CommunityID: communityID, CitizenID: w.ID(h), Role: role, Weight: weight, StartedAt: time.Now().UTC()}
-		if err := w.S.DB().Create(&m).Error; err != nil {
+		if err := w.S.SeedRows(context.Background(), &m); err != nil {
 			w.t.Fatalf("member %s: %v", h, err)
 		}
 	}
@@ -72,7 +73,7 @@ func (w *World) Member(communityID int64, role string, weight int64, handles ...
 // EndMembership ends a citizen's current membership.
 func (w *World) EndMembership(communityID int64, handle string) {
 	w.t.Helper()
-	if err := w.S.DB().Model(&store.Membership{}).Where("community_id = ? AND citizen_id = ? AND ended_at IS NULL", communityID, w.ID(handle)).
+	if err := DB(w.t, w.S).Model(&store.Membership{}).Where("community_id = ? AND citizen_id = ? AND ended_at IS NULL", communityID, w.ID(handle)).
 		Update("ended_at", time.Now().UTC()).Error; err != nil {
 		w.t.Fatal(err)
 	}

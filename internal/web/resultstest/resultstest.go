@@ -65,7 +65,7 @@ func NewCommunity(t testing.TB, st *store.Store, slug string, public bool, handl
 	w := storetest.NewWorld(t, st)
 	c := w.Community(slug)
 	if !public {
-		if err := st.DB().Model(&store.Community{}).Where("id = ?", c.ID).Update("public", false).Error; err != nil {
+		if err := storetest.DB(t, st).Model(&store.Community{}).Where("id = ?", c.ID).Update("public", false).Error; err != nil {
 			t.Fatal(err)
 		}
 		c.Public = false
