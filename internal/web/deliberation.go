@@ -105,7 +105,7 @@ type postNode struct {
 type deliberationView struct {
 	Phase            string
 	DiscussionEndsAt *time.Time
-	Ballot           *store.Ballot
+	Ballot           *store.Ballot // nil also for a draft the reader may not see
 	Version          int
 	Versions         int
 	For, Against     []*postNode
@@ -128,6 +128,11 @@ func (s *Server) deliberation(c echo.Context, p store.ProposalSummary, form deli
 		v.Ballot = &b
 	}
 	v.Phase = store.Phase(p.Proposal, v.Ballot, s.now())
+	if v.Ballot != nil && v.Ballot.State == store.StateDraft && !isBoard(c) {
+		// A draft is the board's alone (authz.go hideDraft): others see
+		// that the text is frozen, not why.
+		v.Ballot = nil
+	}
 	vs, err := s.store.ProposalVersions(ctx, p.Proposal)
 	if err != nil {
 		return v, err

@@ -87,6 +87,20 @@ func TestDeliberationRefusals(t *testing.T) {
 			t.Errorf("versions after the refused revision: %d, want 2", len(vs))
 		}
 
+		// A drafted ballot freezes the text; only the board learns of the draft.
+		q := store.Proposal{CommunityID: bw.C.ID, AuthorID: bw.W.Citizens["ann"].ID, Title: "Benches", Body: "Add benches."}
+		if err := st.CreateProposal(context.Background(), &q); err != nil {
+			t.Fatal(err)
+		}
+		draft := bw.createDraft(t, map[string]any{"title": "Benches?", "method": "majority", "proposal": q.ID})
+		for _, who := range []string{"", "ann", "bob"} {
+			page := bw.mustPage(t, who, "/proposals/"+itoa(q.ID), "Now: frozen")
+			if strings.Contains(page, "/ballots/"+draft) || strings.Contains(page, "drafted") {
+				t.Errorf("proposal page shows %q the draft ballot", who)
+			}
+		}
+		bw.mustPage(t, "board", "/proposals/"+itoa(q.ID), "/ballots/"+draft, "drafted the ballot")
+
 		// A flood: the burst passes, then 429 with Retry-After.
 		for i := 0; i < 5; i++ {
 			post("dan", "/posts", form("kind", "comment", "body", "again "+itoa(i)), http.StatusSeeOther)
