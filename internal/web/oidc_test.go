@@ -231,6 +231,24 @@ func TestOIDCBrowser(t *testing.T) {
 	if after := w.counts(t); after != before {
 		t.Errorf("second sign-in changed counts %v → %v", before, after)
 	}
+
+	// A callback this browser did not start: the error page says why and
+	// that nothing changed, in English and German; the pages pass axe.
+	axe := axeSource(t)
+	chromedp.Do(bctx, clickAndLoad(`form[action="/signout"] button`))
+	checkAxe(t, bctx, axe) // the sign-in page with the provider's button
+	for _, lang := range []struct{ code, want string }{{"en", "state does not match"}, {"de", "State stimmt nicht"}} {
+		if err := chromedp.Do(bctx, chromedp.Navigate(w.ts.URL+"/lang/"+lang.code), chromedp.Navigate(w.ts.URL+"/signin/oidc/callback?state=forged&code=x")); err != nil {
+			t.Fatal(err)
+		}
+		reason, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#oidc-reason")))
+		if err != nil || !strings.Contains(reason, lang.want) {
+			t.Errorf("%s error page reason %q (%v), want %q", lang.code, reason, err, lang.want)
+		}
+		checkAxe(t, bctx, axe)
+		checkFits(t, bctx, "oidc error page")
+		screenshot(t, bctx, "oidc-error-"+lang.code)
+	}
 }
 
 // flowClient follows the redirect flow like a browser, with cookies.
