@@ -36,6 +36,10 @@ func TestBrowserDeliberation(t *testing.T) {
 	}
 	text := func(sel string) string {
 		t.Helper()
+		// The footer ends the page: once it is there, sel is parsed or absent.
+		if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS(`footer.site`))); err != nil {
+			t.Fatal(err)
+		}
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const e = document.querySelector(`+strconv.Quote(sel)+`);
 			return e ? e.innerText : "MISSING at " + location.pathname + ": " + document.querySelector("main").innerText.slice(0, 300); })()`))
 		if err != nil || strings.HasPrefix(s, "MISSING") {
@@ -109,7 +113,7 @@ func TestBrowserDeliberation(t *testing.T) {
 
 	// The board puts it to a vote and opens the ballot.
 	setSession(t, ctx, bw.TS.URL, bw.tok(t, "board"))
-	do("make ballot", chromedp.Navigate(page), clickAndLoad(`a[href*="ballots/new?proposal="]`))
+	do("make ballot", chromedp.Navigate(page), clickAndLoad(`a[href*="ballots/new?proposal="]`), chromedp.WaitVisible(css(`#f-closes_at`)))
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { document.querySelector("#ballot-new").closes_at.value = "2099-07-01T10:00"; return ""; })()`)); err != nil {
 		t.Fatal(err)
 	}
