@@ -29,6 +29,12 @@ func cmdServe(ctx context.Context, e env) int {
 	if err != nil {
 		return fail(e, "serve", err)
 	}
+	// The OpenID provider is found before the database is touched, so
+	// that a wrong issuer stops serve with one line.
+	provider, err := oidcProvider(ctx, cfg)
+	if err != nil {
+		return fail(e, "serve", err)
+	}
 	log := newLogger(e.stderr)
 	app, err := openApp(ctx, cfg, log)
 	if err != nil {
@@ -46,7 +52,7 @@ func cmdServe(ctx context.Context, e env) int {
 		app.metrics.BallotsClosed.Inc()
 		app.metrics.TallyDuration.Observe(d.Seconds())
 	}
-	srv, err := app.server()
+	srv, err := app.server(provider)
 	if err != nil {
 		return fail(e, "serve", err)
 	}
@@ -155,8 +161,22 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	return &app{cfg: cfg, log: log, store: st, tokens: auth.NewTokens(key, nil), keys: platformKey{ring}, assets: assets}, nil
 }
 
-func (a *app) server() (*web.Server, error) {
-	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics, SecureCookies: a.cfg.Secure()})
+// server builds the web server; provider signs citizens in (nil: no
+// OpenID provider configured).
+func (a *app) server(provider *web.OIDC) (*web.Server, error) {
+	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics,
+		SecureCookies: a.cfg.Secure(), OIDC: provider, NoPasswordSignin: !a.cfg.OIDC.PasswordSignin})
+}
+
+// oidcProvider discovers the configured OpenID provider (nil when none).
+func oidcProvider(ctx context.Context, cfg config.Config) (*web.OIDC, error) {
+	o := cfg.OIDC
+	if o.Issuer == "" {
+		return nil, nil
+	}
+	return web.NewOIDC(ctx, web.OIDCOptions{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+		RedirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/signin/oidc/callback",
+		Domains:     o.Domains, Claim: o.Claim, Communities: o.Communities})
 }
 
 func (a *app) close() {

@@ -192,9 +192,16 @@ type proposalShowPage struct {
 	Member    bool
 	Board     bool
 	Supported bool
+	Delib     deliberationView
 }
 
 func (s *Server) showProposal(c echo.Context) error {
+	return s.renderProposal(c, http.StatusOK, deliberationForm{})
+}
+
+// renderProposal shows the proposal and its deliberation, with a
+// refused deliberation form re-shown (deliberation.go).
+func (s *Server) renderProposal(c echo.Context, status int, form deliberationForm) error {
 	ctx := c.Request().Context()
 	sum, err := s.store.ProposalSummaryByID(ctx, routeProposal(c).ID)
 	if err != nil {
@@ -209,7 +216,10 @@ func (s *Server) showProposal(c echo.Context) error {
 			return err
 		}
 	}
-	return s.render(c, http.StatusOK, "proposal_show", p)
+	if p.Delib, err = s.deliberation(c, sum, form); err != nil {
+		return err
+	}
+	return s.render(c, status, "proposal_show", p)
 }
 
 type proposalNewPage struct {

@@ -36,6 +36,10 @@ type Deps struct {
 	SecureCookies bool
 	// Metrics is served at /metrics; New creates one when nil.
 	Metrics *metrics.Metrics
+	// OIDC signs citizens in through a provider (nil: off);
+	// NoPasswordSignin turns password sign-in and sign-up off.
+	OIDC             *OIDC
+	NoPasswordSignin bool
 }
 
 // Server is the HTTP application.
@@ -54,6 +58,11 @@ type Server struct {
 	metrics  *metrics.Metrics
 	results  resultCaches // what result pages derive from sealed proofs (results.go)
 	options  optionCache  // options of open and closed ballots (votes.go)
+	oidc     *OIDC        // oidc.go
+	// postLimit bounds how fast a citizen posts (deliberation.go).
+	postLimit *postLimiter
+	// passwordSignin: sign-in and sign-up with a password are allowed.
+	passwordSignin bool
 }
 
 // New builds the server and its routes.
@@ -88,19 +97,22 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		echo:     echo.New(),
-		store:    d.Store,
-		tokens:   d.Tokens,
-		renderer: r,
-		locales:  loc,
-		log:      d.Log,
-		now:      d.Now,
-		signer:   d.Signer,
-		secure:   d.SecureCookies,
-		static:   staticFS,
-		results:  newResultCaches(),
-		limiter:  newLoginLimiter(d.Now),
-		metrics:  d.Metrics,
+		echo:           echo.New(),
+		store:          d.Store,
+		tokens:         d.Tokens,
+		renderer:       r,
+		locales:        loc,
+		log:            d.Log,
+		now:            d.Now,
+		signer:         d.Signer,
+		secure:         d.SecureCookies,
+		static:         staticFS,
+		results:        newResultCaches(),
+		limiter:        newLoginLimiter(d.Now),
+		metrics:        d.Metrics,
+		oidc:           d.OIDC,
+		postLimit:      newPostLimiter(d.Now),
+		passwordSignin: !d.NoPasswordSignin,
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
