@@ -30,6 +30,12 @@ func cmdServe(ctx context.Context, e env) int {
 	if err != nil {
 		return fail(e, "serve", err)
 	}
+	// The OpenID provider is found before the database is touched, so
+	// that a wrong issuer stops serve with one line.
+	provider, err := oidcProvider(ctx, cfg)
+	if err != nil {
+		return fail(e, "serve", err)
+	}
 	log := newLogger(e.stderr)
 	app, err := openApp(ctx, cfg, log)
 	if err != nil {
@@ -47,7 +53,7 @@ func cmdServe(ctx context.Context, e env) int {
 		app.metrics.BallotsClosed.Inc()
 		app.metrics.TallyDuration.Observe(d.Seconds())
 	}
-	srv, err := app.server()
+	srv, err := app.server(provider)
 	if err != nil {
 		return fail(e, "serve", err)
 	}
@@ -183,8 +189,22 @@ func (a *app) mailWorker(srv *web.Server) *notify.Worker {
 		Render: &notify.Renderer{Texts: srv.MailTexts(), BaseURL: base, From: smtp.From, Unsub: a.unsub}}
 }
 
-func (a *app) server() (*web.Server, error) {
-	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics, SecureCookies: a.cfg.Secure(), Unsubscribe: a.unsub})
+// server builds the web server; provider signs citizens in (nil: no
+// OpenID provider configured).
+func (a *app) server(provider *web.OIDC) (*web.Server, error) {
+	return web.New(web.Deps{Store: a.store, Tokens: a.tokens, Assets: a.assets, Log: a.log, Signer: a.keys, Metrics: a.metrics,
+		SecureCookies: a.cfg.Secure(), OIDC: provider, NoPasswordSignin: !a.cfg.OIDC.PasswordSignin, Unsubscribe: a.unsub})
+}
+
+// oidcProvider discovers the configured OpenID provider (nil when none).
+func oidcProvider(ctx context.Context, cfg config.Config) (*web.OIDC, error) {
+	o := cfg.OIDC
+	if o.Issuer == "" {
+		return nil, nil
+	}
+	return web.NewOIDC(ctx, web.OIDCOptions{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+		RedirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/signin/oidc/callback",
+		Domains:     o.Domains, Claim: o.Claim, Communities: o.Communities})
 }
 
 func (a *app) close() {

@@ -42,6 +42,9 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"public URL without scheme", []string{"--public-url", "vote.example.org", "--data", t.TempDir()}, "--public-url"},
 		{"public URL of another scheme", []string{"--public-url", "ftp://vote.example.org", "--data", t.TempDir()}, "--public-url"},
 		{"public URL with a path", []string{"--public-url", "https://vote.example.org/koinon?x=1", "--data", t.TempDir()}, "--public-url"},
+		{"password sign-in off without a provider", []string{"--password-signin=false", "--data", t.TempDir()}, "--password-signin"},
+		{"unreachable OpenID provider", []string{"--public-url", "https://vote.example.org", "--oidc-issuer", "http://127.0.0.1:1/realm",
+			"--oidc-client-id", "koinon", "--data", t.TempDir()}, "oidc: discover http://127.0.0.1:1/realm"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stderr := runServe(t, context.Background(), tc.args...)

@@ -30,11 +30,12 @@ type Config struct {
 	// are in-app only.
 	SMTPURL string
 	Dev     bool // read templates and static files from disk
+	OIDC    OIDC // sign-in through an OpenID provider (oidc.go)
 }
 
 // Defaults returns the configuration before any flag or variable.
 func Defaults() Config {
-	return Config{Addr: "localhost:8080", DataDir: "./data"}
+	return Config{Addr: "localhost:8080", DataDir: "./data", OIDC: OIDC{PasswordSignin: true}}
 }
 
 // Load reads the environment through getenv, then the flags in args.
@@ -66,11 +67,15 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "`URL` (scheme and host) users reach the server at; https makes cookies Secure and sends HSTS (KOINON_PUBLIC_URL)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "mail notifications through `URL` smtp://USER:PASS@HOST:PORT?from=ADDRESS (or smtps://); empty: in-app only (KOINON_SMTP_URL)")
 	fs.BoolVar(&c.Dev, "dev", false, "serve templates and static files from the working directory")
+	c.OIDC.flags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := c.OIDC.validate(c.PublicURL); err != nil {
+		return c, err
 	}
 	return c, c.Validate()
 }

@@ -21,7 +21,7 @@ import (
 	"koinon/internal/auth"
 	"koinon/internal/keyring"
 	"koinon/internal/loadtest"
-	"koinon/internal/proof"
+	"koinon/internal/proof2"
 	"koinon/internal/store"
 	"koinon/internal/store/storetest"
 )
@@ -210,7 +210,7 @@ func TestTwoInstancesShareOnePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := proof.Verify(sealed, kr.Current().Public); !r.OK {
+	if r := proof2.VerifyAny(sealed, kr.Current().Public); !r.OK {
 		t.Errorf("proof does not verify: %+v", r)
 	}
 

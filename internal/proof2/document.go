@@ -150,3 +150,16 @@ func (doc *Document) sortedByIndex() int {
 	}
 	return -1
 }
+
+// Counted returns the count a sealed proof states (ballot, electorate,
+// votes), for a proof 2 as for a koinon-tally-proof/1.
+func Counted(data []byte) (*proof.Document, error) {
+	if proof.Detect(data) != Format {
+		return proof.ParseDocument(data)
+	}
+	doc, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	return count1(doc.Ballot, doc.Electorate, doc.Votes)
+}

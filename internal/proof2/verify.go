@@ -295,3 +295,13 @@ func (v *verifier) signature() error {
 	}
 	return proof.CheckSignature(v.doc.Signer, v.doc.Signature, unsigned, v.opts.PlatformKey)
 }
+
+// VerifyAny verifies what `koinon verify` takes without further options:
+// a proof 2 signed by trustedKey (its log key as the document names it),
+// or anything proof.VerifyAny verifies.
+func VerifyAny(data, trustedKey []byte) proof.Report {
+	if proof.Detect(data) == Format {
+		return Verify(data, Options{PlatformKey: trustedKey}).Report
+	}
+	return proof.VerifyAny(data, trustedKey)
+}

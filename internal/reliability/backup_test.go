@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"koinon/internal/proof"
+	"koinon/internal/proof2"
 	"koinon/internal/store"
 	"koinon/internal/store/storetest"
 )
@@ -22,7 +22,7 @@ import (
 // second one, `koinon backup FILE` (twice, mid-load) writes a consistent
 // copy; `koinon restore FILE` puts it into a new data directory; a server
 // started there serves every sealed proof, and each verifies with
-// proof.Verify against the original platform key. Every vote acknowledged
+// proof2.VerifyAny against the original platform key. Every vote acknowledged
 // before the backup started is in it. The server's log holds none of the
 // tokens, the JWT key or the signing key.
 func TestBackupUnderLoad(t *testing.T) {
@@ -104,10 +104,10 @@ func TestBackupUnderLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r := proof.Verify(data, key); !r.OK {
+			if r := proof2.VerifyAny(data, key); !r.OK {
 				t.Errorf("backup %d: proof of ballot %d does not verify: %+v", i, b.ID, r.Checks)
 			}
-			doc, _ := proof.ParseDocument(data)
+			doc, _ := proof2.Counted(data)
 			if doc == nil || doc.VotesRoot != sealed.VotesRoot {
 				t.Errorf("backup %d: restored proof differs from the original", i)
 			}

@@ -21,6 +21,7 @@ import (
 	"koinon/internal/closing"
 	"koinon/internal/metrics"
 	"koinon/internal/proof"
+	"koinon/internal/proof2"
 	"koinon/internal/store"
 	"koinon/internal/store/storetest"
 	"koinon/internal/tally"
@@ -166,10 +167,10 @@ func TestConcurrentVotingWhileClosing(t *testing.T) {
 			t.Errorf("ballot sealed %d times, want 1", sealed)
 		}
 		data := []byte(*b.ProofJSON)
-		if r := proof.Verify(data, a.pub()); !r.OK {
+		if r := proof2.VerifyAny(data, a.pub()); !r.OK {
 			t.Fatalf("proof does not verify: %+v", r.Checks)
 		}
-		doc, err := proof.ParseDocument(data)
+		doc, err := proof2.Counted(data)
 		if err != nil {
 			t.Fatal(err)
 		}

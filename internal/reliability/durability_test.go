@@ -16,6 +16,7 @@ import (
 	"koinon/internal/auth"
 	"koinon/internal/keyring"
 	"koinon/internal/proof"
+	"koinon/internal/proof2"
 	"koinon/internal/store"
 	"koinon/internal/store/storetest"
 )
@@ -288,18 +289,18 @@ func TestDurabilityKillDuringVoting(t *testing.T) {
 }
 
 // fetchProof downloads a closed ballot's proof, checks it with
-// proof.Verify against the key the server publishes, and parses it.
+// proof2.VerifyAny against the key the server publishes, and parses it.
 func fetchProof(t *testing.T, url string, ballotID int64) *proof.Document {
 	t.Helper()
 	status, data, err := do(context.Background(), "GET", fmt.Sprintf("%s/api/v1/ballots/%d/proof", url, ballotID), "", nil)
 	if err != nil || status != 200 {
 		t.Fatalf("GET proof = %d %s %v", status, trimBody(data), err)
 	}
-	r := proof.Verify(data, platformKey(t, url, data))
+	r := proof2.VerifyAny(data, platformKey(t, url, data))
 	if !r.OK {
 		t.Fatalf("proof of ballot %d does not verify: %+v %s", ballotID, r.Checks, r.Error)
 	}
-	doc, err := proof.ParseDocument(data)
+	doc, err := proof2.Counted(data)
 	if err != nil {
 		t.Fatal(err)
 	}

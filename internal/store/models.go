@@ -189,6 +189,9 @@ type Proposal struct {
 	Cost        int64 // what it asks from a budget ballot; 0: none
 	BallotID    *int64
 	CreatedAt   time.Time
+	// DiscussionEndsAt ends the discussion phase (nil: open-ended); see
+	// deliberation.go.
+	DiscussionEndsAt *time.Time
 }
 
 // Support is one member's support of a proposal.

@@ -15,6 +15,8 @@ type ProposalSummary struct {
 	TopicSlug    string
 	TopicName    string
 	Supporters   int64
+	// BallotState is the state of the proposal's ballot ("" without one).
+	BallotState string
 }
 
 // CreateProposal stores a proposal; ID and CreatedAt are set here.
@@ -26,7 +28,8 @@ func (s *Store) CreateProposal(ctx context.Context, p *Proposal) error {
 func proposalQuery(db *gorm.DB) *gorm.DB {
 	return db.Table("proposals p").
 		Select(`p.*, c.handle AS author_handle, COALESCE(t.slug, '') AS topic_slug, COALESCE(t.name, '') AS topic_name,
-			(SELECT COUNT(*) FROM supports s WHERE s.proposal_id = p.id) AS supporters`).
+			(SELECT COUNT(*) FROM supports s WHERE s.proposal_id = p.id) AS supporters,
+			COALESCE((SELECT b.state FROM ballots b WHERE b.id = p.ballot_id), '') AS ballot_state`).
 		Joins("JOIN citizens c ON c.id = p.author_id").
 		Joins("LEFT JOIN topics t ON t.id = p.topic_id")
 }

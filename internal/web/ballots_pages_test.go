@@ -130,7 +130,7 @@ func TestBallotPages(t *testing.T) {
 		if st != 303 || !strings.HasPrefix(hdr.Get("Location"), "/delegations?community=commons") {
 			t.Fatalf("delegation form = %d %s", st, hdr.Get("Location"))
 		}
-		bw.mustPage(t, "eve", "/delegations?community=commons", `<li>fay</li><li>gus</li>`)
+		bw.mustPage(t, "eve", "/delegations?community=commons", `<li><a href="/communities/commons/delegates/fay">fay</a></li><li><a href="/communities/commons/delegates/gus">gus</a></li>`)
 		bw.page(t, "eve", "POST", "/delegations", url.Values{"community": {"commons"}, "scope": {"b:" + ids["irv"]}, "action": {"myself"}})
 		bw.mustPage(t, "eve", "/delegations?community=commons", "I vote myself here")
 		bw.mustPage(t, "fay", "/delegations?community=commons", "eve started delegating to you")

@@ -87,6 +87,9 @@ func (s *Server) createCitizen(c echo.Context, r registration) (store.Citizen, e
 
 // POST /api/v1/auth/register
 func (s *Server) apiRegister(c echo.Context) error {
+	if err := s.passwordOff(); err != nil {
+		return err
+	}
 	var r registration
 	if err := bindJSON(c, &r); err != nil {
 		return err
@@ -138,6 +141,9 @@ func (s *Server) sessionTokens(ct store.Citizen, ses store.Session) (tokenJSON, 
 
 // POST /api/v1/auth/login
 func (s *Server) apiLogin(c echo.Context) error {
+	if err := s.passwordOff(); err != nil {
+		return err
+	}
 	var r struct {
 		Handle   string `json:"handle"`
 		Password string `json:"password"`
@@ -336,6 +342,9 @@ func (s *Server) showSignup(c echo.Context) error {
 }
 
 func (s *Server) signup(c echo.Context) error {
+	if err := s.passwordOff(); err != nil {
+		return err
+	}
 	r := registration{Handle: c.FormValue("handle"), Email: c.FormValue("email"), Password: c.FormValue("password"), DisplayName: c.FormValue("display_name")}
 	errs := fieldErrors{}
 	for _, err := range r.check() {
@@ -371,6 +380,9 @@ func (s *Server) showSignin(c echo.Context) error {
 }
 
 func (s *Server) signin(c echo.Context) error {
+	if err := s.passwordOff(); err != nil {
+		return err
+	}
 	handle := domain.NormalizeHandle(c.FormValue("handle"))
 	next := safeNext(c.FormValue("next"))
 	// An empty field is named beside it, not reported as a wrong password.

@@ -46,6 +46,33 @@ func TestDraftsAreTheBoardsOnly(t *testing.T) {
 	}
 }
 
+// TestProposalAPIHidesADraftBallot: a proposal's API view names its
+// ballot only once the ballot is no draft (or to the board), as the pages do.
+func TestProposalAPIHidesADraftBallot(t *testing.T) {
+	bw := newBallotWorld(t, storetest.SQLite(t))
+	st, m := bw.api(t, "ann", "POST", "/api/v1/communities/commons/proposals", map[string]any{"title": "Plant rowans", "body": "Along the river."})
+	if st != 201 {
+		t.Fatalf("create proposal = %d %v", st, m)
+	}
+	pid := fmt.Sprint(m["id"])
+	id := bw.createDraft(t, map[string]any{"proposal": m["id"]})
+	for _, who := range []string{"", "ann", "out"} {
+		if _, m := bw.api(t, who, "GET", "/api/v1/proposals/"+pid, nil); m["ballot"] != nil {
+			t.Errorf("GET proposal as %q names the draft ballot: %v", who, m["ballot"])
+		}
+		if _, m := bw.api(t, who, "GET", "/api/v1/communities/commons/proposals", nil); strings.Contains(fmt.Sprint(m["proposals"]), "ballot:"+id) {
+			t.Errorf("proposal list as %q names the draft ballot: %v", who, m["proposals"])
+		}
+	}
+	if _, m := bw.api(t, "board", "GET", "/api/v1/proposals/"+pid, nil); fmt.Sprint(m["ballot"]) != id {
+		t.Errorf("the board does not see its draft ballot %s: %v", id, m["ballot"])
+	}
+	bw.expect(t, "board", "POST", "/api/v1/ballots/"+id+"/open", nil, 200, "")
+	if _, m := bw.api(t, "ann", "GET", "/api/v1/proposals/"+pid, nil); fmt.Sprint(m["ballot"]) != id {
+		t.Errorf("an open ballot is not named to members: %v", m["ballot"])
+	}
+}
+
 // voteForm posts the vote form of ballot id as handle.
 func (bw *ballotWorld) voteForm(t *testing.T, handle, id string, kv ...string) (int, string) {
 	t.Helper()

@@ -20,6 +20,8 @@ type Page struct {
 	RequestID string
 	Path      string
 	Unread    int64 // the signed-in citizen's unread notifications (the bell)
+	// OIDC and PasswordSignin: the ways to sign in this instance offers.
+	OIDC, PasswordSignin bool
 }
 
 // UserView is the signed-in citizen as pages show it.
@@ -32,11 +34,13 @@ type UserView struct {
 // page fills the layout fields once for every handler.
 func (s *Server) page(c echo.Context, titleKey string) Page {
 	p := Page{
-		TitleKey:  titleKey,
-		Lang:      s.lang(c),
-		Langs:     s.locales.Langs(),
-		RequestID: requestID(c),
-		Path:      c.Request().URL.Path,
+		TitleKey:       titleKey,
+		Lang:           s.lang(c),
+		Langs:          s.locales.Langs(),
+		RequestID:      requestID(c),
+		Path:           c.Request().URL.Path,
+		OIDC:           s.oidc != nil,
+		PasswordSignin: s.passwordSignin,
 	}
 	p.CSRF, _ = c.Get(ctxCSRF).(string)
 	if ct := currentCitizen(c); ct != nil {

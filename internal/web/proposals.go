@@ -44,9 +44,14 @@ type proposalJSON struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-func proposalView(p store.ProposalSummary, community string) proposalJSON {
+// proposalView is a proposal as the API shows it. Its ballot is named
+// only once it is no draft, or to the board: a draft is the board's alone.
+func proposalView(c echo.Context, p store.ProposalSummary, community string) proposalJSON {
 	v := proposalJSON{ID: p.ID, Community: community, Author: p.AuthorHandle, Title: p.Title, Body: p.Body,
 		BodyHTML: string(md.Render(p.Body)), Supporters: p.Supporters, Ballot: p.BallotID, Cost: p.Cost, CreatedAt: p.CreatedAt.UTC()}
+	if p.BallotState == store.StateDraft && !isBoard(c) {
+		v.Ballot = nil
+	}
 	if p.TopicSlug != "" {
 		t := p.TopicSlug
 		v.Topic = &t
@@ -93,7 +98,7 @@ func (s *Server) apiCreateProposal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, proposalView(sum, cm.Slug))
+	return c.JSON(http.StatusCreated, proposalView(c, sum, cm.Slug))
 }
 
 func (s *Server) apiListProposals(c echo.Context) error {
@@ -108,7 +113,7 @@ func (s *Server) apiListProposals(c echo.Context) error {
 	}
 	out := make([]proposalJSON, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, proposalView(p, cm.Slug))
+		out = append(out, proposalView(c, p, cm.Slug))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"proposals": out, "total": total, "limit": limit, "offset": offset})
 }
@@ -118,7 +123,7 @@ func (s *Server) apiShowProposal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, proposalView(sum, routeCommunityOf(c).Slug))
+	return c.JSON(http.StatusOK, proposalView(c, sum, routeCommunityOf(c).Slug))
 }
 
 func routeProposal(c echo.Context) *store.Proposal {
@@ -192,9 +197,16 @@ type proposalShowPage struct {
 	Member    bool
 	Board     bool
 	Supported bool
+	Delib     deliberationView
 }
 
 func (s *Server) showProposal(c echo.Context) error {
+	return s.renderProposal(c, http.StatusOK, deliberationForm{})
+}
+
+// renderProposal shows the proposal and its deliberation, with a
+// refused deliberation form re-shown (deliberation.go).
+func (s *Server) renderProposal(c echo.Context, status int, form deliberationForm) error {
 	ctx := c.Request().Context()
 	sum, err := s.store.ProposalSummaryByID(ctx, routeProposal(c).ID)
 	if err != nil {
@@ -209,7 +221,10 @@ func (s *Server) showProposal(c echo.Context) error {
 			return err
 		}
 	}
-	return s.render(c, http.StatusOK, "proposal_show", p)
+	if p.Delib, err = s.deliberation(c, sum, form); err != nil {
+		return err
+	}
+	return s.render(c, status, "proposal_show", p)
 }
 
 type proposalNewPage struct {

@@ -58,6 +58,9 @@ var routeTable = []route{
 	{"POST", "/signup", permAnyone, (*Server).signup},
 	{"GET", "/signin", permAnyone, (*Server).showSignin},
 	{"POST", "/signin", permAnyone, (*Server).signin},
+	// Sign-in through the instance's OpenID provider (oidc.go).
+	{"GET", "/signin/oidc", permAnyone, (*Server).startOIDC},
+	{"GET", "/signin/oidc/callback", permAnyone, (*Server).oidcCallback},
 	{"POST", "/signout", permAnyone, (*Server).signout},
 	{"GET", "/profile", permCitizen, (*Server).showProfile},
 	{"POST", "/profile", permCitizen, (*Server).saveProfile},
@@ -118,6 +121,23 @@ var routeTable = []route{
 	{"GET", "/communities/:slug/proposals", permAnyone, (*Server).listProposals},
 	{"GET", "/communities/:slug/proposals/new", permMember, (*Server).newProposal},
 	{"POST", "/communities/:slug/proposals", permMember, (*Server).createProposal},
+	// Deliberation on a proposal (deliberation.go): members post, support
+	// and suggest; the board hides; the handlers let only the author
+	// revise and decide suggestions, and the author or the board end the
+	// discussion.
+	{"POST", "/proposals/:id/posts", permMember, (*Server).addPost},
+	{"POST", "/proposals/:id/posts/:post/support", permMember, (*Server).supportPost},
+	{"POST", "/proposals/:id/posts/:post/hide", permBoard, (*Server).hidePost},
+	{"POST", "/proposals/:id/revisions", permMember, (*Server).reviseProposal},
+	{"GET", "/proposals/:id/versions", permAnyone, (*Server).showVersions},
+	{"POST", "/proposals/:id/suggestions", permMember, (*Server).addSuggestion},
+	{"POST", "/proposals/:id/suggestions/:suggestion", permMember, (*Server).decideSuggestion},
+	{"POST", "/proposals/:id/discussion-end", permMember, (*Server).setDiscussionEnd},
+	{"GET", "/communities/:slug/moderation", permMember, (*Server).showModeration},
+	// Delegate profiles (profiles.go).
+	{"GET", "/communities/:slug/delegates", permAnyone, (*Server).findDelegates},
+	{"GET", "/communities/:slug/delegates/:handle", permAnyone, (*Server).showDelegate},
+	{"POST", "/communities/:slug/delegate-profile", permMember, (*Server).saveDelegateProfile},
 	{"GET", "/proposals/:id", permAnyone, (*Server).showProposal},
 	{"POST", "/proposals/:id/support", permMember, (*Server).toggleSupport},
 	{"GET", "/communities/:slug/ballots", permAnyone, (*Server).listBallots},

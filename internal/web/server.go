@@ -39,6 +39,10 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// Unsubscribe checks mails' unsubscribe links (nil: no mail).
 	Unsubscribe *notify.Unsubscriber
+	// OIDC signs citizens in through a provider (nil: off);
+	// NoPasswordSignin turns password sign-in and sign-up off.
+	OIDC             *OIDC
+	NoPasswordSignin bool
 }
 
 // Server is the HTTP application.
@@ -58,6 +62,11 @@ type Server struct {
 	results  resultCaches // what result pages derive from sealed proofs (results.go)
 	options  optionCache  // options of open and closed ballots (votes.go)
 	unsub    *notify.Unsubscriber
+	oidc     *OIDC // oidc.go
+	// postLimit bounds how fast a citizen posts (deliberation.go).
+	postLimit *postLimiter
+	// passwordSignin: sign-in and sign-up with a password are allowed.
+	passwordSignin bool
 }
 
 // New builds the server and its routes.
@@ -92,20 +101,23 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		echo:     echo.New(),
-		store:    d.Store,
-		tokens:   d.Tokens,
-		renderer: r,
-		locales:  loc,
-		log:      d.Log,
-		now:      d.Now,
-		signer:   d.Signer,
-		secure:   d.SecureCookies,
-		static:   staticFS,
-		results:  newResultCaches(),
-		limiter:  newLoginLimiter(d.Now),
-		metrics:  d.Metrics,
-		unsub:    d.Unsubscribe,
+		echo:           echo.New(),
+		store:          d.Store,
+		tokens:         d.Tokens,
+		renderer:       r,
+		locales:        loc,
+		log:            d.Log,
+		now:            d.Now,
+		signer:         d.Signer,
+		secure:         d.SecureCookies,
+		static:         staticFS,
+		results:        newResultCaches(),
+		limiter:        newLoginLimiter(d.Now),
+		metrics:        d.Metrics,
+		oidc:           d.OIDC,
+		postLimit:      newPostLimiter(d.Now),
+		passwordSignin: !d.NoPasswordSignin,
+		unsub:          d.Unsubscribe,
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true

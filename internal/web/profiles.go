@@ -1,0 +1,229 @@
+package web
+
+import (
+	"cmp"
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"koinon/internal/domain"
+	"koinon/internal/store"
+)
+
+// Delegate profiles (docs/delegate-profiles.md): what a citizen stands for
+// in a community, the topics they accept delegations for, the weight
+// named to them now and their votes on closed public ballots.
+
+// maxRecord bounds the voting record shown.
+const maxRecord = 100
+
+type scopeWeightView struct {
+	Scope      string // the community's name or a topic's
+	Delegators int64
+	Weight     int64
+}
+
+type recordView struct {
+	store.RecordEntry
+	Summary string
+}
+
+type delegatePage struct {
+	Page
+	Community *store.Community
+	Citizen   store.Citizen
+	Statement template.HTML
+	Topics    []store.Topic
+	// Weights is nil when hidden (WeightsHidden: a pseudonymous ballot is open).
+	Weights       []scopeWeightView
+	WeightsHidden bool
+	Record        []recordView
+	// Own: the reader's own profile, with the edit form.
+	Own       bool
+	AllTopics []topicChoice
+	Form      map[string]string
+	Errors    fieldErrors
+}
+
+type topicChoice struct {
+	store.Topic
+	Checked bool
+}
+
+func (s *Server) showDelegate(c echo.Context) error {
+	return s.renderDelegate(c, c.Param("handle"), http.StatusOK, nil, nil)
+}
+
+// renderDelegate shows handle's profile; form and errs re-show a
+// refused edit.
+func (s *Server) renderDelegate(c echo.Context, handle string, status int, form map[string]string, errs fieldErrors) error {
+	ctx := c.Request().Context()
+	cm := routeCommunityOf(c)
+	ct, err := s.store.CitizenByHandle(ctx, handle)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.CurrentMembership(ctx, cm.ID, ct.ID); err != nil {
+		return err // not on the roll: no profile here (404)
+	}
+	prof, topics, err := s.store.DelegateProfileOf(ctx, cm.ID, ct.ID)
+	if err != nil {
+		return err
+	}
+	// The statement for this community, else the account's (/profile).
+	stmt := cmp.Or(prof.Statement, ct.Statement)
+	p := delegatePage{Page: s.page(c, ""), Community: cm, Citizen: ct, Statement: md.Render(stmt), Topics: topics,
+		Form: form, Errors: errs}
+	p.Title = ct.Handle
+	if p.WeightsHidden, err = s.store.HasOpenPseudonymous(ctx, cm.ID); err != nil {
+		return err
+	}
+	if !p.WeightsHidden {
+		if p.Weights, err = s.scopeWeights(c, cm, ct.ID); err != nil {
+			return err
+		}
+	}
+	if p.Record, err = s.votingRecord(c, cm.ID, ct.ID); err != nil {
+		return err
+	}
+	if me := currentCitizen(c); me != nil && me.ID == ct.ID {
+		p.Own = true
+		if p.Form == nil {
+			p.Form = map[string]string{"statement": prof.Statement}
+		}
+		all, err := s.store.ScopeTopics(ctx, cm.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range all {
+			checked := false
+			for _, mine := range topics {
+				checked = checked || mine.ID == t.ID
+			}
+			p.AllTopics = append(p.AllTopics, topicChoice{t, checked})
+		}
+	}
+	return s.render(c, status, "delegate_show", p)
+}
+
+// scopeWeights names each scope of the delegate's first-choice weights.
+func (s *Server) scopeWeights(c echo.Context, cm *store.Community, id int64) ([]scopeWeightView, error) {
+	ctx := c.Request().Context()
+	ws, err := s.store.FirstChoiceWeights(ctx, cm.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	topics, err := s.topicSlugs(ctx, cm.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []scopeWeightView{}
+	for _, w := range ws {
+		_, name, _ := describeScope(cm.ID, w.ScopeKey, topics)
+		if w.ScopeKey == "c" {
+			name = cm.Name
+		}
+		out = append(out, scopeWeightView{Scope: name, Delegators: w.Delegators, Weight: w.Weight})
+	}
+	return out, nil
+}
+
+func (s *Server) votingRecord(c echo.Context, communityID, id int64) ([]recordView, error) {
+	ctx := c.Request().Context()
+	rec, err := s.store.PublicVotingRecord(ctx, communityID, id, maxRecord)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]recordView, len(rec))
+	for i, r := range rec {
+		opts, err := s.store.BallotOptions(ctx, r.BallotID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = recordView{r, choiceSummary(r.Method, r.Choice, opts)}
+	}
+	return out, nil
+}
+
+func (s *Server) saveDelegateProfile(c echo.Context) error {
+	ctx := c.Request().Context()
+	cm := routeCommunityOf(c)
+	me := currentCitizen(c)
+	statement := c.FormValue("statement")
+	form := map[string]string{"statement": statement}
+	if err := domain.CheckText("statement", statement, false, domain.MaxStatement); err != nil {
+		return s.renderDelegate(c, me.Handle, http.StatusUnprocessableEntity, form, fieldErrors{"statement": s.locales.errorText(s.lang(c), err)})
+	}
+	values, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, v := range values["topic"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return fieldError(http.StatusUnprocessableEntity, "topics", "unknown topic")
+		}
+		ids = append(ids, id)
+	}
+	err = s.store.SaveDelegateProfile(ctx, cm.ID, me.ID, statement, ids)
+	var inv *domain.Invalid
+	if errors.As(err, &inv) {
+		return s.renderDelegate(c, me.Handle, http.StatusUnprocessableEntity, form, fieldErrors{inv.Field: s.locales.errorText(s.lang(c), err)})
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(c, "/communities/"+cm.Slug+"/delegates/"+me.Handle)
+}
+
+type delegatesPage struct {
+	Page
+	Community *store.Community
+	Topics    []store.Topic
+	Topic     string
+	Delegates []delegateCard
+}
+
+type delegateCard struct {
+	store.DelegateSummary
+	Excerpt string // the statement's start, as plain text
+}
+
+// excerptLen is how much of a statement the search shows, in characters.
+const excerptLen = 200
+
+// findDelegates lists delegates, of one topic with ?topic=SLUG.
+func (s *Server) findDelegates(c echo.Context) error {
+	ctx := c.Request().Context()
+	cm := routeCommunityOf(c)
+	topics, err := s.store.ScopeTopics(ctx, cm.ID)
+	if err != nil {
+		return err
+	}
+	p := delegatesPage{Page: s.page(c, "delegate.find.title"), Community: cm, Topics: topics, Topic: strings.TrimSpace(c.QueryParam("topic"))}
+	var topicID int64
+	if p.Topic != "" {
+		t, err := s.store.ScopeTopic(ctx, cm.ID, p.Topic)
+		if err != nil {
+			return fieldError(http.StatusNotFound, "topic", "no such topic in this community")
+		}
+		topicID = t.ID
+	}
+	ds, err := s.store.FindDelegates(ctx, cm.ID, topicID, 500)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		ex := []rune(strings.Join(strings.Fields(d.Statement), " "))
+		if len(ex) > excerptLen {
+			ex = append(ex[:excerptLen], '…')
+		}
+		p.Delegates = append(p.Delegates, delegateCard{d, string(ex)})
+	}
+	return s.render(c, http.StatusOK, "delegates", p)
+}
