@@ -51,7 +51,7 @@ func TestServeMailsNotifications(t *testing.T) {
 	api("POST", "/api/v1/communities", tok, map[string]any{"slug": "seeds", "name": "Open Seeds", "public": true}, "")
 	api("POST", "/api/v1/communities/seeds/members", tok, map[string]any{"handle": "greta", "role": "member", "weight": 1}, "")
 	m := srv.Wait(t, 1, 20*time.Second)[0]
-	if m.To != "greta@example.org" || m.Subject != "Du stehst im Register von Open Seeds" || m.Header.Get("Content-Language") != "de" {
+	if m.To != "greta@example.org" || m.Subject != "Sie stehen im Register von Open Seeds" || m.Header.Get("Content-Language") != "de" {
 		t.Fatalf("mail to %s: %q (%s)", m.To, m.Subject, m.Header.Get("Content-Language"))
 	}
 	for _, want := range []string{"http://vote.example.org/communities/seeds", "http://vote.example.org/unsubscribe?c="} {

@@ -147,7 +147,7 @@ func TestNotificationMailForEveryKind(t *testing.T) {
 
 		// Someone starts delegating: bob (German) hears it with his weight.
 		mw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob"}}, 200, "")
-		m = mw.mailTo(t, "bob", "delegiert jetzt an dich")
+		m = mw.mailTo(t, "bob", "delegiert jetzt an Sie")
 		mw.checkMail(t, m, "bob", "de", false, "ann (@ann)", "jetzt zuerst nennen: 1, mit einem Stimmgewicht von 1")
 
 		// A cycle without backups: cat → dan → cat.
