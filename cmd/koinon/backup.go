@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"koinon/internal/config"
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 )
 
 // cmdBackup copies the running SQLite database to a file.
@@ -20,7 +20,7 @@ func cmdBackup(ctx context.Context, e env) int {
 	if err != nil {
 		return fail(e, "backup", err)
 	}
-	st, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath()})
+	st, err := sqlstore.Open(ctx, sqlstore.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath()})
 	if err != nil {
 		return fail(e, "backup", err)
 	}
@@ -43,7 +43,7 @@ func cmdRestore(ctx context.Context, e env) int {
 	if cfg.DatabaseURL != "" {
 		return fail(e, "restore", errors.New("restore a PostgreSQL database with pg_restore or psql"))
 	}
-	if err := store.CheckSQLiteFile(ctx, file); err != nil {
+	if err := sqlstore.CheckSQLiteFile(ctx, file); err != nil {
 		return fail(e, "restore", err)
 	}
 	target := cfg.SQLitePath()

@@ -19,6 +19,7 @@ import (
 	"koinon/internal/proof"
 	"koinon/internal/statement"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 	"koinon/internal/web"
 	"koinon/internal/web/resultstest"
@@ -28,7 +29,7 @@ import (
 // "commons" with topic "infra", citizens ann, bob, cat, dan, eve, a board,
 // an open public ballot in infra, and a device key file per citizen.
 type clientWorld struct {
-	st     *store.Store
+	st     *sqlstore.Store
 	ts     *httptest.Server
 	w      *storetest.World
 	c      store.Community
@@ -38,7 +39,7 @@ type clientWorld struct {
 	dir    string
 }
 
-func newClientWorld(t *testing.T, st *store.Store) *clientWorld {
+func newClientWorld(t *testing.T, st *sqlstore.Store) *clientWorld {
 	t.Helper()
 	cw := &clientWorld{st: st, signer: resultstest.NewSigner("client"), dir: t.TempDir(),
 		tokens: auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), nil)}
@@ -133,7 +134,7 @@ func (cw *clientWorld) closeAndVerify(t *testing.T, withLog bool) (int, string) 
 // the affected citizen's `koinon client check`, or `koinon verify --log`.
 // Without tampering everything verifies.
 func TestOperatorCompromise(t *testing.T) {
-	for dialect, open := range map[string]func(testing.TB) *store.Store{"sqlite": storetest.SQLite, "postgres": storetest.Postgres} {
+	for dialect, open := range map[string]func(testing.TB) *sqlstore.Store{"sqlite": storetest.SQLite, "postgres": storetest.Postgres} {
 		for _, tc := range []struct {
 			name   string
 			tamper func(t *testing.T, cw *clientWorld)

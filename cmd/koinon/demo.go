@@ -14,6 +14,7 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/proof"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 )
 
 // demoPassword is every demo citizen's password.
@@ -80,7 +81,7 @@ func demoFlags(cfg config.Config) string {
 }
 
 type demo struct {
-	st      *store.Store
+	st      *sqlstore.Store
 	closer  *closing.Closer
 	rng     *rand.Rand
 	ids     map[string]int64

@@ -11,6 +11,7 @@ import (
 
 	"koinon/internal/domain"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 )
 
 // The demo's board is alice alone, as README says, and one ballot of every
@@ -26,7 +27,7 @@ func TestDemoBoardAndClosedMethods(t *testing.T) {
 	if !strings.Contains(out.String(), "(board: alice;") {
 		t.Errorf("demo output does not name alice as the board: %s", out.String())
 	}
-	st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(dir, "koinon.db")})
+	st, err := sqlstore.Open(ctx, sqlstore.Options{SQLitePath: filepath.Join(dir, "koinon.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,14 @@ import (
 	"koinon/internal/config"
 	"koinon/internal/keyring"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 )
 
 // enableLogs turns on the community logs, served under the public URL
 // (or http://ADDR without one) at /logs/, with their keys from the keys
 // dir, and starts the log of each community that has none yet with what
 // already counts there (store.BackfillLogs).
-func enableLogs(ctx context.Context, st *store.Store, cfg config.Config, log *slog.Logger) error {
+func enableLogs(ctx context.Context, st *sqlstore.Store, cfg config.Config, log *slog.Logger) error {
 	keys, err := keyring.OpenLogKeys(cfg.DataDir)
 	if err != nil {
 		return err

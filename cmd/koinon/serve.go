@@ -21,7 +21,7 @@ import (
 	"koinon/internal/keyring"
 	"koinon/internal/metrics"
 	"koinon/internal/notify"
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/web"
 )
 
@@ -91,7 +91,7 @@ func cmdServe(ctx context.Context, e env) int {
 type app struct {
 	cfg    config.Config
 	log    *slog.Logger
-	store  *store.Store
+	store  *sqlstore.Store
 	tokens *auth.Tokens
 	keys   platformKey
 	assets fs.FS
@@ -127,7 +127,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Secrets: dataKey, Mail: cfg.SMTPURL != ""})
+	st, err := sqlstore.Open(ctx, sqlstore.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Secrets: dataKey, Mail: cfg.SMTPURL != ""})
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", config.Mask(cfg.DatabaseURL), err)
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -152,7 +152,7 @@ func TestServeSealsPlainBallotSecrets(t *testing.T) {
 		t.Fatalf("demo = %d: %s", code, errb.String())
 	}
 	secrets := func(q string, args ...any) []string {
-		st := storetest.Open(t, store.Options{SQLitePath: filepath.Join(dir, "koinon.db")})
+		st := storetest.Open(t, sqlstore.Options{SQLitePath: filepath.Join(dir, "koinon.db")})
 		defer st.Close()
 		db := storetest.DB(t, st)
 		var out []string

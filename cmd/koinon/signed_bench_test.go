@@ -25,6 +25,7 @@ import (
 	"koinon/internal/proof"
 	"koinon/internal/statement"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 	"koinon/internal/web"
 	"koinon/internal/web/resultstest"
@@ -47,7 +48,7 @@ func TestSignedVoteThroughput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(dir, "koinon.db"), Secrets: dataKey})
+	st, err := sqlstore.Open(ctx, sqlstore.Options{SQLitePath: filepath.Join(dir, "koinon.db"), Secrets: dataKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"koinon/internal/closing"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkClose100k(b *testing.B) {
 
 // bulkBallot inserts a community, citizens, a frozen roll, delegations and
 // votes straight into the tables and returns the open ballot's id.
-func bulkBallot(tb testing.TB, s *store.Store, voters, votes, delegating int) int64 {
+func bulkBallot(tb testing.TB, s *sqlstore.Store, voters, votes, delegating int) int64 {
 	tb.Helper()
 	db := storetest.DB(tb, s)
 	now := time.Now().UTC().Truncate(time.Second)

@@ -30,9 +30,19 @@ type Signer interface {
 	SigningKey() ed25519.PrivateKey
 }
 
+// Store is what closing needs of the database (sqlstore.Store).
+type Store interface {
+	CloseBallot(ctx context.Context, id int64, skipLocked bool, count store.CloseFunc) (b store.Ballot, closed bool, err error)
+	DueBallots(ctx context.Context, now time.Time) ([]int64, error)
+	BallotsToRemind(ctx context.Context) ([]store.Ballot, error)
+	LoadReminderInput(ctx context.Context, b store.Ballot) (store.ReminderInput, error)
+	Remind(ctx context.Context, b store.Ballot, groups []store.Reminder) error
+	Now() time.Time
+}
+
 // Closer closes ballots.
 type Closer struct {
-	Store  *store.Store
+	Store  Store
 	Signer Signer
 	Log    *slog.Logger
 	// OnClosed, when set, is called after each close that sealed a
@@ -42,7 +52,7 @@ type Closer struct {
 }
 
 // New returns a Closer.
-func New(st *store.Store, signer Signer, log *slog.Logger) *Closer {
+func New(st Store, signer Signer, log *slog.Logger) *Closer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -17,6 +17,7 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/proof"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -50,7 +51,7 @@ func ballot(t *testing.T, w *storetest.World, communityID int64, method string, 
 	return b
 }
 
-func vote(t *testing.T, s *store.Store, b store.Ballot, citizen int64, choice string) {
+func vote(t *testing.T, s *sqlstore.Store, b store.Ballot, citizen int64, choice string) {
 	t.Helper()
 	_, err := s.CastVote(context.Background(), store.CastRequest{BallotID: b.ID, CitizenID: citizen, Choice: choice,
 		Receipt: func(voter string, at time.Time, nonce string) (string, error) {
@@ -88,7 +89,7 @@ type resultRows struct {
 // on the frozen roll, a weight-0 member outside the electorate and a
 // delegate outside it.
 func TestLiquidScenario(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		w := storetest.NewWorld(t, s)
 		c := w.Community("commons")
@@ -204,7 +205,7 @@ func TestLiquidScenario(t *testing.T) {
 }
 
 func TestPseudonymousBallotHidesHandles(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		w := storetest.NewWorld(t, s)
 		c := w.Community("commons")
 		w.Member(c.ID, domain.RoleBoard, 1, "board")
@@ -236,7 +237,7 @@ func TestPseudonymousBallotHidesHandles(t *testing.T) {
 // TestCrashBeforeSealLeavesBallotOpen: a failure after the count and
 // before the seal is stored rolls the whole close back.
 func TestCrashBeforeSealLeavesBallotOpen(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		w := storetest.NewWorld(t, s)
 		c := w.Community("commons")
@@ -271,7 +272,7 @@ func TestCrashBeforeSealLeavesBallotOpen(t *testing.T) {
 // TestSchedulerClosesEachDueBallotOnce runs several closers at once, as
 // several server instances would, over the same database.
 func TestSchedulerClosesEachDueBallotOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		w := storetest.NewWorld(t, s)
 		c := w.Community("commons")

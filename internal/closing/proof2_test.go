@@ -11,6 +11,7 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/proof2"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -19,7 +20,7 @@ import (
 // counts what the database counted; a vote row changed behind the
 // statements' back makes it fail check 6, naming the voter.
 func TestProof2FromTheLog(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		keys := storetest.Logs(t, s, "https://vote.example.org/logs/")
 		w := storetest.NewWorld(t, s)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 )
 
 // BaselineResult is what the plain-insert baseline measured.
@@ -22,7 +23,7 @@ type BaselineResult struct {
 // Baseline inserts single rows through gorm (each in gorm's default
 // transaction, as the store's writes are) into a scratch table from
 // goroutines concurrent writers for d, without HTTP, and drops the table.
-func Baseline(ctx context.Context, st *store.Store, goroutines int, d time.Duration) (BaselineResult, error) {
+func Baseline(ctx context.Context, st *sqlstore.Store, goroutines int, d time.Duration) (BaselineResult, error) {
 	insert, drop, err := st.BaselineTable(ctx)
 	if err != nil {
 		return BaselineResult{}, fmt.Errorf("loadtest: %w", err)

@@ -19,7 +19,7 @@ import (
 	"koinon"
 	"koinon/internal/auth"
 	"koinon/internal/keyring"
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/web"
 )
 
@@ -68,7 +68,7 @@ type Result struct {
 
 // Env is an opened, migrated store with its token issuer and signing key.
 type Env struct {
-	Store   *store.Store
+	Store   *sqlstore.Store
 	Tokens  *auth.Tokens
 	Keys    *keyring.Keyring
 	DataDir string
@@ -98,7 +98,7 @@ func OpenScratch(ctx context.Context, url, dataDir, jwtKeyFile string) (*Env, er
 func open(ctx context.Context, url, dataDir, jwtKeyFile string, scratch bool) (*Env, error) {
 	e := &Env{}
 	if scratch && url != "" {
-		u, drop, err := store.ScratchSchema(ctx, url, "lt_")
+		u, drop, err := sqlstore.ScratchSchema(ctx, url, "lt_")
 		if err != nil {
 			return nil, err
 		}
@@ -121,7 +121,7 @@ func open(ctx context.Context, url, dataDir, jwtKeyFile string, scratch bool) (*
 		e.Close()
 		return nil, err
 	}
-	st, err := store.Open(ctx, store.Options{URL: url, SQLitePath: filepath.Join(dataDir, "koinon.db"), Secrets: dataKey})
+	st, err := sqlstore.Open(ctx, sqlstore.Options{URL: url, SQLitePath: filepath.Join(dataDir, "koinon.db"), Secrets: dataKey})
 	if err != nil {
 		e.Close()
 		return nil, err

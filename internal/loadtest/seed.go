@@ -11,6 +11,7 @@ import (
 	"koinon/internal/auth"
 	"koinon/internal/domain"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 )
 
 // txChunk is how many rows one seeding transaction holds
@@ -49,7 +50,7 @@ func runID() string {
 // Seed creates opt.Members citizens without passwords, puts them on a new
 // public community's roll (weight 1; the first is board), and creates and
 // opens a majority ballot, which freezes the roll.
-func Seed(ctx context.Context, st *store.Store, opt SeedOptions) (Fixture, error) {
+func Seed(ctx context.Context, st *sqlstore.Store, opt SeedOptions) (Fixture, error) {
 	logf := opt.Progress
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -136,7 +137,7 @@ func Seed(ctx context.Context, st *store.Store, opt SeedOptions) (Fixture, error
 // seedDelegations gives a share of the members a community-scope list of
 // 1–3 delegates (a third of the lists have more than one), drawn with
 // Zipf popularity, as the tally engine's resolution benchmark does.
-func seedDelegations(ctx context.Context, st *store.Store, communityID int64, ids []int64, share float64, now time.Time) (int, error) {
+func seedDelegations(ctx context.Context, st *sqlstore.Store, communityID int64, ids []int64, share float64, now time.Time) (int, error) {
 	n := len(ids)
 	if n < 2 {
 		return 0, nil
@@ -184,7 +185,7 @@ func contains(s []int64, v int64) bool {
 // SeedVotes stores votes of the first n members directly (no log entry per
 // vote: closing reads only the votes), in batches. Choices cycle through
 // yes, yes, no, abstain.
-func SeedVotes(ctx context.Context, st *store.Store, f Fixture, n int) error {
+func SeedVotes(ctx context.Context, st *sqlstore.Store, f Fixture, n int) error {
 	now := time.Now().UTC().Truncate(time.Second)
 	choices := []string{`"yes"`, `"yes"`, `"no"`, `"abstain"`}
 	rng := rand.New(rand.NewPCG(7, 7))

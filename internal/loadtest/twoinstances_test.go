@@ -23,6 +23,7 @@ import (
 	"koinon/internal/loadtest"
 	"koinon/internal/proof2"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -66,7 +67,7 @@ func TestTwoInstancesShareOnePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := storetest.DB(t, storetest.Open(t, store.Options{URL: url})) // a password behind the API, without a new token version
+	db := storetest.DB(t, storetest.Open(t, sqlstore.Options{URL: url})) // a password behind the API, without a new token version
 	if err := db.Model(&store.Citizen{}).Where("id = ?", f.CitizenIDs[0]).Update("password_hash", hash).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +256,7 @@ func TestTwoInstancesShareOnePostgres(t *testing.T) {
 	}
 }
 
-func f2ClosesAt(t *testing.T, st *store.Store, id int64) time.Time {
+func f2ClosesAt(t *testing.T, st *sqlstore.Store, id int64) time.Time {
 	t.Helper()
 	b, err := st.BallotByID(context.Background(), id)
 	if err != nil {

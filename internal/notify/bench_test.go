@@ -14,12 +14,13 @@ import (
 
 	"koinon/internal/notify/smtptest"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
 // seedRoll inserts a community of n members with mail addresses (set-based
 // SQL, outside any timer) and returns its id.
-func seedRoll(tb testing.TB, s *store.Store, n int) int64 {
+func seedRoll(tb testing.TB, s *sqlstore.Store, n int) int64 {
 	tb.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
 	must := func(err error) {
@@ -70,7 +71,7 @@ func BenchmarkOpenBallot100k(b *testing.B) {
 // castWorld is a public ballot of 6,000 voters where voters 1..3,000 each
 // have one delegator listing them first (when delegators is set), on a
 // SQLite store with mail on.
-func castWorld(b *testing.B, delegators bool) (*store.Store, int64) {
+func castWorld(b *testing.B, delegators bool) (*sqlstore.Store, int64) {
 	b.Helper()
 	const voters, votes = 6_000, 3_000
 	s := storetest.MailSQLite(b)
@@ -99,7 +100,7 @@ func castWorld(b *testing.B, delegators bool) (*store.Store, int64) {
 
 // castVotes casts votes by citizens 1..n one after the other and returns
 // the rate.
-func castVotes(b *testing.B, s *store.Store, ballot int64, n int) float64 {
+func castVotes(b *testing.B, s *sqlstore.Store, ballot int64, n int) float64 {
 	b.Helper()
 	receipt := func(string, time.Time, string) (string, error) { return "r", nil }
 	start := time.Now()
@@ -193,7 +194,7 @@ func BenchmarkOutboxDrain(b *testing.B) {
 }
 
 // seedMore queues n more mails for the citizens already seeded.
-func seedMore(tb testing.TB, s *store.Store, n int) {
+func seedMore(tb testing.TB, s *sqlstore.Store, n int) {
 	tb.Helper()
 	now := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
 	seq := "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < " + strconv.Itoa(n) + ") "
@@ -209,7 +210,7 @@ func seedMore(tb testing.TB, s *store.Store, n int) {
 }
 
 // seedOutbox queues n mails for citizens 1..citizens (set-based SQL).
-func seedOutbox(tb testing.TB, s *store.Store, n, citizens int) {
+func seedOutbox(tb testing.TB, s *sqlstore.Store, n, citizens int) {
 	tb.Helper()
 	seedRoll(tb, s, citizens)
 	now := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)

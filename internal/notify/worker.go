@@ -16,6 +16,13 @@ import (
 	"koinon/internal/store"
 )
 
+// MailStore is the mail queue the worker drains (sqlstore.Store).
+type MailStore interface {
+	ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]store.Mail, error)
+	MarkSent(ctx context.Context, ids ...int64) error
+	RetryMail(ctx context.Context, id int64, next time.Time, reason string) error
+}
+
 // Worker drains the outbox. Each of Conns goroutines keeps one SMTP
 // connection, claims a small batch of due rows (store.ClaimMail, with a
 // lease) and sends them one by one; rows are marked sent only after the
@@ -27,7 +34,7 @@ import (
 // between the server's acceptance and the mark of its group — at most
 // MarkEvery mails per connection, each with the same Message-ID as before.
 type Worker struct {
-	Store  *store.Store
+	Store  MailStore
 	SMTP   SMTP
 	Render *Renderer
 	Log    *slog.Logger

@@ -10,7 +10,7 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/notify"
 	"koinon/internal/notify/smtptest"
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -19,12 +19,12 @@ func texts(lang, key string, args ...any) string { return lang + ":" + key + fmt
 
 // startWorker runs a worker against srv until the returned stop is called
 // (stop waits for it to return).
-func startWorker(st *store.Store, srv *smtptest.Server, lease time.Duration) (stop func()) {
+func startWorker(st *sqlstore.Store, srv *smtptest.Server, lease time.Duration) (stop func()) {
 	return startBatches(st, srv, lease, 5)
 }
 
 // startBatches is startWorker claiming batch rows at a time.
-func startBatches(st *store.Store, srv *smtptest.Server, lease time.Duration, batch int) (stop func()) {
+func startBatches(st *sqlstore.Store, srv *smtptest.Server, lease time.Duration, batch int) (stop func()) {
 	w := &notify.Worker{Store: st, SMTP: notify.SMTP{Addr: srv.Addr, From: "koinon@example.org"},
 		Render: &notify.Renderer{Texts: texts, BaseURL: "http://koinon.test", From: "koinon@example.org",
 			Unsub: notify.NewUnsubscriber(make([]byte, 32))},
@@ -36,7 +36,7 @@ func startBatches(st *store.Store, srv *smtptest.Server, lease time.Duration, ba
 }
 
 // enqueue puts n citizens on a community's roll: n invitation mails.
-func enqueue(t *testing.T, st *store.Store, n int) *storetest.World {
+func enqueue(t *testing.T, st *sqlstore.Store, n int) *storetest.World {
 	t.Helper()
 	w := storetest.NewWorld(t, st)
 	c := w.Community("commons")
@@ -65,7 +65,7 @@ func once(t *testing.T, srv *smtptest.Server, n int) {
 	}
 }
 
-func pending(t testing.TB, st *store.Store) int64 {
+func pending(t testing.TB, st *sqlstore.Store) int64 {
 	t.Helper()
 	n, err := st.OutboxPending(context.Background())
 	if err != nil {
@@ -78,7 +78,7 @@ func pending(t testing.TB, st *store.Store) int64 {
 // citizen's page can say it is delayed, and once the server accepts again
 // every mail goes out exactly once.
 func TestWorkerRetriesWithBackoff(t *testing.T) {
-	storetest.EachMail(t, func(t *testing.T, st *store.Store) {
+	storetest.EachMail(t, func(t *testing.T, st *sqlstore.Store) {
 		w := enqueue(t, st, 1)
 		srv := smtptest.Start(t)
 		srv.SetMode(smtptest.Refuse)
@@ -120,7 +120,7 @@ func TestWorkerRetriesWithBackoff(t *testing.T) {
 // and unsent. A new worker (the restarted process) sends every mail,
 // none twice: claimed rows come back when their lease ends.
 func TestWorkerKilledMidSendLosesNothing(t *testing.T) {
-	storetest.EachMail(t, func(t *testing.T, st *store.Store) {
+	storetest.EachMail(t, func(t *testing.T, st *sqlstore.Store) {
 		const n = 40
 		enqueue(t, st, n)
 		srv := smtptest.Start(t)

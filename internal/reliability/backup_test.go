@@ -15,6 +15,7 @@ import (
 
 	"koinon/internal/proof2"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -91,7 +92,7 @@ func TestBackupUnderLoad(t *testing.T) {
 		}
 		rs := startServer(t, restored)
 		// Every sealed ballot of the copy verifies against the original key.
-		st := storetest.Open(t, store.Options{SQLitePath: filepath.Join(restored, "koinon.db"), ReadOnly: true})
+		st := storetest.Open(t, sqlstore.Options{SQLitePath: filepath.Join(restored, "koinon.db"), ReadOnly: true})
 		var closed []store.Ballot
 		storetest.DB(t, st).Where("state = ?", store.StateClosed).Find(&closed)
 		inCopy := votesOf(t, st, b2.ID)

@@ -23,6 +23,7 @@ import (
 	"koinon/internal/proof"
 	"koinon/internal/proof2"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 	"koinon/internal/tally"
 	"koinon/internal/web"
@@ -35,7 +36,7 @@ var jwtKey = []byte("reliability-jwt-key-0123456789abcdef")
 // app is the real server in process (httptest) over a store.
 type app struct {
 	TS      *httptest.Server
-	Store   *store.Store
+	Store   *sqlstore.Store
 	Tokens  *auth.Tokens
 	Signer  resultstest.Signer
 	Log     *logBuffer
@@ -50,7 +51,7 @@ type appOptions struct {
 // pub is the platform's public key.
 func (a *app) pub() []byte { return a.Signer.Key.Public().(ed25519.PublicKey) }
 
-func newApp(t testing.TB, st *store.Store, o appOptions) *app {
+func newApp(t testing.TB, st *sqlstore.Store, o appOptions) *app {
 	t.Helper()
 	a := &app{Store: st, Tokens: auth.NewTokens(jwtKey, nil), Signer: resultstest.NewSigner("reliability"),
 		Log: &logBuffer{}, Metrics: metrics.New()}
@@ -75,7 +76,7 @@ func newApp(t testing.TB, st *store.Store, o appOptions) *app {
 // proof verifies; and a recount of the proof's inputs with tally.Count
 // equals the stored result.
 func TestConcurrentVotingWhileClosing(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		voters := size(40, 400)
 		clients := size(24, 96)
 		before := size(600*time.Millisecond, 5*time.Second)

@@ -18,6 +18,7 @@ import (
 	"koinon/internal/proof"
 	"koinon/internal/proof2"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -175,13 +176,13 @@ func seedDataDir(t *testing.T, o seedOptions) (string, *electorate, *auth.Tokens
 	return dir, e, tokens
 }
 
-func openSQLiteDir(t *testing.T, dir string) *store.Store {
+func openSQLiteDir(t *testing.T, dir string) *sqlstore.Store {
 	t.Helper()
 	key, err := keyring.OpenDataKey(dir) // the data key the binary finds there
 	if err != nil {
 		t.Fatal(err)
 	}
-	return storetest.Open(t, store.Options{SQLitePath: filepath.Join(dir, "koinon.db"), Secrets: key})
+	return storetest.Open(t, sqlstore.Options{SQLitePath: filepath.Join(dir, "koinon.db"), Secrets: key})
 }
 
 // TestDurabilityKillDuringVoting: clients cast and replace votes while

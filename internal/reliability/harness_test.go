@@ -21,6 +21,7 @@ import (
 	"koinon/internal/auth"
 	"koinon/internal/domain"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -349,7 +350,7 @@ type seedOptions struct {
 // seed builds, directly through the store, a public community "commons"
 // with a board member, voters and an open majority ballot, and issues an
 // access token per citizen with tokens.
-func seed(t testing.TB, st *store.Store, tokens *auth.Tokens, o seedOptions) *electorate {
+func seed(t testing.TB, st *sqlstore.Store, tokens *auth.Tokens, o seedOptions) *electorate {
 	t.Helper()
 	ctx := context.Background()
 	w := storetest.NewWorld(t, st)
@@ -422,7 +423,7 @@ func cmpOr(a, b string) string {
 var choices = []string{"yes", "no", "abstain"}
 
 // votesOf reads a ballot's current votes as handle → choice (public ballots).
-func votesOf(t testing.TB, st *store.Store, ballotID int64) map[string]string {
+func votesOf(t testing.TB, st *sqlstore.Store, ballotID int64) map[string]string {
 	t.Helper()
 	rows, err := storetest.DB(t, st).Raw(`SELECT c.handle, v.choice FROM votes v JOIN citizens c ON c.id = v.citizen_id WHERE v.ballot_id = ?`, ballotID).Rows()
 	if err != nil {

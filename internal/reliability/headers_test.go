@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -263,7 +263,7 @@ func flow(t *testing.T, a *app, handle, password string) string {
 // wrong), the JWTs, the Authorization header, the JWT key or the proof
 // signing key.
 func TestSecretsNeverLogged(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		a := newApp(t, st, appOptions{})
 		password := "Sup3r secret passphrase!"
 		tok := flow(t, a, "secret_keeper", password)

@@ -17,6 +17,7 @@ import (
 	"koinon/internal/auth"
 	"koinon/internal/domain"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -32,7 +33,7 @@ type hostileWorld struct {
 	Refresh string // a refresh token (not an access token)
 }
 
-func newHostileWorld(t testing.TB, st *store.Store) *hostileWorld {
+func newHostileWorld(t testing.TB, st *sqlstore.Store) *hostileWorld {
 	a := newApp(t, st, appOptions{})
 	e := seed(t, st, a.Tokens, seedOptions{Voters: 3})
 	w := storetest.NewWorld(t, st)
@@ -58,7 +59,7 @@ func newHostileWorld(t testing.TB, st *store.Store) *hostileWorld {
 }
 
 // rowCounts counts the rows of every table.
-func rowCounts(t testing.TB, st *store.Store) map[string]int64 {
+func rowCounts(t testing.TB, st *sqlstore.Store) map[string]int64 {
 	t.Helper()
 	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
 	if st.Dialect() == "postgres" {
@@ -80,7 +81,7 @@ func rowCounts(t testing.TB, st *store.Store) map[string]int64 {
 }
 
 // dbDigest is a cheap fingerprint of mutable state beyond row counts.
-func dbDigest(t testing.TB, st *store.Store) string {
+func dbDigest(t testing.TB, st *sqlstore.Store) string {
 	t.Helper()
 	var parts []string
 	type row struct {
@@ -261,7 +262,7 @@ func (hw *hostileWorld) send(t testing.TB, c hostileCase) (int, []byte) {
 // and that no table changed (row counts, and citizens, memberships and
 // ballots field by field).
 func TestHostileRequests(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		hw := newHostileWorld(t, st)
 		for _, c := range hw.cases(t) {
 			t.Run(c.name, func(t *testing.T) {

@@ -14,6 +14,11 @@ import (
 	"koinon/internal/store"
 )
 
+// auditStore is what the audit handlers need of the store.
+type auditStore interface {
+	BallotOptions(ctx context.Context, ballotID int64) ([]store.BallotOption, error)
+}
+
 // auditInfo is what the audit page takes from a sealed proof.
 type auditInfo struct {
 	Format    string `json:"format"`

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -15,6 +16,15 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/store"
 )
+
+// authzStore is what the authz handlers need of the store.
+type authzStore interface {
+	BallotByID(ctx context.Context, id int64) (store.Ballot, error)
+	CommunityByID(ctx context.Context, id int64) (store.Community, error)
+	CommunityBySlug(ctx context.Context, slug string) (store.Community, error)
+	CurrentMembership(ctx context.Context, communityID, citizenID int64) (store.Membership, error)
+	ProposalByID(ctx context.Context, id int64) (store.Proposal, error)
+}
 
 // perm is what a route requires of its caller. Community-scoped
 // permissions find the community from the route (:slug, or the ballot or

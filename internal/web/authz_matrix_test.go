@@ -16,6 +16,7 @@ import (
 	"koinon/internal/auth"
 	"koinon/internal/domain"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -96,7 +97,7 @@ func fileBody(field, name, content string, kv ...string) matrixBody {
 // alpha) and "newbie" (a citizen on no roll). Every citizen's password is
 // matrixPassword.
 type matrixFixture struct {
-	Store      *store.Store
+	Store      *sqlstore.Store
 	Tokens     *auth.Tokens
 	URL        string
 	Alpha      store.Community
@@ -116,7 +117,7 @@ var matrixHash = sync.OnceValue(func() string {
 	return h
 })
 
-func newMatrixFixture(t *testing.T, st *store.Store, serverURL string) *matrixFixture {
+func newMatrixFixture(t *testing.T, st *sqlstore.Store, serverURL string) *matrixFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &matrixFixture{Store: st, Tokens: testTokens(), URL: serverURL, Citizens: map[string]store.Citizen{}, Vars: map[string]string{}}

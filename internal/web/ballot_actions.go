@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -12,6 +13,12 @@ import (
 	"koinon/internal/store"
 	"koinon/internal/tally"
 )
+
+// ballotActionsStore is what the ballot actions handlers need of the store.
+type ballotActionsStore interface {
+	BallotParticipation(ctx context.Context, ballotID int64) (store.Participation, error)
+	OpenBallot(ctx context.Context, id int64) (store.Ballot, error)
+}
 
 // Actions from the ballot page: the board opens and closes (after a
 // confirmation), a voter casts, edits a ranking or withdraws.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -15,6 +16,11 @@ import (
 	"koinon/internal/store"
 	"koinon/internal/tally"
 )
+
+// ballotNewStore is what the ballot new handlers need of the store.
+type ballotNewStore interface {
+	CreateBallot(ctx context.Context, b *store.Ballot, options []store.BallotOption, proposalIDs []int64) error
+}
 
 // The ballot list of a community and the new-ballot form.
 

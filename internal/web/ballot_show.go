@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +16,15 @@ import (
 	"koinon/internal/store"
 	"koinon/internal/tally"
 )
+
+// ballotShowStore is what the ballot show handlers need of the store.
+type ballotShowStore interface {
+	DelegationsOf(ctx context.Context, citizenID, communityID int64) ([]store.DelegationList, error)
+	RollWeight(ctx context.Context, ballotID, citizenID int64) (int64, error)
+	TopicByID(ctx context.Context, id int64) (store.Topic, error)
+	VoteOf(ctx context.Context, ballotID, citizenID int64) (store.Vote, error)
+	VoterID(ctx context.Context, b store.Ballot, citizenID int64) (string, error)
+}
 
 // The ballot page (GET /ballots/:id): the ballot, the caller's vote form,
 // receipt and delegation, and the result summary once closed.

@@ -17,6 +17,12 @@ import (
 	"koinon/internal/tally"
 )
 
+// ballotsStore is what the ballots handlers need of the store.
+type ballotsStore interface {
+	ProposalsByIDs(ctx context.Context, communityID int64, ids []int64) ([]store.Proposal, error)
+	ScopeTopic(ctx context.Context, communityID int64, slug string) (store.Topic, error)
+}
+
 // ballotRequest and optionRequest are the request shapes NewBallot reads.
 type (
 	ballotRequest = domain.BallotRequest

@@ -17,6 +17,7 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/proof"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 	"koinon/internal/web"
 	"koinon/internal/web/resultstest"
@@ -33,7 +34,7 @@ type ballotWorld struct {
 	tokens map[string]string
 }
 
-func newBallotWorld(t *testing.T, st *store.Store) *ballotWorld {
+func newBallotWorld(t *testing.T, st *sqlstore.Store) *ballotWorld {
 	t.Helper()
 	w := storetest.NewWorld(t, st)
 	bw := &ballotWorld{W: w, Signer: resultstest.NewSigner("ballots"), tokens: map[string]string{}}
@@ -126,7 +127,7 @@ func (bw *ballotWorld) createOpen(t *testing.T, req map[string]any) string {
 }
 
 func TestBallotFlowAPI(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bw := newBallotWorld(t, st)
 		put := func(who string, body map[string]any, want int, field string) map[string]any {
 			t.Helper()
@@ -335,7 +336,7 @@ func jsonNum(s string) json.Number { return json.Number(s) }
 // TestEveryMethodAPI casts valid and invalid choices on one ballot per
 // method, closes each and verifies its proof.
 func TestEveryMethodAPI(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bw := newBallotWorld(t, st)
 		opts := []any{map[string]string{"key": "ada", "label": "Ada"}, "Bea", map[string]string{"key": "cai", "label": "Cai"}}
 		for _, tc := range []struct {
@@ -374,7 +375,7 @@ func TestEveryMethodAPI(t *testing.T) {
 }
 
 func TestProposalsAPI(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bw := newBallotWorld(t, st)
 		path := "/api/v1/communities/commons/proposals"
 		bw.expect(t, "out", "POST", path, map[string]any{"title": "x", "body": "y"}, 403, "")

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -62,7 +62,7 @@ func (bw *ballotWorld) mustPage(t *testing.T, handle, path string, want ...strin
 }
 
 func TestBallotPages(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.Store) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.Store) {
 		bw := newBallotWorld(t, db)
 		bw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob", "cat"}}, 200, "")
 		bw.expect(t, "bob", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"ann"}}, 200, "")

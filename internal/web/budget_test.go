@@ -10,6 +10,7 @@ import (
 	"koinon/internal/pabulib"
 	"koinon/internal/proof"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -30,7 +31,7 @@ func budgetBallot(kv ...any) map[string]any {
 }
 
 func TestBudgetBallotAPI(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bw := newBallotWorld(t, st)
 		tooMany := []map[string]any{}
 		for i := range 201 {
@@ -140,7 +141,7 @@ func TestBudgetBallotAPI(t *testing.T) {
 // TestBudgetBallotFromProposals makes the projects of a budget ballot from
 // proposals with costs, and refuses a proposal without one.
 func TestBudgetBallotFromProposals(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bw := newBallotWorld(t, st)
 		var ids []int64
 		for i, p := range []map[string]any{

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -12,6 +13,22 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/store"
 )
+
+// citizensStore is what the citizens handlers need of the store.
+type citizensStore interface {
+	AcceptInvitation(ctx context.Context, token, hash string) (store.Citizen, error)
+	BumpTokenVersion(ctx context.Context, id int64) (store.Citizen, error)
+	CitizenByID(ctx context.Context, id int64) (store.Citizen, error)
+	CreateCitizen(ctx context.Context, c *store.Citizen) error
+	CreateSession(ctx context.Context, citizenID int64, idle time.Duration) (store.Session, error)
+	InvitationByToken(ctx context.Context, token string) (store.Invitation, store.Citizen, error)
+	MembershipsOf(ctx context.Context, citizenID int64) ([]store.CitizenMembership, error)
+	OffersTo(ctx context.Context, citizenID int64) ([]store.OfferedSeat, error)
+	RevokeSession(ctx context.Context, id string) error
+	RotateSession(ctx context.Context, id string, gen int64, grace time.Duration) (store.Session, error)
+	SetPassword(ctx context.Context, id int64, hash string) (store.Citizen, error)
+	UpdateProfile(ctx context.Context, id int64, displayName, statement string) error
+}
 
 // citizenJSON is a citizen as the API shows it; Email only to themself.
 type citizenJSON struct {

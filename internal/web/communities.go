@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -11,6 +12,18 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/store"
 )
+
+// communitiesStore is what the communities handlers need of the store.
+type communitiesStore interface {
+	CommunitiesFoundedSince(ctx context.Context, citizenID int64, since time.Time) (int64, error)
+	CountMembers(ctx context.Context, communityID int64) (int64, error)
+	CreateCommunity(ctx context.Context, c *store.Community, creatorID int64) error
+	ListBallots(ctx context.Context, f store.BallotFilter) ([]store.Ballot, error)
+	ListCommunities(ctx context.Context, citizenID int64) ([]store.CommunitySummary, error)
+	Log(ctx context.Context, communityID int64) (store.LogInfo, error)
+	LogsEnabled() bool
+	Topics(ctx context.Context, communityID int64) ([]store.Topic, error)
+}
 
 type communityJSON struct {
 	Slug        string    `json:"slug"`

@@ -16,6 +16,17 @@ import (
 	"koinon/internal/tally"
 )
 
+// delegationsStore is what the delegations handlers need of the store.
+type delegationsStore interface {
+	CitizenByHandle(ctx context.Context, handle string) (store.Citizen, error)
+	DelegationNotices(ctx context.Context, delegateID, communityID int64, limit int) ([]store.DelegationNotice, error)
+	DelegationPageOf(ctx context.Context, citizenID, communityID int64) (store.DelegationPage, error)
+	DelegatorsOf(ctx context.Context, delegateID, communityID int64) ([]store.Delegator, error)
+	LiveInputs(ctx context.Context, ballots []store.Ballot) (map[int64]store.LiveInput, error)
+	RemoveDelegation(ctx context.Context, citizenID int64, sc store.Scope) error
+	SetDelegation(ctx context.Context, citizenID int64, sc store.Scope, delegates []int64) error
+}
+
 type delegationRequest struct {
 	Community string    `json:"community"`
 	Topic     string    `json:"topic"`

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -15,6 +16,22 @@ import (
 	"koinon/internal/store"
 	"koinon/internal/textdiff"
 )
+
+// deliberationStore is what the deliberation handlers need of the store.
+type deliberationStore interface {
+	AddPost(ctx context.Context, p *store.Post) error
+	AddSuggestion(ctx context.Context, sg *store.Suggestion) error
+	DecideSuggestion(ctx context.Context, proposalID, suggestionID, authorID int64, state string) error
+	HidePost(ctx context.Context, communityID, postID, boardID int64, reason string) error
+	ModerationLog(ctx context.Context, communityID int64, limit int) ([]store.ModerationView, error)
+	PostOf(ctx context.Context, proposalID, postID int64) (store.Post, error)
+	Posts(ctx context.Context, proposalID, reader int64) ([]store.PostView, error)
+	ProposalVersions(ctx context.Context, p store.Proposal) ([]store.ProposalVersion, error)
+	ReviseProposal(ctx context.Context, id, authorID int64, title, body, note string) (store.ProposalVersion, error)
+	SetDiscussionEnd(ctx context.Context, id int64, at time.Time) error
+	SetPostSupport(ctx context.Context, postID, citizenID int64, on bool) error
+	Suggestions(ctx context.Context, proposalID int64) ([]store.SuggestionView, error)
+}
 
 // Deliberation before the vote (docs/deliberation.md): arguments and
 // comments, suggestions, revisions, moderation and phases of a proposal.

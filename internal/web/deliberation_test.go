@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -24,7 +25,7 @@ func form(kv ...string) url.Values {
 // text cannot change; a hidden post shows the board's reason and the
 // moderation log lists it; a post flood gets 429.
 func TestDeliberationRefusals(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bw := newBallotWorld(t, st)
 		p := store.Proposal{CommunityID: bw.C.ID, AuthorID: bw.W.Citizens["ann"].ID, Title: "Trees", Body: "Plant trees."}
 		if err := st.CreateProposal(context.Background(), &p); err != nil {

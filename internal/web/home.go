@@ -11,6 +11,13 @@ import (
 	"koinon/internal/tally"
 )
 
+// homeStore is what the home handlers need of the store.
+type homeStore interface {
+	AwaitingBallots(ctx context.Context, citizenID int64) ([]store.HomeBallot, error)
+	GoneDelegates(ctx context.Context, citizenID int64) ([]store.GoneDelegate, error)
+	RecentResults(ctx context.Context, citizenID int64, limit int) ([]store.HomeBallot, error)
+}
+
 // recentResultsOnHome is how many closed ballots the home page lists.
 const recentResultsOnHome = 5
 

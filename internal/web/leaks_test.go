@@ -12,6 +12,7 @@ import (
 
 	"koinon/internal/proof"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -78,7 +79,7 @@ var hex64 = regexp.MustCompile(`[0-9a-f]{64}`)
 // second and nonce found against each cast receipt: no vote is recovered.
 // The voter herself can open her receipt with the nonce she was given.
 func TestAttackerCannotRecomputeChoices(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bw := newBallotWorld(t, st)
 		start := time.Now().UTC().Truncate(time.Second)
 		opts := []any{map[string]string{"key": "ada", "label": "Ada"}, "Bea", map[string]string{"key": "cai", "label": "Cai"}}
@@ -173,7 +174,7 @@ func TestAttackerCannotRecomputeChoices(t *testing.T) {
 // that differ only in their votes' choices answer public reads with the
 // same sizes (ETags, where sent, are in openReads and tried as nonces).
 func TestOpenPseudonymousSizesDoNotDependOnChoices(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bw := newBallotWorld(t, st)
 		ids := make([]string, 2)
 		for i, choice := range []string{"yes", "abstain"} {
@@ -224,7 +225,7 @@ type proofGraph struct {
 // curious outsider reads both logs and must find no entry that names a
 // citizen's pseudonym or shares a moment across the ballots.
 func TestCuriousDelegateAndOutsider(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bw := newBallotWorld(t, st)
 		lists := map[string][]string{"ann": {"bob", "cat"}, "gus": {"bob"}, "bob": {"dan", "cat"}, "dan": {"eve"}, "eve": {"dan"}, "fay": {"gus"}}
 		for who, to := range lists {

@@ -9,6 +9,7 @@ import (
 
 	"koinon/internal/domain"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -22,7 +23,7 @@ func options(n int) []map[string]string {
 }
 
 // countRows counts the rows of a model.
-func countRows(t *testing.T, st *store.Store, model any) int64 {
+func countRows(t *testing.T, st *sqlstore.Store, model any) int64 {
 	t.Helper()
 	var n int64
 	if err := storetest.DB(t, st).Model(model).Count(&n).Error; err != nil {

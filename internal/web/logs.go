@@ -1,14 +1,24 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"koinon/internal/clog"
 )
+
+// logsStore is what the logs handlers need of the store.
+type logsStore interface {
+	ConsistencyProof(ctx context.Context, communityID, old, next int64) ([]string, error)
+	InclusionProof(ctx context.Context, communityID, index, size int64) ([]string, error)
+	LogCheckpoint(ctx context.Context, communityID int64) ([]byte, error)
+	LogTile(ctx context.Context, communityID int64, t tlog.Tile) ([]byte, error)
+}
 
 // logsOn is 404 when the server keeps no community logs.
 func (s *Server) logsOn() error {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/subtle"
@@ -17,6 +18,12 @@ import (
 	"koinon/internal/auth"
 	"koinon/internal/store"
 )
+
+// middlewareStore is what the middleware handlers need of the store.
+type middlewareStore interface {
+	SessionCitizen(ctx context.Context, id int64) (store.Citizen, error)
+	SessionLive(ctx context.Context, id string) (bool, error)
+}
 
 // Signer is the platform key that seals proofs.
 type Signer interface {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +13,18 @@ import (
 	"koinon/internal/notify"
 	"koinon/internal/store"
 )
+
+// notificationsStore is what the notifications handlers need of the store.
+type notificationsStore interface {
+	MailDelayed(ctx context.Context, citizenID int64) (bool, error)
+	MailEnabled() bool
+	MarkRead(ctx context.Context, citizenID, id int64) error
+	Mute(ctx context.Context, citizenID int64, kind string) error
+	Notifications(ctx context.Context, citizenID int64, before int64, limit int) ([]store.Notification, error)
+	Prefs(ctx context.Context, citizenID int64) (store.NotificationPrefs, error)
+	SetLang(ctx context.Context, citizenID int64, lang string) error
+	SetMuted(ctx context.Context, citizenID int64, kinds []string) error
+}
 
 // MailTexts formats locale messages for the mail worker.
 func (s *Server) MailTexts() notify.Texts {

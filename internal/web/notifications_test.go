@@ -16,7 +16,7 @@ import (
 	"koinon/internal/notify/smtptest"
 	"koinon/internal/proof"
 	"koinon/internal/statement"
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 	"koinon/internal/web"
 )
@@ -31,7 +31,7 @@ type mailWorld struct {
 	Server *web.Server
 }
 
-func newMailWorld(t *testing.T, st *store.Store) *mailWorld {
+func newMailWorld(t *testing.T, st *sqlstore.Store) *mailWorld {
 	t.Helper()
 	bw := newBallotWorld(t, st)
 	unsub := notify.NewUnsubscriber([]byte("0123456789abcdef0123456789abcdef"))
@@ -41,7 +41,7 @@ func newMailWorld(t *testing.T, st *store.Store) *mailWorld {
 	}
 	bw.TS.Config.Handler = srv
 	mw := &mailWorld{ballotWorld: bw, SMTP: smtptest.Start(t), Server: srv}
-	ahead := store.WithClock(st, func() time.Time { return time.Now().UTC().Add(31 * time.Hour) })
+	ahead := sqlstore.WithClock(st, func() time.Time { return time.Now().UTC().Add(31 * time.Hour) })
 	w := &notify.Worker{Store: ahead, SMTP: notify.SMTP{Addr: mw.SMTP.Addr, From: "koinon@example.org"},
 		Render: &notify.Renderer{Texts: srv.MailTexts(), BaseURL: bw.TS.URL, From: "koinon@example.org", Unsub: unsub},
 		Conns:  2, Poll: 20 * time.Millisecond, Backoff: 20 * time.Millisecond, Now: func() time.Time { return time.Now().Add(31 * time.Hour) }}
@@ -116,7 +116,7 @@ func (mw *mailWorld) checkMail(t *testing.T, m smtptest.Mail, handle, lang strin
 }
 
 func TestNotificationMailForEveryKind(t *testing.T) {
-	storetest.EachMail(t, func(t *testing.T, st *store.Store) {
+	storetest.EachMail(t, func(t *testing.T, st *sqlstore.Store) {
 		mw := newMailWorld(t, st)
 		// bob reads Koinon in German: his mail comes in German.
 		if code, _, _ := mw.page(t, "bob", "GET", "/lang/de", nil); code != 303 {
@@ -217,7 +217,7 @@ func TestNotificationMailForEveryKind(t *testing.T) {
 }
 
 func TestNotificationClosingSoonAndSecrecy(t *testing.T) {
-	storetest.EachMail(t, func(t *testing.T, st *store.Store) {
+	storetest.EachMail(t, func(t *testing.T, st *sqlstore.Store) {
 		mw := newMailWorld(t, st)
 		mw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob"}}, 200, "")
 		closes := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
@@ -259,9 +259,9 @@ func TestNotificationClosingSoonAndSecrecy(t *testing.T) {
 }
 
 // remind runs the scheduler's reminders as if it were 30 hours later.
-func remind(t *testing.T, st *store.Store) int {
+func remind(t *testing.T, st *sqlstore.Store) int {
 	t.Helper()
-	later := store.WithClock(st, func() time.Time { return time.Now().UTC().Add(30 * time.Hour) })
+	later := sqlstore.WithClock(st, func() time.Time { return time.Now().UTC().Add(30 * time.Hour) })
 	n, err := closing.New(later, nil, nil).RemindDue(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -8,6 +9,12 @@ import (
 
 	"koinon/internal/store"
 )
+
+// offersStore is what the offers handlers need of the store.
+type offersStore interface {
+	AcceptBoardOffer(ctx context.Context, communityID, citizenID int64) (store.Membership, error)
+	DeclineBoardOffer(ctx context.Context, communityID, citizenID int64) error
+}
 
 // Board seats are offered, not imposed: a board member who adds someone
 // to the board makes an offer (store.ChangeRole), shown on the roll with

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -15,7 +15,7 @@ import (
 // profile page); declining, or the board withdrawing it, leaves the roll
 // as it was. Members and auditors are added at once, as api.md says.
 func TestBoardSeatNeedsAcceptance(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		ts := newServer(t, st)
 		u := ts.URL
 		tok := map[string]string{}

@@ -20,6 +20,11 @@ import (
 	"koinon/internal/store"
 )
 
+// oidcStore is what the oidc handlers need of the store.
+type oidcStore interface {
+	SignInExternal(ctx context.Context, in store.ExternalSignIn) (ct store.Citizen, created bool, err error)
+}
+
 // OIDCOptions configure sign-in through an OpenID Connect provider
 // (docs/oidc.md).
 type OIDCOptions struct {

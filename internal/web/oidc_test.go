@@ -21,6 +21,7 @@ import (
 	"koinon"
 	"koinon/internal/auth"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 	"koinon/internal/web"
 	"koinon/internal/web/resultstest"
@@ -59,7 +60,7 @@ func (u idUser) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims, er
 // oidcWorld is a Koinon server signing in through a real in-process
 // OpenID provider.
 type oidcWorld struct {
-	st  *store.Store
+	st  *sqlstore.Store
 	ts  *httptest.Server
 	idp *mockoidc.MockOIDC
 	// breakSignature flips a byte of the next ID token's signature.
@@ -67,7 +68,7 @@ type oidcWorld struct {
 	breakSignature bool
 }
 
-func newOIDCWorld(t *testing.T, st *store.Store) *oidcWorld {
+func newOIDCWorld(t *testing.T, st *sqlstore.Store) *oidcWorld {
 	t.Helper()
 	w := &oidcWorld{st: st}
 	idp, err := mockoidc.NewServer(nil)
@@ -280,7 +281,7 @@ func readAll(t *testing.T, res *http.Response) string {
 // an unverified email or a provider error gives a clear error page and
 // changes no account.
 func TestOIDCRefusals(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		w := newOIDCWorld(t, st)
 		w.citizen(t, "bob", "bob@example.org")
 		good := idUser{sub: "s-bob", email: "bob@example.org", username: "bob", verified: true}

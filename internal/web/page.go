@@ -1,11 +1,17 @@
 package web
 
 import (
+	"context"
 	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
 )
+
+// pageStore is what the page handlers need of the store.
+type pageStore interface {
+	UnreadCount(ctx context.Context, citizenID int64) (int64, error)
+}
 
 // Page is what every page's view model embeds: the layout's needs.
 type Page struct {

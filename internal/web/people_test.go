@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"koinon/internal/auth"
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -80,7 +80,7 @@ func register(t *testing.T, base, handle string) string {
 }
 
 func TestAccountsAPI(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		ts := newServer(t, st)
 		for _, tc := range []struct {
 			name        string
@@ -173,12 +173,12 @@ func TestLoginRateLimit(t *testing.T) {
 }
 
 func TestCommunitiesAndRollAPI(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		// The store's clock runs ahead on demand, so a removal is later
 		// than a moment read before it without sleeping.
 		var ahead atomic.Int64
 		clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-		ts := newServer(t, store.WithClock(st, clock))
+		ts := newServer(t, sqlstore.WithClock(st, clock))
 		ann, bob := register(t, ts.URL, "ann"), register(t, ts.URL, "bob")
 		register(t, ts.URL, "cyd")
 		u := ts.URL

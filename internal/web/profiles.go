@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
@@ -13,6 +14,17 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/store"
 )
+
+// profilesStore is what the profiles handlers need of the store.
+type profilesStore interface {
+	DelegateProfileOf(ctx context.Context, communityID, citizenID int64) (store.DelegateProfile, []store.Topic, error)
+	FindDelegates(ctx context.Context, communityID, topicID int64, limit int) ([]store.DelegateSummary, error)
+	FirstChoiceWeights(ctx context.Context, communityID, delegateID int64) ([]store.ScopeWeight, error)
+	HasOpenPseudonymous(ctx context.Context, communityID int64) (bool, error)
+	PublicVotingRecord(ctx context.Context, communityID, citizenID int64, limit int) ([]store.RecordEntry, error)
+	SaveDelegateProfile(ctx context.Context, communityID, citizenID int64, statement string, topicIDs []int64) error
+	ScopeTopics(ctx context.Context, communityID int64) ([]store.Topic, error)
+}
 
 // Delegate profiles (docs/delegate-profiles.md): what a citizen stands for
 // in a community, the topics they accept delegations for, the weight

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -15,7 +15,7 @@ import (
 // pseudonymous ballot is open), and the voting record on closed public
 // ballots only; the search by topic; refused edits keep what was typed.
 func TestDelegateProfile(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bw := newBallotWorld(t, st)
 		prof := "/communities/commons/delegates/ann"
 		status, body, _ := bw.page(t, "ann", "POST", "/communities/commons/delegate-profile",

@@ -16,6 +16,11 @@ import (
 	"koinon/internal/store"
 )
 
+// proofsStore is what the proofs handlers need of the store.
+type proofsStore interface {
+	BallotLog(ctx context.Context, ballotID int64) ([]store.BallotEvent, error)
+}
+
 // downloadProof serves a closed ballot's signed proof as a download named
 // after the ballot. The ETag is the proof's SHA-256, stable for its life.
 func (s *Server) downloadProof(c echo.Context) error {

@@ -16,6 +16,15 @@ import (
 	"koinon/internal/store"
 )
 
+// proposalsStore is what the proposals handlers need of the store.
+type proposalsStore interface {
+	CreateProposal(ctx context.Context, p *store.Proposal) error
+	ListProposals(ctx context.Context, communityID int64, limit, offset int) ([]store.ProposalSummary, int64, error)
+	ProposalSummaryByID(ctx context.Context, id int64) (store.ProposalSummary, error)
+	SetSupport(ctx context.Context, proposalID, citizenID int64, on bool) error
+	Supports(ctx context.Context, proposalID, citizenID int64) (bool, error)
+}
+
 // md renders proposal bodies; it holds no request state and is safe for
 // concurrent use.
 var md = markdown.New()

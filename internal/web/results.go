@@ -13,6 +13,12 @@ import (
 	"koinon/internal/tally"
 )
 
+// resultsStore is what the results handlers need of the store.
+type resultsStore interface {
+	BallotProof(ctx context.Context, id int64) ([]byte, error)
+	BallotResult(ctx context.Context, id int64) ([]byte, error)
+}
+
 // Result pages read the stored ResultJSON of a closed ballot and never
 // recount. Parsing the result of a large ballot (a million resolution rows)
 // takes a second or more, so the parsed result and everything the page

@@ -19,6 +19,7 @@ import (
 	"koinon/internal/auth"
 	"koinon/internal/blt"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 	"koinon/internal/tally"
 	"koinon/internal/web"
@@ -29,7 +30,7 @@ var testTokenKey = []byte("0123456789abcdef0123456789abcdef")
 
 // resultsServer starts the real server with a platform key and returns a
 // function that makes a bearer token for a citizen.
-func resultsServer(t *testing.T, st *store.Store) (*httptest.Server, func(c store.Citizen) string) {
+func resultsServer(t *testing.T, st *sqlstore.Store) (*httptest.Server, func(c store.Citizen) string) {
 	t.Helper()
 	tokens := auth.NewTokens(testTokenKey, nil)
 	srv, err := web.New(web.Deps{Store: st, Tokens: tokens, Assets: koinon.Assets, Signer: resultstest.NewSigner("test")})
@@ -78,7 +79,7 @@ var fixtureSpecs = []resultstest.Spec{
 		"ann": `"yes"`, "ivy": `"no"`}},
 }
 
-func newResultsFixture(t *testing.T, st *store.Store) *resultsFixture {
+func newResultsFixture(t *testing.T, st *sqlstore.Store) *resultsFixture {
 	t.Helper()
 	c := resultstest.NewCommunity(t, st, "commons", true,
 		[]string{"ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "jo", "kim", "lee"}, map[string]int64{"ann": 2})
@@ -124,7 +125,7 @@ func storedResult(t *testing.T, b store.Ballot) tally.Result {
 }
 
 func TestResultPages(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		f := newResultsFixture(t, st)
 		ts, _ := resultsServer(t, st)
 		for _, tc := range []struct {
@@ -479,7 +480,7 @@ func TestResultPagesInGerman(t *testing.T) {
 	}
 }
 
-func optionsOf(t *testing.T, st *store.Store, id int64) []store.BallotOption {
+func optionsOf(t *testing.T, st *sqlstore.Store, id int64) []store.BallotOption {
 	t.Helper()
 	opts, err := st.BallotOptions(context.Background(), id)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 	"koinon/internal/web/resultstest"
 )
@@ -31,7 +32,7 @@ func closingTimes(body, class string) []string {
 // and its planned time only labelled as planned: on the ballot page, the
 // result and audit pages, and in the ballot and community lists.
 func TestClosedBallotShowsActualClosingTime(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		f := newResultsFixture(t, st)
 		ts, _ := resultsServer(t, st)
 		b := f.Ballots["Pick a logo"]
@@ -92,7 +93,7 @@ func shareCells(t *testing.T, body, marker string) map[string]string {
 // Every page writes the same share of the same option, rounded by one rule
 // (one decimal, half up) of one base (the counted weight), and says so.
 func TestSharesAgreeBetweenPages(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		f := newResultsFixture(t, st)
 		ts, _ := resultsServer(t, st)
 		for _, title := range []string{"Pick a logo", "Meeting days", "Chair"} {
@@ -146,7 +147,7 @@ var truthSpecs = []resultstest.Spec{
 
 // newTruthFixture closes truthSpecs in a community of eight members
 // (a … h, weight 1, no delegations).
-func newTruthFixture(t *testing.T, st *store.Store) map[string]store.Ballot {
+func newTruthFixture(t *testing.T, st *sqlstore.Store) map[string]store.Ballot {
 	t.Helper()
 	c := resultstest.NewCommunity(t, st, "truth", true, []string{"a", "b", "c", "d", "e", "f", "g", "h"}, nil)
 	signer := resultstest.NewSigner("test")
@@ -166,7 +167,7 @@ func visibleText(body string) string {
 // When the quorum is not met, nobody is "elected" anywhere: not in the
 // outcome, the round table, "What happened", the chart or the export.
 func TestNoQuorumRoundsSayWouldHaveBeenElected(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bs := newTruthFixture(t, st)
 		ts, _ := resultsServer(t, st)
 		for _, title := range []string{"Chair without quorum", "Board without quorum"} {
@@ -195,7 +196,7 @@ func TestNoQuorumRoundsSayWouldHaveBeenElected(t *testing.T) {
 // Every tie that decided something is shown with the tied options and what
 // decided it, with a link to the tie-break order; winners come first.
 func TestTiesAreShown(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		bs := newTruthFixture(t, st)
 		ts, _ := resultsServer(t, st)
 		for _, tc := range []struct {
@@ -252,7 +253,7 @@ func TestTiesAreShown(t *testing.T) {
 	})
 }
 
-func optionLabel(t *testing.T, st *store.Store, id int64, key string) string {
+func optionLabel(t *testing.T, st *sqlstore.Store, id int64, key string) string {
 	t.Helper()
 	for _, o := range optionsOf(t, st, id) {
 		if o.Key == key {
@@ -267,7 +268,7 @@ func optionLabel(t *testing.T, st *store.Store, id int64, key string) string {
 // action words, the method as a sentence, and the table in a labelled
 // scrolling region; the export keeps the exact figures.
 func TestSTVRoundsReadable(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		f := newResultsFixture(t, st)
 		ts, _ := resultsServer(t, st)
 		b := f.Ballots["Board election"]

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/csv"
@@ -20,6 +21,18 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/store"
 )
+
+// rollStore is what the roll handlers need of the store.
+type rollStore interface {
+	ApplyRoll(ctx context.Context, communityID int64, lines []domain.RollLine) (store.RollPlan, []store.Invite, error)
+	BoardOffers(ctx context.Context, communityID int64) ([]store.OfferedSeat, error)
+	ChangeRole(ctx context.Context, communityID int64, handle, role string, weight int64) (store.RoleChange, error)
+	EndMembership(ctx context.Context, communityID int64, handle string) error
+	InviteWithoutPassword(ctx context.Context, communityID int64) ([]store.Invite, error)
+	PlanRoll(ctx context.Context, communityID int64, lines []domain.RollLine) (store.RollPlan, error)
+	Roll(ctx context.Context, communityID int64, at time.Time) ([]store.RollMember, error)
+	RollHistory(ctx context.Context, communityID int64) ([]store.RollMember, error)
+}
 
 type memberJSON struct {
 	Handle      string     `json:"handle"`

@@ -1,11 +1,17 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 )
+
+// routesStore is what the routes handlers need of the store.
+type routesStore interface {
+	Ping(ctx context.Context) error
+}
 
 // route is one row of the routing table: method, path, the permission its
 // caller needs (authz.go) and the handler.

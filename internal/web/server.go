@@ -3,8 +3,10 @@
 // routes.go), middleware, handlers, view models, templates rendering and
 // the caches of derived result data (cache.go). Handlers parse input, call
 // the rules of domain and the store, and render or redirect; errors go to
-// one handler (errors.go). It holds no SQL: it must not import gorm or a
-// database driver, only store's functions.
+// one handler (errors.go). It holds no SQL: it names store's records and
+// reaches the database through narrow interfaces declared beside the
+// handlers that use them (composed into Store), and must not import gorm,
+// a database driver or store/sqlstore (TestWebLinksNoDatabase).
 package web
 
 import (
@@ -18,14 +20,47 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"koinon/internal/auth"
+	"koinon/internal/closing"
 	"koinon/internal/metrics"
 	"koinon/internal/notify"
-	"koinon/internal/store"
 )
+
+// Store is all the server needs of the database: the narrow interfaces
+// declared beside the handlers that use them, and what the closer needs.
+// *sqlstore.Store implements it; web imports no database package.
+type Store interface {
+	auditStore
+	authzStore
+	ballotActionsStore
+	ballotNewStore
+	ballotShowStore
+	ballotsStore
+	citizensStore
+	communitiesStore
+	delegationsStore
+	deliberationStore
+	homeStore
+	logsStore
+	middlewareStore
+	notificationsStore
+	offersStore
+	oidcStore
+	pageStore
+	profilesStore
+	proofsStore
+	proposalsStore
+	resultsStore
+	rollStore
+	routesStore
+	statementsStore
+	topicsStore
+	votesStore
+	closing.Store
+}
 
 // Deps are the server's collaborators, wired in one place (cmd/koinon).
 type Deps struct {
-	Store  *store.Store
+	Store  Store
 	Tokens *auth.Tokens
 	Assets fs.FS // holds templates/, static/ and locales/
 	Log    *slog.Logger
@@ -48,7 +83,7 @@ type Deps struct {
 // Server is the HTTP application.
 type Server struct {
 	echo     *echo.Echo
-	store    *store.Store
+	store    Store
 	tokens   *auth.Tokens
 	renderer *renderer
 	locales  *locales

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -90,7 +90,7 @@ func (b *cookieClient) signIn(handle string) {
 // token of before the sign-in stops working, each sign-in gets a new
 // token and signing out drops it.
 func TestCSRFTiedToSession(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		ts := newServer(t, st)
 		register(t, ts.URL, "ann")
 		b := newCookieClient(t, ts.URL)
@@ -131,12 +131,12 @@ func TestCSRFTiedToSession(t *testing.T) {
 // Refresh tokens rotate at each use; a spent one coming back revokes its
 // whole session; signing out revokes the session (API and browser).
 func TestRefreshTokensRotateAndRevoke(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		now := time.Now().UTC()
 		var mu sync.Mutex
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-		ts := newServer(t, store.WithClock(st, clock))
+		ts := newServer(t, sqlstore.WithClock(st, clock))
 		register(t, ts.URL, "ann")
 		login := func() string {
 			code, m, _ := call(t, ts.URL, "POST", "/api/v1/auth/login", "", map[string]string{"handle": "ann", "password": "correct horse battery"})

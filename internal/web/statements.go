@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,12 @@ import (
 	"koinon/internal/statement"
 	"koinon/internal/store"
 )
+
+// statementsStore is what the statements handlers need of the store.
+type statementsStore interface {
+	RecordStatement(ctx context.Context, communityID, citizenID int64) error
+	StatementsOf(ctx context.Context, communityID, citizenID int64) ([]store.LoggedStatement, error)
+}
 
 // apiSubmitStatement takes a statement a citizen's device signed
 // (docs/spec/statements.md) and applies it as the API route for its kind

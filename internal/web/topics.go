@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -10,6 +11,11 @@ import (
 	"koinon/internal/domain"
 	"koinon/internal/store"
 )
+
+// topicsStore is what the topics handlers need of the store.
+type topicsStore interface {
+	CreateTopic(ctx context.Context, t *store.Topic) error
+}
 
 type topicJSON struct {
 	Slug string `json:"slug"`

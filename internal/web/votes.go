@@ -16,6 +16,12 @@ import (
 	"koinon/internal/tally"
 )
 
+// votesStore is what the votes handlers need of the store.
+type votesStore interface {
+	CastVote(ctx context.Context, r store.CastRequest) (store.Vote, error)
+	WithdrawVote(ctx context.Context, ballotID, citizenID int64) error
+}
+
 type voteRequest struct {
 	Choice json.RawMessage `json:"choice"`
 }
@@ -114,7 +120,7 @@ type optionCache struct {
 
 const optionCacheSize = 1024
 
-func (oc *optionCache) get(ctx context.Context, st *store.Store, b *store.Ballot) ([]store.BallotOption, error) {
+func (oc *optionCache) get(ctx context.Context, st Store, b *store.Ballot) ([]store.BallotOption, error) {
 	oc.mu.RLock()
 	opts, ok := oc.m[b.ID]
 	oc.mu.RUnlock()

@@ -9,14 +9,14 @@ import (
 
 	"koinon"
 	"koinon/internal/auth"
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 	"koinon/internal/web"
 	"koinon/internal/web/resultstest"
 )
 
 // newServer starts the real server over a migrated store.
-func newServer(t *testing.T, st *store.Store) *httptest.Server {
+func newServer(t *testing.T, st *sqlstore.Store) *httptest.Server {
 	t.Helper()
 	srv, err := web.New(web.Deps{Store: st, Tokens: auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), nil),
 		Assets: koinon.Assets, Signer: resultstest.NewSigner("matrix")})
@@ -29,7 +29,7 @@ func newServer(t *testing.T, st *store.Store) *httptest.Server {
 }
 
 func TestHomeAndHealth(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		ts := newServer(t, st)
 		for _, tc := range []struct {
 			path, want string

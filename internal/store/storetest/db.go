@@ -6,12 +6,12 @@ import (
 	"sync"
 	"testing"
 
+	"koinon/internal/store/sqlstore"
+
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
-
-	"koinon/internal/store"
 )
 
 // second is a lazily opened second connection to a store's database.
@@ -23,11 +23,11 @@ type second struct {
 }
 
 // seconds holds one per store this package opened.
-var seconds sync.Map // *store.Store → *second
+var seconds sync.Map // *sqlstore.Store → *second
 
 // remember lets DB reach the database of s; the connection, if DB opens
 // one, closes when the test that opened s ends.
-func remember(t testing.TB, s *store.Store, open func() gorm.Dialector) {
+func remember(t testing.TB, s *sqlstore.Store, open func() gorm.Dialector) {
 	sc := &second{open: open}
 	seconds.Store(s, sc)
 	t.Cleanup(func() {
@@ -44,7 +44,7 @@ func remember(t testing.TB, s *store.Store, open func() gorm.Dialector) {
 // up or inspect rows no store function reaches (a hostile value written
 // behind the API, a count of rows). s must come from this package: only
 // tests hold SQL outside the store.
-func DB(t testing.TB, s *store.Store) *gorm.DB {
+func DB(t testing.TB, s *sqlstore.Store) *gorm.DB {
 	t.Helper()
 	v, ok := seconds.Load(s)
 	if !ok {
@@ -60,22 +60,22 @@ func DB(t testing.TB, s *store.Store) *gorm.DB {
 	return sc.db
 }
 
-func rememberSQLite(t testing.TB, s *store.Store, path string) {
+func rememberSQLite(t testing.TB, s *sqlstore.Store, path string) {
 	remember(t, s, func() gorm.Dialector {
 		return sqlite.Open("file:" + path + "?" + url.Values{"_busy_timeout": {"10000"}, "_foreign_keys": {"on"}}.Encode())
 	})
 }
 
-func rememberPostgres(t testing.TB, s *store.Store, u string) {
+func rememberPostgres(t testing.TB, s *sqlstore.Store, u string) {
 	remember(t, s, func() gorm.Dialector { return postgres.Open(u) })
 }
 
 // Open opens the database o names (one a command under test wrote, or a
 // schema it shares), so that DB reaches it too; it is closed when the test
 // ends, if the test has not closed it.
-func Open(t testing.TB, o store.Options) *store.Store {
+func Open(t testing.TB, o sqlstore.Options) *sqlstore.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), o)
+	s, err := sqlstore.Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"koinon"
 	"koinon/internal/keyring"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 )
 
 // Migrations is the embedded migrations folder.
@@ -32,16 +33,16 @@ func Migrations(t testing.TB) fs.FS {
 }
 
 // SQLite opens a migrated SQLite database in a temporary directory.
-func SQLite(t testing.TB) *store.Store {
+func SQLite(t testing.TB) *sqlstore.Store {
 	t.Helper()
-	return open(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "koinon.db")})
+	return open(t, sqlstore.Options{SQLitePath: filepath.Join(t.TempDir(), "koinon.db")})
 }
 
 // open opens and migrates a store with o and a fresh data key.
-func open(t testing.TB, o store.Options) *store.Store {
+func open(t testing.TB, o sqlstore.Options) *sqlstore.Store {
 	t.Helper()
 	o.Secrets = DataKey(t)
-	s, err := store.Open(context.Background(), o)
+	s, err := sqlstore.Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func DataKey(t testing.TB) *keyring.DataKey {
 
 // Pseudonym is the citizen's pseudonym on ballot b (as if b were
 // pseudonymous), from b's sealed secret.
-func Pseudonym(t testing.TB, st *store.Store, b store.Ballot, citizenID int64) string {
+func Pseudonym(t testing.TB, st *sqlstore.Store, b store.Ballot, citizenID int64) string {
 	t.Helper()
 	b.Secrecy = "pseudonymous"
 	p, err := st.VoterID(context.Background(), b, citizenID)
@@ -127,31 +128,31 @@ func FreshPostgresURL(t testing.TB) string {
 }
 
 // Postgres opens a migrated PostgreSQL store in a fresh schema.
-func Postgres(t testing.TB) *store.Store {
+func Postgres(t testing.TB) *sqlstore.Store {
 	t.Helper()
-	return open(t, store.Options{URL: FreshPostgresURL(t)})
+	return open(t, sqlstore.Options{URL: FreshPostgresURL(t)})
 }
 
 // Each runs fn once on SQLite and once on PostgreSQL, as subtests.
-func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+func Each(t *testing.T, fn func(t *testing.T, s *sqlstore.Store)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
 // MailSQLite is a SQLite store that queues notifications for mail.
-func MailSQLite(t testing.TB) *store.Store {
-	return open(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "koinon.db"), Mail: true})
+func MailSQLite(t testing.TB) *sqlstore.Store {
+	return open(t, sqlstore.Options{SQLitePath: filepath.Join(t.TempDir(), "koinon.db"), Mail: true})
 }
 
 // EachMail is Each with stores that queue notifications for mail.
-func EachMail(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+func EachMail(t *testing.T, fn func(t *testing.T, s *sqlstore.Store)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, MailSQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, open(t, store.Options{URL: FreshPostgresURL(t), Mail: true})) })
+	t.Run("postgres", func(t *testing.T) { fn(t, open(t, sqlstore.Options{URL: FreshPostgresURL(t), Mail: true})) })
 }
 
 // Logs turns on s's community logs, served under base (…/logs/), with
 // log keys in a fresh keys dir; it returns the keys.
-func Logs(t testing.TB, s *store.Store, base string) *keyring.LogKeys {
+func Logs(t testing.TB, s *sqlstore.Store, base string) *keyring.LogKeys {
 	t.Helper()
 	keys, err := keyring.OpenLogKeys(t.TempDir())
 	if err != nil {

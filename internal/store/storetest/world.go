@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 )
 
 // World builds communities, citizens and memberships directly in a store,
@@ -13,12 +14,12 @@ import (
 // hash is empty unless set by the caller.
 type World struct {
 	t        testing.TB
-	S        *store.Store
+	S        *sqlstore.Store
 	Citizens map[string]store.Citizen
 }
 
 // NewWorld wraps s.
-func NewWorld(t testing.TB, s *store.Store) *World {
+func NewWorld(t testing.TB, s *sqlstore.Store) *World {
 	return &World{t: t, S: s, Citizens: map[string]store.Citizen{}}
 }
 

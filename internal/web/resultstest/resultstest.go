@@ -16,6 +16,7 @@ import (
 	"koinon/internal/closing"
 	"koinon/internal/proof"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -60,7 +61,7 @@ type Community struct {
 
 // NewCommunity creates a community whose members are handles (weight 1
 // each, weights[h] when given); the first handle is on the board.
-func NewCommunity(t testing.TB, st *store.Store, slug string, public bool, handles []string, weights map[string]int64) *Community {
+func NewCommunity(t testing.TB, st *sqlstore.Store, slug string, public bool, handles []string, weights map[string]int64) *Community {
 	t.Helper()
 	w := storetest.NewWorld(t, st)
 	c := w.Community(slug)

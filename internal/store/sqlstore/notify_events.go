@@ -1,4 +1,4 @@
-package store
+package sqlstore
 
 import (
 	"encoding/json"
@@ -9,12 +9,6 @@ import (
 
 	"gorm.io/gorm"
 )
-
-// This file turns events into notifications, each inside the transaction
-// of its event (docs/notifications.md). What a notification says obeys the
-// leak rules of docs/ballots.md: nothing about an open non-public ballot's
-// choices, delegation notices dated to the day, no carried weight on a
-// pseudonymous ballot.
 
 // chunk bounds the ids bound in one IN list.
 const chunk = 500

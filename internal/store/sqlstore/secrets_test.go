@@ -1,4 +1,4 @@
-package store_test
+package sqlstore_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -17,18 +18,18 @@ import (
 // and keep their pseudonyms.
 func TestBallotSecretNeedsTheDataKey(t *testing.T) {
 	ctx := context.Background()
-	dialects := map[string]func(t *testing.T) store.Options{
-		"sqlite": func(t *testing.T) store.Options {
-			return store.Options{SQLitePath: filepath.Join(t.TempDir(), "koinon.db")}
+	dialects := map[string]func(t *testing.T) sqlstore.Options{
+		"sqlite": func(t *testing.T) sqlstore.Options {
+			return sqlstore.Options{SQLitePath: filepath.Join(t.TempDir(), "koinon.db")}
 		},
-		"postgres": func(t *testing.T) store.Options { return store.Options{URL: storetest.FreshPostgresURL(t)} },
+		"postgres": func(t *testing.T) sqlstore.Options { return sqlstore.Options{URL: storetest.FreshPostgresURL(t)} },
 	}
 	for name, options := range dialects {
 		t.Run(name, func(t *testing.T) {
 			o := options(t)
-			open := func(box store.SecretBox) *store.Store {
+			open := func(box sqlstore.SecretBox) *sqlstore.Store {
 				o.Secrets = box
-				s, err := store.Open(ctx, o)
+				s, err := sqlstore.Open(ctx, o)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -53,7 +54,7 @@ func TestBallotSecretNeedsTheDataKey(t *testing.T) {
 				t.Fatalf("the database holds the secret in clear: %q", raw)
 			}
 
-			for what, box := range map[string]store.SecretBox{"no keys dir": nil, "another keys dir": storetest.DataKey(t)} {
+			for what, box := range map[string]sqlstore.SecretBox{"no keys dir": nil, "another keys dir": storetest.DataKey(t)} {
 				bare := open(box)
 				got, err := bare.VoterID(ctx, b, w.ID("board"))
 				if err == nil || got != "" {
@@ -66,7 +67,7 @@ func TestBallotSecretNeedsTheDataKey(t *testing.T) {
 
 			// An older database: the secret in clear, sealed at start-up.
 			plain := strings.Repeat("ab", 32)
-			if err := store.GormDB(st).Exec("UPDATE ballots SET secret = ? WHERE id = ?", plain, b.ID).Error; err != nil {
+			if err := sqlstore.GormDB(st).Exec("UPDATE ballots SET secret = ? WHERE id = ?", plain, b.ID).Error; err != nil {
 				t.Fatal(err)
 			}
 			b.Secret = plain
@@ -95,10 +96,10 @@ func TestBallotSecretNeedsTheDataKey(t *testing.T) {
 	}
 }
 
-func rawSecret(t *testing.T, st *store.Store, id int64) string {
+func rawSecret(t *testing.T, st *sqlstore.Store, id int64) string {
 	t.Helper()
 	var raw string
-	if err := store.GormDB(st).Raw("SELECT secret FROM ballots WHERE id = ?", id).Scan(&raw).Error; err != nil {
+	if err := sqlstore.GormDB(st).Raw("SELECT secret FROM ballots WHERE id = ?", id).Scan(&raw).Error; err != nil {
 		t.Fatal(err)
 	}
 	return raw

@@ -1,4 +1,4 @@
-package store_test
+package sqlstore_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"koinon/internal/domain"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -23,7 +24,7 @@ type homeWorld struct {
 	closed                   store.Ballot
 }
 
-func newHomeWorld(t *testing.T, s *store.Store) homeWorld {
+func newHomeWorld(t *testing.T, s *sqlstore.Store) homeWorld {
 	ctx := context.Background()
 	w := storetest.NewWorld(t, s)
 	c, o := w.Community("commons"), w.Community("other")
@@ -44,7 +45,7 @@ func newHomeWorld(t *testing.T, s *store.Store) homeWorld {
 	h.plain, h.infra, h.far = open(c.ID, nil), open(c.ID, &tp.ID), open(o.ID, nil)
 	h.draft = newBallot(t, w, c.ID, "majority", nil)
 	h.closed = open(o.ID, nil)
-	must(t, store.GormDB(s).Model(&store.Ballot{}).Where("id = ?", h.closed.ID).
+	must(t, sqlstore.GormDB(s).Model(&store.Ballot{}).Where("id = ?", h.closed.ID).
 		Updates(map[string]any{"state": store.StateClosed, "closed_at": time.Now().UTC()}).Error)
 	_, err := cast(ctx, s, h.infra.ID, w.ID("ann"), `"yes"`)
 	must(t, err)
@@ -61,7 +62,7 @@ func ballotIDs(bs []store.HomeBallot) []int64 {
 }
 
 func TestHomeQueries(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		h := newHomeWorld(t, s)
 		ann := h.w.ID("ann")
@@ -127,11 +128,11 @@ func TestHomeQueries(t *testing.T) {
 // TestLiveInputsQueryCount: LiveInputs costs the same few queries for one
 // ballot as for three (no query per ballot).
 func TestLiveInputsQueryCount(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		h := newHomeWorld(t, s)
 		count := func(bs ...store.Ballot) int {
 			n := 0
-			db := store.GormDB(s).Session(&gorm.Session{})
+			db := sqlstore.GormDB(s).Session(&gorm.Session{})
 			inc := func(*gorm.DB) { n++ }
 			must(t, db.Callback().Query().After("gorm:query").Register("home_count_q", inc))
 			must(t, db.Callback().Row().After("gorm:row").Register("home_count_r", inc))

@@ -1,4 +1,4 @@
-package store_test
+package sqlstore_test
 
 import (
 	"context"
@@ -6,14 +6,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 )
 
 // TestSQLiteFileIsPrivate: a new database file is readable by its owner
 // only, whatever the umask.
 func TestSQLiteFileIsPrivate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "private.db")
-	s, err := store.Open(context.Background(), store.Options{SQLitePath: path})
+	s, err := sqlstore.Open(context.Background(), sqlstore.Options{SQLitePath: path})
 	if err != nil {
 		t.Fatal(err)
 	}

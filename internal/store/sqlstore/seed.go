@@ -1,14 +1,10 @@
-package store
+package sqlstore
 
 import (
 	"context"
 
 	"gorm.io/gorm"
 )
-
-// Seeding fills a database in bulk for the demo and the load test. It
-// skips the events, logs and checks of the one-at-a-time writes, so nothing
-// a citizen does goes through it.
 
 // seedBatch is how many rows one INSERT carries: SQLite allows 32,766
 // bound variables per statement, and the widest seeded row has 10 columns.

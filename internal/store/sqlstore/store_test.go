@@ -1,4 +1,4 @@
-package store_test
+package sqlstore_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -32,14 +33,14 @@ func TestMigrationParity(t *testing.T) {
 }
 
 func TestModelsMatchSchema(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		models := []any{
 			&store.Citizen{}, &store.Community{}, &store.Membership{}, &store.Invitation{},
 			&store.Topic{}, &store.Ballot{}, &store.BallotOption{}, &store.BallotRoll{},
 			&store.Vote{}, &store.BallotEvent{}, &store.Delegation{}, &store.DelegationDelegate{},
 			&store.DelegationEvent{}, &store.Proposal{}, &store.Support{}, &store.BallotDocument{},
 		}
-		db := store.GormDB(s)
+		db := sqlstore.GormDB(s)
 		for _, m := range models {
 			stmt := db.Model(m).Statement
 			if err := stmt.Parse(m); err != nil {
@@ -62,7 +63,7 @@ func TestModelsMatchSchema(t *testing.T) {
 }
 
 func TestMigrateTwiceIsANoOp(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		if err := s.Migrate(context.Background(), storetest.Migrations(t), nil); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +74,7 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 }
 
 func TestOpenRejectsMissingDirectory(t *testing.T) {
-	_, err := store.Open(context.Background(), store.Options{SQLitePath: "/nonexistent/dir/koinon.db"})
+	_, err := sqlstore.Open(context.Background(), sqlstore.Options{SQLitePath: "/nonexistent/dir/koinon.db"})
 	if err == nil || !strings.Contains(err.Error(), "sqlite directory") {
 		t.Fatalf("Open() error = %v, want a sqlite directory error", err)
 	}

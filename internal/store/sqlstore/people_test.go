@@ -1,4 +1,4 @@
-package store_test
+package sqlstore_test
 
 import (
 	"context"
@@ -10,12 +10,13 @@ import (
 
 	"koinon/internal/domain"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
 // people creates citizens with the given handles (with a stand-in
 // password hash).
-func people(t *testing.T, s *store.Store, handles ...string) map[string]store.Citizen {
+func people(t *testing.T, s *sqlstore.Store, handles ...string) map[string]store.Citizen {
 	t.Helper()
 	out := map[string]store.Citizen{}
 	for _, h := range handles {
@@ -29,7 +30,7 @@ func people(t *testing.T, s *store.Store, handles ...string) map[string]store.Ci
 }
 
 func TestCitizenAndCommunityConflicts(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		ps := people(t, s, "ann")
 		dup := store.Citizen{Handle: "ann"}
@@ -69,7 +70,7 @@ func TestCitizenAndCommunityConflicts(t *testing.T) {
 }
 
 func TestRollHistoryAndLastBoard(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s0 *store.Store) {
+	storetest.Each(t, func(t *testing.T, s0 *sqlstore.Store) {
 		ctx := context.Background()
 		clock := time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
 		s := reopenWithClock(t, s0, func() time.Time { return clock })
@@ -143,9 +144,9 @@ func TestRollHistoryAndLastBoard(t *testing.T) {
 
 // reopenWithClock opens a second handle on the same database with a
 // fixed clock.
-func reopenWithClock(t *testing.T, s *store.Store, now func() time.Time) *store.Store {
+func reopenWithClock(t *testing.T, s *sqlstore.Store, now func() time.Time) *sqlstore.Store {
 	t.Helper()
-	return store.WithClock(s, now)
+	return sqlstore.WithClock(s, now)
 }
 
 func isInvalid(err error, field string) bool {
@@ -154,7 +155,7 @@ func isInvalid(err error, field string) bool {
 }
 
 func TestRollImport(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		ps := people(t, s, "ann", "bob", "cyd")
 		c := store.Community{Slug: "commons", Name: "Commons", Public: true}
@@ -235,7 +236,7 @@ func TestImportTenThousand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		ps := people(t, s, "ann")
 		c := store.Community{Slug: "big", Name: "Big"}

@@ -1,4 +1,4 @@
-package store_test
+package sqlstore_test
 
 import (
 	"context"
@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
 func TestBackupCopiesAConsistentSnapshot(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.SQLite(t)
-	if err := store.GormDB(s).Create(&store.Citizen{Handle: "ann", CreatedAt: s.Now(), TokenVersion: 1}).Error; err != nil {
+	if err := sqlstore.GormDB(s).Create(&store.Citizen{Handle: "ann", CreatedAt: s.Now(), TokenVersion: 1}).Error; err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "backup.db")
@@ -22,7 +23,7 @@ func TestBackupCopiesAConsistentSnapshot(t *testing.T) {
 	if err := s.Backup(ctx, path); err == nil {
 		t.Error("a second backup to the same file overwrote it")
 	}
-	copyStore, err := store.Open(ctx, store.Options{SQLitePath: path})
+	copyStore, err := sqlstore.Open(ctx, sqlstore.Options{SQLitePath: path})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store_test
+package sqlstore_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -15,7 +16,7 @@ import (
 // session (within the grace it only answers Raced); of two concurrent
 // uses of one token exactly one wins.
 func TestSessionRotation(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		ann := storetest.NewWorld(t, s).ID("ann")
 		ses, err := s.CreateSession(ctx, ann, time.Hour)

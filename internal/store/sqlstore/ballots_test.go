@@ -1,4 +1,4 @@
-package store_test
+package sqlstore_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"koinon/internal/domain"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -28,7 +29,7 @@ func newBallot(t *testing.T, w *storetest.World, communityID int64, method strin
 	return b
 }
 
-func cast(ctx context.Context, s *store.Store, ballot, citizen int64, choice string) (store.Vote, error) {
+func cast(ctx context.Context, s *sqlstore.Store, ballot, citizen int64, choice string) (store.Vote, error) {
 	return s.CastVote(ctx, store.CastRequest{BallotID: ballot, CitizenID: citizen, Choice: choice,
 		Receipt: func(voter string, at time.Time, _ string) (string, error) {
 			return voter + "@" + at.Format(time.RFC3339), nil
@@ -36,7 +37,7 @@ func cast(ctx context.Context, s *store.Store, ballot, citizen int64, choice str
 }
 
 func TestDelegationsScopesAndEvents(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		w := storetest.NewWorld(t, s)
 		c := w.Community("commons")
@@ -123,7 +124,7 @@ func noticeKinds(ns []store.DelegationNotice) []string {
 }
 
 func TestVotingStatesRollAndLog(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		w := storetest.NewWorld(t, s)
 		c := w.Community("commons")
@@ -188,7 +189,7 @@ func TestVotingStatesRollAndLog(t *testing.T) {
 		}
 		wg.Wait()
 		var n int64
-		store.GormDB(s).Model(&store.Vote{}).Where("ballot_id = ? AND citizen_id = ?", b.ID, w.ID("board")).Count(&n)
+		sqlstore.GormDB(s).Model(&store.Vote{}).Where("ballot_id = ? AND citizen_id = ?", b.ID, w.ID("board")).Count(&n)
 		if n != 1 {
 			t.Errorf("board has %d votes, want 1", n)
 		}
@@ -224,7 +225,7 @@ func must(t *testing.T, err error) {
 // resolve with, for a topic ballot, a community ballot and a ballot with
 // lists of its own.
 func TestEffectiveListsSameAtCloseAndLive(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		seed := time.Now().UnixNano()
 		t.Logf("seed %d", seed)
@@ -276,7 +277,7 @@ func TestEffectiveListsSameAtCloseAndLive(t *testing.T) {
 // TestDelegationPageOf: one call reads the page, with each delegate's
 // membership and last vote.
 func TestDelegationPageOf(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		w := storetest.NewWorld(t, s)
 		c := w.Community("commons")

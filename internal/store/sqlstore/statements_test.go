@@ -1,4 +1,4 @@
-package store_test
+package sqlstore_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"koinon/internal/proof"
 	"koinon/internal/statement"
 	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -28,7 +29,7 @@ import (
 // proof verifies in its signed checkpoint; the whole log replays; a vote
 // on an open ballot is only a commitment.
 func TestCustodialStatementsInTheLog(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		w, c, b := loggedBallot(t, s)
 		info, err := s.Log(ctx, c.ID)
@@ -80,7 +81,7 @@ func TestCustodialStatementsInTheLog(t *testing.T) {
 	})
 }
 
-func checkReceipt(t *testing.T, r *store.Receipt, origin string, v note.Verifier, s *store.Store, communityID int64) {
+func checkReceipt(t *testing.T, r *store.Receipt, origin string, v note.Verifier, s *sqlstore.Store, communityID int64) {
 	t.Helper()
 	if r == nil {
 		t.Fatal("no receipt")
@@ -108,7 +109,7 @@ func checkReceipt(t *testing.T, r *store.Receipt, origin string, v note.Verifier
 // that is not the write's are refused (422 naming the problem) and leave
 // the vote and the log as they were.
 func TestSignedStatementsAreChecked(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		w, c, b := loggedBallot(t, s)
 		_, key, _ := ed25519.GenerateKey(nil)
@@ -178,7 +179,7 @@ func TestSignedStatementsAreChecked(t *testing.T) {
 
 // loggedBallot sets up a community "club" with logs on, members ann and
 // bob, a board, and an open public majority ballot.
-func loggedBallot(t *testing.T, s *store.Store) (*storetest.World, store.Community, store.Ballot) {
+func loggedBallot(t *testing.T, s *sqlstore.Store) (*storetest.World, store.Community, store.Ballot) {
 	t.Helper()
 	storetest.Logs(t, s, "https://vote.example.org/logs/")
 	w := storetest.NewWorld(t, s)
@@ -196,7 +197,7 @@ func loggedBallot(t *testing.T, s *store.Store) (*storetest.World, store.Communi
 // votes on open public ballots starts each community's log with them,
 // signed with the citizens' custodial keys, once.
 func TestBackfillLogs(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		w := storetest.NewWorld(t, s)
 		c := w.Community("club")
@@ -232,8 +233,8 @@ func TestTwoServersShareOneLog(t *testing.T) {
 	ctx := context.Background()
 	url := storetest.FreshPostgresURL(t)
 	box := storetest.DataKey(t)
-	open := func() *store.Store {
-		s, err := store.Open(ctx, store.Options{URL: url, Secrets: box})
+	open := func() *sqlstore.Store {
+		s, err := sqlstore.Open(ctx, sqlstore.Options{URL: url, Secrets: box})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +256,7 @@ func TestTwoServersShareOneLog(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 4*len(handles))
 	for i, h := range handles {
-		st := []*store.Store{a, b}[i%2]
+		st := []*sqlstore.Store{a, b}[i%2]
 		wg.Go(func() {
 			for round := range 4 {
 				to := w.ID(handles[(i+1+round)%len(handles)])

@@ -1,0 +1,293 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/mod/sumdb/tlog"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"koinon/internal/clog"
+)
+
+// EnableLogs turns the community logs on. Without it the store keeps no
+// statements (tools and tests that do not need them).
+func (s *Store) EnableLogs(cfg LogConfig) error {
+	if cfg.Keys == nil || !strings.HasSuffix(cfg.Base, "/logs/") {
+		return fmt.Errorf("store: logs need keys and a base URL ending in /logs/, got %q", cfg.Base)
+	}
+	if s.box == nil {
+		return fmt.Errorf("store: logs need the data key (custodial keys are sealed with it): %w", ErrNoDataKey)
+	}
+	s.logs = &cfg
+	return nil
+}
+
+// LogsEnabled reports whether EnableLogs was called.
+func (s *Store) LogsEnabled() bool { return s.logs != nil }
+
+// logEntry and logHash are rows of log_entries and log_hashes.
+type logEntry struct {
+	CommunityID int64
+	Idx         int64
+	Data        []byte
+}
+
+func (logEntry) TableName() string { return "log_entries" }
+
+type logHash struct {
+	CommunityID int64
+	Idx         int64
+	Hash        []byte
+}
+
+func (logHash) TableName() string { return "log_hashes" }
+
+// dbHashes is clog.Storage on one transaction and community.
+type dbHashes struct {
+	db          *gorm.DB
+	communityID int64
+}
+
+// ReadHashes implements tlog.HashReader.
+func (h dbHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	var rows []logHash
+	for start := 0; start < len(indexes); start += 500 {
+		var part []logHash
+		end := min(start+500, len(indexes))
+		if err := h.db.Where("community_id = ? AND idx IN ?", h.communityID, indexes[start:end]).Find(&part).Error; err != nil {
+			return nil, wrap(err, "read log hashes")
+		}
+		rows = append(rows, part...)
+	}
+	byIdx := make(map[int64][]byte, len(rows))
+	for _, r := range rows {
+		byIdx[r.Idx] = r.Hash
+	}
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		b, ok := byIdx[x]
+		if !ok || len(b) != len(out[i]) {
+			return nil, fmt.Errorf("store: log hash %d of community %d missing", x, h.communityID)
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
+}
+
+// WriteHashes implements clog.Storage.
+func (h dbHashes) WriteHashes(start int64, hashes []tlog.Hash) error {
+	rows := make([]logHash, len(hashes))
+	for i := range hashes {
+		rows[i] = logHash{CommunityID: h.communityID, Idx: start + int64(i), Hash: hashes[i][:]}
+	}
+	return wrap(h.db.CreateInBatches(rows, 200).Error, "write log hashes")
+}
+
+// openLog returns the community's log row and log, creating the row on
+// first use. With lock it holds the row until the transaction ends
+// (FOR UPDATE on PostgreSQL; a SQLite write transaction is serial), so
+// that two servers on one database append in one order.
+func (s *Store) openLog(tx *gorm.DB, communityID int64, lock bool) (CommunityLog, *clog.Log, error) {
+	var row CommunityLog
+	q := tx.Where("community_id = ?", communityID)
+	if lock && s.dialect == "postgres" {
+		q = q.Clauses(forUpdate())
+	}
+	res := q.Limit(1).Find(&row)
+	if res.Error != nil {
+		return row, nil, wrap(res.Error, "log of community %d", communityID)
+	}
+	if res.RowsAffected == 0 {
+		if !lock {
+			return CommunityLog{CommunityID: communityID}, clog.Open(dbHashes{tx, communityID}, 0), nil
+		}
+		if s.logs == nil {
+			return row, nil, errors.New("store: community logs are not enabled")
+		}
+		var c Community
+		if err := tx.Select("slug").First(&c, communityID).Error; err != nil {
+			return row, nil, wrap(err, "community %d", communityID)
+		}
+		origin, err := clog.Origin(s.logs.Base + c.Slug + "/")
+		if err != nil {
+			return row, nil, err
+		}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&CommunityLog{CommunityID: communityID, Origin: origin}).Error; err != nil {
+			return row, nil, wrap(err, "create log of community %d", communityID)
+		}
+		return s.openLog(tx, communityID, lock)
+	}
+	return row, clog.Open(dbHashes{tx, communityID}, row.Size), nil
+}
+
+// appendLog appends entries to the locked log and stores them.
+func appendLog(tx *gorm.DB, row *CommunityLog, lg *clog.Log, entries [][]byte) (int64, error) {
+	first, err := lg.Append(entries)
+	if err != nil {
+		return 0, fmt.Errorf("store: append to log of community %d: %w", row.CommunityID, err)
+	}
+	rows := make([]logEntry, len(entries))
+	for i, e := range entries {
+		rows[i] = logEntry{CommunityID: row.CommunityID, Idx: first + int64(i), Data: e}
+	}
+	if err := tx.CreateInBatches(rows, 200).Error; err != nil {
+		return 0, wrap(err, "store log entries")
+	}
+	row.Size = lg.Size()
+	if err := tx.Model(&CommunityLog{}).Where("community_id = ?", row.CommunityID).Update("size", row.Size).Error; err != nil {
+		return 0, wrap(err, "log size")
+	}
+	return first, nil
+}
+
+// receipt builds the receipt of the entry at index in the log as it is.
+func (s *Store) receipt(row CommunityLog, lg *clog.Log, index int64) (*Receipt, error) {
+	signed, err := s.signCheckpoint(row, lg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := lg.InclusionProof(index, lg.Size())
+	if err != nil {
+		return nil, err
+	}
+	return &Receipt{Index: index, Checkpoint: string(signed), Inclusion: hexHashes(p)}, nil
+}
+
+func (s *Store) signCheckpoint(row CommunityLog, lg *clog.Log) ([]byte, error) {
+	if s.logs == nil {
+		return nil, errors.New("store: community logs are not enabled")
+	}
+	signer, _, err := s.logs.Keys.LogSigner(row.Origin)
+	if err != nil {
+		return nil, err
+	}
+	return lg.SignCheckpoint(row.Origin, signer)
+}
+
+func hexHashes(p []tlog.Hash) []string {
+	out := make([]string, len(p))
+	for i, h := range p {
+		out[i] = hex.EncodeToString(h[:])
+	}
+	return out
+}
+
+// Log returns a community's log name and key (the log exists from its
+// first append; before that its origin is the one it will have).
+func (s *Store) Log(ctx context.Context, communityID int64) (LogInfo, error) {
+	if s.logs == nil {
+		return LogInfo{}, fmt.Errorf("store: community logs are not enabled: %w", ErrNotFound)
+	}
+	row, _, err := s.openLog(s.db.WithContext(ctx), communityID, false)
+	if err != nil {
+		return LogInfo{}, err
+	}
+	if row.Origin == "" {
+		var c Community
+		if err := s.db.WithContext(ctx).Select("slug").First(&c, communityID).Error; err != nil {
+			return LogInfo{}, wrap(err, "community %d", communityID)
+		}
+		if row.Origin, err = clog.Origin(s.logs.Base + c.Slug + "/"); err != nil {
+			return LogInfo{}, err
+		}
+	}
+	_, vkey, err := s.logs.Keys.LogSigner(row.Origin)
+	if err != nil {
+		return LogInfo{}, err
+	}
+	scheme, _, _ := strings.Cut(s.logs.Base, "://")
+	return LogInfo{Origin: row.Origin, URL: scheme + "://" + row.Origin + "/", VKey: vkey, Size: row.Size}, nil
+}
+
+// LogCheckpoint returns the community log's latest checkpoint, signed.
+func (s *Store) LogCheckpoint(ctx context.Context, communityID int64) ([]byte, error) {
+	db := s.db.WithContext(ctx)
+	row, lg, err := s.openLog(db, communityID, false)
+	if err != nil {
+		return nil, err
+	}
+	if row.Origin == "" {
+		info, err := s.Log(ctx, communityID)
+		if err != nil {
+			return nil, err
+		}
+		row.Origin = info.Origin
+	}
+	return s.signCheckpoint(row, lg)
+}
+
+// LogTile returns a tile of the community's log (C2SP tlog-tiles): hash
+// tiles from the stored hashes, entry bundles from the entries.
+// clog.ErrBadRange when the tile lies beyond the log.
+func (s *Store) LogTile(ctx context.Context, communityID int64, t tlog.Tile) ([]byte, error) {
+	db := s.db.WithContext(ctx)
+	_, lg, err := s.openLog(db, communityID, false)
+	if err != nil {
+		return nil, err
+	}
+	if t.L >= 0 {
+		if (t.N*clog.TileWidth+int64(t.W))<<(uint(t.L)*clog.TileHeight) > lg.Size() {
+			return nil, fmt.Errorf("store: tile beyond the log: %w", clog.ErrBadRange)
+		}
+		return lg.HashTile(t)
+	}
+	start := t.N * clog.TileWidth
+	if start+int64(t.W) > lg.Size() {
+		return nil, fmt.Errorf("store: entry bundle beyond the log: %w", clog.ErrBadRange)
+	}
+	entries, err := s.LogEntries(ctx, communityID, start, start+int64(t.W))
+	if err != nil {
+		return nil, err
+	}
+	return clog.EntryBundle(entries)
+}
+
+// LogEntries returns the entries from index start to end (exclusive).
+func (s *Store) LogEntries(ctx context.Context, communityID, start, end int64) ([][]byte, error) {
+	return logEntries(s.db.WithContext(ctx), communityID, start, end)
+}
+
+func logEntries(db *gorm.DB, communityID, start, end int64) ([][]byte, error) {
+	var rows []logEntry
+	if err := db.Where("community_id = ? AND idx >= ? AND idx < ?", communityID, start, end).
+		Order("idx").Find(&rows).Error; err != nil {
+		return nil, wrap(err, "log entries")
+	}
+	if int64(len(rows)) != end-start {
+		return nil, fmt.Errorf("store: log entries %d to %d: %w", start, end, clog.ErrBadRange)
+	}
+	out := make([][]byte, len(rows))
+	for i, r := range rows {
+		out[i] = r.Data
+	}
+	return out, nil
+}
+
+// InclusionProof proves that entry index is in the tree of size; a size
+// beyond the log or an index not below it is clog.ErrSizeBeyondLog or
+// clog.ErrBadRange.
+func (s *Store) InclusionProof(ctx context.Context, communityID, index, size int64) ([]string, error) {
+	_, lg, err := s.openLog(s.db.WithContext(ctx), communityID, false)
+	if err != nil {
+		return nil, err
+	}
+	p, err := lg.InclusionProof(index, size)
+	return hexHashes(p), err
+}
+
+// ConsistencyProof proves the tree of size old a prefix of the tree of
+// size next; sizes the log never had are clog.ErrSizeBeyondLog or
+// clog.ErrBadRange.
+func (s *Store) ConsistencyProof(ctx context.Context, communityID, old, next int64) ([]string, error) {
+	_, lg, err := s.openLog(s.db.WithContext(ctx), communityID, false)
+	if err != nil {
+		return nil, err
+	}
+	p, err := lg.ConsistencyProof(old, next)
+	return hexHashes(p), err
+}

@@ -1,0 +1,289 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"runtime/debug"
+	"slices"
+	"time"
+	"unsafe"
+
+	"gorm.io/gorm"
+
+	"koinon/internal/domain"
+)
+
+// CloseBallot closes an open ballot in one transaction: it takes the
+// ballot row's lock, freezes votes and effective delegation lists (by
+// reading them under that lock), runs count, stores result, proof, proof
+// hash and log head and sets the state to closed. A ballot that is already
+// closed is returned unchanged (closed is false). With skipLocked (the
+// scheduler, PostgreSQL) a ballot another instance is closing right now is
+// skipped: closed is false and the ballot's State is still open.
+func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, count CloseFunc) (b Ballot, closed bool, err error) {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if s.dialect == "postgres" && skipLocked {
+			// Votes hold the ballot row FOR SHARE, so SKIP LOCKED on the
+			// row would skip a ballot that is merely being voted on (or
+			// refused late votes). The schedulers elect their closer with
+			// a try-lock instead, then wait for the row like the API.
+			var got bool
+			if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?, ?)", closeLockClass, int32(id&0x7fffffff)).Scan(&got).Error; err != nil {
+				return wrap(err, "lock close of ballot %d", id)
+			}
+			if !got {
+				b.ID, b.State = id, StateOpen
+				return nil
+			}
+		}
+		q := tx.Where("id = ?", id)
+		if s.dialect == "postgres" {
+			q = q.Clauses(forUpdate())
+		}
+		res := q.Limit(1).Find(&b)
+		if res.Error != nil {
+			return wrap(res.Error, "ballot %d", id)
+		}
+		if res.RowsAffected == 0 {
+			return wrap(gorm.ErrRecordNotFound, "ballot %d", id)
+		}
+		switch b.State {
+		case StateClosed:
+			return loadDocuments(tx, &b)
+		case StateDraft:
+			return errNotOpen
+		}
+		now := s.Now()
+		in, err := s.loadCloseInput(tx, b, now)
+		if err != nil {
+			return err
+		}
+		if in.Log, err = s.closeLog(tx, b); err != nil {
+			return err
+		}
+		if _, err := appendEvent(tx, s.dialect, b.ID, EventClosed, map[string]any{
+			"voters": len(in.Electorate), "votes": len(in.Votes),
+		}, now); err != nil {
+			return err
+		}
+		out, err := count(in)
+		if err != nil {
+			return err
+		}
+		in = nil
+		if len(out.ProofJSON) > bigDocument {
+			// The database driver copies the documents into C memory to
+			// bind them (SQLite: SQLITE_TRANSIENT), which Go's freed but
+			// unreturned heap cannot serve: return the count's garbage
+			// (the unsigned proof, the tally's state) to the OS first, or
+			// a large close peaks at both.
+			debug.FreeOSMemory()
+		}
+		head, err := appendEvent(tx, s.dialect, b.ID, EventSealed, map[string]any{
+			"proof_hash": out.ProofHash, "votes_root": out.VotesRoot,
+		}, now)
+		if err != nil {
+			return err
+		}
+		// The proof of a large ballot is over 100 MB: bind views of the
+		// output's bytes instead of string copies (count never touches
+		// them again, and the returned Ballot shares them).
+		result, proof := bytesString(out.ResultJSON), bytesString(out.ProofJSON)
+		if err := tx.Exec("INSERT INTO ballot_documents (ballot_id, result_json, proof_json) VALUES (?, ?, ?)",
+			b.ID, result, proof).Error; err != nil {
+			return wrap(err, "store result of ballot %d", b.ID)
+		}
+		if err := tx.Model(&Ballot{}).Where("id = ?", b.ID).Updates(map[string]any{
+			"state": StateClosed, "closed_at": now, "proof_hash": out.ProofHash, "log_head": head,
+		}).Error; err != nil {
+			return wrap(err, "close ballot %d", b.ID)
+		}
+		b.State, b.ClosedAt, b.ResultJSON, b.ProofJSON, b.ProofHash, b.LogHead = StateClosed, &now, &result, &proof, out.ProofHash, head
+		closed = true
+		return s.notify(tx, ballotNote(KindResultSealed, "sealed", b), rollRecipients, b.ID)
+	})
+	return b, closed, err
+}
+
+// bytesString returns b as a string without copying; b must not change
+// afterwards.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// bigDocument is the proof size from which CloseBallot returns freed
+// memory to the OS before storing it.
+const bigDocument = 32 << 20
+
+// closeLockClass namespaces the schedulers' advisory lock per ballot.
+const closeLockClass = 0x4b63 // "Kc"
+
+// errNotOpen is returned when closing a draft.
+var errNotOpen = domain.Stated("ballot_not_open", "the ballot was never opened")
+
+func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInput, error) {
+	in := &CloseInput{Ballot: b, ClosedAt: now}
+	if err := tx.First(&in.Community, b.CommunityID).Error; err != nil {
+		return nil, wrap(err, "community of ballot %d", b.ID)
+	}
+	if b.TopicID != nil {
+		var t Topic
+		if err := tx.First(&t, *b.TopicID).Error; err != nil {
+			return nil, wrap(err, "topic of ballot %d", b.ID)
+		}
+		in.Topic = &t
+	}
+	if err := tx.Where("ballot_id = ?", b.ID).Order("position").Find(&in.Options).Error; err != nil {
+		return nil, wrap(err, "options of ballot %d", b.ID)
+	}
+	pseudo := b.Secrecy == "pseudonymous"
+	var secret string
+	if pseudo {
+		var err error
+		if secret, err = s.ballotSecret(b); err != nil {
+			return nil, err
+		}
+	}
+	name := func(id int64, handle string) string {
+		if pseudo {
+			return Pseudonym(secret, id)
+		}
+		return handle
+	}
+
+	// The roll, in citizen id order: names are then found by binary
+	// search instead of a map of a million entries. Slices are presized
+	// from counts (a million-voter roll doubled by append peaks at twice
+	// its size).
+	var n struct{ Roll, Votes int64 }
+	if err := tx.Raw(`SELECT (SELECT COUNT(*) FROM ballot_roll WHERE ballot_id = ? AND weight > 0) AS roll,
+		(SELECT COUNT(*) FROM votes WHERE ballot_id = ?) AS votes`, b.ID, b.ID).Scan(&n).Error; err != nil {
+		return nil, wrap(err, "roll of ballot %d", b.ID)
+	}
+	in.Electorate = make([]ElectorateRow, 0, n.Roll)
+	rows, err := tx.Raw(`SELECT r.citizen_id, r.weight, c.handle FROM ballot_roll r
+		JOIN citizens c ON c.id = r.citizen_id WHERE r.ballot_id = ? AND r.weight > 0 ORDER BY r.citizen_id`, b.ID).Rows()
+	if err != nil {
+		return nil, wrap(err, "roll of ballot %d", b.ID)
+	}
+	for rows.Next() {
+		var e ElectorateRow
+		var handle string
+		if err := rows.Scan(&e.CitizenID, &e.Weight, &handle); err != nil {
+			rows.Close()
+			return nil, wrap(err, "scan roll")
+		}
+		e.Voter = name(e.CitizenID, handle)
+		in.Electorate = append(in.Electorate, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "roll of ballot %d", b.ID)
+	}
+	voterOf := func(id int64) (string, bool) {
+		i, ok := electorateIndex(in.Electorate, id)
+		if !ok {
+			return "", false
+		}
+		return in.Electorate[i].Voter, true
+	}
+
+	lists, err := effectiveListsOf(tx, b)
+	if err != nil {
+		return nil, err
+	}
+	// Delegates outside the electorate stay in the lists (the tally ignores
+	// them, and a list of only such delegates makes its owner lost, not
+	// absent); they still need a name.
+	outside := map[int64]string{}
+	var missing []int64
+	for _, d := range lists.delegates {
+		if _, ok := voterOf(d); !ok {
+			if _, seen := outside[d]; !seen {
+				outside[d] = ""
+				missing = append(missing, d)
+			}
+		}
+	}
+	for len(missing) > 0 {
+		chunk := missing[:min(len(missing), 500)]
+		missing = missing[len(chunk):]
+		var cs []Citizen
+		if err := tx.Select("id", "handle").Where("id IN ?", chunk).Find(&cs).Error; err != nil {
+			return nil, wrap(err, "delegate names")
+		}
+		for _, c := range cs {
+			outside[c.ID] = name(c.ID, c.Handle)
+		}
+	}
+	// Every voter's list is a window of one backing array of names.
+	names := make([]string, 0, len(lists.delegates))
+	li := 0
+	for i := range in.Electorate {
+		e := &in.Electorate[i]
+		for li < len(lists.owners) && lists.owners[li].citizen < e.CitizenID {
+			li++
+		}
+		start := len(names)
+		if li < len(lists.owners) && lists.owners[li].citizen == e.CitizenID {
+			o := lists.owners[li]
+			for _, d := range lists.delegates[o.from:o.to] {
+				if d == e.CitizenID {
+					continue
+				}
+				v, ok := voterOf(d)
+				if !ok {
+					v = outside[d]
+				}
+				names = append(names, v)
+			}
+		}
+		e.Delegates = names[start:len(names):len(names)]
+	}
+
+	in.Votes = make([]FinalVote, 0, n.Votes)
+	vrows, err := tx.Raw(`SELECT v.citizen_id, v.choice FROM votes v
+		JOIN ballot_roll r ON r.ballot_id = v.ballot_id AND r.citizen_id = v.citizen_id
+		WHERE v.ballot_id = ? AND r.weight > 0`, b.ID).Rows()
+	if err != nil {
+		return nil, wrap(err, "votes of ballot %d", b.ID)
+	}
+	defer vrows.Close()
+	for vrows.Next() {
+		var v FinalVote
+		if err := vrows.Scan(&v.CitizenID, &v.Choice); err != nil {
+			return nil, wrap(err, "scan vote")
+		}
+		v.Voter, _ = voterOf(v.CitizenID)
+		in.Votes = append(in.Votes, v)
+	}
+	if err := vrows.Err(); err != nil {
+		return nil, wrap(err, "votes of ballot %d", b.ID)
+	}
+	if pseudo {
+		dropDirectVotersLists(in)
+	}
+	return in, nil
+}
+
+// electorateIndex finds a citizen in an electorate sorted by citizen id.
+func electorateIndex(el []ElectorateRow, id int64) (int, bool) {
+	return slices.BinarySearchFunc(el, id, func(e ElectorateRow, id int64) int { return cmp.Compare(e.CitizenID, id) })
+}
+
+// dropDirectVotersLists empties the delegate lists of direct voters on a
+// pseudonymous ballot. A direct vote overrides delegation (tally.md), so
+// the result and its recount do not change; but a published edge from a
+// direct voter's pseudonym to her delegate's would let a delegate who
+// knows her delegators name their pseudonyms, and so their choices
+// (docs/security.md).
+func dropDirectVotersLists(in *CloseInput) {
+	for _, v := range in.Votes {
+		if i, ok := electorateIndex(in.Electorate, v.CitizenID); ok {
+			in.Electorate[i].Delegates = []string{}
+		}
+	}
+}

@@ -1,0 +1,527 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"gorm.io/gorm"
+
+	"koinon/internal/clog"
+	"koinon/internal/domain"
+	"koinon/internal/proof"
+	"koinon/internal/statement"
+	"koinon/internal/store"
+)
+
+// scratch is what a write keeps in its Submission between prepare,
+// record and finishReceipt: pre is the replay prepare made, logged the
+// receipt's part known at commit.
+type scratch struct {
+	pre         *citizenState
+	logged      *Receipt
+	communityID int64
+}
+
+// scratchOf returns sub's scratch, creating it on first use.
+func scratchOf(sub *store.Submission) *scratch {
+	if sc, ok := sub.Scratch.(*scratch); ok {
+		return sc
+	}
+	sc := &scratch{}
+	sub.Scratch = sc
+	return sc
+}
+
+// prepare replays the submitting citizen's statements and checks the
+// statement against them (State.Accept, signature included) before the
+// write transaction, outside the write lock; record uses that work when
+// the citizen's chain has not moved since. A statement refused here is
+// checked again in the transaction, which refuses it with its reason.
+func (s *Store) prepare(ctx context.Context) {
+	sub := SubmissionFrom(ctx)
+	if s.logs == nil || sub == nil || sub.Envelope == nil || sub.CommunityID == 0 || sub.CitizenID == 0 {
+		return
+	}
+	cs, err := s.citizenState(s.db.WithContext(ctx), sub.CommunityID, sub.CitizenID)
+	if err != nil {
+		return
+	}
+	cs.headBefore = cs.state.Head(cs.handle)
+	if _, err := cs.state.Accept(sub.Envelope); err == nil {
+		cs.accepted = sub.Envelope
+		scratchOf(sub).pre = cs
+	}
+}
+
+// stateFor is the citizen's replayed state inside the write transaction:
+// the one prepared before it when their latest statement is still the one
+// it ends with, else a new replay.
+func (s *Store) stateFor(tx *gorm.DB, sub *Submission, a action) (*citizenState, error) {
+	cs := scratchOf(sub).pre
+	scratchOf(sub).pre = nil
+	if cs != nil && cs.communityID == a.communityID && cs.citizenID == a.citizenID {
+		var head []string
+		if err := tx.Model(&statementRow{}).Where("community_id = ? AND citizen_id = ?", a.communityID, a.citizenID).
+			Order("log_index DESC").Limit(1).Pluck("hash", &head).Error; err != nil {
+			return nil, wrap(err, "chain head of %d", a.citizenID)
+		}
+		if len(head) == 0 && cs.headBefore == "" || len(head) == 1 && head[0] == cs.headBefore {
+			return cs, nil
+		}
+	}
+	return s.citizenState(tx, a.communityID, a.citizenID)
+}
+
+// statementRow is one accepted statement.
+type statementRow struct {
+	CommunityID int64
+	Hash        string
+	CitizenID   int64
+	LogIndex    int64
+	Envelope    string
+}
+
+func (statementRow) TableName() string { return "statements" }
+
+type custodialKey struct {
+	CitizenID  int64 `gorm:"primaryKey;autoIncrement:false"`
+	SealedSeed string
+}
+
+type voteOpening struct {
+	BallotID   int64
+	LogIndex   int64
+	Commitment string
+	Nonce      string
+	Envelope   string
+}
+
+// action is the statement a write makes: its kind, scope and content.
+// ballot is set for votes and withdrawals.
+type action struct {
+	communityID, citizenID int64
+	kind                   statement.Kind
+	scope                  string
+	content                any
+	ballot                 *Ballot
+}
+
+// record logs the statement of a write inside its transaction, after the
+// write's rows changed (so that the log lock is always taken last): the
+// device's signed statement from ctx, or one signed with the citizen's
+// custodial key. A vote on an open ballot enters the log as a commitment
+// and its opening is kept until the close. It does nothing when the logs
+// are off.
+func (s *Store) record(ctx context.Context, tx *gorm.DB, a action) error {
+	if s.logs == nil {
+		return nil
+	}
+	sub := SubmissionFrom(ctx)
+	if sub == nil {
+		sub = &Submission{}
+	}
+	row, lg, err := s.openLog(tx, a.communityID, true)
+	if err != nil {
+		return err
+	}
+	cs, err := s.stateFor(tx, sub, a)
+	if err != nil {
+		return err
+	}
+	env := sub.Envelope
+	if env == nil {
+		if env, err = s.custodialStatement(tx, &row, lg, cs, a); err != nil {
+			return err
+		}
+	} else if err := s.checkSigned(tx, cs, a, env); err != nil {
+		return err
+	}
+	index, err := s.logStatement(tx, &row, lg, cs, env, a, sub.Nonce)
+	if err != nil {
+		return err
+	}
+	scratchOf(sub).logged = &Receipt{Index: index, Hash: env.Hash().String(), Custodial: env.Custodial}
+	scratchOf(sub).communityID = a.communityID
+	return nil
+}
+
+// finishReceipt completes the receipt of a statement logged by the
+// transaction just committed: a signed checkpoint of the log as it is now
+// (it includes the statement) and the inclusion proof. It runs after the
+// commit, so that its reads and signature are outside the write lock.
+func (s *Store) finishReceipt(ctx context.Context) error {
+	sub := SubmissionFrom(ctx)
+	if sub == nil || scratchOf(sub).logged == nil {
+		return nil
+	}
+	rc := scratchOf(sub).logged
+	scratchOf(sub).logged = nil
+	row, lg, err := s.openLog(s.db.WithContext(ctx), scratchOf(sub).communityID, false)
+	if err != nil {
+		return err
+	}
+	full, err := s.receipt(row, lg, rc.Index)
+	if err != nil {
+		return err
+	}
+	rc.Checkpoint, rc.Inclusion = full.Checkpoint, full.Inclusion
+	sub.Receipt = rc
+	return nil
+}
+
+// citizenState is a citizen's statements replayed: their keys and the head
+// of their chain.
+type citizenState struct {
+	citizenID   int64
+	handle      string
+	slug        string
+	state       *statement.State
+	at          string // the latest statement's time
+	communityID int64
+	// accepted is a statement prepare already accepted into state, on
+	// the chain whose head was headBefore.
+	accepted   *statement.Envelope
+	headBefore string
+}
+
+func (s *Store) citizenState(tx *gorm.DB, communityID, citizenID int64) (*citizenState, error) {
+	var c Community
+	if err := tx.Select("slug").First(&c, communityID).Error; err != nil {
+		return nil, wrap(err, "community %d", communityID)
+	}
+	var ct Citizen
+	if err := tx.Select("handle").First(&ct, citizenID).Error; err != nil {
+		return nil, wrap(err, "citizen %d", citizenID)
+	}
+	replaying := true
+	isBoard := func(string) bool {
+		if replaying { // accepted when it was appended
+			return true
+		}
+		m, err := currentMembership(tx, communityID, citizenID)
+		return err == nil && m.Role == domain.RoleBoard
+	}
+	cs := &citizenState{citizenID: citizenID, handle: ct.Handle, slug: c.Slug, communityID: communityID,
+		state: statement.NewState(c.Slug, isBoard)}
+	var rows []statementRow
+	if err := tx.Where("community_id = ? AND citizen_id = ?", communityID, citizenID).Order("log_index").Find(&rows).Error; err != nil {
+		return nil, wrap(err, "statements of %d", citizenID)
+	}
+	for _, r := range rows {
+		env, err := statement.Parse([]byte(r.Envelope))
+		if err == nil {
+			_, err = cs.state.Accept(env)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: stored statement %s of citizen %d does not replay: %w", r.Hash, citizenID, err)
+		}
+		cs.at = env.Parsed().At
+	}
+	replaying = false
+	return cs, nil
+}
+
+// checkSigned checks that a device's envelope is the caller's and makes
+// the write's statement.
+func (s *Store) checkSigned(tx *gorm.DB, cs *citizenState, a action, env *statement.Envelope) error {
+	st := env.Parsed()
+	if st.Community != cs.slug {
+		return RefuseStatement(fmt.Errorf("%w: %q, not %q", statement.ErrOtherCommunity, st.Community, cs.slug))
+	}
+	if st.Kind == statement.KeyRegister {
+		var kc statement.KeyContent
+		if err := json.Unmarshal(st.Content, &kc); err != nil {
+			return RefuseStatement(fmt.Errorf("%w: %v", statement.ErrContent, err))
+		}
+		if kc.Citizen != cs.handle {
+			return RefuseStatement(fmt.Errorf("%w: registering a key for %s", statement.ErrNotOwner, kc.Citizen))
+		}
+		if env.Custodial {
+			return RefuseStatement(fmt.Errorf("%w: only the server registers custodial keys", statement.ErrCustodialMismatch))
+		}
+	}
+	var k CitizenKey
+	res := tx.Where("community_id = ? AND key_id = ?", cs.communityID, st.Key).Limit(1).Find(&k)
+	if res.Error != nil {
+		return wrap(res.Error, "key %s", st.Key)
+	}
+	switch {
+	case res.RowsAffected > 0 && st.Kind == statement.KeyRegister:
+		return RefuseStatement(fmt.Errorf("%w: %s", statement.ErrKeyInUse, st.Key))
+	case res.RowsAffected > 0 && k.CitizenID != cs.citizenID:
+		return RefuseStatement(fmt.Errorf("%w: key %s", statement.ErrNotOwner, st.Key))
+	case res.RowsAffected == 0 && st.Kind != statement.KeyRegister:
+		return RefuseStatement(fmt.Errorf("%w: %s", statement.ErrUnknownKey, st.Key))
+	}
+	if a.content == nil { // a statement with no write of its own
+		return nil
+	}
+	want, err := statement.Content(a.content)
+	if err == nil {
+		want, err = proof.Canonicalize(want)
+	}
+	if err != nil {
+		return err
+	}
+	got, err := proof.Canonicalize(st.Content)
+	if err != nil || st.Kind != a.kind || st.Scope != a.scope || string(got) != string(want) {
+		return RefuseStatement(fmt.Errorf("%w: the statement (%s on %s, %s) is not the request's (%s on %s, %s)",
+			statement.ErrContent, st.Kind, st.Scope, st.Content, a.kind, a.scope, want))
+	}
+	return nil
+}
+
+// custodialStatement signs the write's statement with the citizen's
+// custodial key, registering that key in the log first if needed.
+func (s *Store) custodialStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log, cs *citizenState, a action) (*statement.Envelope, error) {
+	key, err := s.custodialKey(tx, cs.citizenID)
+	if err != nil {
+		return nil, err
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	id := proof.KeyID(pub)
+	k, ok := cs.state.Key(id)
+	if ok && k.Revoked {
+		return nil, RefuseStatement(fmt.Errorf("%w: the custodial key %s was revoked: sign on your device", statement.ErrRevokedKey, id))
+	}
+	if !ok {
+		reg, err := s.signFor(cs, key, statement.KeyRegister, statement.ScopeCommunity, statement.KeyContent{
+			Citizen: cs.handle, PublicKey: base64.StdEncoding.EncodeToString(pub), Custodial: true,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.logStatement(tx, row, lg, cs, reg, action{}, nil); err != nil {
+			return nil, err
+		}
+	}
+	return s.signFor(cs, key, a.kind, a.scope, a.content)
+}
+
+// signFor signs a custodial statement on the citizen's chain head, dated
+// now (or their latest statement's time, if a device's clock ran ahead).
+func (s *Store) signFor(cs *citizenState, key ed25519.PrivateKey, kind statement.Kind, scope string, content any) (*statement.Envelope, error) {
+	raw, err := statement.Content(content)
+	if err != nil {
+		return nil, err
+	}
+	at := max(s.Now().Format(statement.TimeLayout), cs.at)
+	return statement.Sign(statement.Statement{
+		Format: statement.Format, Kind: kind, Community: cs.slug, Scope: scope, Content: raw,
+		Prev: cs.state.Head(cs.handle), At: at, Key: proof.KeyID(key.Public().(ed25519.PublicKey)),
+	}, key, nil, true)
+}
+
+// custodialKey returns the citizen's custodial key, making one (sealed
+// with the data key) on first use.
+func (s *Store) custodialKey(tx *gorm.DB, citizenID int64) (ed25519.PrivateKey, error) {
+	var ck custodialKey
+	res := tx.Where("citizen_id = ?", citizenID).Limit(1).Find(&ck)
+	if res.Error != nil {
+		return nil, wrap(res.Error, "custodial key of %d", citizenID)
+	}
+	if res.RowsAffected == 0 {
+		seed := make([]byte, ed25519.SeedSize)
+		if _, err := rand.Read(seed); err != nil {
+			return nil, err
+		}
+		sealed, err := s.box.Seal(seed)
+		if err != nil {
+			return nil, err
+		}
+		ck = custodialKey{CitizenID: citizenID, SealedSeed: sealed}
+		if err := tx.Create(&ck).Error; err != nil {
+			return nil, wrap(err, "custodial key of %d", citizenID)
+		}
+	}
+	seed, err := s.box.Open(ck.SealedSeed)
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("store: open custodial key of %d: %v", citizenID, err)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// logStatement checks a statement against the citizen's state and applies
+// it (State.Accept: key, signature, chain; 422 when refused), appends it
+// (a vote on an open ballot as its commitment) and stores it. On error
+// the caller's transaction rolls back, and the state is dropped with it.
+func (s *Store) logStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log, cs *citizenState, env *statement.Envelope, a action, nonce []byte) (int64, error) {
+	st := env.Parsed()
+	if cs.accepted != env { // prepare accepted it already, on this same chain
+		if _, err := cs.state.Accept(env); err != nil {
+			return 0, RefuseStatement(err)
+		}
+	}
+	entry := clog.StatementEntry(env)
+	var opening *voteOpening
+	if st.Kind == statement.Vote && a.ballot != nil && a.ballot.State == StateOpen {
+		if nonce == nil {
+			var err error
+			if nonce, err = statement.NewNonce(rand.Reader); err != nil {
+				return 0, err
+			}
+		}
+		c, err := statement.Commit(nonce, env)
+		if err != nil {
+			return 0, RefuseStatement(err)
+		}
+		if entry, err = clog.CommitmentEntry(env, c); err != nil {
+			return 0, RefuseStatement(err)
+		}
+		opening = &voteOpening{BallotID: a.ballot.ID, Commitment: c.String(), Nonce: hex.EncodeToString(nonce), Envelope: string(env.Bytes())}
+	}
+	data, err := entry.Bytes()
+	if err != nil {
+		return 0, RefuseStatement(err)
+	}
+	index, err := appendLog(tx, row, lg, [][]byte{data})
+	if err != nil {
+		return 0, err
+	}
+	cs.at = st.At
+	hash := env.Hash().String()
+	if err := tx.Create(&statementRow{CommunityID: cs.communityID, Hash: hash, CitizenID: cs.citizenID, LogIndex: index, Envelope: string(env.Bytes())}).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return 0, RefuseStatement(fmt.Errorf("%w: %s", statement.ErrReplay, hash))
+		}
+		return 0, wrap(err, "store statement")
+	}
+	if opening != nil {
+		opening.LogIndex = index
+		if err := tx.Create(opening).Error; err != nil {
+			return 0, wrap(err, "keep vote opening")
+		}
+	}
+	return index, s.applyKeys(tx, cs, env)
+}
+
+// applyKeys keeps citizen_keys in step with key registrations and
+// revocations.
+func (s *Store) applyKeys(tx *gorm.DB, cs *citizenState, env *statement.Envelope) error {
+	st := env.Parsed()
+	revoke := func(id string) error {
+		return wrap(tx.Model(&CitizenKey{}).Where("community_id = ? AND key_id = ?", cs.communityID, id).
+			Update("revoked", true).Error, "revoke key %s", id)
+	}
+	switch st.Kind {
+	case statement.KeyRegister:
+		var kc statement.KeyContent
+		if err := json.Unmarshal(st.Content, &kc); err != nil {
+			return err
+		}
+		if err := tx.Create(&CitizenKey{CommunityID: cs.communityID, KeyID: st.Key, CitizenID: cs.citizenID,
+			PublicKey: kc.PublicKey, Custodial: kc.Custodial}).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return RefuseStatement(fmt.Errorf("%w: %s", statement.ErrKeyInUse, st.Key))
+			}
+			return wrap(err, "register key")
+		}
+		if err := s.notifyKeyRegistered(tx, cs.communityID, cs.citizenID, st.Key); err != nil {
+			return err
+		}
+		if kc.OldKey != "" {
+			return revoke(kc.OldKey)
+		}
+	case statement.KeyRevoke:
+		var rc statement.RevokeContent
+		if err := json.Unmarshal(st.Content, &rc); err != nil {
+			return err
+		}
+		return revoke(rc.Revoked)
+	}
+	return nil
+}
+
+// RecordStatement logs a statement that changes no other row: a key
+// registration or revocation, or a board statement. The envelope comes
+// with ctx (WithSubmission).
+func (s *Store) RecordStatement(ctx context.Context, communityID, citizenID int64) error {
+	sub := SubmissionFrom(ctx)
+	if sub == nil || sub.Envelope == nil {
+		return domain.Invalidf("statement", "is required")
+	}
+	st := sub.Envelope.Parsed()
+	switch st.Kind {
+	case statement.KeyRegister, statement.KeyRevoke, statement.RollChange, statement.BallotDefine, statement.BallotOpen, statement.BallotClose:
+	default:
+		return RefuseStatement(fmt.Errorf("%w: %s changes votes or delegations: send it through its own write", statement.ErrKind, st.Kind))
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return s.record(ctx, tx, action{communityID: communityID, citizenID: citizenID, kind: st.Kind, scope: st.Scope})
+	})
+}
+
+// CitizenKeys lists the keys registered for a citizen in a community.
+func (s *Store) CitizenKeys(ctx context.Context, communityID, citizenID int64) ([]CitizenKey, error) {
+	var keys []CitizenKey
+	err := s.db.WithContext(ctx).Where("community_id = ? AND citizen_id = ?", communityID, citizenID).Order("key_id").Find(&keys).Error
+	return keys, wrap(err, "keys of %d", citizenID)
+}
+
+// StatementsOf returns a citizen's statements in a community, in log
+// order, with their log indexes (a vote's is its commitment's).
+func (s *Store) StatementsOf(ctx context.Context, communityID, citizenID int64) ([]LoggedStatement, error) {
+	var rows []statementRow
+	if err := s.db.WithContext(ctx).Where("community_id = ? AND citizen_id = ?", communityID, citizenID).Order("log_index").Find(&rows).Error; err != nil {
+		return nil, wrap(err, "statements of %d", citizenID)
+	}
+	out := make([]LoggedStatement, len(rows))
+	for i, r := range rows {
+		out[i] = LoggedStatement{Index: r.LogIndex, Hash: r.Hash, Envelope: json.RawMessage(r.Envelope)}
+	}
+	return out, nil
+}
+
+// ballotScope is the statement scope of a ballot.
+func ballotScope(id int64) string { return statement.BallotScope(strconv.FormatInt(id, 10)) }
+
+// recordVote logs a vote or withdrawal on a public ballot (pseudonymous
+// ballots keep their own log: a citizen key there would name the voter).
+func (s *Store) recordVote(ctx context.Context, tx *gorm.DB, b Ballot, citizenID int64, kind statement.Kind, content any) error {
+	if b.Secrecy != "public" {
+		return nil
+	}
+	return s.record(ctx, tx, action{communityID: b.CommunityID, citizenID: citizenID, kind: kind, scope: ballotScope(b.ID), content: content, ballot: &b})
+}
+
+// recordDelegation logs a delegation change: the new list (handles) for
+// the scope, or its removal.
+func (s *Store) recordDelegation(ctx context.Context, tx *gorm.DB, citizenID int64, sc Scope, delegates []int64, remove bool) error {
+	if s.logs == nil {
+		return nil
+	}
+	scope := statement.ScopeCommunity
+	switch {
+	case sc.BallotID > 0:
+		scope = ballotScope(sc.BallotID)
+	case sc.TopicID > 0:
+		var t Topic
+		if err := tx.Select("slug").First(&t, sc.TopicID).Error; err != nil {
+			return wrap(err, "topic %d", sc.TopicID)
+		}
+		scope = statement.TopicScope(t.Slug)
+	}
+	handles := make([]string, len(delegates))
+	if len(delegates) > 0 {
+		var rows []Citizen
+		if err := tx.Select("id", "handle").Where("id IN ?", delegates).Find(&rows).Error; err != nil {
+			return wrap(err, "delegates")
+		}
+		byID := make(map[int64]string, len(rows))
+		for _, r := range rows {
+			byID[r.ID] = r.Handle
+		}
+		for i, d := range delegates {
+			handles[i] = byID[d]
+		}
+	}
+	return s.record(ctx, tx, action{communityID: sc.CommunityID, citizenID: citizenID, kind: statement.Delegate, scope: scope,
+		content: statement.DelegateContent{Delegates: handles, Remove: remove}})
+}

@@ -1,0 +1,182 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"koinon/internal/domain"
+	"koinon/internal/statement"
+)
+
+// CastVote records or replaces a vote on an open ballot, checks that the
+// citizen is on the frozen roll, and logs it. Concurrent submissions by
+// one citizen leave exactly one vote: the row is keyed by (ballot,
+// citizen); an UPDATE replaces it, and only when none was there an INSERT
+// adds it (the affected-row count tells "cast" from "replaced", without a
+// separate COUNT).
+//
+// Locking: on SQLite the transaction is serial (Store.tx). On PostgreSQL a
+// vote holds the ballot row FOR SHARE, so votes of one ballot run side by
+// side while the close, which takes the row FOR UPDATE, waits for the
+// votes in flight and is then seen by every later vote (409). Only the
+// log append is serial per ballot (appendEvent).
+func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
+	var out Vote
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		b, err := openForVoting(tx, s.dialect, r.BallotID, s.Now())
+		if err != nil {
+			return err
+		}
+		if err := onRoll(tx, b.ID, r.CitizenID); err != nil {
+			return err
+		}
+		voter := r.Handle
+		if voter == "" || b.Secrecy == "pseudonymous" {
+			if voter, err = s.voterID(tx, b, r.CitizenID); err != nil {
+				return err
+			}
+		}
+		now := s.Now()
+		nonce := NewSecret()
+		receipt, err := r.Receipt(voter, now, nonce)
+		if err != nil {
+			return err
+		}
+		out = Vote{BallotID: b.ID, CitizenID: r.CitizenID, Choice: r.Choice, Receipt: receipt, ReceiptNonce: nonce, CastAt: now}
+		replaced, err := writeVote(tx, &out)
+		if err != nil {
+			return err
+		}
+		kind := EventVoteCast
+		if replaced {
+			kind = EventVoteReplaced
+		}
+		if _, err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now)); err != nil {
+			return err
+		}
+		if err := s.recordVote(ctx, tx, b, r.CitizenID, statement.Vote, statement.VoteContent{Choice: json.RawMessage(r.Choice)}); err != nil || replaced {
+			return err
+		}
+		return s.notifyDelegators(tx, b, r.CitizenID, r.Choice)
+	})
+	return out, err
+}
+
+// writeVote replaces the citizen's vote or, when there is none, inserts
+// it; replaced says which. On PostgreSQL two submissions of one citizen
+// may both find no row: the second INSERT then does nothing (it waits for
+// the first to commit) and the vote is replaced instead.
+func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
+	update := func() (bool, error) {
+		res := tx.Model(&Vote{}).Where("ballot_id = ? AND citizen_id = ?", v.BallotID, v.CitizenID).
+			Updates(map[string]any{"choice": v.Choice, "receipt": v.Receipt, "receipt_nonce": v.ReceiptNonce, "cast_at": v.CastAt})
+		return res.RowsAffected > 0, wrap(res.Error, "cast vote")
+	}
+	if replaced, err = update(); err != nil || replaced {
+		return replaced, err
+	}
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(v)
+	if res.Error != nil {
+		return false, wrap(res.Error, "cast vote")
+	}
+	if res.RowsAffected > 0 {
+		return false, nil
+	}
+	if replaced, err = update(); err == nil && !replaced {
+		err = wrap(gorm.ErrRecordNotFound, "vote of %d on ballot %d", v.CitizenID, v.BallotID)
+	}
+	return true, err
+}
+
+// WithdrawVote removes the citizen's vote, so that their delegation applies
+// again. Withdrawing when there is no vote is ErrNotFound.
+func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		b, err := openForVoting(tx, s.dialect, ballotID, s.Now())
+		if err != nil {
+			return err
+		}
+		if err := onRoll(tx, b.ID, citizenID); err != nil {
+			return err
+		}
+		res := tx.Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).Delete(&Vote{})
+		if res.Error != nil {
+			return wrap(res.Error, "withdraw vote")
+		}
+		if res.RowsAffected == 0 {
+			return wrap(gorm.ErrRecordNotFound, "vote of %d on ballot %d", citizenID, ballotID)
+		}
+		voter, err := s.voterID(tx, b, citizenID)
+		if err != nil {
+			return err
+		}
+		if _, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now())); err != nil {
+			return err
+		}
+		return s.recordVote(ctx, tx, b, citizenID, statement.VoteWithdraw, struct{}{})
+	})
+}
+
+// voteEvent is the log payload of a vote event. A public ballot names the
+// voter; a pseudonymous one does not, so that its open log never says
+// which pseudonym voted directly (docs/security.md). The cast receipt is
+// a hiding commitment (proof.CastReceipt), which only its voter can open
+// and find again.
+func voteEvent(b Ballot, voter, receipt string) map[string]any {
+	p := map[string]any{}
+	if b.Secrecy == "public" {
+		p["voter"] = voter
+	}
+	if receipt != "" {
+		p["cast_receipt"] = receipt
+	}
+	return p
+}
+
+// logTime is the time a vote event is logged at: the second on a public
+// ballot, the UTC day on a pseudonymous one, so that times cannot link a
+// citizen's pseudonyms across ballots or to a moment someone saw them vote.
+func logTime(b Ballot, at time.Time) time.Time {
+	if b.Secrecy == "public" {
+		return at
+	}
+	return at.UTC().Truncate(24 * time.Hour)
+}
+
+// openForVoting reads the columns a vote needs of the ballot, holding the
+// row FOR SHARE on PostgreSQL until the transaction ends.
+func openForVoting(tx *gorm.DB, dialect string, id int64, now time.Time) (Ballot, error) {
+	var b Ballot
+	q := tx.Select("id", "community_id", "topic_id", "title", "delegation", "state", "closes_at", "secrecy", "secret").Where("id = ?", id)
+	if dialect == "postgres" {
+		q = q.Clauses(clause.Locking{Strength: "SHARE"})
+	}
+	if err := q.First(&b).Error; err != nil {
+		return b, wrap(err, "ballot %d", id)
+	}
+	return b, domain.CanVote(b.State, b.ClosesAt, now)
+}
+
+// onRoll checks that the citizen is on the ballot's frozen roll;
+// domain.ErrForbidden when not.
+func onRoll(tx *gorm.DB, ballotID, citizenID int64) error {
+	var one []int
+	if err := tx.Raw("SELECT 1 FROM ballot_roll WHERE ballot_id = ? AND citizen_id = ? LIMIT 1", ballotID, citizenID).Scan(&one).Error; err != nil {
+		return wrap(err, "roll")
+	}
+	if len(one) == 0 {
+		return domain.ErrForbidden
+	}
+	return nil
+}
+
+// VoteOf returns the citizen's current vote on a ballot, or ErrNotFound.
+func (s *Store) VoteOf(ctx context.Context, ballotID, citizenID int64) (Vote, error) {
+	var v Vote
+	err := s.db.WithContext(ctx).Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).First(&v).Error
+	return v, wrap(err, "vote of %d on ballot %d", citizenID, ballotID)
+}
