@@ -67,6 +67,32 @@ func ScopeKind(key string) string {
 	return "community"
 }
 
+// ScopeKeys are the keys of the scopes whose lists apply to ballot b, the
+// most specific first (tally.md §2): the ballot's own, its topic's, the
+// community's. Of a citizen's lists, the first of these decides.
+func ScopeKeys(b Ballot) []string {
+	keys := []string{"b:" + strconv.FormatInt(b.ID, 10)}
+	if b.TopicID != nil {
+		keys = append(keys, "t:"+strconv.FormatInt(*b.TopicID, 10))
+	}
+	return append(keys, "c")
+}
+
+// ScopeRank is the precedence of a list under key among those that apply
+// to a ballot (ScopeKeys): 3 for the ballot's own, 2 for its topic's, 1 for
+// the community's, and 0 for "" (no list).
+func ScopeRank(key string) int {
+	switch {
+	case key == "":
+		return 0
+	case key == "c":
+		return 1
+	case key[0] == 't':
+		return 2
+	}
+	return 3
+}
+
 // Delegator is someone who lists a delegate, with the scope and the
 // position (0: first choice) of the delegate in the list.
 type Delegator struct {

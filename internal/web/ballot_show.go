@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -177,9 +178,12 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		if w, err := s.store.RollWeight(ctx, b.ID, me.ID); err == nil {
 			p.OnRoll, p.Weight = true, w
 		}
-		if v, err := s.store.VoteOf(ctx, b.ID, me.ID); err == nil {
+		switch v, err := s.store.VoteOf(ctx, b.ID, me.ID); {
+		case err == nil:
 			stored = &v
 			p.MyVote = &castVoteView{Summary: choiceSummary(b.Method, v.Choice, p.Options), Receipt: v.Receipt, Nonce: v.ReceiptNonce, CastAt: v.CastAt}
+		case !errors.Is(err, store.ErrNotFound):
+			return p, err
 		}
 		if p.OnRoll && p.Pseudonymous {
 			if p.Pseudonym, err = s.store.VoterID(ctx, *b, me.ID); err != nil {
@@ -187,7 +191,9 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 			}
 		}
 		if b.Delegation && p.OnRoll {
-			p.DelegScope, p.Delegates = s.effectiveFor(c, *b, me.ID)
+			if p.DelegScope, p.Delegates, err = s.effectiveFor(c, *b, me.ID); err != nil {
+				return p, err
+			}
 		}
 	}
 	p.Form = voteForm(b.Method, p.Options, stored, draft)
@@ -218,29 +224,25 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 }
 
 // effectiveFor names the scope whose list applies to the citizen on this
-// ballot and its delegates.
-func (s *Server) effectiveFor(c echo.Context, b store.Ballot, citizen int64) (string, []string) {
+// ballot (the first of store.ScopeKeys she has a list under) and its
+// delegates.
+func (s *Server) effectiveFor(c echo.Context, b store.Ballot, citizen int64) (string, []string, error) {
 	lists, err := s.store.DelegationsOf(c.Request().Context(), citizen, b.CommunityID)
 	if err != nil {
-		return "", nil
+		return "", nil, err
 	}
-	keys := []string{"b:" + b.IDString()}
-	if b.TopicID != nil {
-		keys = append(keys, "t:"+strconv.FormatInt(*b.TopicID, 10))
-	}
-	keys = append(keys, "c")
-	for _, k := range keys {
+	for _, k := range store.ScopeKeys(b) {
 		for _, l := range lists {
 			if l.ScopeKey == k {
 				var hs []string
 				for _, d := range l.Delegates {
 					hs = append(hs, d.Handle)
 				}
-				return store.ScopeKind(k), hs
+				return store.ScopeKind(k), hs, nil
 			}
 		}
 	}
-	return "", nil
+	return "", nil, nil
 }
 
 func timeLeft(tr func(string, ...any) string, d time.Duration) string {

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"koinon/internal/domain"
+	"koinon/internal/store"
 )
 
 // SetDelegation replaces citizenID's list for scope with delegates (in
@@ -322,7 +323,7 @@ func effectiveListsMany(db *gorm.DB, ballots []Ballot) (map[int64]map[int64][]in
 		out[b.ID] = map[int64][]int64{}
 		if b.Delegation {
 			communities = append(communities, b.CommunityID)
-			keys = append(keys, scopeKeys(b)...)
+			keys = append(keys, store.ScopeKeys(b)...)
 		}
 	}
 	if len(communities) == 0 {
@@ -377,25 +378,23 @@ func (l flatLists) byCitizen() map[int64][]int64 {
 // specific list for one ballot (the ballot's, else its topic's, else the
 // community's). The close and the live views both use it.
 type listPicker struct {
-	keys  []string // scopeKeys of the ballot: community, ballot, topic
+	keys  []string // store.ScopeKeys of the ballot
 	lists flatLists
 	best  int
 }
 
 func newListPicker(b Ballot, lists, delegates int64) *listPicker {
-	return &listPicker{keys: scopeKeys(b), lists: flatLists{
+	return &listPicker{keys: store.ScopeKeys(b), lists: flatLists{
 		owners: make([]listOwner, 0, lists), delegates: make([]int64, 0, delegates)}}
 }
 
-// rank orders the scopes that apply to the ballot: 3 for its own list, 2
-// for its topic's, 1 for the community's; 0 for a list that does not apply.
+// rank is the precedence of a list under key (store.ScopeRank), 0 for a
+// list that does not apply to the ballot.
 func (p *listPicker) rank(key string) int {
-	for i, k := range p.keys {
-		if key == k {
-			return [...]int{1, 3, 2}[i]
-		}
+	if !slices.Contains(p.keys, key) {
+		return 0
 	}
-	return 0
+	return store.ScopeRank(key)
 }
 
 // add takes one row: a delegate (nil for an empty list) of citizen's list
@@ -431,7 +430,7 @@ func effectiveListsOf(db *gorm.DB, b Ballot) (flatLists, error) {
 	if !b.Delegation {
 		return flatLists{}, nil
 	}
-	keys := scopeKeys(b)
+	keys := store.ScopeKeys(b)
 	var n struct{ Lists, Delegates int64 }
 	if err := db.Raw(`SELECT COUNT(DISTINCT d.id) AS lists, COUNT(dd.delegate_id) AS delegates
 		FROM delegations d LEFT JOIN delegation_delegates dd ON dd.delegation_id = d.id

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"strconv"
 )
 
 // AwaitingBallots lists the open ballots, before their closing time, on
@@ -102,14 +101,4 @@ func (s *Store) LiveInputs(ctx context.Context, ballots []Ballot) (map[int64]Liv
 		out[v.BallotID] = in
 	}
 	return out, nil
-}
-
-// scopeKeys are the scope keys whose lists apply to ballot b: the
-// community's, its topic's and its own.
-func scopeKeys(b Ballot) []string {
-	keys := []string{"c", "b:" + strconv.FormatInt(b.ID, 10)}
-	if b.TopicID != nil {
-		keys = append(keys, "t:"+strconv.FormatInt(*b.TopicID, 10))
-	}
-	return keys
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"koinon/internal/store"
+
 	"gorm.io/gorm"
 )
 
@@ -48,7 +50,7 @@ func (s *Store) notifyDelegators(tx *gorm.DB, b Ballot, delegateID int64, choice
 	if !b.Delegation {
 		return nil
 	}
-	keys := scopeKeys(b)
+	keys := store.ScopeKeys(b)
 	type cand struct {
 		CitizenID int64
 		ScopeKey  string
@@ -78,7 +80,7 @@ func (s *Store) notifyDelegators(tx *gorm.DB, b Ballot, delegateID int64, choice
 			return wrap(err, "lists of delegators")
 		}
 		for _, r := range rows {
-			if scopeRank(r.ScopeKey) > scopeRank(best[r.CitizenID]) {
+			if store.ScopeRank(r.ScopeKey) > store.ScopeRank(best[r.CitizenID]) {
 				best[r.CitizenID] = r.ScopeKey
 			}
 		}
@@ -112,19 +114,6 @@ func (s *Store) notifyDelegators(tx *gorm.DB, b Ballot, delegateID int64, choice
 		}
 	}
 	return nil
-}
-
-// scopeRank orders scope keys from the widest ("c") to the narrowest.
-func scopeRank(key string) int {
-	switch {
-	case key == "":
-		return 0
-	case key == "c":
-		return 1
-	case strings.HasPrefix(key, "t:"):
-		return 2
-	}
-	return 3
 }
 
 // describeChoice writes a stored choice with its options' labels: a word,
