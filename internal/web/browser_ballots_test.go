@@ -29,18 +29,9 @@ func TestBrowserDelegateVoteCloseVerify(t *testing.T) {
 	signIn := func(handle string) chromedp.Action[chromedp.Void] { return bw.signInAs(t, handle) }
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+		browse(t, ctx, what, actions...)
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	text := func(sel string) string { t.Helper(); return textOf(t, ctx, sel) }
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	ballot := func(m string) string { return bw.TS.URL + "/ballots/" + ids[m] }
 

@@ -1,12 +1,9 @@
 package web_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"koinon/internal/store/storetest"
@@ -27,35 +24,13 @@ func TestBrowserBudget(t *testing.T) {
 	bw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob"}}, 200, "")
 	ctx := newBrowser(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	signIn := func(handle string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "koinon_session", Value: bw.tok(t, handle), URL: bw.TS.URL + "/", HTTPOnly: ptrTo(true)})
-			return err
-		})
-	}
+	signIn := func(handle string) chromedp.Action[chromedp.Void] { return bw.signInAs(t, handle) }
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+		browse(t, ctx, what, actions...)
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	submit := func(sel string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Evaluate[string](`document.body.dataset.stale = "1"`)(ctx, tg)
-				return err
-			}),
-			chromedp.Click(css(sel)),
-			chromedp.WaitReady(css(`body:not([data-stale])`)))
-	}
+	text := func(sel string) string { t.Helper(); return textOf(t, ctx, sel) }
+	submit := clickAndLoad
 	shots := func(name string) {
 		t.Helper()
 		for _, w := range []int64{390, 1280} {

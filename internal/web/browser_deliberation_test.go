@@ -28,11 +28,9 @@ func TestBrowserDeliberation(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := bw.TS.URL + "/proposals/" + itoa(p.ID)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+		browse(t, ctx, what, actions...)
 	}
 	text := func(sel string) string {
 		t.Helper()

@@ -92,6 +92,25 @@ func clickAndLoad(sel string) chromedp.Action[chromedp.Void] {
 		chromedp.WaitReady(chromedp.CSS(`body:not([data-stale])`)))
 }
 
+// browse runs actions in the browser and fails the test, naming what,
+// when one fails.
+func browse(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// textOf returns the text of the first element sel matches.
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
 // checkFits fails the test when the page is wider than the window, naming
 // the elements that stick out.
 func checkFits(t *testing.T, ctx context.Context, what string) {

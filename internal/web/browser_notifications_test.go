@@ -22,21 +22,11 @@ func TestBrowserBellAndNotifications(t *testing.T) {
 	bw.expect(t, "board", "POST", "/api/v1/ballots/"+id+"/close", nil, 200, "")
 
 	ctx := newBrowser(t)
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+		browse(t, ctx, what, actions...)
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	text := func(sel string) string { t.Helper(); return textOf(t, ctx, sel) }
 	shots := func(name string) {
 		t.Helper()
 		for _, w := range []int64{390, 1280} {
