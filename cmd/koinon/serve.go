@@ -185,7 +185,7 @@ func (a *app) mailWorker(srv *web.Server) *notify.Worker {
 	if base == "" {
 		base = "http://" + a.cfg.Addr
 	}
-	return &notify.Worker{Store: a.store, SMTP: smtp, Log: a.log,
+	return &notify.Worker{Store: a.store, SMTP: smtp, Log: a.log, Conns: smtp.Conns, Lease: smtp.Lease,
 		Render: &notify.Renderer{Texts: srv.MailTexts(), BaseURL: base, From: smtp.From, Unsub: a.unsub}}
 }
 

@@ -168,6 +168,9 @@ func TestSMTPURL(t *testing.T) {
 		{"http://u:secret@mail.example.org?from=k@example.org", nil, "", true},
 		{"smtp://u:secret@mail.example.org", nil, "", true},
 		{"smtp://?from=k@example.org", nil, "", true},
+		{"smtp://localhost:25?from=k@example.org&conns=8&lease=30s", nil, "smtp://localhost:25?from=k@example.org&conns=8&lease=30s", false},
+		{"smtp://u:secret@localhost:25?from=k@example.org&conns=0", nil, "", true},
+		{"smtp://u:secret@localhost:25?from=k@example.org&lease=10ms", nil, "", true},
 	} {
 		c, err := Load("test", tc.args, env(tc.env), io.Discard)
 		if (err != nil) != tc.bad {

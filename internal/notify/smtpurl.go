@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"strconv"
+	"time"
 )
 
 // SMTP is a parsed --smtp-url.
@@ -22,9 +24,15 @@ type SMTP struct {
 	// TLS: "smtps" connects with TLS; "smtp" upgrades with STARTTLS when
 	// the server offers it and requires it when a password is set.
 	Implicit bool
+	// Conns and Lease tune the worker (query conns=N, lease=DURATION;
+	// zero: the Worker's defaults).
+	Conns int
+	Lease time.Duration
 }
 
-// ParseURL reads smtp://user:pass@host:port?from=addr (or smtps://).
+// ParseURL reads smtp://user:pass@host:port?from=addr (or smtps://), with
+// optional conns=N (parallel connections, 1–64) and lease=DURATION (how
+// long a claimed row waits before another process may send it, ≥ 1 s).
 func ParseURL(raw string) (SMTP, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
@@ -45,5 +53,15 @@ func ParseURL(raw string) (SMTP, error) {
 		return SMTP{}, fmt.Errorf("from=%q: want a mail address", u.Query().Get("from"))
 	}
 	s.From = from.Address
+	if v := u.Query().Get("conns"); v != "" {
+		if s.Conns, err = strconv.Atoi(v); err != nil || s.Conns < 1 || s.Conns > 64 {
+			return SMTP{}, fmt.Errorf("conns=%q: want a number of connections from 1 to 64", v)
+		}
+	}
+	if v := u.Query().Get("lease"); v != "" {
+		if s.Lease, err = time.ParseDuration(v); err != nil || s.Lease < time.Second {
+			return SMTP{}, fmt.Errorf("lease=%q: want a duration of at least 1s", v)
+		}
+	}
 	return s, nil
 }

@@ -1,7 +1,10 @@
 // Package smtptest runs a real SMTP server (github.com/emersion/go-smtp)
 // in the test process and keeps the mail it accepts, so that tests send
-// through the real client and read the mail back. It can refuse mail or
-// drop the connection after DATA, as a failing server would.
+// through the real client and read the mail back. It can refuse mail,
+// drop the connection after DATA, or hold a DATA unanswered (so that a
+// test kills the sender mid-send), as a failing server would; and it can
+// drop a mail whose Message-ID it already has, as mail stores that
+// deduplicate do.
 package smtptest
 
 import (
@@ -43,6 +46,9 @@ type Server struct {
 	Delay time.Duration
 	// Discard counts accepted mail without keeping it (benchmarks).
 	Discard bool
+	// Dedupe keeps one mail per Message-ID: a mail whose Message-ID was
+	// accepted before is answered 250 and counted in Duplicates, not kept.
+	Dedupe bool
 
 	mu       sync.Mutex
 	mode     Mode
@@ -52,6 +58,11 @@ type Server struct {
 	conns    int         // connections opened
 	tries    []time.Time // MAIL commands, accepted or not
 	srv      *smtp.Server
+	ids      map[string]bool // Message-IDs kept (Dedupe)
+	dups     int
+	holdAt   int           // hold DATA once this many were accepted (-1: never)
+	held     chan struct{} // closed when a DATA is held
+	release  chan struct{} // closed by Release
 }
 
 // Start listens on a free local port until the test ends.
@@ -61,7 +72,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Addr: ln.Addr().String()}
+	s := &Server{Addr: ln.Addr().String(), ids: map[string]bool{}, holdAt: -1}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.mu.Lock()
 		s.conns++
@@ -71,8 +82,36 @@ func Start(t testing.TB) *Server {
 	s.srv.Domain = "smtptest.local"
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
 	go s.srv.Serve(ln)
-	t.Cleanup(func() { s.srv.Close() })
+	t.Cleanup(func() { s.Release(); s.srv.Close() })
 	return s
+}
+
+// Hold makes every DATA that comes once n mails were accepted wait, read
+// but unanswered, until Release; the channel is closed when the first one
+// waits. A held mail is then refused (451): the sender, killed meanwhile,
+// never saw a reply.
+func (s *Server) Hold(n int) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holdAt, s.held, s.release = n, make(chan struct{}), make(chan struct{})
+	return s.held
+}
+
+// Release lets held DATA commands go (refused) and stops holding.
+func (s *Server) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holdAt >= 0 {
+		close(s.release)
+		s.holdAt = -1
+	}
+}
+
+// Duplicates counts mails dropped by Dedupe.
+func (s *Server) Duplicates() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dups
 }
 
 // SetMode changes how the server answers from now on.
@@ -177,7 +216,20 @@ func (ss *session) Data(r io.Reader) error {
 	ss.s.mu.Lock()
 	ss.s.seen++
 	mode, delay, discard := ss.s.mode, ss.s.Delay, ss.s.Discard
+	var release chan struct{}
+	if ss.s.holdAt >= 0 && ss.s.accepted >= ss.s.holdAt {
+		select {
+		case <-ss.s.held:
+		default:
+			close(ss.s.held)
+		}
+		release = ss.s.release
+	}
 	ss.s.mu.Unlock()
+	if release != nil {
+		<-release
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "held, not accepted"}
+	}
 	if mode == DropData {
 		ss.c.Conn().Close()
 		return errors.New("dropped")
@@ -207,8 +259,15 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	m.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
 	ss.s.mu.Lock()
-	ss.s.mails = append(ss.s.mails, m)
+	defer ss.s.mu.Unlock()
 	ss.s.accepted++
-	ss.s.mu.Unlock()
+	if id := msg.Header.Get("Message-ID"); ss.s.Dedupe && id != "" {
+		if ss.s.ids[id] {
+			ss.s.dups++
+			return nil
+		}
+		ss.s.ids[id] = true
+	}
+	ss.s.mails = append(ss.s.mails, m)
 	return nil
 }
