@@ -17,12 +17,12 @@ const (
 	KindDelegationLost  = "delegation_lost"
 	KindResultSealed    = "result_sealed"
 	KindKeyRegistered   = "key_registered"
-	KindDecryptionShare = "decryption_share" // hook: trustees of secret ballots (later)
+	KindDecryptionShare = "decryption_share" // a secret ballot awaits a trustee's share
 )
 
 // NotificationKinds lists the kinds a citizen can switch, in page order.
 var NotificationKinds = []string{KindInvitation, KindBallotOpened, KindClosingSoon, KindDelegateVoted,
-	KindDelegation, KindDelegationLost, KindResultSealed, KindKeyRegistered}
+	KindDelegation, KindDelegationLost, KindResultSealed, KindKeyRegistered, KindDecryptionShare}
 
 // Notification is one entry of a citizen's in-app list. Message is the
 // locale key of its text (a kind may have several), Params its arguments

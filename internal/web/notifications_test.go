@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"crypto/ed25519"
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"koinon/internal/notify/smtptest"
 	"koinon/internal/proof"
 	"koinon/internal/statement"
+	"koinon/internal/store"
 	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 	"koinon/internal/web"
@@ -334,4 +337,65 @@ func TestNotificationKeyRegistered(t *testing.T) {
 	mw.expect(t, "ann", "POST", "/api/v1/communities/commons/statements", env, 200, "")
 	m := mw.mailTo(t, "ann", "New signing key for your account in commons")
 	mw.checkMail(t, m, "ann", "en", false, proof.KeyID(pub), "If you did not register it, revoke it")
+}
+
+// A secret ballot that enters tallying tells its trustees that their
+// decryption share is awaited (store.EnqueueTrusteeShareDue, called by the
+// tallying step): in each trustee's language, with a link to the ballot
+// and an unsubscribe link for this kind; enqueuing again sends nothing.
+func TestNotificationDecryptionShareDue(t *testing.T) {
+	storetest.EachMail(t, func(t *testing.T, st *sqlstore.Store) {
+		mw := newMailWorld(t, st)
+		if code, _, _ := mw.page(t, "bob", "GET", "/lang/de", nil); code != 303 {
+			t.Fatalf("GET /lang/de = %d", code)
+		}
+		id := mw.createOpen(t, map[string]any{"title": "Board election", "method": "majority", "delegation": false, "secrecy": "public"})
+		ballotID, _ := strconv.ParseInt(id, 10, 64)
+		trustees := []int64{mw.W.ID("bob"), mw.W.ID("cat"), 1 << 40} // the last names nobody
+		for range 2 {
+			if err := st.EnqueueTrusteeShareDue(context.Background(), ballotID, trustees); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := mw.mailTo(t, "cat", "Your decryption share is awaited: Board election")
+		mw.checkMail(t, m, "cat", "en", true, "As one of its trustees, submit your decryption share", "“Board election” (commons)")
+		if lineAfter(t, m.Body, "Open in Koinon:") != mw.TS.URL+"/ballots/"+id {
+			t.Errorf("the mail links elsewhere than the ballot:\n%s", m.Body)
+		}
+		unsub, _ := url.Parse(lineAfter(t, m.Body, "Stop these mails (no sign-in needed):"))
+		if unsub.Query().Get("k") != "decryption_share" {
+			t.Errorf("unsubscribe link %s is not for this kind", unsub)
+		}
+		m = mw.mailTo(t, "bob", "Ihr Entschlüsselungsanteil wird erwartet: Board election")
+		mw.checkMail(t, m, "bob", "de", true, "Als eine der Treuhänderinnen und Treuhänder")
+		mw.mustPage(t, "cat", "/notifications", "As one of its trustees, submit your decryption share")
+		mw.mustPage(t, "cat", "/notifications", "A secret ballot awaits your decryption share (trustees)") // the switch
+		time.Sleep(300 * time.Millisecond)
+		for _, h := range []string{"bob", "cat"} {
+			n := 0
+			for _, m := range mw.SMTP.To(h + "@example.org") {
+				if strings.Contains(m.Subject, "Board election") && !strings.Contains(m.Subject, "Vote open") && !strings.Contains(m.Subject, "Abstimmung offen") {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%s got %d share mails, want 1", h, n)
+			}
+		}
+		if err := st.EnqueueTrusteeShareDue(context.Background(), 1<<40, trustees); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown ballot: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// A delegator who takes a delegate off her list: the delegate hears it,
+// with the weight she now carries there.
+func TestNotificationDelegationStopped(t *testing.T) {
+	mw := newMailWorld(t, storetest.MailSQLite(t))
+	mw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob"}}, 200, "")
+	mw.expect(t, "cat", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob"}}, 200, "")
+	mw.mailTo(t, "bob", "ann (@ann) now delegates to you")
+	mw.expect(t, "ann", "DELETE", "/api/v1/delegations", map[string]any{"community": "commons"}, 200, "")
+	m := mw.mailTo(t, "bob", "ann (@ann) no longer delegates to you")
+	mw.checkMail(t, m, "bob", "en", false, "took you off their delegates for commons", "Citizens who now list you first there: 1, with a roll weight of 1")
 }
