@@ -137,18 +137,9 @@ type deliberationView struct {
 func (s *Server) deliberation(c echo.Context, p store.ProposalSummary, form deliberationForm) (deliberationView, error) {
 	ctx := c.Request().Context()
 	v := deliberationView{DiscussionEndsAt: p.DiscussionEndsAt, Form: form, MaxArgument: maxArgument}
-	if p.BallotID != nil {
-		b, err := s.store.BallotByID(ctx, *p.BallotID)
-		if err != nil {
-			return v, err
-		}
-		v.Ballot = &b
-	}
-	v.Phase = store.Phase(p.Proposal, v.Ballot, s.now())
-	if v.Ballot != nil && v.Ballot.State == store.StateDraft && !isBoard(c) {
-		// A draft is the board's alone (authz.go hideDraft): others see
-		// that the text is frozen, not why.
-		v.Ballot = nil
+	var err error
+	if v.Phase, v.Ballot, err = s.proposalPhase(c, p.Proposal); err != nil {
+		return v, err
 	}
 	vs, err := s.store.ProposalVersions(ctx, p.Proposal)
 	if err != nil {
@@ -186,6 +177,26 @@ func (s *Server) deliberation(c echo.Context, p store.ProposalSummary, form deli
 	return v, err
 }
 
+// proposalPhase is p's phase and its ballot as the reader may see it (nil
+// without one, and for a draft unless the reader is on the board).
+func (s *Server) proposalPhase(c echo.Context, p store.Proposal) (string, *store.Ballot, error) {
+	var b *store.Ballot
+	if p.BallotID != nil {
+		bb, err := s.store.BallotByID(c.Request().Context(), *p.BallotID)
+		if err != nil {
+			return "", nil, err
+		}
+		b = &bb
+	}
+	phase := store.Phase(p, b, s.now())
+	if b != nil && b.State == store.StateDraft && !isBoard(c) {
+		// A draft is the board's alone (authz.go hideDraft): others see
+		// that the text is frozen, not why.
+		b = nil
+	}
+	return phase, b, nil
+}
+
 // refuse re-shows the proposal page with the form's values and the
 // message beside the field (422), or passes other errors on.
 func (s *Server) refuse(c echo.Context, err error, form string, values map[string]string) error {
@@ -213,35 +224,128 @@ func optionalID(field, v string) (*int64, error) {
 	return &id, nil
 }
 
+// The actions below check their input and the reader's right, then call
+// one store method; the page handlers (form posts, refused forms re-shown
+// with 422) and the API handlers (deliberation_api.go, JSON) share them.
+
+// newPost checks and adds a post by the reader: an argument (kind for or
+// against, short), a comment, or a reply to parent (always a comment).
+func (s *Server) newPost(c echo.Context, kind, body string, parent *int64) (store.Post, error) {
+	max := maxComment
+	switch {
+	case parent != nil:
+		kind = store.PostComment
+	case kind == store.PostFor || kind == store.PostAgainst:
+		max = maxArgument
+	case kind == store.PostComment:
+	default:
+		return store.Post{}, domain.Refuse("kind", "required")
+	}
+	if err := domain.CheckText("body", body, true, max); err != nil {
+		return store.Post{}, err
+	}
+	ct := currentCitizen(c)
+	if err := s.postLimit.allow(c, ct.ID); err != nil {
+		return store.Post{}, err
+	}
+	p := store.Post{ProposalID: routeProposal(c).ID, AuthorID: ct.ID, ParentID: parent, Kind: kind, Body: body}
+	err := s.store.AddPost(c.Request().Context(), &p)
+	return p, err
+}
+
+// hide hides post p with the board member's stated reason.
+func (s *Server) hide(c echo.Context, p store.Post, reason string) error {
+	if err := domain.CheckLine("reason", reason, true, maxNote); err != nil {
+		return err
+	}
+	return s.store.HidePost(c.Request().Context(), routeCommunityOf(c).ID, p.ID, currentCitizen(c).ID, reason)
+}
+
+// revise stores a new version of the route's proposal; only its author may.
+func (s *Server) revise(c echo.Context, title, body, note string) (store.ProposalVersion, error) {
+	p := routeProposal(c)
+	ct := currentCitizen(c)
+	if ct.ID != p.AuthorID {
+		return store.ProposalVersion{}, errorf(http.StatusForbidden, "forbidden", "only the author revises a proposal")
+	}
+	for _, err := range []error{
+		domain.CheckLine("title", title, true, domain.MaxTitle),
+		domain.CheckText("body", body, true, domain.MaxProposalBody),
+		domain.CheckLine("note", note, false, maxNote),
+	} {
+		if err != nil {
+			return store.ProposalVersion{}, err
+		}
+	}
+	if err := s.postLimit.allow(c, ct.ID); err != nil {
+		return store.ProposalVersion{}, err
+	}
+	return s.store.ReviseProposal(c.Request().Context(), p.ID, ct.ID, title, body, note)
+}
+
+// suggest adds the reader's suggestion to the route's proposal.
+func (s *Server) suggest(c echo.Context, body string) (store.Suggestion, error) {
+	if err := domain.CheckText("body", body, true, maxSuggestion); err != nil {
+		return store.Suggestion{}, err
+	}
+	ct := currentCitizen(c)
+	if err := s.postLimit.allow(c, ct.ID); err != nil {
+		return store.Suggestion{}, err
+	}
+	sg := store.Suggestion{ProposalID: routeProposal(c).ID, AuthorID: ct.ID, Body: body}
+	err := s.store.AddSuggestion(c.Request().Context(), &sg)
+	return sg, err
+}
+
+// routeSuggestion is the :suggestion of the route (404 when malformed).
+func routeSuggestion(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("suggestion"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errorf(http.StatusNotFound, "not_found", "not found")
+	}
+	return id, nil
+}
+
+// decide marks a suggestion adopted or rejected (the store lets only the
+// proposal's author).
+func (s *Server) decide(c echo.Context, id int64, state string) error {
+	if state != store.SuggestionAdopted && state != store.SuggestionRejected {
+		return fieldError(http.StatusUnprocessableEntity, "state", "adopted or rejected")
+	}
+	return s.store.DecideSuggestion(c.Request().Context(), routeProposal(c).ID, id, currentCitizen(c).ID, state)
+}
+
+// endDiscussion: the author or the board sets in how many days the
+// discussion ends; 0 freezes the text now, which cannot be undone and
+// needs confirm.
+func (s *Server) endDiscussion(c echo.Context, days int, confirm bool) error {
+	p := routeProposal(c)
+	if currentCitizen(c).ID != p.AuthorID && !isBoard(c) {
+		return errorf(http.StatusForbidden, "forbidden", "only the author or the board sets the end of the discussion")
+	}
+	if days < 0 || days > maxDiscussion {
+		return domain.Refuse("days", "range", 0, maxDiscussion)
+	}
+	if days == 0 && !confirm {
+		return domain.Refuse("confirm", "confirm_freeze")
+	}
+	return s.store.SetDiscussionEnd(c.Request().Context(), p.ID, s.now().AddDate(0, 0, days))
+}
+
 func (s *Server) addPost(c echo.Context) error {
 	kind, body := c.FormValue("kind"), c.FormValue("body")
-	form := "post"
 	values := map[string]string{"kind": kind, "body": body}
 	parent, err := optionalID("parent", c.FormValue("parent"))
 	if err != nil {
 		return err
 	}
-	max := maxComment
-	switch {
-	case parent != nil:
-		form, kind = "reply-"+c.FormValue("parent"), store.PostComment
-	case kind == store.PostFor || kind == store.PostAgainst:
-		max = maxArgument
-	case kind == store.PostComment:
-	default:
-		return s.refuse(c, domain.Refuse("kind", "required"), form, values)
-	}
-	if err := domain.CheckText("body", body, true, max); err != nil {
+	p, err := s.newPost(c, kind, body, parent)
+	if err != nil {
+		form := "post"
+		if he, _ := classify(err); parent != nil && he.Field != "parent" {
+			form = "reply-" + c.FormValue("parent") // no such parent: the main form says so
+		}
 		return s.refuse(c, err, form, values)
-	}
-	ct := currentCitizen(c)
-	if err := s.postLimit.allow(c, ct.ID); err != nil {
-		return err
-	}
-	p := store.Post{ProposalID: routeProposal(c).ID, AuthorID: ct.ID, ParentID: parent, Kind: kind, Body: body}
-	if err := s.store.AddPost(c.Request().Context(), &p); err != nil {
-		// No such parent on the page: the message goes to the main form.
-		return s.refuse(c, err, "post", values)
 	}
 	return s.backToProposal(c, "#post-"+strconv.FormatInt(p.ID, 10))
 }
@@ -272,93 +376,47 @@ func (s *Server) hidePost(c echo.Context) error {
 		return err
 	}
 	reason := strings.TrimSpace(c.FormValue("reason"))
-	form := "hide-" + strconv.FormatInt(p.ID, 10)
-	if err := domain.CheckLine("reason", reason, true, maxNote); err != nil {
-		return s.refuse(c, err, form, map[string]string{"reason": reason})
-	}
-	if err := s.store.HidePost(c.Request().Context(), routeCommunityOf(c).ID, p.ID, currentCitizen(c).ID, reason); err != nil {
-		return err
+	if err := s.hide(c, p, reason); err != nil {
+		return s.refuse(c, err, "hide-"+strconv.FormatInt(p.ID, 10), map[string]string{"reason": reason})
 	}
 	return s.backToProposal(c, "#post-"+strconv.FormatInt(p.ID, 10))
 }
 
 func (s *Server) reviseProposal(c echo.Context) error {
-	p := routeProposal(c)
-	ct := currentCitizen(c)
-	if ct.ID != p.AuthorID {
-		return errorf(http.StatusForbidden, "forbidden", "only the author revises a proposal")
-	}
 	title, body, note := strings.TrimSpace(c.FormValue("title")), c.FormValue("body"), strings.TrimSpace(c.FormValue("note"))
-	values := map[string]string{"title": title, "body": body, "note": note}
-	for _, err := range []error{
-		domain.CheckLine("title", title, true, domain.MaxTitle),
-		domain.CheckText("body", body, true, domain.MaxProposalBody),
-		domain.CheckLine("note", note, false, maxNote),
-	} {
-		if err != nil {
-			return s.refuse(c, err, "revision", values)
-		}
-	}
-	if err := s.postLimit.allow(c, ct.ID); err != nil {
-		return err
-	}
-	if _, err := s.store.ReviseProposal(c.Request().Context(), p.ID, ct.ID, title, body, note); err != nil {
-		return err
+	if _, err := s.revise(c, title, body, note); err != nil {
+		return s.refuse(c, err, "revision", map[string]string{"title": title, "body": body, "note": note})
 	}
 	return s.backToProposal(c, "")
 }
 
 func (s *Server) addSuggestion(c echo.Context) error {
 	body := c.FormValue("body")
-	values := map[string]string{"body": body}
-	if err := domain.CheckText("body", body, true, maxSuggestion); err != nil {
-		return s.refuse(c, err, "suggestion", values)
-	}
-	ct := currentCitizen(c)
-	if err := s.postLimit.allow(c, ct.ID); err != nil {
-		return err
-	}
-	sg := store.Suggestion{ProposalID: routeProposal(c).ID, AuthorID: ct.ID, Body: body}
-	if err := s.store.AddSuggestion(c.Request().Context(), &sg); err != nil {
-		return err
+	if _, err := s.suggest(c, body); err != nil {
+		return s.refuse(c, err, "suggestion", map[string]string{"body": body})
 	}
 	return s.backToProposal(c, "#suggestions")
 }
 
 func (s *Server) decideSuggestion(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("suggestion"), 10, 64)
-	if err != nil || id <= 0 {
-		return errorf(http.StatusNotFound, "not_found", "not found")
+	id, err := routeSuggestion(c)
+	if err != nil {
+		return err
 	}
-	state := c.FormValue("state")
-	if state != store.SuggestionAdopted && state != store.SuggestionRejected {
-		return fieldError(http.StatusUnprocessableEntity, "state", "adopted or rejected")
-	}
-	if err := s.store.DecideSuggestion(c.Request().Context(), routeProposal(c).ID, id, currentCitizen(c).ID, state); err != nil {
+	if err := s.decide(c, id, c.FormValue("state")); err != nil {
 		return err
 	}
 	return s.backToProposal(c, "#suggestions")
 }
 
-// setDiscussionEnd: the author or the board sets in how many days the
-// discussion ends; 0 freezes the text now, which cannot be undone and
-// needs the confirm box.
 func (s *Server) setDiscussionEnd(c echo.Context) error {
-	p := routeProposal(c)
-	if currentCitizen(c).ID != p.AuthorID && !isBoard(c) {
-		return errorf(http.StatusForbidden, "forbidden", "only the author or the board sets the end of the discussion")
-	}
 	raw := strings.TrimSpace(c.FormValue("days"))
-	values := map[string]string{"days": raw}
 	days, err := strconv.Atoi(raw)
-	if err != nil || days < 0 || days > maxDiscussion {
-		return s.refuse(c, domain.Refuse("days", "range", 0, maxDiscussion), "discussion", values)
+	if err != nil {
+		days = -1 // out of range: the same message as a negative number
 	}
-	if days == 0 && c.FormValue("confirm") != "1" {
-		return s.refuse(c, domain.Refuse("confirm", "confirm_freeze"), "discussion", values)
-	}
-	if err := s.store.SetDiscussionEnd(c.Request().Context(), p.ID, s.now().AddDate(0, 0, days)); err != nil {
-		return err
+	if err := s.endDiscussion(c, days, c.FormValue("confirm") == "1"); err != nil {
+		return s.refuse(c, err, "discussion", map[string]string{"days": raw})
 	}
 	return s.backToProposal(c, "#phase")
 }

@@ -2,9 +2,9 @@ package web_test
 
 import (
 	"context"
-	"errors"
 	"crypto/ed25519"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"

@@ -70,42 +70,65 @@ func (s *Server) showDelegate(c echo.Context) error {
 	return s.renderDelegate(c, c.Param("handle"), http.StatusOK, nil, nil)
 }
 
+// delegateData is what a delegate's profile shows, for the page and the
+// API alike.
+type delegateData struct {
+	Citizen   store.Citizen
+	Profile   store.DelegateProfile
+	Statement string // for this community, else the account's (/profile)
+	Topics    []store.Topic
+	// Weights is nil when hidden (WeightsHidden: a pseudonymous ballot is open).
+	Weights       []scopeWeightView
+	WeightsHidden bool
+	Record        []recordView
+}
+
+// loadDelegate reads handle's profile in the route's community (404 when
+// they are not on its roll).
+func (s *Server) loadDelegate(c echo.Context, handle string) (delegateData, error) {
+	ctx := c.Request().Context()
+	cm := routeCommunityOf(c)
+	var d delegateData
+	ct, err := s.store.CitizenByHandle(ctx, handle)
+	if err != nil {
+		return d, err
+	}
+	if _, err := s.store.CurrentMembership(ctx, cm.ID, ct.ID); err != nil {
+		return d, err // not on the roll: no profile here (404)
+	}
+	d.Citizen = ct
+	if d.Profile, d.Topics, err = s.store.DelegateProfileOf(ctx, cm.ID, ct.ID); err != nil {
+		return d, err
+	}
+	d.Statement = cmp.Or(d.Profile.Statement, ct.Statement)
+	if d.WeightsHidden, err = s.store.HasOpenPseudonymous(ctx, cm.ID); err != nil {
+		return d, err
+	}
+	if !d.WeightsHidden {
+		if d.Weights, err = s.scopeWeights(c, cm, ct.ID); err != nil {
+			return d, err
+		}
+	}
+	d.Record, err = s.votingRecord(c, cm.ID, ct.ID)
+	return d, err
+}
+
 // renderDelegate shows handle's profile; form and errs re-show a
 // refused edit.
 func (s *Server) renderDelegate(c echo.Context, handle string, status int, form map[string]string, errs fieldErrors) error {
 	ctx := c.Request().Context()
 	cm := routeCommunityOf(c)
-	ct, err := s.store.CitizenByHandle(ctx, handle)
+	d, err := s.loadDelegate(c, handle)
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.CurrentMembership(ctx, cm.ID, ct.ID); err != nil {
-		return err // not on the roll: no profile here (404)
-	}
-	prof, topics, err := s.store.DelegateProfileOf(ctx, cm.ID, ct.ID)
-	if err != nil {
-		return err
-	}
-	// The statement for this community, else the account's (/profile).
-	stmt := cmp.Or(prof.Statement, ct.Statement)
-	p := delegatePage{Page: s.page(c, ""), Community: cm, Citizen: ct, Statement: md.Render(stmt), Topics: topics,
-		Form: form, Errors: errs}
-	p.Title = ct.Handle
-	if p.WeightsHidden, err = s.store.HasOpenPseudonymous(ctx, cm.ID); err != nil {
-		return err
-	}
-	if !p.WeightsHidden {
-		if p.Weights, err = s.scopeWeights(c, cm, ct.ID); err != nil {
-			return err
-		}
-	}
-	if p.Record, err = s.votingRecord(c, cm.ID, ct.ID); err != nil {
-		return err
-	}
-	if me := currentCitizen(c); me != nil && me.ID == ct.ID {
+	p := delegatePage{Page: s.page(c, ""), Community: cm, Citizen: d.Citizen, Statement: md.Render(d.Statement), Topics: d.Topics,
+		Weights: d.Weights, WeightsHidden: d.WeightsHidden, Record: d.Record, Form: form, Errors: errs}
+	p.Title = d.Citizen.Handle
+	if me := currentCitizen(c); me != nil && me.ID == d.Citizen.ID {
 		p.Own = true
 		if p.Form == nil {
-			p.Form = map[string]string{"statement": prof.Statement}
+			p.Form = map[string]string{"statement": d.Profile.Statement}
 		}
 		all, err := s.store.ScopeTopics(ctx, cm.ID)
 		if err != nil {
@@ -113,7 +136,7 @@ func (s *Server) renderDelegate(c echo.Context, handle string, status int, form 
 		}
 		for _, t := range all {
 			checked := false
-			for _, mine := range topics {
+			for _, mine := range d.Topics {
 				checked = checked || mine.ID == t.ID
 			}
 			p.AllTopics = append(p.AllTopics, topicChoice{t, checked})
@@ -161,15 +184,19 @@ func (s *Server) votingRecord(c echo.Context, communityID, id int64) ([]recordVi
 	return out, nil
 }
 
+// saveDelegate checks and stores the reader's statement and topics in the
+// route's community.
+func (s *Server) saveDelegate(c echo.Context, statement string, topicIDs []int64) error {
+	if err := domain.CheckText("statement", statement, false, domain.MaxStatement); err != nil {
+		return err
+	}
+	return s.store.SaveDelegateProfile(c.Request().Context(), routeCommunityOf(c).ID, currentCitizen(c).ID, statement, topicIDs)
+}
+
 func (s *Server) saveDelegateProfile(c echo.Context) error {
-	ctx := c.Request().Context()
 	cm := routeCommunityOf(c)
 	me := currentCitizen(c)
 	statement := c.FormValue("statement")
-	form := map[string]string{"statement": statement}
-	if err := domain.CheckText("statement", statement, false, domain.MaxStatement); err != nil {
-		return s.renderDelegate(c, me.Handle, http.StatusUnprocessableEntity, form, fieldErrors{"statement": s.locales.errorText(s.lang(c), err)})
-	}
 	values, err := c.FormParams()
 	if err != nil {
 		return err
@@ -182,10 +209,11 @@ func (s *Server) saveDelegateProfile(c echo.Context) error {
 		}
 		ids = append(ids, id)
 	}
-	err = s.store.SaveDelegateProfile(ctx, cm.ID, me.ID, statement, ids)
+	err = s.saveDelegate(c, statement, ids)
 	var inv *domain.Invalid
 	if errors.As(err, &inv) {
-		return s.renderDelegate(c, me.Handle, http.StatusUnprocessableEntity, form, fieldErrors{inv.Field: s.locales.errorText(s.lang(c), err)})
+		return s.renderDelegate(c, me.Handle, http.StatusUnprocessableEntity, map[string]string{"statement": statement},
+			fieldErrors{inv.Field: s.locales.errorText(s.lang(c), err)})
 	}
 	if err != nil {
 		return err
@@ -209,33 +237,44 @@ type delegateCard struct {
 // excerptLen is how much of a statement the search shows, in characters.
 const excerptLen = 200
 
-// findDelegates lists delegates, of one topic with ?topic=SLUG.
-func (s *Server) findDelegates(c echo.Context) error {
+// searchDelegates lists the route community's delegates, of one topic
+// when topic (a slug) is set, with the start of their statements.
+func (s *Server) searchDelegates(c echo.Context, topic string) ([]delegateCard, error) {
 	ctx := c.Request().Context()
 	cm := routeCommunityOf(c)
-	topics, err := s.store.ScopeTopics(ctx, cm.ID)
-	if err != nil {
-		return err
-	}
-	p := delegatesPage{Page: s.page(c, "delegate.find.title"), Community: cm, Topics: topics, Topic: strings.TrimSpace(c.QueryParam("topic"))}
 	var topicID int64
-	if p.Topic != "" {
-		t, err := s.store.ScopeTopic(ctx, cm.ID, p.Topic)
+	if topic != "" {
+		t, err := s.store.ScopeTopic(ctx, cm.ID, topic)
 		if err != nil {
-			return fieldError(http.StatusNotFound, "topic", "no such topic in this community")
+			return nil, fieldError(http.StatusNotFound, "topic", "no such topic in this community")
 		}
 		topicID = t.ID
 	}
 	ds, err := s.store.FindDelegates(ctx, cm.ID, topicID, 500)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	out := make([]delegateCard, 0, len(ds))
 	for _, d := range ds {
 		ex := []rune(strings.Join(strings.Fields(d.Statement), " "))
 		if len(ex) > excerptLen {
 			ex = append(ex[:excerptLen], '…')
 		}
-		p.Delegates = append(p.Delegates, delegateCard{d, string(ex)})
+		out = append(out, delegateCard{d, string(ex)})
+	}
+	return out, nil
+}
+
+// findDelegates lists delegates, of one topic with ?topic=SLUG.
+func (s *Server) findDelegates(c echo.Context) error {
+	cm := routeCommunityOf(c)
+	topics, err := s.store.ScopeTopics(c.Request().Context(), cm.ID)
+	if err != nil {
+		return err
+	}
+	p := delegatesPage{Page: s.page(c, "delegate.find.title"), Community: cm, Topics: topics, Topic: strings.TrimSpace(c.QueryParam("topic"))}
+	if p.Delegates, err = s.searchDelegates(c, p.Topic); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, "delegates", p)
 }

@@ -104,6 +104,26 @@ var routeTable = []route{
 	{"GET", "/api/v1/proposals/:id", permAnyone, (*Server).apiShowProposal},
 	{"POST", "/api/v1/proposals/:id/support", permMember, (*Server).apiSupport},
 	{"DELETE", "/api/v1/proposals/:id/support", permMember, (*Server).apiUnsupport},
+	// Deliberation (community_api.go; the same rules as the pages below:
+	// members post, support and suggest, the board hides, the handlers
+	// let only the author revise and decide suggestions, and the author
+	// or the board end the discussion).
+	{"GET", "/api/v1/proposals/:id/deliberation", permAnyone, (*Server).apiDeliberation},
+	{"POST", "/api/v1/proposals/:id/posts", permMember, (*Server).apiAddPost},
+	{"PUT", "/api/v1/proposals/:id/posts/:post/support", permMember, (*Server).apiSupportPost},
+	{"DELETE", "/api/v1/proposals/:id/posts/:post/support", permMember, (*Server).apiUnsupportPost},
+	{"POST", "/api/v1/proposals/:id/posts/:post/hide", permBoard, (*Server).apiHidePost},
+	{"GET", "/api/v1/proposals/:id/versions", permAnyone, (*Server).apiVersions},
+	{"POST", "/api/v1/proposals/:id/revisions", permMember, (*Server).apiReviseProposal},
+	{"POST", "/api/v1/proposals/:id/suggestions", permMember, (*Server).apiAddSuggestion},
+	{"PUT", "/api/v1/proposals/:id/suggestions/:suggestion", permMember, (*Server).apiDecideSuggestion},
+	{"PUT", "/api/v1/proposals/:id/discussion-end", permMember, (*Server).apiSetDiscussionEnd},
+	{"GET", "/api/v1/communities/:slug/moderation", permMember, (*Server).apiModerationLog},
+	// Delegate profiles (community_api.go): read by anyone who may see
+	// the community; each member writes her own.
+	{"GET", "/api/v1/communities/:slug/delegates", permAnyone, (*Server).apiFindDelegates},
+	{"GET", "/api/v1/communities/:slug/delegates/:handle", permAnyone, (*Server).apiShowDelegate},
+	{"PUT", "/api/v1/communities/:slug/delegate-profile", permMember, (*Server).apiSaveDelegateProfile},
 	// Ballots.
 	{"POST", "/api/v1/communities/:slug/ballots", permBoard, (*Server).apiCreateBallot},
 	{"GET", "/api/v1/communities/:slug/ballots", permAnyone, (*Server).apiListBallots},
@@ -187,6 +207,11 @@ var routeTable = []route{
 	// Notifications: a citizen's own list and mail switches; the
 	// unsubscribe link of a mail works without signing in (its token is
 	// signed, notify.Unsubscriber).
+	{"GET", "/api/v1/notifications", permCitizen, (*Server).apiNotifications},
+	{"GET", "/api/v1/notifications/unread", permCitizen, (*Server).apiUnreadCount},
+	{"POST", "/api/v1/notifications/read", permCitizen, (*Server).apiMarkRead},
+	{"GET", "/api/v1/notifications/settings", permCitizen, (*Server).apiNotificationSettings},
+	{"PUT", "/api/v1/notifications/settings", permCitizen, (*Server).apiSaveNotificationSettings},
 	{"GET", "/notifications", permCitizen, (*Server).notificationsPage},
 	{"POST", "/notifications/read", permCitizen, (*Server).markNotificationsRead},
 	{"POST", "/notifications/settings", permCitizen, (*Server).saveNotificationSettings},
