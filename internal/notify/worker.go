@@ -18,7 +18,7 @@ import (
 
 // MailStore is the mail queue the worker drains (sqlstore.Store).
 type MailStore interface {
-	ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]store.Mail, error)
+	ClaimMail(ctx context.Context, sent []int64, limit int, lease time.Duration) ([]store.Mail, error)
 	MarkSent(ctx context.Context, ids ...int64) error
 	RetryMail(ctx context.Context, id int64, next time.Time, reason string) error
 }
@@ -27,8 +27,8 @@ type MailStore interface {
 // connection, claims a small batch of due rows (store.ClaimMail, with a
 // lease) and sends them one by one; rows are marked sent only after the
 // server accepted their DATA, in groups of up to MarkEvery (one short
-// write transaction per group, so that draining leaves the database to
-// the votes). A failure puts the row back with exponential backoff. A
+// write transaction per group; a batch's last group goes with the next
+// claim), so that draining leaves the database's one writer to the votes. A failure puts the row back with exponential backoff. A
 // crash leaves claimed rows to be taken again when their lease runs out:
 // nothing is lost, and a mail is sent twice only if the process died
 // between the server's acceptance and the mark of its group — at most
@@ -93,15 +93,23 @@ func (w *Worker) Run(ctx context.Context) {
 
 func (w *Worker) loop(ctx context.Context) {
 	var c *smtp.Client
+	var done []int64 // accepted by the server, not yet marked sent
 	defer func() {
 		if c != nil {
 			c.Quit()
 		}
+		w.mark(ctx, done) // a graceful stop marks what was accepted
 	}()
 	for ctx.Err() == nil {
-		mails, err := w.Store.ClaimMail(ctx, w.Batch, w.Lease)
-		if err != nil && ctx.Err() == nil {
-			w.Log.Error("outbox", "err", err)
+		// The batch's last accepted mails are marked in the claim's
+		// transaction: one write transaction fewer per batch.
+		mails, err := w.Store.ClaimMail(ctx, done, w.Batch, w.Lease)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.Log.Error("outbox", "err", err)
+			}
+		} else {
+			done = done[:0]
 		}
 		if len(mails) == 0 {
 			if c != nil { // idle: do not hold the server's connection
@@ -114,14 +122,7 @@ func (w *Worker) loop(ctx context.Context) {
 			}
 			continue
 		}
-		var sent []int64
-		mark := func() {
-			if err := w.Store.MarkSent(context.WithoutCancel(ctx), sent...); err != nil {
-				w.Log.Error("outbox: mark sent", "ids", sent, "err", err)
-			}
-			sent = sent[:0]
-		}
-		for _, m := range mails {
+		for i, m := range mails {
 			if ctx.Err() != nil {
 				break // the rest stays claimed until its lease ends
 			}
@@ -137,11 +138,21 @@ func (w *Worker) loop(ctx context.Context) {
 				c = nil
 				continue
 			}
-			if sent = append(sent, m.ID); len(sent) >= w.MarkEvery {
-				mark()
+			if done = append(done, m.ID); len(done) >= w.MarkEvery && i < len(mails)-1 {
+				w.mark(ctx, done)
+				done = done[:0]
 			}
 		}
-		mark()
+	}
+}
+
+// mark records ids sent, even while ctx ends.
+func (w *Worker) mark(ctx context.Context, ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
+	if err := w.Store.MarkSent(context.WithoutCancel(ctx), ids...); err != nil {
+		w.Log.Error("outbox: mark sent", "ids", ids, "err", err)
 	}
 }
 

@@ -25,10 +25,20 @@ func startWorker(st *sqlstore.Store, srv *smtptest.Server, lease time.Duration) 
 
 // startBatches is startWorker claiming batch rows at a time.
 func startBatches(st *sqlstore.Store, srv *smtptest.Server, lease time.Duration, batch int) (stop func()) {
-	w := &notify.Worker{Store: st, SMTP: notify.SMTP{Addr: srv.Addr, From: "koinon@example.org"},
+	return run(newWorker(st, srv, lease, batch))
+}
+
+// newWorker is a worker sending to srv, polling every 10 ms, first retry
+// after 40 ms.
+func newWorker(st *sqlstore.Store, srv *smtptest.Server, lease time.Duration, batch int) *notify.Worker {
+	return &notify.Worker{Store: st, SMTP: notify.SMTP{Addr: srv.Addr, From: "koinon@example.org"},
 		Render: &notify.Renderer{Texts: texts, BaseURL: "http://koinon.test", From: "koinon@example.org",
 			Unsub: notify.NewUnsubscriber(make([]byte, 32))},
 		Conns: 4, Batch: batch, Lease: lease, Poll: 10 * time.Millisecond, Backoff: 40 * time.Millisecond}
+}
+
+// run runs w until the returned stop is called (stop waits for it).
+func run(w *notify.Worker) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
@@ -79,12 +89,14 @@ func pending(t testing.TB, st *sqlstore.Store) int64 {
 // every mail goes out exactly once.
 func TestWorkerRetriesWithBackoff(t *testing.T) {
 	storetest.EachMail(t, func(t *testing.T, st *sqlstore.Store) {
-		w := enqueue(t, st, 1)
+		world := enqueue(t, st, 1)
 		srv := smtptest.Start(t)
 		srv.SetMode(smtptest.Refuse)
-		stop := startWorker(st, srv, time.Minute)
+		w := newWorker(st, srv, time.Minute, 5)
+		w.Backoff = 150 * time.Millisecond // well above a loaded machine's jitter
+		stop := run(w)
 		defer stop()
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(20 * time.Second)
 		for len(srv.Tries()) < 5 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -98,7 +110,7 @@ func TestWorkerRetriesWithBackoff(t *testing.T) {
 				t.Errorf("attempt %d came %v after the one before, which came %v after its own: want the wait to double", i, gap, prev)
 			}
 		}
-		delayed, err := st.MailDelayed(context.Background(), w.ID("c000"))
+		delayed, err := st.MailDelayed(context.Background(), world.ID("c000"))
 		if err != nil || !delayed {
 			t.Errorf("MailDelayed = %v, %v; want true", delayed, err)
 		}

@@ -165,40 +165,41 @@ func (s *Store) MailDelayed(ctx context.Context, citizenID int64) (bool, error) 
 	return n > 0, wrap(err, "mail of %d", citizenID)
 }
 
-// ClaimMail takes up to limit due, unsent outbox rows for lease: another
-// worker (or this one after a restart) takes them again only when the
-// lease has run out without MarkSent, so a crash loses nothing. Rows are
-// claimed in small batches, so the outbox's size does not matter.
-func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]Mail, error) {
+// ClaimMail marks the mails sent sent (as MarkSent) and takes up to limit
+// due, unsent outbox rows for lease, in one short write transaction:
+// another worker (or this one after a restart) takes them again only when
+// the lease has run out without MarkSent, so a crash loses nothing. Rows
+// are claimed in small batches, so the outbox's size does not matter.
+// Under the write lock there are only the two UPDATEs; what the mails
+// need (the notification, the citizen's address and language) is read
+// after it, beside the writers (WAL), so that the worker holds the one
+// writer of SQLite as briefly as it can and votes hardly wait for it.
+func (s *Store) ClaimMail(ctx context.Context, sent []int64, limit int, lease time.Duration) ([]Mail, error) {
 	now := s.stamp()
-	var out []Mail
+	var ids []int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var ids []int64
-		q := tx.Table("outbox").Select("id").
-			Where("sent_at IS NULL AND next_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)", now, now).
-			Order("next_at, id").Limit(limit)
+		if err := markSent(tx, now, sent); err != nil {
+			return err
+		}
+		due := "SELECT id FROM outbox WHERE sent_at IS NULL AND next_at <= ? AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY next_at, id LIMIT ?"
 		if s.dialect == "postgres" {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+			due += " FOR UPDATE SKIP LOCKED"
 		}
-		if err := q.Pluck("id", &ids).Error; err != nil {
-			return wrap(err, "due mail")
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		if err := tx.Table("outbox").Where("id IN ?", ids).Update("claimed_until", now.Add(lease)).Error; err != nil {
-			return wrap(err, "claim mail")
-		}
-		err := tx.Table("outbox o").
-			Select(`o.id, o.attempts, o.secret, n.id AS notification_id, n.citizen_id, n.kind, n.message, n.event_key,
-				n.params, n.link, n.created_at, c.email, c.display_name, COALESCE(p.lang, 'en') AS lang`).
-			Joins("JOIN notifications n ON n.id = o.notification_id").
-			Joins("JOIN citizens c ON c.id = n.citizen_id").
-			Joins("LEFT JOIN notification_prefs p ON p.citizen_id = n.citizen_id").
-			Where("o.id IN ?", ids).Order("o.id").Scan(&out).Error
-		return wrap(err, "load mail")
+		return wrap(tx.Raw("UPDATE outbox SET claimed_until = ? WHERE id IN ("+due+") RETURNING id", now.Add(lease), now, now, limit).
+			Scan(&ids).Error, "claim mail")
 	})
-	return out, err
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	var out []Mail
+	err = s.db.WithContext(ctx).Table("outbox o").
+		Select(`o.id, o.attempts, o.secret, n.id AS notification_id, n.citizen_id, n.kind, n.message, n.event_key,
+			n.params, n.link, n.created_at, c.email, c.display_name, COALESCE(p.lang, 'en') AS lang`).
+		Joins("JOIN notifications n ON n.id = o.notification_id").
+		Joins("JOIN citizens c ON c.id = n.citizen_id").
+		Joins("LEFT JOIN notification_prefs p ON p.citizen_id = n.citizen_id").
+		Where("o.id IN ?", ids).Order("o.id").Scan(&out).Error
+	return out, wrap(err, "load mail")
 }
 
 // MarkSent records that the SMTP server accepted the mails ids and
@@ -207,9 +208,14 @@ func (s *Store) MarkSent(ctx context.Context, ids ...int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		return wrap(tx.Exec("UPDATE outbox SET sent_at = ?, secret = '', claimed_until = NULL WHERE id IN ?", s.stamp(), ids).Error, "mark %d mails sent", len(ids))
-	})
+	return s.tx(ctx, func(tx *gorm.DB) error { return markSent(tx, s.stamp(), ids) })
+}
+
+func markSent(tx *gorm.DB, now time.Time, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return wrap(tx.Exec("UPDATE outbox SET sent_at = ?, secret = '', claimed_until = NULL WHERE id IN ?", now, ids).Error, "mark %d mails sent", len(ids))
 }
 
 // RetryMail records a failed attempt at mail id and when to try again.
