@@ -41,7 +41,9 @@ test: wasm
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -race ./internal/tally/... ./internal/proof/... ./internal/blt/...
 
-# Benchmarks: the tally, STV, conformance, verify and close-100k benchmarks, the close
+# Benchmarks: the tally, STV, conformance, verify and close-100k benchmarks, the
+# notification benchmarks (a 100,000-voter open, the outbox's drain, votes
+# while it drains, and a 1,000,000-row outbox's memory in its own process), the close
 # of a 1,000,000-voter ballot with its page loads, and a 10 s vote-casting
 # load test with its plain-insert baseline and CPU profile on SQLite (and
 # on PostgreSQL when KOINON_TEST_POSTGRES is set, in a scratch schema).
@@ -60,6 +62,13 @@ bench: build
 	  echo "# command: go test $(BENCH_TESTS) $$pkgs" > $$out; \
 	  echo "go test $(BENCH_TESTS) $$pkgs"; \
 	  $(GO) test $(BENCH_TESTS) $$pkgs >> $$out 2>&1 || { cat $$out; exit 1; }; \
+	  grep -E '^(Benchmark|ok|FAIL)' $$out; \
+	done
+	@for spec in "notify:OpenBallot100k|OutboxDrain|CastVote:3x" "notify-memory:OutboxMillionRows:1x"; do \
+	  name=$${spec%%:*}; rest=$${spec#*:}; pat=$${rest%%:*}; times=$${rest#*:}; out=$(BENCH_OUT)/bench-$$name.txt; \
+	  cmd="go test -run '^\$$' -bench '$$pat' -benchtime $$times -timeout 30m ./internal/notify"; \
+	  echo "# command: $$cmd" > $$out; echo "$$cmd"; \
+	  $(GO) test -run '^$$' -bench "$$pat" -benchtime $$times -timeout 30m ./internal/notify >> $$out 2>&1 || { cat $$out; exit 1; }; \
 	  grep -E '^(Benchmark|ok|FAIL)' $$out; \
 	done
 	./$(BIN) loadtest --close --voters 1000000 --votes 300000 --pages 20 --json $(BENCH_OUT)/close-sqlite.json
