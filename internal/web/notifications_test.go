@@ -358,7 +358,7 @@ func TestNotificationDecryptionShareDue(t *testing.T) {
 			}
 		}
 		m := mw.mailTo(t, "cat", "Your decryption share is awaited: Board election")
-		mw.checkMail(t, m, "cat", "en", true, "As one of its trustees, submit your decryption share", "“Board election” (commons)")
+		mw.checkMail(t, m, "cat", "en", true, "As one of its trustees, submit your decryption share", "Voting on “Board election” has ended")
 		if lineAfter(t, m.Body, "Open in Koinon:") != mw.TS.URL+"/ballots/"+id {
 			t.Errorf("the mail links elsewhere than the ballot:\n%s", m.Body)
 		}

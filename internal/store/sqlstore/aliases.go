@@ -69,7 +69,6 @@ type Invite = store.Invite
 const KindBallotOpened = store.KindBallotOpened
 const KindClosingSoon = store.KindClosingSoon
 const KindDelegateVoted = store.KindDelegateVoted
-const KindDecryptionShare = store.KindDecryptionShare
 const KindDelegation = store.KindDelegation
 const KindDelegationLost = store.KindDelegationLost
 const KindInvitation = store.KindInvitation

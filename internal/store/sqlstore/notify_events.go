@@ -285,32 +285,32 @@ func (s *Store) notifyKeyRegistered(tx *gorm.DB, communityID, citizenID int64, k
 
 // EnqueueTrusteeShareDue tells the trustees of a secret ballot that it is
 // tallying and awaits their decryption share; the caller is the step that
-// moves the ballot to tallying. One notification per trustee and ballot:
-// calling it again (a retried step, a second scheduler) adds nothing.
-// Ids that name no citizen are skipped.
+// moves the ballot to tallying. One notification per trustee and ballot
+// (event key share:BALLOT): calling it again (a retried step, a second
+// scheduler) adds nothing. Ids that name no citizen are skipped.
 func (s *Store) EnqueueTrusteeShareDue(ctx context.Context, ballotID int64, trusteeIDs []int64) error {
 	if len(trusteeIDs) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *gorm.DB) error { return s.notifyShareDue(tx, ballotID, trusteeIDs) })
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		for i := 0; i < len(trusteeIDs); i += chunk {
+			err := s.notifyShareDue(tx, ballotID, "SELECT id AS citizen_id FROM citizens WHERE id IN ?", trusteeIDs[i:min(i+chunk, len(trusteeIDs))])
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // notifyShareDue is EnqueueTrusteeShareDue inside the caller's
-// transaction (the tallying step's own).
-func (s *Store) notifyShareDue(tx *gorm.DB, ballotID int64, trusteeIDs []int64) error {
+// transaction (the tallying step's own), for the trustees the SELECT
+// recipients (one column: citizen_id) returns, e.g.
+// "SELECT citizen_id FROM ballot_trustees WHERE ballot_id = ?".
+func (s *Store) notifyShareDue(tx *gorm.DB, ballotID int64, recipients string, args ...any) error {
 	var b Ballot
-	if err := tx.Select("id", "title", "community_id").First(&b, ballotID).Error; err != nil {
+	if err := tx.Select("id", "title").First(&b, ballotID).Error; err != nil {
 		return wrap(err, "ballot %d", ballotID)
 	}
-	community, err := scopeName(tx, b.CommunityID, "c")
-	if err != nil {
-		return err
-	}
-	n := ballotNote(KindDecryptionShare, "share", b, community)
-	for i := 0; i < len(trusteeIDs); i += chunk {
-		if err := s.notify(tx, n, "SELECT id AS citizen_id FROM citizens WHERE id IN ?", trusteeIDs[i:min(i+chunk, len(trusteeIDs))]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.notify(tx, ballotNote(store.KindDecryptionShare, "share", b), recipients, args...)
 }
