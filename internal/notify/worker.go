@@ -49,6 +49,12 @@ type Worker struct {
 	MaxWait   time.Duration // longest retry delay (default 6 h)
 	// TLS overrides the TLS configuration (tests).
 	TLS *tls.Config
+
+	// db lets one connection at a time into the store: however many
+	// connections send, at most one of the worker's write transactions
+	// waits for SQLite's one writer, so a vote never queues behind
+	// several of them.
+	db sync.Mutex
 }
 
 func (w *Worker) defaults() {
@@ -103,7 +109,9 @@ func (w *Worker) loop(ctx context.Context) {
 	for ctx.Err() == nil {
 		// The batch's last accepted mails are marked in the claim's
 		// transaction: one write transaction fewer per batch.
+		w.db.Lock()
 		mails, err := w.Store.ClaimMail(ctx, done, w.Batch, w.Lease)
+		w.db.Unlock()
 		if err != nil {
 			if ctx.Err() == nil {
 				w.Log.Error("outbox", "err", err)
@@ -151,6 +159,8 @@ func (w *Worker) mark(ctx context.Context, ids []int64) {
 	if len(ids) == 0 {
 		return
 	}
+	w.db.Lock()
+	defer w.db.Unlock()
 	if err := w.Store.MarkSent(context.WithoutCancel(ctx), ids...); err != nil {
 		w.Log.Error("outbox: mark sent", "ids", ids, "err", err)
 	}
@@ -163,6 +173,8 @@ func (w *Worker) retry(ctx context.Context, m store.Mail, cause error) {
 		wait = w.MaxWait
 	}
 	w.Log.Warn("mail delayed", "id", m.ID, "attempts", m.Attempts+1, "retry_in", wait.String(), "err", cause)
+	w.db.Lock()
+	defer w.db.Unlock()
 	if err := w.Store.RetryMail(context.WithoutCancel(ctx), m.ID, w.Now().UTC().Add(wait), cause.Error()); err != nil {
 		w.Log.Error("outbox: retry", "id", m.ID, "err", err)
 	}
