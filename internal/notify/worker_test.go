@@ -93,7 +93,7 @@ func TestWorkerRetriesWithBackoff(t *testing.T) {
 		srv := smtptest.Start(t)
 		srv.SetMode(smtptest.Refuse)
 		w := newWorker(st, srv, time.Minute, 5)
-		w.Backoff = 150 * time.Millisecond // well above a loaded machine's jitter
+		w.Backoff = 100 * time.Millisecond
 		stop := run(w)
 		defer stop()
 		deadline := time.Now().Add(20 * time.Second)
@@ -104,11 +104,16 @@ func TestWorkerRetriesWithBackoff(t *testing.T) {
 		if len(tries) < 5 {
 			t.Fatalf("%d attempts, want 5", len(tries))
 		}
-		for i := 2; i < 5; i++ {
-			prev, gap := tries[i-1].Sub(tries[i-2]), tries[i].Sub(tries[i-1])
-			if gap < prev*3/2 {
-				t.Errorf("attempt %d came %v after the one before, which came %v after its own: want the wait to double", i, gap, prev)
+		// Attempt i comes no sooner than Backoff·2^(i-1) after the one
+		// before (a loaded machine only makes it later), and the waits
+		// grow: the fourth is well over twice the first.
+		for i := 1; i < 5; i++ {
+			if gap, want := tries[i].Sub(tries[i-1]), w.Backoff<<(i-1); gap < want*95/100 {
+				t.Errorf("attempt %d came %v after the one before, want at least %v (doubling backoff)", i, gap, want)
 			}
+		}
+		if first, fourth := tries[1].Sub(tries[0]), tries[4].Sub(tries[3]); fourth < 2*first {
+			t.Errorf("the fourth wait (%v) is not well over the first (%v)", fourth, first)
 		}
 		delayed, err := st.MailDelayed(context.Background(), world.ID("c000"))
 		if err != nil || !delayed {
