@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"koinon/internal/notify/smtptest"
+	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
 )
 
@@ -24,8 +25,24 @@ import (
 // first attempt (one per outbox row), and the receiving server, which
 // deduplicates by Message-ID as mail stores do, keeps one. The test
 // counts the resends and checks they are within the bound the worker
-// documents (10 per connection).
+// documents (10 per connection). On SQLite, and on PostgreSQL when
+// KOINON_TEST_POSTGRES is set.
 func TestOutboxKilledMidSend(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		outboxKilledMidSend(t, dir, nil, func() *sqlstore.Store { return openSQLiteDir(t, dir) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := storetest.FreshPostgresURL(t)
+		outboxKilledMidSend(t, t.TempDir(), []string{"--database", url}, func() *sqlstore.Store {
+			return storetest.Open(t, sqlstore.Options{URL: url})
+		})
+	})
+}
+
+// outboxKilledMidSend runs the test with serve's data dir and extra flags;
+// open opens its database once the server is stopped.
+func outboxKilledMidSend(t *testing.T, dir string, extra []string, open func() *sqlstore.Store) {
 	const (
 		citizens = 60
 		conns    = 4
@@ -35,9 +52,9 @@ func TestOutboxKilledMidSend(t *testing.T) {
 	smtp := smtptest.Start(t)
 	smtp.Dedupe = true
 	held := smtp.Hold(before)
-	dir := t.TempDir()
 	mailURL := fmt.Sprintf("smtp://%s?from=koinon@example.org&conns=%d&lease=2s", smtp.Addr, conns)
-	srv := startServer(t, dir, "--smtp-url", mailURL, "--public-url", "http://vote.example.org")
+	flags := append([]string{"--smtp-url", mailURL, "--public-url", "http://vote.example.org"}, extra...)
+	srv := startServer(t, dir, flags...)
 
 	ctx := context.Background()
 	api := func(method, path, token string, body any) map[string]any {
@@ -80,7 +97,7 @@ func TestOutboxKilledMidSend(t *testing.T) {
 		t.Fatalf("%d of %d mails accepted before the kill: the kill did not land mid-send", acceptedBefore, citizens)
 	}
 
-	srv = startServer(t, dir, "--smtp-url", mailURL, "--public-url", "http://vote.example.org")
+	srv = startServer(t, dir, flags...)
 	deadline := time.Now().Add(90 * time.Second)
 	for len(smtp.Mails()) < citizens && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -110,7 +127,7 @@ func TestOutboxKilledMidSend(t *testing.T) {
 		t.Errorf("%d mails sent again after the kill, want at most %d (conns × MarkEvery)", resent, conns*markMax)
 	}
 
-	st := openSQLiteDir(t, dir)
+	st := open()
 	defer st.Close()
 	var rows struct{ Total, Unsent, Secrets int64 }
 	if err := storetest.DB(t, st).Raw(`SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN sent_at IS NULL THEN 1 ELSE 0 END), 0) AS unsent,
@@ -120,6 +137,6 @@ func TestOutboxKilledMidSend(t *testing.T) {
 	if rows.Total != citizens || rows.Unsent != 0 || rows.Secrets != 0 {
 		t.Errorf("outbox: %d rows, %d unsent, %d with an invitation secret; want %d, 0, 0", rows.Total, rows.Unsent, rows.Secrets, citizens)
 	}
-	summary(t, "SQLite, %d invitation mails, %d connections; SIGKILL with %d accepted and %d DATA read (the rest held unanswered); after restart all %d delivered, %d sent again (same Message-ID, dropped by the deduplicating server); outbox 0 unsent",
+	summary(t, "%d invitation mails, %d connections; SIGKILL with %d accepted and %d DATA read (the rest held unanswered); after restart all %d delivered, %d sent again (same Message-ID, dropped by the deduplicating server); outbox 0 unsent",
 		citizens, conns, acceptedBefore, seenBefore, citizens, resent)
 }
