@@ -399,3 +399,21 @@ func TestNotificationDelegationStopped(t *testing.T) {
 	m := mw.mailTo(t, "bob", "ann (@ann) no longer delegates to you")
 	mw.checkMail(t, m, "bob", "en", false, "took you off their delegates for commons", "Citizens who now list you first there: 1, with a roll weight of 1")
 }
+
+// A day before a public ballot closes, a citizen whose only delegate
+// left the community before it opened (so is not on its roll) and who has
+// not voted hears that her vote will not count.
+func TestNotificationClosingSoonLost(t *testing.T) {
+	st := storetest.MailSQLite(t)
+	mw := newMailWorld(t, st)
+	mw.expect(t, "eve", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"fay"}}, 200, "")
+	mw.expect(t, "board", "DELETE", "/api/v1/communities/commons/members/fay", nil, 204, "")
+	closes := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
+	mw.createOpen(t, map[string]any{"title": "Bike racks", "method": "majority", "delegation": true,
+		"secrecy": "public", "closes_at": closes.Format(time.RFC3339)})
+	if n := remind(t, st); n != 1 {
+		t.Fatalf("reminded %d ballots, want 1", n)
+	}
+	m := mw.mailTo(t, "eve", "Your vote will not count: Bike racks")
+	mw.checkMail(t, m, "eve", "en", true, "your delegation leads to no vote, so your vote will not count")
+}
