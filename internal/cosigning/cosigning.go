@@ -74,9 +74,14 @@ func submit(ctx context.Context, client *http.Client, w store.LogWitness, signed
 			r.line, r.err = cosignatureLine(signed, body, v)
 			return r
 		}
-		if latest, ok := conflictSize(code, ctype, body); ok && latest != old && latest <= size && attempt == 0 {
+		latest, ok := conflictSize(code, ctype, body)
+		if ok && latest != old && latest <= size && attempt == 0 {
 			old = latest
 			continue
+		}
+		if ok && latest > size {
+			r.err = fmt.Errorf("refused (409 Conflict): the witness holds a checkpoint of size %d, beyond this one's %d", latest, size)
+			return r
 		}
 		r.err = fmt.Errorf("refused (%d %s): %s", code, http.StatusText(code), strings.TrimSpace(string(body)))
 		return r
