@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,34 +26,13 @@ import (
 	"koinon/internal/cosigning"
 	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
+	"koinon/internal/testbin"
 )
 
-var (
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
-)
-
-// koinonBinary builds this command once per test run, so that witnesses
-// run as separate processes.
-func koinonBinary(t *testing.T) string {
-	t.Helper()
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "koinon-bin")
-		if err != nil {
-			binaryErr = err
-			return
-		}
-		binaryPath = filepath.Join(dir, "koinon")
-		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
-		if err != nil {
-			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binaryErr != nil {
-		t.Fatal(binaryErr)
-	}
-	return binaryPath
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testbin.Cleanup()
+	os.Exit(code)
 }
 
 // witnessProc is a `koinon witness` running as its own process.
@@ -73,7 +51,7 @@ func startWitness(t *testing.T, name, logURL, logKey string, interval time.Durat
 		t.Fatalf("witness keygen: %d %s", code, errs)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, koinonBinary(t), "witness", "--log", logURL, "--log-key", logKey, "--key", keyFile,
+	cmd := exec.CommandContext(ctx, testbin.Koinon(t), "witness", "--log", logURL, "--log-key", logKey, "--key", keyFile,
 		"--listen", "127.0.0.1:0", "--interval", interval.String())
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
