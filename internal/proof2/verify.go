@@ -72,7 +72,7 @@ type verifier struct {
 // Verify runs the checks of proof-2.md in order and stops at the first
 // failure, which it names: 1 shape, 2 checkpoint, 3 inclusion,
 // 4 statements, 5 delegations, 6 votes, 7 result, 8 signature, and with
-// opts.Log 9 log_root, 10 log_entries, 11 log_complete.
+// opts.Log 9 log_root, 10 log_entries, 11 log_complete, 12 log_keys.
 func Verify(data []byte, opts Options) Report {
 	r := Report{Report: proof.Report{Kind: "proof"}}
 	doc, err := Parse(data)
