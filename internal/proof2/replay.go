@@ -10,7 +10,7 @@ import (
 	"koinon/internal/statement"
 )
 
-// replayLog runs checks 9 to 11 against the whole log (opts.Log):
+// replayLog runs checks 9 to 12 against the whole log (opts.Log):
 // 9 log_root, the log's first size entries give the checkpoint's root;
 // 10 log_entries, every entry of the proof is the log's entry at its index;
 // 11 log_complete, the log replays (statements.md) and holds no entry of a

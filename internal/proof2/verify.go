@@ -31,7 +31,7 @@ type Options struct {
 	Witnesses []string
 	Quorum    int
 	// Log, when not nil, is the whole log from index 0 (at least up to the
-	// checkpoint's size): checks 9 to 11 replay it.
+	// checkpoint's size): checks 9 to 12 replay it.
 	Log [][]byte
 }
 
