@@ -67,37 +67,45 @@ func Parse(data []byte) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(canon, &top); err != nil || top == nil {
+	if len(canon) == 0 || canon[0] != '{' {
 		return nil, fmt.Errorf("not a JSON object")
 	}
-	for _, m := range members {
-		if _, ok := top[m]; !ok {
-			return nil, fmt.Errorf("%s: missing", m)
+	// A missing member is named first; the members are only listed when
+	// something is wrong (a valid document has them all: the form check
+	// below would fail otherwise), which spares a copy of a large proof.
+	fail := func(err error) (*Document, error) {
+		var top map[string]json.RawMessage
+		if json.Unmarshal(canon, &top) == nil {
+			for _, m := range members {
+				if _, ok := top[m]; !ok {
+					return nil, fmt.Errorf("%s: missing", m)
+				}
+			}
 		}
+		return nil, err
 	}
 	var doc Document
 	dec := json.NewDecoder(bytes.NewReader(canon))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if doc.Format != Format {
-		return nil, fmt.Errorf("format: must be %q, not %q", Format, doc.Format)
+		return fail(fmt.Errorf("format: must be %q, not %q", Format, doc.Format))
 	}
 	if doc.Signer == nil || doc.Signature == "" {
-		return nil, fmt.Errorf("signer, signature: missing")
+		return fail(fmt.Errorf("signer, signature: missing"))
 	}
 	for i := range doc.Entries {
 		if doc.Entries[i].Inclusion == nil {
-			return nil, fmt.Errorf("entries[%d].inclusion: must be a list", i)
+			return fail(fmt.Errorf("entries[%d].inclusion: must be a list", i))
 		}
 	}
 	// Every member came through in its canonical form: nothing was lost.
 	// (The entries are parts of canon, so canonical already.)
 	head, entries, tail, err := doc.parts(true, true)
 	if err != nil || !bytes.Equal(splice(head, entries, tail), canon) {
-		return nil, fmt.Errorf("a member has the wrong type or form (null, a fraction, an empty list written as null)")
+		return fail(fmt.Errorf("a member has the wrong type or form (null, a fraction, an empty list written as null)"))
 	}
 	doc.raw, doc.tail = canon, len(tail)
 	return &doc, nil
