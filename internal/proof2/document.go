@@ -122,7 +122,9 @@ func (doc *Document) unsigned() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(bytes.Clone(doc.raw[:len(doc.raw)-doc.tail+1]), tail[1:]...), nil
+	head := doc.raw[:len(doc.raw)-doc.tail+1]
+	out := make([]byte, 0, len(head)+len(tail)-1)
+	return append(append(out, head...), tail[1:]...), nil
 }
 
 // bytes returns the canonical JSON, with or without the signature.
