@@ -6,9 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"koinon/internal/clog"
 	"koinon/internal/store"
@@ -92,5 +95,32 @@ func TestLogPage(t *testing.T) {
 	}
 	if cfg, _ := st.Witnesses(ctx, w.C.Community.ID); len(cfg.Witnesses) != 1 || cfg.Witnesses[0].URL != "https://w2.example/add/" || cfg.Quorum != 1 {
 		t.Errorf("saved %+v", cfg)
+	}
+}
+
+// TestBrowserLogPage: the log page, to the board, fits 390 and 1280 px
+// in English and German (screenshots with KOINON_SCREENSHOTS).
+func TestBrowserLogPage(t *testing.T) {
+	ctx := newBrowser(t)
+	w := newPagesWorld(t)
+	st := w.C.W.S
+	storetest.Logs(t, st, "https://vote.example.org/logs/")
+	_, vkey, _ := clog.NewCosigner("witness.example.org", make([]byte, 32), time.Now)
+	_, vkey2, _ := clog.NewCosigner("second-witness.example.net", []byte("0123456789abcdef0123456789abcdef"), time.Now)
+	if err := st.SetWitnesses(context.Background(), w.C.Community.ID, store.WitnessConfig{Quorum: 2, Witnesses: []store.LogWitness{
+		{Name: "witness.example.org", VKey: vkey, URL: "https://witness.example.org/tlog-witness/"},
+		{Name: "second-witness.example.net", VKey: vkey2, URL: "http://127.0.0.1:7380/"}}}); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.SetWitnessError(context.Background(), w.C.Community.ID, "second-witness.example.net",
+		`Post "http://127.0.0.1:7380/add-checkpoint": dial tcp 127.0.0.1:7380: connect: connection refused`)
+	setSession(t, ctx, w.TS.URL, w.Token("ann"))
+	for _, lang := range []string{"en", "de"} {
+		browse(t, ctx, "language", chromedp.Navigate(w.TS.URL+"/lang/"+lang))
+		for _, width := range []int64{390, 1280} {
+			browse(t, ctx, "log page", chromedp.EmulateViewport(width, 900), chromedp.Navigate(w.TS.URL+"/communities/commons/log"))
+			checkFits(t, ctx, "log page "+lang)
+			screenshot(t, ctx, "log-"+lang+"-"+strconv.FormatInt(width, 10))
+		}
 	}
 }
