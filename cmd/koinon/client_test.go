@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -112,15 +113,26 @@ func (cw *clientWorld) play(t *testing.T) {
 // (with the log replayed from the server when withLog).
 func (cw *clientWorld) closeAndVerify(t *testing.T, withLog bool) (int, string) {
 	t.Helper()
+	if _, err := cw.close(); err != nil {
+		t.Fatal(err)
+	}
+	return cw.verify(t, withLog)
+}
+
+// close closes the ballot and writes its proof beside the key files.
+func (cw *clientWorld) close() (store.Ballot, error) {
 	b, err := closing.New(cw.st, cw.signer, nil).Close(context.Background(), cw.ballot.ID)
 	if err != nil {
-		t.Fatal(err)
+		return b, err
 	}
-	name := filepath.Join(cw.dir, "proof.json")
-	if err := os.WriteFile(name, []byte(*b.ProofJSON), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"verify", name, "--key", base64.StdEncoding.EncodeToString([]byte(cw.signer.Key.Public().(ed25519.PublicKey)))}
+	return b, os.WriteFile(filepath.Join(cw.dir, "proof.json"), []byte(*b.ProofJSON), 0o644)
+}
+
+// verify runs koinon verify on the proof close wrote (with the log
+// replayed from the server when withLog).
+func (cw *clientWorld) verify(t *testing.T, withLog bool) (int, string) {
+	t.Helper()
+	args := []string{"verify", filepath.Join(cw.dir, "proof.json"), "--key", base64.StdEncoding.EncodeToString([]byte(cw.signer.Key.Public().(ed25519.PublicKey)))}
 	if withLog {
 		args = append(args, "--log", cw.ts.URL+"/logs/commons/")
 	}
@@ -131,22 +143,28 @@ func (cw *clientWorld) closeAndVerify(t *testing.T, withLog bool) (int, string) 
 // The operator-compromise test (issue 16): citizens vote and delegate with
 // device keys through the real HTTP API; an operator with direct database
 // access then tampers, and each tampering is caught by `koinon verify`,
-// the affected citizen's `koinon client check`, or `koinon verify --log`.
-// Without tampering everything verifies.
+// the affected citizen's `koinon client check`, `koinon verify --log`, or
+// a `koinon witness` process watching the log. Without tampering
+// everything verifies.
 func TestOperatorCompromise(t *testing.T) {
+	rewrite := func(t *testing.T, cw *clientWorld) {
+		cw.exec(t, "UPDATE log_entries SET data = ? WHERE community_id = ? AND idx = 1", []byte(`{"type":"statement"}`), cw.c.ID)
+	}
 	for dialect, open := range map[string]func(testing.TB) *sqlstore.Store{"sqlite": storetest.SQLite, "postgres": storetest.Postgres} {
 		for _, tc := range []struct {
 			name   string
 			tamper func(t *testing.T, cw *clientWorld)
 			// what must catch it: verify alone (naming want), verify
-			// --log, and the client check of citizen (naming check).
+			// --log, the client check of citizen (naming check; "*":
+			// every citizen's), and a witness (witness: it refuses).
 			verify, verifyLog string
 			citizen, check    string
-			// afterClose tampers once the proof is sealed (before, the
-			// close itself refuses a log that does not give its root).
-			afterClose bool
+			witness           bool
+			// afterClose tampers once the proof is sealed; closeFails:
+			// tampered before, the close itself refuses to seal.
+			afterClose, closeFails bool
 		}{
-			{name: "none"},
+			{name: "none", witness: true},
 			{name: "a: a vote's choice changed", verify: "6 FAIL votes", citizen: "bob", check: "does not verify",
 				tamper: func(t *testing.T, cw *clientWorld) {
 					cw.exec(t, "UPDATE votes SET choice = ? WHERE ballot_id = ? AND citizen_id = ?", `"no"`, cw.ballot.ID, cw.w.ID("bob"))
@@ -162,11 +180,16 @@ func TestOperatorCompromise(t *testing.T) {
 					cw.exec(t, "DELETE FROM delegations WHERE citizen_id = ? AND topic_id IS NOT NULL", cw.w.ID("ann"))
 				}},
 			{name: "d: a key registered for a citizen signs a vote", citizen: "dan", check: "registers key",
-				tamper: func(t *testing.T, cw *clientWorld) { cw.forgeVote(t, "dan") }},
-			{name: "e: a log entry rewritten", verifyLog: "9 FAIL log_root", citizen: "ann", check: "do not give its checkpoint's root", afterClose: true,
-				tamper: func(t *testing.T, cw *clientWorld) {
-					cw.exec(t, "UPDATE log_entries SET data = ? WHERE community_id = ? AND idx = 1", []byte(`{"type":"statement"}`), cw.c.ID)
-				}},
+				verifyLog: "12 FAIL log_keys: entry 12 (vote_commitment on ballot 1) of dan is signed with key",
+				tamper:    func(t *testing.T, cw *clientWorld) { cw.forgeVote(t, "dan") }},
+			{name: "e1: a log entry rewritten after the close", verifyLog: "9 FAIL log_root", citizen: "*", check: "do not give its checkpoint's root",
+				afterClose: true, tamper: rewrite},
+			{name: "e2: a log entry and the tree rewritten after the close (a fork)", verifyLog: "9 FAIL log_root", citizen: "*",
+				check: "does not extend the one kept", afterClose: true, witness: true,
+				tamper: func(t *testing.T, cw *clientWorld) { cw.rewriteLog(t, 1) }},
+			{name: "e3: a log entry rewritten before the close", citizen: "*", check: "do not give its checkpoint's root", closeFails: true, tamper: rewrite},
+			{name: "e4: a log entry and the tree rewritten before the close (a fork)", citizen: "*", check: "same size with different roots",
+				closeFails: true, witness: true, tamper: func(t *testing.T, cw *clientWorld) { cw.rewriteLog(t, 1) }},
 		} {
 			t.Run(dialect+"/"+strings.TrimSuffix(strings.Fields(tc.name)[0], ":"), func(t *testing.T) {
 				cw := newClientWorld(t, open(t))
@@ -176,24 +199,58 @@ func TestOperatorCompromise(t *testing.T) {
 				for _, h := range []string{"ann", "bob", "cat", "dan", "eve"} {
 					cw.must(t, h, "check")
 				}
+				var w *witnessProc
+				info, err := cw.st.Log(context.Background(), cw.c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.witness {
+					w = startWitness(t, "w.example", cw.ts.URL+"/logs/commons/", info.VKey, 100*time.Millisecond)
+					waitFor(t, w.out, fmt.Sprintf("cosigned %s size %d\n", info.Origin, info.Size))
+				}
 				if tc.tamper != nil && !tc.afterClose {
 					tc.tamper(t, cw)
 				}
-				code, out := cw.closeAndVerify(t, false)
+				_, err = cw.close()
+				if tc.closeFails {
+					if err == nil {
+						t.Fatal("the close sealed a tampered log")
+					}
+					if b, _ := cw.st.BallotByID(context.Background(), cw.ballot.ID); b.State != store.StateOpen {
+						t.Errorf("a refused close left the ballot %s", b.State)
+					}
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				if w != nil && tc.afterClose {
+					waitFor(t, w.out, fmt.Sprintf("cosigned %s size %d\n", info.Origin, cw.logSize(t)))
+				}
 				if tc.afterClose {
 					tc.tamper(t, cw)
 				}
-				if tc.verify == "" && code != 0 || tc.verify != "" && (code != 1 || !strings.Contains(out, tc.verify)) {
-					t.Errorf("verify: %d\n%s\nwant %q", code, out, tc.verify)
+				if w != nil && tc.tamper != nil {
+					waitFor(t, w.out, "REFUSED "+info.Origin)
+					if !strings.Contains(w.out.String(), "same size with different roots") {
+						t.Errorf("the witness refused for another reason:\n%s", w.out)
+					}
 				}
-				code, out = cw.verifyAgainWithLog(t)
-				want := cmpOr(tc.verifyLog, tc.verify)
-				if want == "" && code != 0 || want != "" && (code != 1 || !strings.Contains(out, want)) {
-					t.Errorf("verify --log: %d\n%s\nwant %q", code, out, want)
+				if w != nil && tc.tamper == nil && strings.Contains(w.out.String(), "REFUSED") {
+					t.Errorf("the witness refused an honest log:\n%s", w.out)
+				}
+				if !tc.closeFails {
+					code, out := cw.verify(t, false)
+					if tc.verify == "" && code != 0 || tc.verify != "" && (code != 1 || !strings.Contains(out, tc.verify)) {
+						t.Errorf("verify: %d\n%s\nwant %q", code, out, tc.verify)
+					}
+					code, out = cw.verify(t, true)
+					want := cmpOr(tc.verifyLog, tc.verify)
+					if want == "" && code != 0 || want != "" && (code != 1 || !strings.Contains(out, want)) {
+						t.Errorf("verify --log: %d\n%s\nwant %q", code, out, want)
+					}
 				}
 				for _, h := range []string{"ann", "bob", "cat", "dan", "eve"} {
 					code, out := cw.client(t, h, "check")
-					bad := h == tc.citizen
+					bad := h == tc.citizen || tc.citizen == "*"
 					if !bad && code != 0 && tc.tamper == nil || bad && (code != 1 || !strings.Contains(out, tc.check)) {
 						t.Errorf("%s's check: %d %s (want problem %v: %q)", h, code, out, bad, tc.check)
 					}
@@ -215,13 +272,6 @@ func (cw *clientWorld) exec(t *testing.T, q string, args ...any) {
 	if err := storetest.DB(t, cw.st).Exec(q, args...).Error; err != nil {
 		t.Fatal(err)
 	}
-}
-
-// verifyAgainWithLog verifies the proof written by closeAndVerify with
-// the whole log replayed.
-func (cw *clientWorld) verifyAgainWithLog(t *testing.T) (int, string) {
-	code, out, errs := runCmd(t, "", nil, "verify", filepath.Join(cw.dir, "proof.json"), "--log", cw.ts.URL+"/logs/commons/")
-	return code, out + errs
 }
 
 // forgeVote plays an operator who registers a key of their own for a

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"koinon/internal/auth"
 	"koinon/internal/closing"
 	"koinon/internal/config"
+	"koinon/internal/cosigning"
 	"koinon/internal/keyring"
 	"koinon/internal/metrics"
 	"koinon/internal/notify"
@@ -67,6 +69,15 @@ func cmdServe(ctx context.Context, e env) int {
 		sched.Run(gctx, schedulerInterval)
 		return nil
 	})
+	// The witness worker pushes each community log's new checkpoints to
+	// the witnesses its board configured and keeps their cosignatures.
+	if app.store.LogsEnabled() {
+		ww := &cosigning.Worker{Store: app.store, Log: log, Client: &http.Client{Timeout: cosigning.DefaultWait}}
+		g.Go(func() error {
+			ww.Run(gctx, witnessInterval)
+			return nil
+		})
+	}
 	if w := app.mailWorker(srv); w != nil {
 		g.Go(func() error {
 			w.Run(gctx)
@@ -103,6 +114,10 @@ type app struct {
 
 // schedulerInterval is how often serve looks for ballots to close.
 const schedulerInterval = 5 * time.Second
+
+// witnessInterval is how often serve submits new checkpoints to the
+// communities' witnesses.
+const witnessInterval = 2 * time.Second
 
 // platformKey adapts the keyring to web.Signer and closing.Signer.
 type platformKey struct{ ring *keyring.Keyring }

@@ -80,7 +80,7 @@ func TestVerifyProof2(t *testing.T) {
 	writeTiles(t, forked, rewritten)
 
 	all := "1 ok shape\n2 ok checkpoint\n3 ok inclusion\n4 ok statements\n5 ok delegations\n6 ok votes\n7 ok result\n8 ok signature\n"
-	replayed := "9 ok log_root\n10 ok log_entries\n11 ok log_complete\n"
+	replayed := "9 ok log_root\n10 ok log_entries\n11 ok log_complete\n12 ok log_keys\n"
 	trailer := "custodial weight 1 of 5 counted; %d trusted witness cosignatures\n"
 	tests := []struct {
 		name string

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	cosig "github.com/transparency-dev/formats/note"
@@ -62,6 +63,10 @@ func (c *Cosigner) Sign(msg []byte) ([]byte, error) {
 // CosignatureVerifier returns the verifier of a witness's cosignatures
 // from its vkey (transparency-dev/formats' implementation).
 func CosignatureVerifier(vkey string) (note.Verifier, error) {
+	parts := strings.SplitN(vkey, "+", 3)
+	if key, err := base64.StdEncoding.DecodeString(parts[len(parts)-1]); err != nil || len(parts) != 3 || len(key) != 1+ed25519.PublicKeySize || key[0] != algCosignatureV1 {
+		return nil, fmt.Errorf("clog: witness key %q: not a cosignature/v1 key (type 0x04, Ed25519)", vkey)
+	}
 	v, err := cosig.NewVerifierForCosignatureV1(vkey)
 	if err != nil {
 		return nil, fmt.Errorf("clog: witness key %q: %w", vkey, err)

@@ -33,6 +33,11 @@ func CheckStatementsAt(entries []Entry, index []int64, st *statement.State) (uno
 		}
 		return index[i]
 	}
+	envs := make([]*statement.Envelope, len(entries))
+	for i, e := range entries {
+		envs[i] = e.Envelope
+	}
+	statement.Preverify(envs)
 	opened := map[string]int{} // commitment → position of its opening
 	for i, e := range entries {
 		if e.Type != TypeOpening {

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,11 @@ type Closer struct {
 	// ballot (by Close or CloseDue, not for a ballot found closed already)
 	// with how long the close took: freeze, tally, seal and store.
 	OnClosed func(time.Duration)
+	// WitnessClient submits close checkpoints to the community's
+	// witnesses (http.DefaultClient when nil); WitnessWait bounds how long
+	// a close waits for them (cosigning.DefaultWait when zero).
+	WitnessClient *http.Client
+	WitnessWait   time.Duration
 }
 
 // New returns a Closer.

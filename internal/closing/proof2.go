@@ -1,6 +1,7 @@
 package closing
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"koinon/internal/cosigning"
 	"koinon/internal/proof"
 	"koinon/internal/proof2"
 	"koinon/internal/store"
@@ -28,10 +30,22 @@ func (c *Closer) seal2(in *store.CloseInput, doc *proof.Document, sealed1 []byte
 	}
 	lg := in.Log
 	key := c.Signer.SigningKey()
+	// With a witness quorum, the seal is on a checkpoint the quorum
+	// cosigned; without it the close fails here and rolls back.
+	wait := c.WitnessWait
+	if wait <= 0 {
+		wait = cosigning.DefaultWait
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	checkpoint, cosigs, werr := cosigning.Close(ctx, c.WitnessClient, lg)
+	cancel()
+	if werr != nil {
+		return store.CloseOutput{}, fmt.Errorf("closing: ballot %d: %w", in.Ballot.ID, werr)
+	}
 	sealed, err := proof2.Build(proof2.Input{
 		Ballot: count.Ballot, Roll: doc.Electorate,
 		Log:        proof2.Log{Origin: lg.Origin, VKey: lg.VKey},
-		Checkpoint: lg.Checkpoint, CloseSize: lg.CloseSize, Entries: lg.Entries,
+		Checkpoint: checkpoint, CloseSize: lg.CloseSize, Entries: lg.Entries,
 	}, key, in.ClosedAt)
 	if err != nil {
 		return store.CloseOutput{}, fmt.Errorf("closing: proof 2 of ballot %d: %w", in.Ballot.ID, err)
@@ -49,7 +63,7 @@ func (c *Closer) seal2(in *store.CloseInput, doc *proof.Document, sealed1 []byte
 		}
 	}
 	sum := sha256.Sum256(sealed)
-	return store.CloseOutput{ResultJSON: d2.Result, ProofJSON: sealed, ProofHash: hex.EncodeToString(sum[:]), VotesRoot: d2.VotesRoot}, nil
+	return store.CloseOutput{ResultJSON: d2.Result, ProofJSON: sealed, ProofHash: hex.EncodeToString(sum[:]), VotesRoot: d2.VotesRoot, Cosignatures: cosigs}, nil
 }
 
 // sameCount compares two counts byte for byte (both are canonical).

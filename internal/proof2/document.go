@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"koinon/internal/proof"
@@ -31,6 +32,12 @@ type Document struct {
 	IssuedAt  string        `json:"issued_at"`
 	Signer    *proof.Signer `json:"signer"`
 	Signature string        `json:"signature,omitempty"`
+
+	// raw is the canonical document Parse read, and tail the length of
+	// its members after "entries" (see parts): the signed bytes are
+	// taken from them instead of encoded again.
+	raw  []byte
+	tail int
 }
 
 // Log names a community log: its origin and its key (signed-note vkey).
@@ -60,47 +67,182 @@ func Parse(data []byte) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(canon, &top); err != nil || top == nil {
+	if len(canon) == 0 || canon[0] != '{' {
 		return nil, fmt.Errorf("not a JSON object")
 	}
-	for _, m := range members {
-		if _, ok := top[m]; !ok {
-			return nil, fmt.Errorf("%s: missing", m)
+	// A missing member is named first; the members are only listed when
+	// something is wrong (a valid document has them all: the form check
+	// below would fail otherwise), which spares a copy of a large proof.
+	fail := func(err error) (*Document, error) {
+		var top map[string]json.RawMessage
+		if json.Unmarshal(canon, &top) == nil {
+			for _, m := range members {
+				if _, ok := top[m]; !ok {
+					return nil, fmt.Errorf("%s: missing", m)
+				}
+			}
 		}
+		return nil, err
 	}
 	var doc Document
 	dec := json.NewDecoder(bytes.NewReader(canon))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if doc.Format != Format {
-		return nil, fmt.Errorf("format: must be %q, not %q", Format, doc.Format)
+		return fail(fmt.Errorf("format: must be %q, not %q", Format, doc.Format))
 	}
 	if doc.Signer == nil || doc.Signature == "" {
-		return nil, fmt.Errorf("signer, signature: missing")
+		return fail(fmt.Errorf("signer, signature: missing"))
 	}
 	for i := range doc.Entries {
 		if doc.Entries[i].Inclusion == nil {
-			return nil, fmt.Errorf("entries[%d].inclusion: must be a list", i)
+			return fail(fmt.Errorf("entries[%d].inclusion: must be a list", i))
 		}
 	}
 	// Every member came through in its canonical form: nothing was lost.
-	again, err := doc.bytes(true)
-	if err != nil || !bytes.Equal(again, canon) {
-		return nil, fmt.Errorf("a member has the wrong type or form (null, a fraction, an empty list written as null)")
+	// (The entries are parts of canon, so canonical already.)
+	head, entries, tail, err := doc.parts(true, true)
+	if err != nil || !bytes.Equal(splice(head, entries, tail), canon) {
+		return fail(fmt.Errorf("a member has the wrong type or form (null, a fraction, an empty list written as null)"))
 	}
+	doc.raw, doc.tail = canon, len(tail)
 	return &doc, nil
+}
+
+// unsigned returns the canonical document without its signature: for a
+// parsed document, its bytes with the members after "entries" encoded
+// again without the signature.
+func (doc *Document) unsigned() ([]byte, error) {
+	if doc.raw == nil {
+		return doc.bytes(false)
+	}
+	tail, err := doc.marshalTail(false)
+	if err != nil {
+		return nil, err
+	}
+	head := doc.raw[:len(doc.raw)-doc.tail+1]
+	out := make([]byte, 0, len(head)+len(tail)-1)
+	return append(append(out, head...), tail[1:]...), nil
 }
 
 // bytes returns the canonical JSON, with or without the signature.
 func (doc *Document) bytes(withSignature bool) ([]byte, error) {
-	d := *doc
-	if !withSignature {
-		d.Signature = ""
+	head, entries, tail, err := doc.parts(withSignature, false)
+	if err != nil {
+		return nil, err
 	}
-	return proof.Marshal(&d)
+	return splice(head, entries, tail), nil
+}
+
+// parts encodes the document in three canonical pieces: the object of the
+// members before "entries" (ballot … electorate), the entries list, and
+// the object of the members after it (format … votes_root). Canonical JSON
+// sorts members by key, so splice joins them into the whole document's
+// canonical form without canonicalising the entries — nearly all of a
+// large proof — again.
+func (doc *Document) parts(withSignature, canonicalEntries bool) (head, entries, tail []byte, err error) {
+	if head, err = proof.Marshal(struct {
+		Ballot          json.RawMessage `json:"ballot"`
+		Checkpoint      string          `json:"checkpoint"`
+		CloseSize       int64           `json:"close_size"`
+		CustodialWeight int64           `json:"custodial_weight"`
+		Electorate      json.RawMessage `json:"electorate"`
+	}{doc.Ballot, doc.Checkpoint, doc.CloseSize, doc.CustodialWeight, doc.Electorate}); err != nil {
+		return nil, nil, nil, err
+	}
+	if tail, err = doc.marshalTail(withSignature); err != nil {
+		return nil, nil, nil, err
+	}
+	entries, err = marshalEntries(doc.Entries, canonicalEntries)
+	return head, entries, tail, err
+}
+
+func (doc *Document) marshalTail(withSignature bool) ([]byte, error) {
+	sig := doc.Signature
+	if !withSignature {
+		sig = ""
+	}
+	return proof.Marshal(struct {
+		Format    string          `json:"format"`
+		IssuedAt  string          `json:"issued_at"`
+		Log       Log             `json:"log"`
+		Result    json.RawMessage `json:"result"`
+		Signature string          `json:"signature,omitempty"`
+		Signer    *proof.Signer   `json:"signer"`
+		Tiebreak  []string        `json:"tiebreak"`
+		Votes     json.RawMessage `json:"votes"`
+		VotesRoot string          `json:"votes_root"`
+	}{doc.Format, doc.IssuedAt, doc.Log, doc.Result, sig, doc.Signer, doc.Tiebreak, doc.Votes, doc.VotesRoot})
+}
+
+func splice(head, entries, tail []byte) []byte {
+	out := make([]byte, 0, len(head)+len(entries)+len(tail)+len(`,"entries":,`))
+	out = append(out, head[:len(head)-1]...)
+	out = append(out, `,"entries":`...)
+	out = append(out, entries...)
+	out = append(out, ',')
+	return append(out, tail[1:]...)
+}
+
+// marshalEntries writes the entries list canonically: each entry is
+// {"entry":…,"inclusion":[…],"index":…} with its entry bytes as they are
+// (canonical, see Entry). Anything but canonical entry bytes and lowercase
+// hex hashes takes the general encoder. canonical says the entry bytes
+// are known to be canonical (parts of a canonical document).
+func marshalEntries(es []Entry, canonical bool) ([]byte, error) {
+	if es == nil {
+		return []byte("null"), nil
+	}
+	n := 2
+	for _, e := range es {
+		n += len(e.Entry) + 40 + 67*len(e.Inclusion)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, '[')
+	for i, e := range es {
+		if !plain(e, canonical) {
+			return proof.Marshal(es)
+		}
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"entry":`...)
+		out = append(out, e.Entry...)
+		out = append(out, `,"inclusion":[`...)
+		for j, h := range e.Inclusion {
+			if j > 0 {
+				out = append(out, ',')
+			}
+			out = append(append(append(out, '"'), h...), '"')
+		}
+		out = append(out, `],"index":`...)
+		out = strconv.AppendInt(out, e.Index, 10)
+		out = append(out, '}')
+	}
+	return append(out, ']'), nil
+}
+
+// plain reports whether e encodes as marshalEntries writes it: a list of
+// inclusion hashes (not null) of lowercase hex digits, and entry bytes in
+// canonical form.
+func plain(e Entry, canonical bool) bool {
+	if e.Inclusion == nil || len(e.Entry) == 0 {
+		return false
+	}
+	for _, h := range e.Inclusion {
+		for k := 0; k < len(h); k++ {
+			if c := h[k]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	if canonical {
+		return true
+	}
+	canon, err := proof.Canonicalize(e.Entry)
+	return err == nil && bytes.Equal(canon, e.Entry)
 }
 
 // count1 returns the proof/1 count document inside doc: ballot, electorate

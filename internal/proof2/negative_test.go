@@ -4,14 +4,18 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"koinon/internal/clog"
+	"koinon/internal/proof"
 	"koinon/internal/statement"
+	"koinon/internal/tally"
 )
 
 // operator plays a malicious operator who holds the platform key and the
@@ -222,5 +226,69 @@ func TestDroppedLastDelegationNeedsTheLog(t *testing.T) {
 	}
 	if r := Verify(data, Options{Log: o.f.entries}); r.OK {
 		t.Fatal("with the log: passed")
+	}
+}
+
+// TestAddedKeyNeedsTheLog: a key registered for a citizen who already had
+// a device key, without that key's signature, passes checks 1 to 8 when it
+// signs a vote (the registration is valid on its face); the log replay
+// names it (check 12). A rotation signed by the old key is not flagged,
+// nor is an added key that signs nothing the proof counts.
+func TestAddedKeyNeedsTheLog(t *testing.T) {
+	story := func(t *testing.T, rotate, vote bool) []byte {
+		f := newFixture(t)
+		for _, c := range []string{"ann", "bob", "cy", "dee", "eve"} {
+			f.register(c, c == "dee")
+		}
+		f.vote("cy b1", "cy", "b1", "yes")
+		old := f.keys["eve"]
+		key := ed25519.NewKeyFromSeed(seed("operator's key for eve"))
+		f.keys["eve"] = key
+		content := statement.KeyContent{Citizen: "eve", PublicKey: base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))}
+		if !rotate {
+			f.append(clog.StatementEntry(f.sign("eve", statement.KeyRegister, statement.ScopeCommunity, content)))
+		} else {
+			content.OldKey = proof.KeyID(old.Public().(ed25519.PublicKey))
+			raw, _ := statement.Content(content)
+			f.minute++
+			e, err := statement.Sign(statement.Statement{Format: statement.Format, Kind: statement.KeyRegister, Community: "c1",
+				Scope: statement.ScopeCommunity, Content: raw, Prev: f.heads["eve"], Key: proof.KeyID(key.Public().(ed25519.PublicKey)),
+				At: time.Date(2026, 12, 5, 9, f.minute, 0, 0, time.UTC).Format(statement.TimeLayout)}, key, old, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.heads["eve"] = e.Hash().String()
+			f.append(clog.StatementEntry(e))
+		}
+		if vote {
+			f.vote("eve b1", "eve", "b1", "no")
+		}
+		f.closeBallot()
+		in := f.input()
+		in.Roll = []tally.Entry{{Voter: "ann", Weight: 1}, {Voter: "bob", Weight: 1}, {Voter: "cy", Weight: 1}, {Voter: "dee", Weight: 1}, {Voter: "eve", Weight: 1}}
+		data, err := Build(in, platform, issuedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := Verify(data, Options{}); !r.OK {
+			t.Fatalf("without the log: %s", checkLines(r))
+		}
+		r := Verify(data, Options{Log: f.entries})
+		if !r.OK {
+			last := r.Checks[len(r.Checks)-1]
+			return []byte(fmt.Sprintf("%d FAIL %s: %s", last.N, last.Name, last.Reason))
+		}
+		return nil
+	}
+	got := string(story(t, false, true))
+	if want := "12 FAIL log_keys: entry 7 (vote_commitment on ballot b1) of eve is signed with key"; !strings.Contains(got, want) ||
+		!strings.Contains(got, "registered at entry 6 without the signature of eve's device key") {
+		t.Errorf("an added key that votes: %q, want %q", got, want)
+	}
+	if got := story(t, true, true); got != nil {
+		t.Errorf("a rotation signed by the old key: %s", got)
+	}
+	if got := story(t, false, false); got != nil {
+		t.Errorf("an added key that signs nothing counted: %s", got)
 	}
 }

@@ -31,3 +31,42 @@ func TestBuildVerifies(t *testing.T) {
 	t.Logf("%s", r.Result)
 	t.Logf("custodial %d of %d, cosignatures %d", *r.CustodialWeight, *r.CountedWeight, r.Cosignatures)
 }
+
+// TestParseRefusesForm: Parse names a missing member, and refuses a
+// member in another form than the one it encodes (the entries' fast
+// encoding included).
+func TestParseRefusesForm(t *testing.T) {
+	good := string(standard(t).build())
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"missing member", `,"votes_root":"`, `,"votes_rootx":"`, "votes_root: missing"},
+		{"entry index missing", `,"index":0}`, `}`, "wrong type or form"},
+		{"inclusion null", `"inclusion":[`, `"inclusion":null,"x":[`, ""},
+		{"not an object", `{`, `[{`, ""},
+	} {
+		bad := strings.Replace(good, tc.from, tc.to, 1)
+		if bad == good {
+			t.Fatalf("%s: %q not found", tc.name, tc.from)
+		}
+		if _, err := Parse([]byte(bad)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	i := strings.LastIndex(good, `"signature":"`) // the document's, after every entry's
+	if _, err := Parse([]byte(good[:i] + `"signaturex":"` + good[i+len(`"signature":"`):])); err == nil || !strings.Contains(err.Error(), "signature: missing") {
+		t.Errorf("missing signature: %v", err)
+	}
+	// Uppercase hex in an inclusion takes the general encoder: it parses,
+	// and check 3 refuses it.
+	doc, err := Parse([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := doc.Entries[0].Inclusion[0]
+	upper := strings.Replace(good, `"inclusion":["`+h, `"inclusion":["`+strings.ToUpper(h), 1)
+	if _, err := Parse([]byte(upper)); err != nil {
+		t.Fatalf("uppercase hash: %v", err)
+	}
+	if r := Verify([]byte(upper), Options{}); r.OK || !strings.Contains(checkLines(r), "3 FAIL inclusion: entries[0].inclusion[0]: not a lowercase hex") {
+		t.Errorf("uppercase hash: %s", checkLines(r))
+	}
+}

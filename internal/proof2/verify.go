@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -28,7 +31,7 @@ type Options struct {
 	Witnesses []string
 	Quorum    int
 	// Log, when not nil, is the whole log from index 0 (at least up to the
-	// checkpoint's size): checks 9 to 11 replay it.
+	// checkpoint's size): checks 9 to 12 replay it.
 	Log [][]byte
 }
 
@@ -69,7 +72,7 @@ type verifier struct {
 // Verify runs the checks of proof-2.md in order and stops at the first
 // failure, which it names: 1 shape, 2 checkpoint, 3 inclusion,
 // 4 statements, 5 delegations, 6 votes, 7 result, 8 signature, and with
-// opts.Log 9 log_root, 10 log_entries, 11 log_complete.
+// opts.Log 9 log_root, 10 log_entries, 11 log_complete, 12 log_keys.
 func Verify(data []byte, opts Options) Report {
 	r := Report{Report: proof.Report{Kind: "proof"}}
 	doc, err := Parse(data)
@@ -126,15 +129,33 @@ func (v *verifier) shape() error {
 	if i := doc.sortedByIndex(); i >= 0 {
 		return fmt.Errorf("entries[%d]: index %d after %d: entries must be in increasing index order", i, doc.Entries[i].Index, doc.Entries[i-1].Index)
 	}
-	for i, e := range doc.Entries {
-		pe, err := clog.ParseEntry(e.Entry)
+	v.entries = make([]clog.Entry, len(doc.Entries))
+	v.index = make([]int64, len(doc.Entries))
+	errs := make([]error, len(doc.Entries))
+	parallel(len(doc.Entries), func(i int) {
+		v.entries[i], errs[i] = clog.ParseEntry(doc.Entries[i].Entry)
+		v.index[i] = doc.Entries[i].Index
+	})
+	for i, err := range errs {
 		if err != nil {
 			return fmt.Errorf("entries[%d].entry: %w", i, err)
 		}
-		v.entries = append(v.entries, pe)
-		v.index = append(v.index, e.Index)
 	}
 	return nil
+}
+
+// parallel runs f(0) … f(n-1) on every CPU.
+func parallel(n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				f(int(i))
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // checkpointCheck: check 2.
@@ -165,19 +186,28 @@ func (v *verifier) checkpointCheck(r *Report) error {
 	return nil
 }
 
-// inclusion: check 3.
+// inclusion: check 3. The entries are checked on every CPU; the first
+// failing one is named.
 func (v *verifier) inclusion() error {
-	for i, e := range v.doc.Entries {
+	errs := make([]error, len(v.doc.Entries))
+	parallel(len(v.doc.Entries), func(i int) {
+		e := v.doc.Entries[i]
 		p := make(tlog.RecordProof, len(e.Inclusion))
 		for j, h := range e.Inclusion {
 			b, err := hex.DecodeString(h)
 			if err != nil || len(b) != tlog.HashSize || hex.EncodeToString(b) != h {
-				return fmt.Errorf("entries[%d].inclusion[%d]: not a lowercase hex SHA-256", i, j)
+				errs[i] = fmt.Errorf("entries[%d].inclusion[%d]: not a lowercase hex SHA-256", i, j)
+				return
 			}
 			p[j] = tlog.Hash(b)
 		}
 		if err := clog.VerifyInclusion(v.checkpoint, e.Index, e.Entry, p); err != nil {
-			return fmt.Errorf("entries[%d] (index %d): %w", i, e.Index, err)
+			errs[i] = fmt.Errorf("entries[%d] (index %d): %w", i, e.Index, err)
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -289,7 +319,7 @@ func (v *verifier) result(r *Report) error {
 
 // signature: check 8.
 func (v *verifier) signature() error {
-	unsigned, err := v.doc.bytes(false)
+	unsigned, err := v.doc.unsigned()
 	if err != nil {
 		return err
 	}

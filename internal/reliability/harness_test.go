@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"koinon/internal/store"
 	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
+	"koinon/internal/testbin"
 )
 
 // stress reports whether the long forms run (make stress).
@@ -51,13 +51,9 @@ func summary(t *testing.T, format string, args ...any) {
 	report.mu.Unlock()
 }
 
-var binDir string
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	testbin.Cleanup()
 	if path := os.Getenv("KOINON_STRESS_REPORT"); path != "" && len(report.lines) > 0 {
 		if err := writeReport(path); err != nil {
 			fmt.Fprintln(os.Stderr, "stress report:", err)
@@ -97,31 +93,8 @@ func writeReport(path string) error {
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 // koinonBinary builds cmd/koinon once per test run.
-func koinonBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "koinon-reliability-")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "koinon")
-		out, err := exec.Command("go", "build", "-o", binPath, "koinon/cmd/koinon").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+func koinonBinary(t *testing.T) string { return testbin.Koinon(t) }
 
 // runKoinon runs a koinon subcommand to completion.
 func runKoinon(t *testing.T, args ...string) string {

@@ -23,6 +23,10 @@ type CloseOutput struct {
 	ProofJSON  []byte
 	ProofHash  string
 	VotesRoot  string
+	// Cosignatures are the witnesses' cosignatures collected during the
+	// close (of CloseLog.Before and of the close checkpoint), stored in
+	// the closing transaction.
+	Cosignatures []Cosignature
 }
 
 // CloseInput is what a ballot's count needs, read inside the closing

@@ -5,9 +5,17 @@ package store
 // after the ballot's vote openings were appended, and every entry up to
 // that checkpoint. A koinon-tally-proof/2 is built from it.
 type CloseLog struct {
-	Origin     string
-	VKey       string
-	Checkpoint []byte
-	CloseSize  int64
-	Entries    [][]byte
+	CommunityID int64
+	Origin      string
+	VKey        string
+	Checkpoint  []byte
+	CloseSize   int64
+	Entries     [][]byte
+	// Before is the signed checkpoint of size CloseSize (the log as every
+	// earlier transaction left it). Witnesses is the community's witness
+	// configuration: when its quorum is above zero, the close checkpoint
+	// must be cosigned by that many witnesses before it is sealed
+	// (internal/cosigning).
+	Before    []byte
+	Witnesses WitnessConfig
 }

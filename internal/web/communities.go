@@ -209,6 +209,7 @@ type communityPage struct {
 	Past       []store.Ballot
 	Values     map[string]string
 	Errors     fieldErrors
+	LogsOn     bool // the community log page exists
 }
 
 func (s *Server) renderCommunity(c echo.Context, status int, values map[string]string, errs fieldErrors) error {
@@ -217,6 +218,7 @@ func (s *Server) renderCommunity(c echo.Context, status int, values map[string]s
 	p := communityPage{Page: s.page(c, ""), Community: *cm, Membership: routeMembership(c), Values: values, Errors: errs}
 	p.Title = cm.Name
 	p.IsBoard = p.Membership != nil && p.Membership.Role == domain.RoleBoard
+	p.LogsOn = s.store.LogsEnabled()
 	if p.Values == nil {
 		p.Values = map[string]string{}
 	}

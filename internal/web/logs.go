@@ -28,13 +28,19 @@ func (s *Server) logsOn() error {
 	return nil
 }
 
-// logCheckpoint serves the latest signed checkpoint (C2SP tlog-checkpoint).
+// logCheckpoint serves the latest signed checkpoint (C2SP tlog-checkpoint)
+// with the witnesses' cosignatures of it.
 func (s *Server) logCheckpoint(c echo.Context) error {
 	if err := s.logsOn(); err != nil {
 		return err
 	}
-	signed, err := s.store.LogCheckpoint(c.Request().Context(), routeCommunityOf(c).ID)
+	ctx := c.Request().Context()
+	id := routeCommunityOf(c).ID
+	signed, err := s.store.LogCheckpoint(ctx, id)
 	if err != nil {
+		return err
+	}
+	if signed, _, err = s.withCosignatures(ctx, id, signed); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

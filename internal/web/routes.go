@@ -203,6 +203,12 @@ var routeTable = []route{
 	{"GET", "/api/v1/communities/:slug/log/consistency", permAnyone, (*Server).apiLogConsistency},
 	{"POST", "/api/v1/communities/:slug/statements", permCitizen, (*Server).apiSubmitStatement},
 	{"GET", "/api/v1/communities/:slug/statements", permMember, (*Server).apiMyStatements},
+	// Witnesses of the log (witnesses.go): the board configures them and
+	// the quorum a seal needs; the log page shows who cosigned.
+	{"GET", "/api/v1/communities/:slug/witnesses", permAnyone, (*Server).apiShowWitnesses},
+	{"PUT", "/api/v1/communities/:slug/witnesses", permBoard, (*Server).apiSetWitnesses},
+	{"GET", "/communities/:slug/log", permAnyone, (*Server).showLog},
+	{"POST", "/communities/:slug/witnesses", permBoard, (*Server).setWitnessesPage},
 
 	// Notifications: a citizen's own list and mail switches; the
 	// unsubscribe link of a mail works without signing in (its token is

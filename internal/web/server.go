@@ -55,6 +55,7 @@ type Store interface {
 	statementsStore
 	topicsStore
 	votesStore
+	witnessesStore
 	closing.Store
 }
 

@@ -79,6 +79,9 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 			// a large close peaks at both.
 			debug.FreeOSMemory()
 		}
+		if err := saveCosignatures(tx, out.Cosignatures); err != nil {
+			return err
+		}
 		head, err := appendEvent(tx, s.dialect, b.ID, EventSealed, map[string]any{
 			"proof_hash": out.ProofHash, "votes_root": out.VotesRoot,
 		}, now)

@@ -23,7 +23,13 @@ func (s *Store) closeLog(tx *gorm.DB, b Ballot) (*CloseLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &CloseLog{Origin: row.Origin, CloseSize: row.Size}
+	out := &CloseLog{CommunityID: b.CommunityID, Origin: row.Origin, CloseSize: row.Size}
+	if out.Witnesses, err = loadWitnesses(tx, b.CommunityID); err != nil {
+		return nil, err
+	}
+	if out.Before, err = s.signCheckpoint(row, lg); err != nil {
+		return nil, err
+	}
 	var ops []voteOpening
 	if err := tx.Where("ballot_id = ?", b.ID).Order("log_index").Find(&ops).Error; err != nil {
 		return nil, wrap(err, "vote openings of ballot %d", b.ID)
