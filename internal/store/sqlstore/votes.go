@@ -26,6 +26,10 @@ import (
 // log append is serial per ballot (appendEvent).
 func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 	var out Vote
+	if b, ok := s.ballotHome(ctx, r.BallotID); ok && b.Secrecy == "public" {
+		s.prepareCustodial(ctx, action{communityID: b.CommunityID, citizenID: r.CitizenID, kind: statement.Vote,
+			scope: ballotScope(b.ID), content: statement.VoteContent{Choice: json.RawMessage(r.Choice)}})
+	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		b, err := openForVoting(tx, s.dialect, r.BallotID, s.Now())
 		if err != nil {
@@ -179,4 +183,23 @@ func (s *Store) VoteOf(ctx context.Context, ballotID, citizenID int64) (Vote, er
 	var v Vote
 	err := s.db.WithContext(ctx).Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).First(&v).Error
 	return v, wrap(err, "vote of %d on ballot %d", citizenID, ballotID)
+}
+
+// ballotHome returns a ballot's community and secrecy, which never change
+// once the ballot is past its draft, from a per-process cache (read once
+// per ballot); ok is false when the ballot cannot be read. Only what is
+// prepared outside the write transaction uses it: the transaction reads
+// the ballot itself.
+func (s *Store) ballotHome(ctx context.Context, id int64) (Ballot, bool) {
+	if b, ok := s.homes.Load(id); ok {
+		return b.(Ballot), true
+	}
+	var b Ballot
+	if err := s.db.WithContext(ctx).Select("id", "community_id", "secrecy", "state").First(&b, id).Error; err != nil {
+		return b, false
+	}
+	if b.State != StateDraft {
+		s.homes.Store(id, Ballot{ID: b.ID, CommunityID: b.CommunityID, Secrecy: b.Secrecy})
+	}
+	return b, true
 }
