@@ -200,6 +200,7 @@ func TestDurabilityKillDuringVoting(t *testing.T) {
 	dir, e, _ := seedDataDir(t, seedOptions{Voters: voters, Silent: silent})
 	l := newLedger()
 	counts := &statusCounts{}
+	audit := &logAudit{}
 	lost := 0
 	start := time.Now()
 	for round := range rounds {
@@ -214,6 +215,9 @@ func TestDurabilityKillDuringVoting(t *testing.T) {
 		srv.kill() // SIGKILL with requests in flight
 		cancel()
 		<-done
+		st := openSQLiteDir(t, dir)
+		audit.check(t, st, dir, e.Community)
+		st.Close()
 	}
 	if n := counts.serverErrors(); n > 0 {
 		t.Errorf("%d responses were 5xx", n)
@@ -285,8 +289,8 @@ func TestDurabilityKillDuringVoting(t *testing.T) {
 	if lost > 0 {
 		t.Errorf("%d acknowledged votes lost or altered", lost)
 	}
-	summary(t, "SQLite, %d voters (+%d silent), %d clients, %d SIGKILLs during voting and %d during the start-up close (%d of them after the scheduler started, leaving the ballot open); %d requests (%s); %d acknowledged votes; %d lost; closed once (%d close in the last log); proof verifies; %s",
-		voters, silent, clients, rounds, kills, interrupted, counts.total(), counts, l.acks, lost, closes, time.Since(start).Round(time.Second))
+	summary(t, "SQLite, %d voters (+%d silent), %d clients, %d SIGKILLs during voting and %d during the start-up close (%d of them after the scheduler started, leaving the ballot open); %d requests (%s); %d acknowledged votes; %d lost; the community log verified after every kill during voting (sizes %v); closed once (%d close in the last log); proof verifies; %s",
+		voters, silent, clients, rounds, kills, interrupted, counts.total(), counts, l.acks, lost, audit.sizes, closes, time.Since(start).Round(time.Second))
 }
 
 // fetchProof downloads a closed ballot's proof, checks it with

@@ -27,9 +27,11 @@ import (
 //
 // On SQLite one writer is the right number (the database has one write
 // lock). On PostgreSQL several processes may each run their writer on one
-// database; their appends to one community's log serialise on the
-// community's advisory lock (logLock) from the batch's first append to
-// its commit.
+// database: their batches take turns on one advisory lock (writerLockKey),
+// so that the locks a batch's jobs take (ballot rows, a ballot's event
+// chain, a community's log: lockLog) are never taken in two orders at
+// once; the processes still parse, check signatures, sign custodial
+// statements, answer and build receipts side by side.
 
 // Batch limits (docs/scaling.md).
 const (
@@ -72,6 +74,10 @@ func newWriter(s *Store) *writer {
 	go w.run(s)
 	return w
 }
+
+// writerLockKey is the transaction-level advisory lock a PostgreSQL batch
+// holds (pg_advisory_xact_lock(key)), "KoinonWr".
+const writerLockKey = 0x4b6f696e6f6e5772
 
 // errStoreClosed answers writes after Close.
 var errStoreClosed = errors.New("store: closed")
@@ -234,6 +240,16 @@ func (s *Store) commitBatch(jobs []*writeJob) {
 			tx.Rollback()
 		}
 	}()
+	if s.dialect == "postgres" {
+		// One batch at a time across the processes sharing the database:
+		// a batch takes the locks of its jobs' ballots and logs in job
+		// order, and two batches taking them in different orders would
+		// deadlock.
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", writerLockKey).Error; err != nil {
+			answer(wrap(err, "writer lock"))
+			return
+		}
+	}
 	ran := 0
 	for i, j := range jobs {
 		if err := j.ctx.Err(); err != nil {
