@@ -108,15 +108,15 @@ func writeGrowth(w func(string, ...any), r GrowthResult, doc string) error {
 		name, title, ytitle string
 		value               func(c growthCurve, i int) float64
 	}{
-		{"time", "Time per voter against the electorate (flat: linear)", "µs per voter", func(c growthCurve, i int) float64 { return c.seconds[i] / c.sizes[i] * 1e6 }},
-		{"memory", "Peak memory per voter against the electorate (flat: linear)", "kB per voter", func(c growthCurve, i int) float64 { return c.peaks[i] * 1024 / c.sizes[i] }},
+		{"time", "Time per voter against the electorate (flat: linear; labels give the fitted exponent)", "µs per voter", func(c growthCurve, i int) float64 { return c.seconds[i] / c.sizes[i] * 1e6 }},
+		{"memory", "Peak memory per voter against the electorate (flat: linear; labels give the fitted exponent)", "kB per voter", func(c growthCurve, i int) float64 { return c.peaks[i] * 1024 / c.sizes[i] }},
 	} {
 		lines := chart.Lines{ID: "growth-" + ch.name, Title: ch.title, XLabels: labels, XTitle: "voters", YTitle: ch.ytitle,
 			Desc: fmt.Sprintf("%s of resolution, close, verify and log replay at %s voters", ch.ytitle, strings.Join(labels, ", "))}
 		for _, c := range curves {
-			sr := chart.Series{Label: fmt.Sprintf("%s (exponent %s)", c.step, exponentText(fitExponent(c.sizes, c.seconds)))}
+			sr := chart.Series{Label: fmt.Sprintf("%s %s", c.step, exponentText(fitExponent(c.sizes, c.seconds)))}
 			if ch.name == "memory" {
-				sr.Label = fmt.Sprintf("%s (exponent %s)", c.step, exponentText(fitExponent(c.sizes, c.peaks)))
+				sr.Label = fmt.Sprintf("%s %s", c.step, exponentText(fitExponent(c.sizes, c.peaks)))
 			}
 			for i := range c.sizes {
 				sr.Points = append(sr.Points, chart.Point{X: slices.Index(sizes, int(c.sizes[i])), Y: ch.value(c, i)})
@@ -128,6 +128,9 @@ func writeGrowth(w func(string, ...any), r GrowthResult, doc string) error {
 			return err
 		}
 		w("![%s](%s)\n\n", ch.title, file)
+	}
+	for _, sk := range r.Skipped {
+		w("Skipped: %s.\n\n", sk)
 	}
 	w("Command:\n\n    %s\n\n", r.Command)
 	return nil
