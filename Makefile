@@ -11,7 +11,7 @@ DATA  ?= ./data
 ADDR  ?= localhost:8080
 WASM  := static/wasm/koinon-verify.wasm static/wasm/wasm_exec.js
 
-.PHONY: build run test test-short bench lint fuzz stress wasm clean
+.PHONY: build run test test-short bench bench-growth growth-results lint fuzz stress wasm clean
 
 build: wasm
 	$(GO) build -o $(BIN) ./cmd/koinon
@@ -44,14 +44,19 @@ test: wasm
 # Benchmarks: the tally, STV, conformance, verify and close-100k benchmarks, the
 # notification benchmarks (a 100,000-voter open, the outbox's drain, votes
 # while it drains, and a 1,000,000-row outbox's memory in its own process), the close
-# of a 1,000,000-voter ballot with its page loads, and a 10 s vote-casting
-# load test with its plain-insert baseline and CPU profile on SQLite (and
-# on PostgreSQL when KOINON_TEST_POSTGRES is set, in a scratch schema).
+# of a 1,000,000-voter ballot with its page loads, a 30 s load test of
+# signed (custodial) votes over HTTP with its plain-insert baseline and CPU
+# profile on SQLite (and on PostgreSQL when KOINON_TEST_POSTGRES is set,
+# in a scratch schema), and the growth benchmark (bench-growth).
 # The results go to $(BENCH_OUT)/ and rewrite the generated section of
 # docs/benchmarks.md (prose outside its markers is kept). The machine
 # should be quiet: check `uptime`.
 BENCH_OUT ?= bench-results
-BENCH_LOAD ?= 10s
+BENCH_LOAD ?= 30s
+# The growth benchmark's electorates (bench-growth); the 10,000,000-voter
+# step (resolution and verify only) takes several minutes and a few GB:
+# GROWTH_SIZES=10000,100000,1000000 skips it.
+GROWTH_SIZES ?= 10000,100000,1000000,10000000
 BENCH_TESTS = -run '^$$' -bench . -benchmem -timeout 30m
 
 bench: build
@@ -78,7 +83,20 @@ bench: build
 	  echo ./$(BIN) loadtest --database '$$KOINON_TEST_POSTGRES' --scratch --members 10000 --clients 64 --duration $(BENCH_LOAD); \
 	  ./$(BIN) loadtest --database "$$KOINON_TEST_POSTGRES" --scratch --members 10000 --clients 64 --duration $(BENCH_LOAD) --json $(BENCH_OUT)/votes-postgres.json || exit 1; \
 	else echo "make bench: PostgreSQL load test SKIPPED (set KOINON_TEST_POSTGRES)"; fi
+	$(MAKE) --no-print-directory growth-results
 	./$(BIN) loadtest --report $(BENCH_OUT) --doc docs/benchmarks.md
+
+# How resolution, close, verify and log replay grow with the electorate
+# (issue 18): runs the growth steps alone into $(BENCH_OUT) and re-renders
+# docs/benchmarks.md from everything there (a previous `make bench`'s
+# results are kept).
+bench-growth: build growth-results
+	./$(BIN) loadtest --report $(BENCH_OUT) --doc docs/benchmarks.md
+
+growth-results:
+	@mkdir -p $(BENCH_OUT)
+	@uptime
+	./$(BIN) loadtest --growth --sizes $(GROWTH_SIZES) --json $(BENCH_OUT)/growth.json
 
 # gofmt, go vet, then govulncheck with the offline database of the
 # module golang.org/x/vulndb (its data/osv folder). govulncheck is built

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ func cmdLoadtest(ctx context.Context, e env) int {
 		cfg      loadtest.Config
 		ccfg     loadtest.CloseConfig
 		closeB   bool
+		growth   bool
+		gcfg     loadtest.GrowthConfig
+		sizes    string
 		jsonOut  string
 		report   string
 		doc      string
@@ -48,6 +52,9 @@ func cmdLoadtest(ctx context.Context, e env) int {
 	fs.IntVar(&ccfg.Votes, "votes", 300_000, "with --close: direct votes")
 	fs.Float64Var(&ccfg.Delegating, "delegating", 0.6, "with --close: share of voters with a delegate list")
 	fs.IntVar(&ccfg.Pages, "pages", 200, "with --close: GETs of each page of the sealed ballot (0: none)")
+	fs.BoolVar(&growth, "growth", false, "growth benchmark: resolution, close, verify and log replay at each of --sizes")
+	fs.StringVar(&sizes, "sizes", "10000,100000,1000000,10000000", "with --growth: voters, comma-separated, smallest first")
+	fs.IntVar(&gcfg.CloseMax, "close-max", 1_000_000, "with --growth: largest size whose close and log replay run")
 	fs.StringVar(&jsonOut, "json", "", "also write the result as JSON to `FILE`")
 	fs.StringVar(&report, "report", "", "render the results in `DIR` (JSON and go test -bench output) into --doc and exit")
 	fs.StringVar(&doc, "doc", "docs/benchmarks.md", "with --report: the `FILE` whose generated section is rewritten")
@@ -73,7 +80,22 @@ func cmdLoadtest(ctx context.Context, e env) int {
 		return 0
 	}
 	var out any
-	if closeB {
+	if growth {
+		for _, f := range strings.Split(sizes, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return fail(e, "loadtest", fmt.Errorf("--sizes: %q is not a number of voters", f))
+			}
+			gcfg.Sizes = append(gcfg.Sizes, n)
+		}
+		gcfg.DatabaseURL, gcfg.DataDir, gcfg.Scratch, gcfg.Progress = database, cfg.DataDir, cfg.Scratch, e.stderr
+		r, err := loadtest.Growth(ctx, gcfg)
+		r.Command = command
+		if err != nil {
+			return fail(e, "loadtest", err)
+		}
+		out = r
+	} else if closeB {
 		ccfg.DatabaseURL, ccfg.DataDir, ccfg.CPUProfile, ccfg.Scratch, ccfg.Progress = database, cfg.DataDir, cfg.CPUProfile, cfg.Scratch, e.stderr
 		r, err := loadtest.CloseBench(ctx, ccfg)
 		r.Command = command

@@ -19,6 +19,7 @@ import (
 	"koinon"
 	"koinon/internal/auth"
 	"koinon/internal/keyring"
+	"koinon/internal/store"
 	"koinon/internal/store/sqlstore"
 	"koinon/internal/web"
 )
@@ -153,6 +154,16 @@ func open(ctx context.Context, url, dataDir, jwtKeyFile string, scratch bool) (*
 	return e, nil
 }
 
+// EnableLogs turns the community logs on (keys in DataDir/keys), served
+// under http://127.0.0.1/logs/.
+func (e *Env) EnableLogs() error {
+	keys, err := keyring.OpenLogKeys(e.DataDir)
+	if err != nil {
+		return err
+	}
+	return e.Store.EnableLogs(store.LogConfig{Base: "http://127.0.0.1/logs/", Keys: keys})
+}
+
 // Signer adapts the keyring to web.Signer and closing.Signer.
 type Signer struct{ K *keyring.Keyring }
 
@@ -222,6 +233,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	if env.Store.Dialect() == "sqlite" {
 		env.Store.Settle(ctx)
+	}
+	if cfg.Target == "" {
+		// Each vote is a statement signed with the voter's custodial key
+		// and appended to the community log, as koinon serve does.
+		if err := env.EnableLogs(); err != nil {
+			return res, err
+		}
 	}
 	base := cfg.Target
 	if base == "" {

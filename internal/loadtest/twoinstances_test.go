@@ -123,13 +123,18 @@ func TestTwoInstancesShareOnePostgres(t *testing.T) {
 				Tokens: tokens2, Clients: 4, Duration: until, Rate: 100})
 		}()
 	}
+	// The votes go on until shortly after both closes have answered, so
+	// that the close always meets votes in flight however slow the
+	// machine is.
+	votesCtx, stopVotes := context.WithCancel(ctx)
+	defer stopVotes()
 	for i, base := range []string{a, b} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			half := tokens[i*len(tokens)/2 : (i+1)*len(tokens)/2]
-			results[i], errs[i] = loadtest.Drive(ctx, loadtest.DriveOptions{BaseURL: base, BallotID: f.BallotID,
-				Tokens: half, Clients: 8, Duration: 4 * time.Second})
+			results[i], errs[i] = loadtest.Drive(votesCtx, loadtest.DriveOptions{BaseURL: base, BallotID: f.BallotID,
+				Tokens: half, Clients: 8, Duration: 2 * time.Minute})
 		}()
 	}
 	// Close once a quarter of the electorate has voted, while the rest is
@@ -138,7 +143,7 @@ func TestTwoInstancesShareOnePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(15 * time.Second); ; {
+	for deadline := time.Now().Add(60 * time.Second); ; {
 		in, err := st.LiveInputs(ctx, []store.Ballot{ballot})
 		if err != nil {
 			t.Fatal(err)
@@ -147,7 +152,7 @@ func TestTwoInstancesShareOnePostgres(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d votes after 15 s", len(in[ballot.ID].Voters))
+			t.Fatalf("only %d votes after 60 s", len(in[ballot.ID].Voters))
 		}
 		time.Sleep(20 * time.Millisecond) // a poll interval: the vote count orders the close
 	}
@@ -161,6 +166,8 @@ func TestTwoInstancesShareOnePostgres(t *testing.T) {
 		}()
 	}
 	cw.Wait()
+	time.Sleep(500 * time.Millisecond) // votes after the close: 409
+	stopVotes()
 	wg.Wait()
 	for i, r := range results {
 		if errs[i] != nil {

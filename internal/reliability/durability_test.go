@@ -126,6 +126,30 @@ func castLoad(ctx context.Context, url string, e *electorate, clients int, l *le
 	wg.Wait()
 }
 
+// voteThenKill casts votes for load, then kills the server with SIGKILL
+// while requests are in flight.
+func voteThenKill(srv *server, e *electorate, clients int, load time.Duration, l *ledger, counts *statusCounts) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { castLoad(ctx, srv.URL, e, clients, l, counts); close(done) }()
+	time.Sleep(load)
+	srv.kill()
+	cancel()
+	<-done
+}
+
+// checkAnswers fails the test when a request got a 5xx or no vote was
+// acknowledged.
+func checkAnswers(t *testing.T, l *ledger, counts *statusCounts) {
+	t.Helper()
+	if n := counts.serverErrors(); n > 0 {
+		t.Errorf("%d responses were 5xx", n)
+	}
+	if l.acks == 0 {
+		t.Fatal("no vote was acknowledged")
+	}
+}
+
 // storedVotes reads every voter's vote through the API (200 or 404).
 func storedVotes(t *testing.T, url string, e *electorate) map[string]string {
 	t.Helper()
@@ -200,6 +224,7 @@ func TestDurabilityKillDuringVoting(t *testing.T) {
 	dir, e, _ := seedDataDir(t, seedOptions{Voters: voters, Silent: silent})
 	l := newLedger()
 	counts := &statusCounts{}
+	audit := &logAudit{}
 	lost := 0
 	start := time.Now()
 	for round := range rounds {
@@ -207,20 +232,12 @@ func TestDurabilityKillDuringVoting(t *testing.T) {
 		if round > 0 {
 			lost += l.check(t, storedVotes(t, srv.URL, e), e.Voters)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { castLoad(ctx, srv.URL, e, clients, l, counts); close(done) }()
-		time.Sleep(load)
-		srv.kill() // SIGKILL with requests in flight
-		cancel()
-		<-done
+		voteThenKill(srv, e, clients, load, l, counts)
+		st := openSQLiteDir(t, dir)
+		audit.check(t, st, dir, e.Community)
+		st.Close()
 	}
-	if n := counts.serverErrors(); n > 0 {
-		t.Errorf("%d responses were 5xx", n)
-	}
-	if l.acks == 0 {
-		t.Fatal("no vote was acknowledged")
-	}
+	checkAnswers(t, l, counts)
 
 	// The deadline passes while the server is down: the scheduler closes
 	// the ballot at start-up. Kill it while it closes until one start
@@ -285,8 +302,8 @@ func TestDurabilityKillDuringVoting(t *testing.T) {
 	if lost > 0 {
 		t.Errorf("%d acknowledged votes lost or altered", lost)
 	}
-	summary(t, "SQLite, %d voters (+%d silent), %d clients, %d SIGKILLs during voting and %d during the start-up close (%d of them after the scheduler started, leaving the ballot open); %d requests (%s); %d acknowledged votes; %d lost; closed once (%d close in the last log); proof verifies; %s",
-		voters, silent, clients, rounds, kills, interrupted, counts.total(), counts, l.acks, lost, closes, time.Since(start).Round(time.Second))
+	summary(t, "SQLite, %d voters (+%d silent), %d clients, %d SIGKILLs during voting and %d during the start-up close (%d of them after the scheduler started, leaving the ballot open); %d requests (%s); %d acknowledged votes; %d lost; the community log verified after every kill during voting (sizes %v); closed once (%d close in the last log); proof verifies; %s",
+		voters, silent, clients, rounds, kills, interrupted, counts.total(), counts, l.acks, lost, audit.sizes, closes, time.Since(start).Round(time.Second))
 }
 
 // fetchProof downloads a closed ballot's proof, checks it with

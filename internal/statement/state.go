@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 )
 
 // Key is a registered key as State knows it.
@@ -234,4 +235,23 @@ func CheckChain(envs []*Envelope) error {
 		prev = h.String()
 	}
 	return nil
+}
+
+// Clone returns a copy of the state that changes independently of st,
+// deciding board authority with isBoard (nil: st's). A server keeps a
+// replayed state and clones it for each new statement instead of
+// replaying the log again.
+func (st *State) Clone(isBoard func(citizen string) bool) *State {
+	if isBoard == nil {
+		isBoard = st.isBoard
+	}
+	c := &State{community: st.community, isBoard: isBoard,
+		keys: make(map[string]*Key, len(st.keys)), heads: make(map[string]head, len(st.heads)), seen: make(map[Hash]string, len(st.seen))}
+	for id, k := range st.keys {
+		kc := *k
+		c.keys[id] = &kc
+	}
+	maps.Copy(c.heads, st.heads)
+	maps.Copy(c.seen, st.seen)
+	return c
 }

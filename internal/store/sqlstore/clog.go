@@ -47,19 +47,38 @@ type logHash struct {
 
 func (logHash) TableName() string { return "log_hashes" }
 
-// dbHashes is clog.Storage on one transaction and community.
+// dbHashes is clog.Storage on one transaction and community, through
+// the store's hashCache (when cache is set): hashes read outside the
+// writer's transaction are committed and are kept; hashes written are
+// reported to written, for the writer to keep once they commit.
 type dbHashes struct {
 	db          *gorm.DB
 	communityID int64
+	cache       *hashCache
+	written     func(start int64, hashes []tlog.Hash)
 }
 
 // ReadHashes implements tlog.HashReader.
 func (h dbHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	need := make([]int, len(indexes))
+	for i := range need {
+		need[i] = i
+	}
+	if h.cache != nil {
+		if need = h.cache.get(h.communityID, indexes, out); len(need) == 0 {
+			return out, nil
+		}
+	}
+	want := make([]int64, len(need))
+	for i, n := range need {
+		want[i] = indexes[n]
+	}
 	var rows []logHash
-	for start := 0; start < len(indexes); start += 500 {
+	for start := 0; start < len(want); start += 500 {
 		var part []logHash
-		end := min(start+500, len(indexes))
-		if err := h.db.Where("community_id = ? AND idx IN ?", h.communityID, indexes[start:end]).Find(&part).Error; err != nil {
+		end := min(start+500, len(want))
+		if err := h.db.Where("community_id = ? AND idx IN ?", h.communityID, want[start:end]).Find(&part).Error; err != nil {
 			return nil, wrap(err, "read log hashes")
 		}
 		rows = append(rows, part...)
@@ -68,13 +87,16 @@ func (h dbHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	for _, r := range rows {
 		byIdx[r.Idx] = r.Hash
 	}
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		b, ok := byIdx[x]
-		if !ok || len(b) != len(out[i]) {
-			return nil, fmt.Errorf("store: log hash %d of community %d missing", x, h.communityID)
+	committed := h.cache != nil && batchOf(h.db) == nil
+	for _, n := range need {
+		b, ok := byIdx[indexes[n]]
+		if !ok || len(b) != len(out[n]) {
+			return nil, fmt.Errorf("store: log hash %d of community %d missing", indexes[n], h.communityID)
 		}
-		copy(out[i][:], b)
+		copy(out[n][:], b)
+		if committed {
+			h.cache.put(h.communityID, indexes[n], out[n:n+1])
+		}
 	}
 	return out, nil
 }
@@ -85,44 +107,83 @@ func (h dbHashes) WriteHashes(start int64, hashes []tlog.Hash) error {
 	for i := range hashes {
 		rows[i] = logHash{CommunityID: h.communityID, Idx: start + int64(i), Hash: hashes[i][:]}
 	}
-	return wrap(h.db.CreateInBatches(rows, 200).Error, "write log hashes")
+	if err := h.db.CreateInBatches(rows, 200).Error; err != nil {
+		return wrap(err, "write log hashes")
+	}
+	if h.written != nil {
+		h.written(start, hashes)
+	}
+	return nil
 }
 
 // openLog returns the community's log row and log, creating the row on
-// first use. With lock it holds the row until the transaction ends
-// (FOR UPDATE on PostgreSQL; a SQLite write transaction is serial), so
-// that two servers on one database append in one order.
+// first use. With lock it holds the log until the transaction ends (see
+// lockLog), after appending the entries a group-commit batch still holds
+// for it (logBatch.flush), so that the caller sees and extends the log as
+// it is.
 func (s *Store) openLog(tx *gorm.DB, communityID int64, lock bool) (CommunityLog, *clog.Log, error) {
 	var row CommunityLog
-	q := tx.Where("community_id = ?", communityID)
-	if lock && s.dialect == "postgres" {
-		q = q.Clauses(forUpdate())
+	if !lock {
+		res := tx.Where("community_id = ?", communityID).Limit(1).Find(&row)
+		if res.Error != nil {
+			return row, nil, wrap(res.Error, "log of community %d", communityID)
+		}
+		if res.RowsAffected == 0 {
+			row = CommunityLog{CommunityID: communityID}
+		}
+		return row, clog.Open(s.hashes(tx, communityID), row.Size), nil
 	}
-	res := q.Limit(1).Find(&row)
-	if res.Error != nil {
-		return row, nil, wrap(res.Error, "log of community %d", communityID)
-	}
-	if res.RowsAffected == 0 {
-		if !lock {
-			return CommunityLog{CommunityID: communityID}, clog.Open(dbHashes{tx, communityID}, 0), nil
-		}
-		if s.logs == nil {
-			return row, nil, errors.New("store: community logs are not enabled")
-		}
-		var c Community
-		if err := tx.Select("slug").First(&c, communityID).Error; err != nil {
-			return row, nil, wrap(err, "community %d", communityID)
-		}
-		origin, err := clog.Origin(s.logs.Base + c.Slug + "/")
-		if err != nil {
+	if b := batchOf(tx); b != nil {
+		if err := b.logs.flush(tx, communityID); err != nil {
 			return row, nil, err
 		}
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&CommunityLog{CommunityID: communityID, Origin: origin}).Error; err != nil {
-			return row, nil, wrap(err, "create log of community %d", communityID)
-		}
-		return s.openLog(tx, communityID, lock)
 	}
-	return row, clog.Open(dbHashes{tx, communityID}, row.Size), nil
+	row, err := s.lockLog(tx, communityID)
+	if err != nil {
+		return row, nil, err
+	}
+	return row, clog.Open(s.hashes(tx, communityID), row.Size), nil
+}
+
+// communityLogLockClass namespaces the per-community advisory lock of lockLog
+// (pg_advisory_xact_lock(class, key)).
+const communityLogLockClass = 0x4b4c // "KL"
+
+// lockLog reads the community's log row, creating it on first use, and
+// holds the log until the transaction ends: on PostgreSQL with a
+// transaction-level advisory lock per community, so that several servers
+// on one database append in one order (docs/scaling.md); a SQLite write
+// transaction is serial anyway.
+func (s *Store) lockLog(tx *gorm.DB, communityID int64) (CommunityLog, error) {
+	var row CommunityLog
+	if s.dialect == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", communityLogLockClass, int32(communityID&0x7fffffff)).Error; err != nil {
+			return row, wrap(err, "lock log of community %d", communityID)
+		}
+	}
+	res := tx.Where("community_id = ?", communityID).Limit(1).Find(&row)
+	if res.Error != nil {
+		return row, wrap(res.Error, "log of community %d", communityID)
+	}
+	if res.RowsAffected > 0 {
+		return row, nil
+	}
+	if s.logs == nil {
+		return row, errors.New("store: community logs are not enabled")
+	}
+	var c Community
+	if err := tx.Select("slug").First(&c, communityID).Error; err != nil {
+		return row, wrap(err, "community %d", communityID)
+	}
+	origin, err := clog.Origin(s.logs.Base + c.Slug + "/")
+	if err != nil {
+		return row, err
+	}
+	row = CommunityLog{CommunityID: communityID, Origin: origin}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+		return row, wrap(err, "create log of community %d", communityID)
+	}
+	return row, nil
 }
 
 // appendLog appends entries to the locked log and stores them.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -27,6 +29,11 @@ func lockBallot(tx *gorm.DB, dialect string, id int64) (Ballot, error) {
 // UPDATE (the caller may hold it already), which keeps out every vote of
 // the ballot until the transaction ends.
 func appendEvent(tx *gorm.DB, dialect string, ballotID int64, kind string, payload any, at time.Time) (string, error) {
+	if b := batchOf(tx); b != nil {
+		if err := b.flushEvents(tx, ballotID); err != nil {
+			return "", err
+		}
+	}
 	if dialect == "postgres" {
 		if _, err := lockBallot(tx, dialect, ballotID); err != nil {
 			return "", err
@@ -55,39 +62,110 @@ const logLockClass = 0x4b6f // "Ko"
 // exclusive writers (open, delegation change, close); BallotByID reads the
 // head of an open ballot from the log. SQLite writers are serial anyway
 // and keep the column current.
+//
+// In a group-commit batch (writer.go) the ballot's last entry is kept in
+// the batch after the first vote's append (the log stays locked until
+// the batch commits), and SQLite's log_head moves once, at the batch's
+// end (batch.flushEvents).
 func appendVoterEvent(tx *gorm.DB, dialect string, ballotID int64, kind string, payload any, at time.Time) (string, error) {
-	if dialect != "postgres" {
-		return appendEvent(tx, dialect, ballotID, kind, payload, at)
+	b := batchOf(tx)
+	if b == nil {
+		if dialect != "postgres" {
+			return appendEvent(tx, dialect, ballotID, kind, payload, at)
+		}
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", logLockClass, int32(ballotID&0x7fffffff)).Error; err != nil {
+			return "", wrap(err, "lock log of ballot %d", ballotID)
+		}
+		return insertEvent(tx, ballotID, kind, payload, at)
 	}
-	if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", logLockClass, int32(ballotID&0x7fffffff)).Error; err != nil {
-		return "", wrap(err, "lock log of ballot %d", ballotID)
+	last, ok := b.events[ballotID]
+	if !ok {
+		if dialect == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", logLockClass, int32(ballotID&0x7fffffff)).Error; err != nil {
+				return "", wrap(err, "lock log of ballot %d", ballotID)
+			}
+		}
+		var err error
+		if last, err = lastEvent(tx, ballotID); err != nil {
+			return "", err
+		}
 	}
-	return insertEvent(tx, ballotID, kind, payload, at)
+	ev, err := chainEvent(tx, ballotID, last, kind, payload, at)
+	if err != nil {
+		return "", err
+	}
+	b.events[ballotID] = eventHead{Seq: ev.Seq, Hash: ev.Hash, moved: dialect != "postgres"}
+	return ev.Hash, nil
+}
+
+// eventHead is a ballot log's last entry (Seq 0: none); moved says that
+// ballots.log_head must still be set to it.
+type eventHead struct {
+	Seq   int64
+	Hash  string
+	moved bool
+}
+
+// lastEvent reads the ballot log's last entry.
+func lastEvent(tx *gorm.DB, ballotID int64) (eventHead, error) {
+	var last BallotEvent
+	res := tx.Select("seq", "hash").Where("ballot_id = ?", ballotID).Order("seq DESC").Limit(1).Find(&last)
+	if res.Error != nil {
+		return eventHead{}, wrap(res.Error, "log of ballot %d", ballotID)
+	}
+	return eventHead{Seq: last.Seq, Hash: last.Hash}, nil
+}
+
+// flushEvents moves ballots.log_head of the ballots whose logs the batch
+// extended (SQLite), and forgets them.
+func (b *batch) flushEvents(tx *gorm.DB, ballotIDs ...int64) error {
+	if len(ballotIDs) == 0 {
+		ballotIDs = slices.Sorted(maps.Keys(b.events))
+	}
+	for _, id := range ballotIDs {
+		h, ok := b.events[id]
+		if !ok {
+			continue
+		}
+		delete(b.events, id)
+		if !h.moved {
+			continue
+		}
+		if err := tx.Model(&Ballot{}).Where("id = ?", id).Update("log_head", h.Hash).Error; err != nil {
+			return wrap(err, "log head of ballot %d", id)
+		}
+	}
+	return nil
 }
 
 // insertEvent chains one entry after the ballot's last one. The caller
 // makes appends of one ballot serial.
 func insertEvent(tx *gorm.DB, ballotID int64, kind string, payload any, at time.Time) (string, error) {
+	last, err := lastEvent(tx, ballotID)
+	if err != nil {
+		return "", err
+	}
+	ev, err := chainEvent(tx, ballotID, last, kind, payload, at)
+	return ev.Hash, err
+}
+
+// chainEvent stores the entry after last.
+func chainEvent(tx *gorm.DB, ballotID int64, last eventHead, kind string, payload any, at time.Time) (BallotEvent, error) {
 	body, err := json.Marshal(payload)
 	if err != nil {
-		return "", fmt.Errorf("store: event payload: %w", err)
-	}
-	var last BallotEvent
-	res := tx.Select("seq", "hash").Where("ballot_id = ?", ballotID).Order("seq DESC").Limit(1).Find(&last)
-	if res.Error != nil {
-		return "", wrap(res.Error, "log of ballot %d", ballotID)
+		return BallotEvent{}, fmt.Errorf("store: event payload: %w", err)
 	}
 	prev, seq := GenesisHash, int64(1)
-	if res.RowsAffected > 0 {
+	if last.Seq > 0 {
 		prev, seq = last.Hash, last.Seq+1
 	}
 	at = at.UTC().Truncate(time.Second)
 	ev := BallotEvent{BallotID: ballotID, Seq: seq, Kind: kind, Payload: string(body), At: at, PrevHash: prev}
 	ev.Hash = EventHash(prev, ballotID, seq, kind, at, ev.Payload)
 	if err := tx.Create(&ev).Error; err != nil {
-		return "", wrap(err, "append %s to log of ballot %d", kind, ballotID)
+		return ev, wrap(err, "append %s to log of ballot %d", kind, ballotID)
 	}
-	return ev.Hash, nil
+	return ev, nil
 }
 
 // logHead is the hash of the ballot's last log entry ("" without one).

@@ -9,9 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"koinon/internal/clog"
 	"koinon/internal/domain"
@@ -27,6 +30,14 @@ type scratch struct {
 	pre         *citizenState
 	logged      *Receipt
 	communityID int64
+	// custodial is what prepareCustodial signed on pre's chain, used
+	// when the write makes exactly that statement.
+	custodial *preparedStatement
+	// checkpoint is the log's checkpoint signed once for the batch that
+	// committed the statement (writer.go); done is the citizen's state
+	// with it.
+	checkpoint *batchCheckpoint
+	done       *citizenState
 }
 
 // scratchOf returns sub's scratch, creating it on first use.
@@ -55,7 +66,7 @@ func (s *Store) prepare(ctx context.Context) {
 	}
 	cs.headBefore = cs.state.Head(cs.handle)
 	if _, err := cs.state.Accept(sub.Envelope); err == nil {
-		cs.accepted = sub.Envelope
+		cs.accepted = []*statement.Envelope{sub.Envelope}
 		scratchOf(sub).pre = cs
 	}
 }
@@ -66,6 +77,9 @@ func (s *Store) prepare(ctx context.Context) {
 func (s *Store) stateFor(tx *gorm.DB, sub *Submission, a action) (*citizenState, error) {
 	cs := scratchOf(sub).pre
 	scratchOf(sub).pre = nil
+	if cs == nil || cs.communityID != a.communityID || cs.citizenID != a.citizenID {
+		scratchOf(sub).custodial = nil
+	}
 	if cs != nil && cs.communityID == a.communityID && cs.citizenID == a.citizenID {
 		var head []string
 		if err := tx.Model(&statementRow{}).Where("community_id = ? AND citizen_id = ?", a.communityID, a.citizenID).
@@ -76,7 +90,127 @@ func (s *Store) stateFor(tx *gorm.DB, sub *Submission, a action) (*citizenState,
 			return cs, nil
 		}
 	}
+	scratchOf(sub).custodial = nil
 	return s.citizenState(tx, a.communityID, a.citizenID)
+}
+
+// prepareCustodial signs, before the write lock, the custodial statement
+// a write without a device statement will make (a), on the citizen's
+// chain as it is now, and accepts it into their replayed state: the
+// signatures and their checks then run in the caller's goroutine, beside
+// other requests, not in the writer. On the citizen's first statement it
+// also makes their custodial key (kept sealed in the scratch until the
+// transaction stores it) and signs its registration. record uses this
+// work when the chain has not moved since and the write makes exactly
+// that statement; else it signs again in the transaction.
+func (s *Store) prepareCustodial(ctx context.Context, a action) {
+	sub := SubmissionFrom(ctx)
+	if s.logs == nil || s.box == nil || sub == nil || sub.Envelope != nil {
+		return
+	}
+	db := s.db.WithContext(ctx)
+	var ck custodialKey
+	res := db.Where("citizen_id = ?", a.citizenID).Limit(1).Find(&ck)
+	if res.Error != nil {
+		return
+	}
+	var seed []byte
+	if res.RowsAffected == 0 {
+		seed = make([]byte, ed25519.SeedSize)
+		if _, err := rand.Read(seed); err != nil {
+			return
+		}
+		sealed, err := s.box.Seal(seed)
+		if err != nil {
+			return
+		}
+		ck = custodialKey{CitizenID: a.citizenID, SealedSeed: sealed}
+	} else {
+		var err error
+		if seed, err = s.box.Open(ck.SealedSeed); err != nil || len(seed) != ed25519.SeedSize {
+			return
+		}
+	}
+	key := ed25519.NewKeyFromSeed(seed)
+	pub := key.Public().(ed25519.PublicKey)
+	cs, err := s.citizenState(db, a.communityID, a.citizenID)
+	if err != nil {
+		return
+	}
+	cs.headBefore = cs.state.Head(cs.handle)
+	pc := &preparedStatement{}
+	if k, ok := cs.state.Key(proof.KeyID(pub)); ok && k.Revoked {
+		return
+	} else if !ok {
+		reg, err := s.signFor(cs, key, statement.KeyRegister, statement.ScopeCommunity, statement.KeyContent{
+			Citizen: cs.handle, PublicKey: base64.StdEncoding.EncodeToString(pub), Custodial: true,
+		})
+		if err != nil {
+			return
+		}
+		if _, err := cs.state.Accept(reg); err != nil {
+			return
+		}
+		pc.register = reg
+		if res.RowsAffected == 0 {
+			pc.newKey = &ck
+		}
+	} else if res.RowsAffected == 0 {
+		return
+	}
+	if pc.env, err = s.signFor(cs, key, a.kind, a.scope, a.content); err != nil {
+		return
+	}
+	if _, err := cs.state.Accept(pc.env); err != nil {
+		return
+	}
+	if pc.register != nil {
+		cs.at = pc.register.Parsed().At
+	}
+	cs.accepted = append(cs.accepted, pc.register, pc.env)
+	sc := scratchOf(sub)
+	sc.pre, sc.custodial = cs, pc
+}
+
+// preparedStatement is what prepareCustodial made: the statement, and
+// before it the registration of the custodial key (and the key itself,
+// when it is new).
+type preparedStatement struct {
+	env      *statement.Envelope
+	register *statement.Envelope
+	newKey   *custodialKey
+}
+
+// preparedCustodial logs, in the transaction, the statements
+// prepareCustodial made when cs is the state they were signed on and the
+// write makes exactly that statement (its key registration first); it
+// returns the write's statement, or nil when the write must sign anew.
+func (s *Store) preparedCustodial(tx *gorm.DB, add logAppend, sub *Submission, cs *citizenState, a action) (*statement.Envelope, error) {
+	pc := scratchOf(sub).custodial
+	scratchOf(sub).custodial = nil
+	if pc == nil || len(cs.accepted) == 0 || cs.accepted[len(cs.accepted)-1] != pc.env {
+		return nil, nil
+	}
+	st := pc.env.Parsed()
+	raw, err := statement.Content(a.content)
+	if err != nil || st.Kind != a.kind || st.Scope != a.scope || string(raw) != string(st.Content) {
+		return nil, nil
+	}
+	if pc.newKey != nil {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(pc.newKey)
+		if res.Error != nil {
+			return nil, wrap(res.Error, "custodial key of %d", cs.citizenID)
+		}
+		if res.RowsAffected == 0 { // made meanwhile by another write
+			return nil, nil
+		}
+	}
+	if pc.register != nil {
+		if _, err := s.logStatement(tx, add, cs, pc.register, action{}, nil); err != nil {
+			return nil, err
+		}
+	}
+	return pc.env, nil
 }
 
 // statementRow is one accepted statement.
@@ -127,7 +261,7 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, a action) error {
 	if sub == nil {
 		sub = &Submission{}
 	}
-	row, lg, err := s.openLog(tx, a.communityID, true)
+	add, err := s.logAppender(tx, a.communityID)
 	if err != nil {
 		return err
 	}
@@ -136,19 +270,34 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, a action) error {
 		return err
 	}
 	env := sub.Envelope
-	if env == nil {
-		if env, err = s.custodialStatement(tx, &row, lg, cs, a); err != nil {
+	switch {
+	case env != nil:
+		if err := s.checkSigned(tx, cs, a, env); err != nil {
 			return err
 		}
-	} else if err := s.checkSigned(tx, cs, a, env); err != nil {
-		return err
+	default:
+		if env, err = s.preparedCustodial(tx, add, sub, cs, a); err != nil {
+			return err
+		}
+		if env != nil {
+			break
+		}
+		if cs.accepted != nil { // prepared for another statement: replay anew
+			if cs, err = s.citizenState(tx, a.communityID, a.citizenID); err != nil {
+				return err
+			}
+		}
+		if env, err = s.custodialStatement(tx, add, cs, a); err != nil {
+			return err
+		}
 	}
-	index, err := s.logStatement(tx, &row, lg, cs, env, a, sub.Nonce)
+	index, err := s.logStatement(tx, add, cs, env, a, sub.Nonce)
 	if err != nil {
 		return err
 	}
 	scratchOf(sub).logged = &Receipt{Index: index, Hash: env.Hash().String(), Custodial: env.Custodial}
 	scratchOf(sub).communityID = a.communityID
+	scratchOf(sub).done = cs
 	return nil
 }
 
@@ -161,9 +310,22 @@ func (s *Store) finishReceipt(ctx context.Context) error {
 	if sub == nil || scratchOf(sub).logged == nil {
 		return nil
 	}
-	rc := scratchOf(sub).logged
-	scratchOf(sub).logged = nil
-	row, lg, err := s.openLog(s.db.WithContext(ctx), scratchOf(sub).communityID, false)
+	sc := scratchOf(sub)
+	rc, cp, done := sc.logged, sc.checkpoint, sc.done
+	sc.logged, sc.checkpoint, sc.done = nil, nil, nil
+	if done != nil {
+		s.states.keep(done, false)
+	}
+	if cp != nil && cp.row.Size > rc.Index { // signed once for the batch
+		p, err := clog.Open(s.hashes(s.db.WithContext(ctx), sc.communityID), cp.row.Size).InclusionProof(rc.Index, cp.row.Size)
+		if err != nil {
+			return err
+		}
+		rc.Checkpoint, rc.Inclusion = string(cp.signed), hexHashes(p)
+		sub.Receipt = rc
+		return nil
+	}
+	row, lg, err := s.openLog(s.db.WithContext(ctx), sc.communityID, false)
 	if err != nil {
 		return err
 	}
@@ -185,21 +347,23 @@ type citizenState struct {
 	state       *statement.State
 	at          string // the latest statement's time
 	communityID int64
-	// accepted is a statement prepare already accepted into state, on
+	// accepted are statements prepare already accepted into state, on
 	// the chain whose head was headBefore.
-	accepted   *statement.Envelope
+	accepted   []*statement.Envelope
 	headBefore string
+	// lastIndex and lastHash are the log index and hash of the last
+	// stored statement replayed (-1 and "" for none).
+	lastIndex int64
+	lastHash  string
 }
 
+// citizenState replays the citizen's statements in the community. The
+// replay is kept per process (stateCache) and reused while the stored
+// chain still ends where it did, or extended by the statements stored
+// since, so that a citizen's next statement does not check all their
+// earlier signatures again. Only replays read outside the writer's
+// transaction (committed rows) are kept.
 func (s *Store) citizenState(tx *gorm.DB, communityID, citizenID int64) (*citizenState, error) {
-	var c Community
-	if err := tx.Select("slug").First(&c, communityID).Error; err != nil {
-		return nil, wrap(err, "community %d", communityID)
-	}
-	var ct Citizen
-	if err := tx.Select("handle").First(&ct, citizenID).Error; err != nil {
-		return nil, wrap(err, "citizen %d", citizenID)
-	}
 	replaying := true
 	isBoard := func(string) bool {
 		if replaying { // accepted when it was appended
@@ -208,24 +372,110 @@ func (s *Store) citizenState(tx *gorm.DB, communityID, citizenID int64) (*citize
 		m, err := currentMembership(tx, communityID, citizenID)
 		return err == nil && m.Role == domain.RoleBoard
 	}
+	defer func() { replaying = false }()
+	if cs, ok := s.states.resume(tx, communityID, citizenID, isBoard); ok {
+		return cs, nil
+	}
+	var c Community
+	if err := tx.Select("slug").First(&c, communityID).Error; err != nil {
+		return nil, wrap(err, "community %d", communityID)
+	}
+	var ct Citizen
+	if err := tx.Select("handle").First(&ct, citizenID).Error; err != nil {
+		return nil, wrap(err, "citizen %d", citizenID)
+	}
 	cs := &citizenState{citizenID: citizenID, handle: ct.Handle, slug: c.Slug, communityID: communityID,
-		state: statement.NewState(c.Slug, isBoard)}
+		state: statement.NewState(c.Slug, isBoard), lastIndex: -1}
 	var rows []statementRow
 	if err := tx.Where("community_id = ? AND citizen_id = ?", communityID, citizenID).Order("log_index").Find(&rows).Error; err != nil {
 		return nil, wrap(err, "statements of %d", citizenID)
 	}
+	if err := cs.replay(rows); err != nil {
+		return nil, err
+	}
+	if batchOf(tx) == nil {
+		s.states.keep(cs, true)
+	}
+	return cs, nil
+}
+
+// replay accepts stored statements after the ones cs holds.
+func (cs *citizenState) replay(rows []statementRow) error {
 	for _, r := range rows {
 		env, err := statement.Parse([]byte(r.Envelope))
 		if err == nil {
 			_, err = cs.state.Accept(env)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("store: stored statement %s of citizen %d does not replay: %w", r.Hash, citizenID, err)
+			return fmt.Errorf("store: stored statement %s of citizen %d does not replay: %w", r.Hash, cs.citizenID, err)
 		}
 		cs.at = env.Parsed().At
+		cs.lastIndex, cs.lastHash = r.LogIndex, r.Hash
 	}
-	replaying = false
-	return cs, nil
+	return nil
+}
+
+// stateCache keeps replayed citizen states, each never changed once kept
+// (users get clones), up to stateCacheSize of them.
+type stateCache struct {
+	mu sync.Mutex
+	m  map[[2]int64]*citizenState
+}
+
+const stateCacheSize = 200_000
+
+// keep stores a clone of cs, read from committed rows (replace) or
+// committed since (then it does not replace a later state).
+func (c *stateCache) keep(cs *citizenState, replace bool) {
+	k := *cs
+	k.state = cs.state.Clone(nil)
+	k.accepted, k.headBefore = nil, ""
+	key := [2]int64{cs.communityID, cs.citizenID}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= stateCacheSize {
+		c.m = map[[2]int64]*citizenState{}
+	}
+	if old := c.m[key]; !replace && old != nil && old.lastIndex >= cs.lastIndex {
+		return
+	}
+	c.m[key] = &k
+}
+
+// resume returns a clone of the kept state of the citizen when the
+// stored chain still ends where it did, or extends it with the
+// statements stored since; ok is false when there is none or the stored
+// chain is not an extension of it (then the caller replays from the
+// start).
+func (c *stateCache) resume(tx *gorm.DB, communityID, citizenID int64, isBoard func(string) bool) (*citizenState, bool) {
+	c.mu.Lock()
+	kept := c.m[[2]int64{communityID, citizenID}]
+	c.mu.Unlock()
+	if kept == nil {
+		return nil, false
+	}
+	var last []statementRow
+	if err := tx.Select("log_index", "hash").Where("community_id = ? AND citizen_id = ?", communityID, citizenID).
+		Order("log_index DESC").Limit(1).Find(&last).Error; err != nil || len(last) == 0 || last[0].LogIndex < kept.lastIndex {
+		return nil, false
+	}
+	cs := *kept
+	cs.state = kept.state.Clone(isBoard)
+	if last[0].LogIndex == kept.lastIndex {
+		return &cs, last[0].Hash == kept.lastHash
+	}
+	var rows []statementRow
+	if err := tx.Where("community_id = ? AND citizen_id = ? AND log_index > ?", communityID, citizenID, kept.lastIndex).
+		Order("log_index").Find(&rows).Error; err != nil {
+		return nil, false
+	}
+	if cs.replay(rows) != nil {
+		return nil, false
+	}
+	if batchOf(tx) == nil {
+		c.keep(&cs, false)
+	}
+	return &cs, true
 }
 
 // checkSigned checks that a device's envelope is the caller's and makes
@@ -280,7 +530,7 @@ func (s *Store) checkSigned(tx *gorm.DB, cs *citizenState, a action, env *statem
 
 // custodialStatement signs the write's statement with the citizen's
 // custodial key, registering that key in the log first if needed.
-func (s *Store) custodialStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log, cs *citizenState, a action) (*statement.Envelope, error) {
+func (s *Store) custodialStatement(tx *gorm.DB, add logAppend, cs *citizenState, a action) (*statement.Envelope, error) {
 	key, err := s.custodialKey(tx, cs.citizenID)
 	if err != nil {
 		return nil, err
@@ -298,7 +548,7 @@ func (s *Store) custodialStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log,
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.logStatement(tx, row, lg, cs, reg, action{}, nil); err != nil {
+		if _, err := s.logStatement(tx, add, cs, reg, action{}, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -348,13 +598,34 @@ func (s *Store) custodialKey(tx *gorm.DB, citizenID int64) (ed25519.PrivateKey, 
 	return ed25519.NewKeyFromSeed(seed), nil
 }
 
+// logAppend appends one entry to a community's log in a write
+// transaction and returns its index.
+type logAppend func(data []byte) (int64, error)
+
+// logAppender returns the community's logAppend for tx: in a group-commit
+// batch the entry waits in the batch (logBatch), else it is appended at
+// once.
+func (s *Store) logAppender(tx *gorm.DB, communityID int64) (logAppend, error) {
+	if b := batchOf(tx); b != nil {
+		return func(data []byte) (int64, error) {
+			_, index, err := b.logs.add(tx, communityID, data)
+			return index, err
+		}, nil
+	}
+	row, lg, err := s.openLog(tx, communityID, true)
+	if err != nil {
+		return nil, err
+	}
+	return func(data []byte) (int64, error) { return appendLog(tx, &row, lg, [][]byte{data}) }, nil
+}
+
 // logStatement checks a statement against the citizen's state and applies
 // it (State.Accept: key, signature, chain; 422 when refused), appends it
 // (a vote on an open ballot as its commitment) and stores it. On error
 // the caller's transaction rolls back, and the state is dropped with it.
-func (s *Store) logStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log, cs *citizenState, env *statement.Envelope, a action, nonce []byte) (int64, error) {
+func (s *Store) logStatement(tx *gorm.DB, add logAppend, cs *citizenState, env *statement.Envelope, a action, nonce []byte) (int64, error) {
 	st := env.Parsed()
-	if cs.accepted != env { // prepare accepted it already, on this same chain
+	if !slices.Contains(cs.accepted, env) { // prepare accepted it already, on this same chain
 		if _, err := cs.state.Accept(env); err != nil {
 			return 0, RefuseStatement(err)
 		}
@@ -381,12 +652,13 @@ func (s *Store) logStatement(tx *gorm.DB, row *CommunityLog, lg *clog.Log, cs *c
 	if err != nil {
 		return 0, RefuseStatement(err)
 	}
-	index, err := appendLog(tx, row, lg, [][]byte{data})
+	index, err := add(data)
 	if err != nil {
 		return 0, err
 	}
 	cs.at = st.At
 	hash := env.Hash().String()
+	cs.lastIndex, cs.lastHash = index, hash
 	if err := tx.Create(&statementRow{CommunityID: cs.communityID, Hash: hash, CitizenID: cs.citizenID, LogIndex: index, Envelope: string(env.Bytes())}).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return 0, RefuseStatement(fmt.Errorf("%w: %s", statement.ErrReplay, hash))

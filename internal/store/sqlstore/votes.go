@@ -26,12 +26,13 @@ import (
 // log append is serial per ballot (appendEvent).
 func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 	var out Vote
+	if b, ok := s.ballotHome(ctx, r.BallotID); ok && b.Secrecy == "public" {
+		s.prepareCustodial(ctx, action{communityID: b.CommunityID, citizenID: r.CitizenID, kind: statement.Vote,
+			scope: ballotScope(b.ID), content: statement.VoteContent{Choice: json.RawMessage(r.Choice)}})
+	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		b, err := openForVoting(tx, s.dialect, r.BallotID, s.Now())
+		b, err := openForVoting(tx, s.dialect, r.BallotID, r.CitizenID, s.Now())
 		if err != nil {
-			return err
-		}
-		if err := onRoll(tx, b.ID, r.CitizenID); err != nil {
 			return err
 		}
 		voter := r.Handle
@@ -96,11 +97,8 @@ func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 // again. Withdrawing when there is no vote is ErrNotFound.
 func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		b, err := openForVoting(tx, s.dialect, ballotID, s.Now())
+		b, err := openForVoting(tx, s.dialect, ballotID, citizenID, s.Now())
 		if err != nil {
-			return err
-		}
-		if err := onRoll(tx, b.ID, citizenID); err != nil {
 			return err
 		}
 		res := tx.Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).Delete(&Vote{})
@@ -147,31 +145,36 @@ func logTime(b Ballot, at time.Time) time.Time {
 	return at.UTC().Truncate(24 * time.Hour)
 }
 
-// openForVoting reads the columns a vote needs of the ballot, holding the
-// row FOR SHARE on PostgreSQL until the transaction ends.
-func openForVoting(tx *gorm.DB, dialect string, id int64, now time.Time) (Ballot, error) {
-	var b Ballot
-	q := tx.Select("id", "community_id", "topic_id", "title", "delegation", "state", "closes_at", "secrecy", "secret").Where("id = ?", id)
+// openForVoting reads the columns a vote needs of the ballot and whether
+// the citizen is on its frozen roll, in one query, holding the ballot row
+// FOR SHARE on PostgreSQL until the transaction ends. A ballot that does
+// not take votes is its domain.CanVote error; a citizen not on the roll
+// is domain.ErrForbidden.
+func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Time) (Ballot, error) {
+	var row struct {
+		Ballot
+		OnRoll bool
+	}
+	q := `SELECT b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
+		EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll
+		FROM ballots b WHERE b.id = ?`
 	if dialect == "postgres" {
-		q = q.Clauses(clause.Locking{Strength: "SHARE"})
+		q += " FOR SHARE OF b"
 	}
-	if err := q.First(&b).Error; err != nil {
-		return b, wrap(err, "ballot %d", id)
+	res := tx.Raw(q, citizenID, id).Scan(&row)
+	if res.Error == nil && res.RowsAffected == 0 {
+		res.Error = gorm.ErrRecordNotFound
 	}
-	return b, domain.CanVote(b.State, b.ClosesAt, now)
-}
-
-// onRoll checks that the citizen is on the ballot's frozen roll;
-// domain.ErrForbidden when not.
-func onRoll(tx *gorm.DB, ballotID, citizenID int64) error {
-	var one []int
-	if err := tx.Raw("SELECT 1 FROM ballot_roll WHERE ballot_id = ? AND citizen_id = ? LIMIT 1", ballotID, citizenID).Scan(&one).Error; err != nil {
-		return wrap(err, "roll")
+	if res.Error != nil {
+		return row.Ballot, wrap(res.Error, "ballot %d", id)
 	}
-	if len(one) == 0 {
-		return domain.ErrForbidden
+	if err := domain.CanVote(row.State, row.ClosesAt, now); err != nil {
+		return row.Ballot, err
 	}
-	return nil
+	if !row.OnRoll {
+		return row.Ballot, domain.ErrForbidden
+	}
+	return row.Ballot, nil
 }
 
 // VoteOf returns the citizen's current vote on a ballot, or ErrNotFound.
@@ -179,4 +182,23 @@ func (s *Store) VoteOf(ctx context.Context, ballotID, citizenID int64) (Vote, er
 	var v Vote
 	err := s.db.WithContext(ctx).Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).First(&v).Error
 	return v, wrap(err, "vote of %d on ballot %d", citizenID, ballotID)
+}
+
+// ballotHome returns a ballot's community and secrecy, which never change
+// once the ballot is past its draft, from a per-process cache (read once
+// per ballot); ok is false when the ballot cannot be read. Only what is
+// prepared outside the write transaction uses it: the transaction reads
+// the ballot itself.
+func (s *Store) ballotHome(ctx context.Context, id int64) (Ballot, bool) {
+	if b, ok := s.homes.Load(id); ok {
+		return b.(Ballot), true
+	}
+	var b Ballot
+	if err := s.db.WithContext(ctx).Select("id", "community_id", "secrecy", "state").First(&b, id).Error; err != nil {
+		return b, false
+	}
+	if b.State != StateDraft {
+		s.homes.Store(id, Ballot{ID: b.ID, CommunityID: b.CommunityID, Secrecy: b.Secrecy})
+	}
+	return b, true
 }

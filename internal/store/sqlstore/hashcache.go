@@ -1,0 +1,50 @@
+package sqlstore
+
+import (
+	"sync"
+
+	"golang.org/x/mod/sumdb/tlog"
+	"gorm.io/gorm"
+)
+
+// hashCache keeps community logs' stored hashes that are committed, per
+// process: a stored hash never changes once its transaction committed
+// (the log is append-only), so receipts, checkpoints and proofs read them
+// from memory instead of the database. It holds up to hashCacheSize
+// hashes and starts afresh when full.
+type hashCache struct {
+	mu sync.RWMutex
+	m  map[[2]int64]tlog.Hash // (community, stored-hash index)
+}
+
+const hashCacheSize = 1 << 20 // about 80 MB at most
+
+func (c *hashCache) get(communityID int64, indexes []int64, out []tlog.Hash) (missing []int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for i, x := range indexes {
+		h, ok := c.m[[2]int64{communityID, x}]
+		if !ok {
+			missing = append(missing, i)
+			continue
+		}
+		out[i] = h
+	}
+	return missing
+}
+
+func (c *hashCache) put(communityID, start int64, hashes []tlog.Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m)+len(hashes) > hashCacheSize {
+		c.m = make(map[[2]int64]tlog.Hash, 1024)
+	}
+	for i, h := range hashes {
+		c.m[[2]int64{communityID, start + int64(i)}] = h
+	}
+}
+
+// hashes returns the community's stored hashes on db, through the cache.
+func (s *Store) hashes(db *gorm.DB, communityID int64) dbHashes {
+	return dbHashes{db: db, communityID: communityID, cache: s.hashCache}
+}
