@@ -1,0 +1,276 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"koinon"
+	"koinon/internal/auth"
+	"koinon/internal/closing"
+	"koinon/internal/domain"
+	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
+	"koinon/internal/store/storetest"
+	"koinon/internal/web"
+	"koinon/internal/web/resultstest"
+)
+
+// needWASM skips (or, with KOINON_REQUIRE_BROWSER=1, fails) a test that
+// needs the WebAssembly module.
+func needWASM(t *testing.T) {
+	t.Helper()
+	if _, err := fs.Stat(koinon.Assets, "static/wasm/koinon-verify.wasm"); err != nil {
+		if os.Getenv("KOINON_REQUIRE_BROWSER") == "1" {
+			t.Fatal("static/wasm/koinon-verify.wasm is not built: run `make wasm` before the tests")
+		}
+		t.Skip("the WebAssembly module is not built (make wasm)")
+	}
+}
+
+// deviceWorld is a server with community logs on, a community "commons"
+// with topic "infra", a board member and bob.
+type deviceWorld struct {
+	st     *sqlstore.Store
+	ts     *httptest.Server
+	w      *storetest.World
+	c      store.Community
+	topic  store.Topic
+	signer resultstest.Signer
+	tokens *auth.Tokens
+}
+
+func newDeviceWorld(t *testing.T, st *sqlstore.Store) *deviceWorld {
+	t.Helper()
+	dw := &deviceWorld{st: st, signer: resultstest.NewSigner("device"), tokens: auth.NewTokens(testTokenKey, nil)}
+	dw.ts = httptest.NewUnstartedServer(nil)
+	storetest.Logs(t, st, "http://"+dw.ts.Listener.Addr().String()+"/logs/")
+	srv, err := web.New(web.Deps{Store: st, Tokens: dw.tokens, Assets: koinon.Assets, Signer: dw.signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dw.ts.Config.Handler = srv
+	dw.ts.Start()
+	t.Cleanup(dw.ts.Close)
+	dw.w = storetest.NewWorld(t, st)
+	dw.c = dw.w.Community("commons")
+	dw.topic = dw.w.Topic(dw.c.ID, "infra")
+	dw.w.Member(dw.c.ID, domain.RoleBoard, 1, "board")
+	dw.w.Member(dw.c.ID, domain.RoleMember, 1, "bob")
+	return dw
+}
+
+// ballot creates and opens a public majority ballot in infra.
+func (dw *deviceWorld) ballot(t *testing.T, title string) store.Ballot {
+	t.Helper()
+	ctx := context.Background()
+	b := store.Ballot{CommunityID: dw.c.ID, TopicID: &dw.topic.ID, Title: title, Method: "majority", Seats: 1, Threshold: "1/2",
+		Strict: true, Quorum: "0/1", Delegation: true, Secrecy: "public", CreatedBy: dw.w.ID("board"), ClosesAt: time.Now().UTC().Add(time.Hour)}
+	opts := []store.BallotOption{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}, {Key: "abstain", Label: "Abstain"}}
+	if err := dw.st.CreateBallot(ctx, &b, opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	opened, err := dw.st.OpenBallot(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opened
+}
+
+func (dw *deviceWorld) close(t *testing.T, b store.Ballot) {
+	t.Helper()
+	if _, err := closing.New(dw.st, dw.signer, nil).Close(context.Background(), b.ID); err != nil {
+		t.Fatalf("close %s: %v", b.Title, err)
+	}
+}
+
+// reload loads url and waits until device.js has checked the log.
+func reloadChecked(url string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(`#device[data-checked]`)))
+}
+
+// submitAndWait clicks sel, whose form device.js signs and sends, and
+// waits for the page it loads afterwards to be checked.
+func submitAndWait(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[string](`document.body.dataset.stale = "1"`)(ctx, tg)
+			return err
+		}),
+		chromedp.Click(chromedp.CSS(sel)),
+		chromedp.WaitReady(chromedp.CSS(`body:not([data-stale])`)),
+		chromedp.WaitVisible(chromedp.CSS(`#device[data-checked]`)))
+}
+
+// TestBrowserDeviceKeys is issue 16's browser story: sign up; the key is
+// made in the browser (with a backup file); delegate and vote, signed in
+// the browser; reload, and the consistency of the log since the kept
+// checkpoint is checked by itself; close, and the page says the
+// statements were counted as made. Then an operator changes this
+// citizen's vote on a second ballot directly in the database before its
+// close: the page shows the red warning. Screenshots at 390 and 1280 px in
+// English and German; axe finds no serious violation.
+func TestBrowserDeviceKeys(t *testing.T) {
+	needWASM(t)
+	ctx := newBrowser(t)
+	axe := axeSource(t)
+	dw := newDeviceWorld(t, storetest.SQLite(t))
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	u := dw.ts.URL
+
+	browse(t, ctx, "sign up",
+		chromedp.Navigate(u+"/signup"),
+		chromedp.SendKeys(css("#f-handle"), "ada"),
+		chromedp.SendKeys(css("#f-display_name"), "Ada Lovelace"),
+		chromedp.SendKeys(css("#f-email"), "ada@example.org"),
+		chromedp.SendKeys(css("#f-password"), "correct horse battery"),
+		chromedp.Click(css(`form[action="/signup"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`header form[action="/signout"] button`)))
+	ada, err := dw.st.CitizenByHandle(context.Background(), "ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dw.w.Citizens["ada"] = ada
+	dw.w.Member(dw.c.ID, domain.RoleMember, 1, "ada")
+	paint, bench := dw.ballot(t, "Paint the hall"), dw.ballot(t, "New benches")
+
+	// The key, made in the browser with a backup file.
+	browse(t, ctx, "make the key",
+		reloadChecked(u+"/delegations?community=commons"),
+		chromedp.WaitVisible(css("#device-create")),
+		chromedp.SendKeys(css("#device-pass"), "a long passphrase for ada"),
+		chromedp.Click(css("#device-create-btn")),
+		chromedp.WaitVisible(css("#device-backup")))
+	backup, err := chromedp.Run(ctx, chromedp.Evaluate[string](`decodeURIComponent(document.querySelector("#device-backup-link").href.split(",")[1])`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Format string `json:"format"`
+		KeyID  string `json:"key_id"`
+		Sealed string `json:"sealed"`
+		KDF    struct {
+			Iterations int `json:"iterations"`
+		} `json:"kdf"`
+	}
+	if err := json.Unmarshal([]byte(backup), &file); err != nil || file.Format != "koinon-device-key/1" || len(file.KeyID) != 16 || file.Sealed == "" || file.KDF.Iterations < 600000 {
+		t.Fatalf("backup file: %v\n%s", err, backup)
+	}
+	if strings.Contains(backup, "seed") || strings.Contains(backup, "pkcs8") {
+		t.Errorf("the backup file shows the key in the clear:\n%s", backup)
+	}
+	extractable, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise((ok, fail) => {
+		const r = indexedDB.open("koinon-device");
+		r.onsuccess = () => { const g = r.result.transaction("keys").objectStore("keys").get("ada");
+			g.onsuccess = () => ok(String(g.result.privateKey.extractable) + " " + g.result.privateKey.algorithm.name); g.onerror = fail; };
+		r.onerror = fail; })`, chromedp.EvalAwaitPromise))
+	if err != nil || extractable != "false Ed25519" {
+		t.Fatalf("the kept key: %q %v, want a non-extractable Ed25519 key", extractable, err)
+	}
+
+	// Delegate on the topic, then vote on both ballots: signed here.
+	browse(t, ctx, "delegate",
+		chromedp.SendKeys(css(`#scope-c input[name=delegate]`), "bob"),
+		submitAndWait(`#scope-c button[name=action][value=set]`))
+	if got := textOf(t, ctx, "#device .flash.ok"); !strings.Contains(got, "Your delegation was signed on this device") {
+		t.Errorf("after delegating: %q", got)
+	}
+	if got := textOf(t, ctx, "#scope-c .device-signed"); !strings.Contains(got, "Signed on your device") {
+		t.Errorf("the community list: %q", got)
+	}
+	for _, b := range []store.Ballot{paint, bench} {
+		browse(t, ctx, "vote on "+b.Title,
+			reloadChecked(u+"/ballots/"+b.IDString()),
+			chromedp.Click(css(`#vote-form input[value=yes]`)),
+			submitAndWait(`#cast-vote`))
+		if got := textOf(t, ctx, "#vote .device-signed"); !strings.Contains(got, "Signed on your device") {
+			t.Errorf("%s: my vote says %q", b.Title, got)
+		}
+	}
+	// bob votes without a device key (custodial), so the log grows between
+	// ada's visits.
+	castCustodial(t, dw, "bob", paint)
+
+	// Reload: the kept checkpoint is extended by the current one.
+	browse(t, ctx, "reload", reloadChecked(u+"/ballots/"+paint.IDString()))
+	if got := textOf(t, ctx, "#device-outcome"); got != "Your 4 statements from this device are in the log, and the log has only grown since you last looked ✓" {
+		t.Errorf("after reload: %q", got)
+	}
+	keys := textOf(t, ctx, "#device-keys")
+	if !strings.Contains(keys, "this browser") || !strings.Contains(keys, file.KeyID) {
+		t.Errorf("keys registered for ada: %q (key %s)", keys, file.KeyID)
+	}
+
+	// The operator changes ada's vote on the benches before its close.
+	execSQL(t, dw.st, "UPDATE votes SET choice = ? WHERE ballot_id = ? AND citizen_id = ?", `"no"`, bench.ID, ada.ID)
+	dw.close(t, paint)
+	dw.close(t, bench)
+
+	for _, lang := range []string{"en", "de"} {
+		browse(t, ctx, "language "+lang, chromedp.Navigate(u+"/lang/"+lang))
+		counted := map[string]string{"en": "Your 4 statements are in the log and were counted as you made them ✓",
+			"de": "Ihre 4 Erklärungen stehen im Protokoll und wurden so gezählt, wie Sie sie abgegeben haben ✓"}[lang]
+		warning := map[string]string{"en": "Warning: the community's log or the result does not match", "de": "Warnung: Das Protokoll der Gemeinschaft"}[lang]
+		report := map[string]string{"en": "Report this to the community's board and to the log's witnesses", "de": "Melden Sie dies dem Vorstand der Gemeinschaft und den Zeugen"}[lang]
+		for _, width := range []int64{1280, 390} {
+			browse(t, ctx, "window", chromedp.EmulateViewport(width, 900))
+			browse(t, ctx, "closed ballot", reloadChecked(u+"/ballots/"+paint.IDString()+"#device"))
+			if got := textOf(t, ctx, "#device-outcome"); got != counted {
+				t.Errorf("%s %d: counted line %q, want %q", lang, width, got, counted)
+			}
+			if got, _ := chromedp.Run(ctx, chromedp.AttributeValue(css("#device"), "data-checked")); got.Value != "ok" {
+				t.Errorf("%s %d: data-checked %q", lang, width, got.Value)
+			}
+			screenshot(t, ctx, "device-counted-"+lang+"-"+strconv.FormatInt(width, 10))
+			checkFits(t, ctx, "the counted ballot page")
+			if width == 1280 {
+				checkAxe(t, ctx, axe)
+			}
+
+			browse(t, ctx, "tampered ballot", reloadChecked(u+"/ballots/"+bench.IDString()+"#device"))
+			if got := textOf(t, ctx, "#device-outcome"); !strings.HasPrefix(got, warning) {
+				t.Errorf("%s %d: tampered ballot says %q", lang, width, got)
+			}
+			problems := textOf(t, ctx, "#device-problems")
+			if !strings.Contains(problems, report) || !strings.Contains(problems, "votes") {
+				t.Errorf("%s %d: the warning's details: %q", lang, width, problems)
+			}
+			screenshot(t, ctx, "device-tampered-"+lang+"-"+strconv.FormatInt(width, 10))
+			checkFits(t, ctx, "the tampered ballot page")
+			if width == 1280 {
+				checkAxe(t, ctx, axe)
+			}
+		}
+	}
+	browse(t, ctx, "window", chromedp.EmulateViewport(1280, 900))
+}
+
+// castCustodial votes yes for handle through the API, with no signed
+// statement: the server signs with the custodial key.
+func castCustodial(t *testing.T, dw *deviceWorld, handle string, b store.Ballot) {
+	t.Helper()
+	c := dw.w.Citizen(handle)
+	tok, _, err := dw.tokens.Issue(c.ID, c.Handle, c.TokenVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body, _ := call(t, dw.ts.URL, "PUT", "/api/v1/ballots/"+b.IDString()+"/vote", tok, `{"choice":"yes"}`)
+	if rc, _ := body["log_receipt"].(map[string]any); status != 200 || rc["custodial"] != true {
+		t.Fatalf("custodial vote of %s: %d %v", handle, status, body)
+	}
+}
+
+func execSQL(t *testing.T, st *sqlstore.Store, q string, args ...any) {
+	t.Helper()
+	if err := storetest.DB(t, st).Exec(q, args...).Error; err != nil {
+		t.Fatal(err)
+	}
+}
