@@ -100,14 +100,7 @@ func reloadChecked(url string) chromedp.Action[chromedp.Void] {
 // submitAndWait clicks sel, whose form device.js signs and sends, and
 // waits for the page it loads afterwards to be checked.
 func submitAndWait(sel string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[string](`document.body.dataset.stale = "1"`)(ctx, tg)
-			return err
-		}),
-		chromedp.Click(chromedp.CSS(sel)),
-		chromedp.WaitReady(chromedp.CSS(`body:not([data-stale])`)),
-		chromedp.WaitVisible(chromedp.CSS(`#device[data-checked]`)))
+	return chromedp.Steps(clickAndLoad(sel), chromedp.WaitVisible(chromedp.CSS(`#device[data-checked]`)))
 }
 
 // TestBrowserDeviceKeys is issue 16's browser story: sign up; the key is

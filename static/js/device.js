@@ -18,7 +18,7 @@
 
   var root = document.getElementById("device");
   var S = window.KoinonStatement;
-  if (!root || !S || !window.crypto || !crypto.subtle || !window.indexedDB) {
+  if (!root || !S || !window.KoinonTexts || !window.crypto || !crypto.subtle || !window.indexedDB) {
     return;
   }
   var $ = function (id) { return document.getElementById(id); };
@@ -27,21 +27,10 @@
   var closed = root.getAttribute("data-closed") === "1";
   var csrfInput = document.querySelector("input[name=_csrf]");
   var csrf = csrfInput ? csrfInput.value : "";
-  var texts = {};
-  try {
-    texts = JSON.parse(root.getAttribute("data-texts") || "{}");
-  } catch (e) { /* keys stand in for texts */ }
-
-  function tr(key) {
-    var s = texts[key] || key;
-    for (var i = 1; i < arguments.length; i++) {
-      s = s.replace("%s", String(arguments[i]));
-    }
-    return s;
-  }
+  var tr = KoinonTexts(root); // texts.js: the page's language
 
   function kindName(kind) {
-    return texts["device.js.kind." + kind] || kind;
+    return tr.texts["device.js.kind." + kind] || kind;
   }
 
   function show(el, on) {
@@ -353,8 +342,19 @@
 
   // signAndSend makes sure the citizen has a key registered in this
   // community (making and registering one if needed), then sends the
-  // statement.
+  // statement. When another device of the citizen's was faster (the
+  // server answers that prev is not their latest statement), it signs
+  // once more on the new head.
   function signAndSend(kind, scope, content) {
+    return signOnHead(kind, scope, content).catch(function (err) {
+      if (err.refused && /not the citizen's latest/.test(err.message)) {
+        return signOnHead(kind, scope, content);
+      }
+      throw err;
+    });
+  }
+
+  function signOnHead(kind, scope, content) {
     return Promise.all([startChecker(), loadState()]).then(function (r) {
       var st = r[1];
       return idb("keys", "readonly", function (s) { return s.get(st.handle); }).then(function (key) {
