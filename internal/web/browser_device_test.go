@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -136,9 +137,10 @@ func TestBrowserDeviceKeys(t *testing.T) {
 	paint, bench := dw.ballot(t, "Paint the hall"), dw.ballot(t, "New benches")
 
 	// The key, made in the browser with a backup file.
+	browse(t, ctx, "the delegations page", reloadChecked(u+"/delegations?community=commons"), chromedp.WaitVisible(css("#device-create")))
+	screenshot(t, ctx, "device-no-key-en-1280")
+	checkAxe(t, ctx, axe)
 	browse(t, ctx, "make the key",
-		reloadChecked(u+"/delegations?community=commons"),
-		chromedp.WaitVisible(css("#device-create")),
 		chromedp.SendKeys(css("#device-pass"), "a long passphrase for ada"),
 		chromedp.Click(css("#device-create-btn")),
 		chromedp.WaitVisible(css("#device-backup")))
@@ -169,6 +171,13 @@ func TestBrowserDeviceKeys(t *testing.T) {
 		t.Fatalf("the kept key: %q %v, want a non-extractable Ed25519 key", extractable, err)
 	}
 
+	screenshot(t, ctx, "device-key-made-en-1280")
+
+	// Move the key to a second device with the backup file: a wrong
+	// passphrase is refused; the right one puts the same key there, which
+	// then signs (no second registration).
+	restoreOnSecondDevice(t, dw, ada, backup, file.KeyID)
+
 	// Delegate on the topic, then vote on both ballots: signed here.
 	browse(t, ctx, "delegate",
 		chromedp.SendKeys(css(`#scope-c input[name=delegate]`), "bob"),
@@ -188,13 +197,17 @@ func TestBrowserDeviceKeys(t *testing.T) {
 			t.Errorf("%s: my vote says %q", b.Title, got)
 		}
 	}
+	browse(t, ctx, "window", chromedp.EmulateViewport(390, 900))
+	screenshot(t, ctx, "device-voted-en-390")
+	checkFits(t, ctx, "the ballot page after a signed vote")
+	browse(t, ctx, "window", chromedp.EmulateViewport(1280, 900))
 	// bob votes without a device key (custodial), so the log grows between
 	// ada's visits.
 	castCustodial(t, dw, "bob", paint)
 
 	// Reload: the kept checkpoint is extended by the current one.
 	browse(t, ctx, "reload", reloadChecked(u+"/ballots/"+paint.IDString()))
-	if got := textOf(t, ctx, "#device-outcome"); got != "Your 4 statements from this device are in the log, and the log has only grown since you last looked ✓" {
+	if got := textOf(t, ctx, "#device-outcome"); got != "Your 3 statements from this device are in the log, and the log has only grown since you last looked ✓" {
 		t.Errorf("after reload: %q", got)
 	}
 	keys := textOf(t, ctx, "#device-keys")
@@ -209,8 +222,8 @@ func TestBrowserDeviceKeys(t *testing.T) {
 
 	for _, lang := range []string{"en", "de"} {
 		browse(t, ctx, "language "+lang, chromedp.Navigate(u+"/lang/"+lang))
-		counted := map[string]string{"en": "Your 4 statements are in the log and were counted as you made them ✓",
-			"de": "Ihre 4 Erklärungen stehen im Protokoll und wurden so gezählt, wie Sie sie abgegeben haben ✓"}[lang]
+		counted := map[string]string{"en": "Your 3 statements are in the log and were counted as you made them ✓",
+			"de": "Ihre 3 Erklärungen stehen im Protokoll und wurden so gezählt, wie Sie sie abgegeben haben ✓"}[lang]
 		warning := map[string]string{"en": "Warning: the community's log or the result does not match", "de": "Warnung: Das Protokoll der Gemeinschaft"}[lang]
 		report := map[string]string{"en": "Report this to the community's board and to the log's witnesses", "de": "Melden Sie dies dem Vorstand der Gemeinschaft und den Zeugen"}[lang]
 		for _, width := range []int64{1280, 390} {
@@ -266,4 +279,65 @@ func execSQL(t *testing.T, st *sqlstore.Store, q string, args ...any) {
 	if err := storetest.DB(t, st).Exec(q, args...).Error; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// restoreOnSecondDevice opens the backup file in a second browser (its own
+// profile) signed in as ada: a wrong passphrase is refused, the right one
+// keeps the same key there, and a delegation signed with it needs no new
+// registration. (The second device's receipts are its own: the first
+// device counts only what it signed itself.)
+func restoreOnSecondDevice(t *testing.T, dw *deviceWorld, ada store.Citizen, backup, keyID string) {
+	t.Helper()
+	ctx := newBrowser(t)
+	tok, _, err := dw.tokens.Issue(ada.ID, ada.Handle, ada.TokenVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(t.TempDir(), "koinon-key-ada.json")
+	if err := os.WriteFile(name, []byte(backup), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	restore := func(pass string) {
+		browse(t, ctx, "restore",
+			chromedp.Click(css("#device-restore summary")),
+			chromedp.SetUploadFiles(css("#device-file"), []string{name}),
+			chromedp.Clear(css("#device-restore-pass")),
+			chromedp.SendKeys(css("#device-restore-pass"), pass),
+			chromedp.Click(css("#device-restore-btn")),
+			chromedp.WaitVisible(css("#device .flash")))
+	}
+	browse(t, ctx, "second device", sessionCookie(dw.ts.URL, tok), reloadChecked(dw.ts.URL+"/delegations?community=commons"))
+	restore("not the passphrase at all")
+	if got := textOf(t, ctx, "#device .flash"); !strings.Contains(got, "wrong passphrase") {
+		t.Errorf("a wrong passphrase: %q", got)
+	}
+	browse(t, ctx, "reload", reloadChecked(dw.ts.URL+"/delegations?community=commons"))
+	restore("a long passphrase for ada")
+	if got, _ := chromedp.Run(ctx, chromedp.AttributeValue(css("#device"), "data-key")); got.Value != keyID {
+		t.Fatalf("restored key %q, want %s (%s)", got.Value, keyID, textOf(t, ctx, "#device .flash"))
+	}
+	browse(t, ctx, "delegate on the second device",
+		chromedp.SendKeys(css(`#scope-t-`+strconv.FormatInt(dw.topic.ID, 10)+` input[name=delegate]`), "bob"),
+		submitAndWait(`#scope-t-`+strconv.FormatInt(dw.topic.ID, 10)+` button[name=action][value=set]`))
+	if got := textOf(t, ctx, "#device .flash.ok"); !strings.Contains(got, "Your delegation was signed on this device") {
+		t.Errorf("second device, after delegating: %q", got)
+	}
+	stmts, err := dw.st.StatementsOf(context.Background(), dw.c.ID, ada.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	registrations := 0
+	for _, s := range stmts {
+		if strings.Contains(string(s.Envelope), `"kind":"key_register"`) {
+			registrations++
+		}
+		if !strings.Contains(string(s.Envelope), `"key":"`+keyID+`"`) {
+			t.Errorf("statement %d not signed with the moved key: %s", s.Index, s.Envelope)
+		}
+	}
+	if registrations != 1 {
+		t.Errorf("%d key registrations for ada, want 1 (the moved key is the same key)", registrations)
+	}
+	screenshot(t, ctx, "device-second-en-1280")
 }

@@ -74,8 +74,14 @@ func screenshot(t *testing.T, ctx context.Context, name string) string {
 
 // signInAs puts handle's session cookie into the browser.
 func (bw *ballotWorld) signInAs(t *testing.T, handle string) chromedp.Action[chromedp.Void] {
+	return sessionCookie(bw.TS.URL, bw.tok(t, handle))
+}
+
+// sessionCookie puts the session token tok for the server at base into
+// the browser.
+func sessionCookie(base, tok string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "koinon_session", Value: bw.tok(t, handle), URL: bw.TS.URL + "/", HTTPOnly: ptrTo(true)})
+		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "koinon_session", Value: tok, URL: base + "/", HTTPOnly: ptrTo(true)})
 		return err
 	})
 }

@@ -229,7 +229,6 @@
     link.href = "data:application/json;charset=utf-8," + encodeURIComponent(JSON.stringify(file, null, 2) + "\n");
     link.download = "koinon-key-" + file.citizen + "-" + file.key_id + ".json";
     show($("device-backup"), true);
-    note(tr("device.js.backup_ready"), "ok");
   }
 
   // restoreKey opens a backup file with its passphrase and keeps the key
@@ -617,6 +616,9 @@
       return makeKey(st.handle, pass).then(function (key) {
         $("device-pass").value = "";
         note(tr("device.js.created", key.keyId), "ok");
+        if (key.backedUp) {
+          note(tr("device.js.backup_ready"), "ok");
+        }
         showKeys(st, key);
         root.setAttribute("data-key", key.keyId);
       });
