@@ -204,13 +204,13 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		}
 		if p.Device != nil {
 			p.Device.Ballot, p.Device.Closed = b.ID, b.State == store.StateClosed
+		}
+		if p.Device != nil && stored != nil {
 			stmts, err := s.store.StatementsOf(ctx, b.CommunityID, me.ID)
 			if err != nil {
 				return p, err
 			}
-			if stored != nil {
-				p.Device.SignedBy = signedBy(stmts, statement.BallotScope(b.IDString()), statement.Vote)
-			}
+			p.Device.SignedBy = signedBy(stmts, statement.BallotScope(b.IDString()), statement.Vote)
 		}
 	}
 	p.Form = voteForm(b.Method, p.Options, stored, draft)
