@@ -194,3 +194,28 @@ func FailedCheck(rep proof2.Report) string {
 	}
 	return rep.Error
 }
+
+// BundleOf names the entry bundle (C2SP tlog-tiles) that holds entry
+// index of a log of size entries: its path under the log's URL and the
+// entry's position in it. A device fetches it to see that the log still
+// serves its entries as it made them.
+func BundleOf(size, index int64) (path string, at int, err error) {
+	if index < 0 || index >= size {
+		return "", 0, fmt.Errorf("%w: index %d in a log of %d", clog.ErrBadRange, index, size)
+	}
+	n := index / clog.TileWidth
+	w := min(size-n*clog.TileWidth, clog.TileWidth)
+	return clog.TilePath(tlog.Tile{H: clog.TileHeight, L: -1, N: n, W: int(w)}), int(index % clog.TileWidth), nil
+}
+
+// EntryIn returns the entry at position at of an entry bundle.
+func EntryIn(bundle []byte, at int) ([]byte, error) {
+	entries, err := clog.ParseEntryBundle(bundle)
+	if err != nil {
+		return nil, err
+	}
+	if at < 0 || at >= len(entries) {
+		return nil, fmt.Errorf("%w: no entry %d in a bundle of %d", clog.ErrBadRange, at, len(entries))
+	}
+	return entries[at], nil
+}

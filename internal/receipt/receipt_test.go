@@ -221,3 +221,34 @@ func TestCheckSealed(t *testing.T) {
 		t.Errorf("a proof 1: %v", err)
 	}
 }
+
+func TestBundleOf(t *testing.T) {
+	for _, tc := range []struct {
+		size, index int64
+		path        string
+		at          int
+	}{
+		{5, 2, "tile/entries/000.p/5", 2},
+		{256, 255, "tile/entries/000", 255},
+		{600, 300, "tile/entries/001", 44},
+		{600, 599, "tile/entries/002.p/88", 87},
+	} {
+		path, at, err := receipt.BundleOf(tc.size, tc.index)
+		if err != nil || path != tc.path || at != tc.at {
+			t.Errorf("BundleOf(%d, %d) = %s %d %v, want %s %d", tc.size, tc.index, path, at, err, tc.path, tc.at)
+		}
+	}
+	if _, _, err := receipt.BundleOf(5, 5); !errors.Is(err, clog.ErrBadRange) {
+		t.Errorf("an index beyond the log: %v", err)
+	}
+	bundle := []byte{0, 1, 'a', 0, 2, 'b', 'c'}
+	if e, err := receipt.EntryIn(bundle, 1); err != nil || string(e) != "bc" {
+		t.Errorf("EntryIn(1) = %q %v", e, err)
+	}
+	if _, err := receipt.EntryIn(bundle, 2); !errors.Is(err, clog.ErrBadRange) {
+		t.Errorf("no entry 2: %v", err)
+	}
+	if _, err := receipt.EntryIn(bundle[:5], 0); err == nil {
+		t.Error("a cut bundle was read")
+	}
+}

@@ -257,6 +257,32 @@ func TestBrowserDeviceKeys(t *testing.T) {
 		}
 	}
 	browse(t, ctx, "window", chromedp.EmulateViewport(1280, 900))
+
+	// The operator rewrites ada's delegation in the log itself: her
+	// device reads it back from the log's entry bundle and warns.
+	stmts, err := dw.st.StatementsOf(context.Background(), dw.c.ID, ada.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := int64(-1)
+	for _, s := range stmts {
+		if strings.Contains(string(s.Envelope), `"kind":"delegate","prev"`) && strings.Contains(string(s.Envelope), `"scope":"community"`) {
+			idx = s.Index
+		}
+	}
+	if idx < 0 {
+		t.Fatal("no community delegation of ada's in the log")
+	}
+	var data []byte
+	if err := storetest.DB(t, dw.st).Raw("SELECT data FROM log_entries WHERE community_id = ? AND idx = ?", dw.c.ID, idx).Row().Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	execSQL(t, dw.st, "UPDATE log_entries SET data = ? WHERE community_id = ? AND idx = ?", []byte(strings.Replace(string(data), `["bob"]`, `["eve"]`, 1)), dw.c.ID, idx)
+	browse(t, ctx, "rewritten log", chromedp.Navigate(u+"/lang/en"), reloadChecked(u+"/delegations?community=commons"))
+	if got := textOf(t, ctx, "#device-problems"); !strings.Contains(got, "Your delegation statement at log index "+strconv.FormatInt(idx, 10)+" is no longer in the log as this device made it") {
+		t.Errorf("after the log entry was rewritten: %q", got)
+	}
+	screenshot(t, ctx, "device-rewritten-en-1280")
 }
 
 // castCustodial votes yes for handle through the API, with no signed

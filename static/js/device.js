@@ -531,9 +531,40 @@
     show($("device-restore"), true);
   }
 
+  // rewritten returns the kept receipts whose entries the log no longer
+  // serves as they were made: each is read back from its entry bundle
+  // (tlog-tiles) of the log of size entries.
+  function rewritten(size, kept) {
+    var bundles = {};
+    kept.forEach(function (k) {
+      if (k.index >= size) { return; }
+      var b = device("bundle", { size: size, index: k.index });
+      (bundles[b.path] = bundles[b.path] || []).push({ k: k, at: b.at });
+    });
+    return Promise.all(Object.keys(bundles).map(function (path) {
+      var all = bundles[path].map(function (x) { return x.k; });
+      return fetch("/logs/" + encodeURIComponent(slug) + "/" + path, { credentials: "same-origin" }).then(function (res) {
+        return res.ok ? res.arrayBuffer() : null;
+      }).then(function (buf) {
+        if (!buf) {
+          return all; // the log does not serve a bundle its checkpoint covers
+        }
+        var bundle = S.base64(buf);
+        return bundles[path].filter(function (x) {
+          try {
+            return device("entryin", { bundle: bundle, at: x.at }).entry !== x.k.entry;
+          } catch (err) {
+            return true;
+          }
+        }).map(function (x) { return x.k; });
+      });
+    })).then(function (lists) { return [].concat.apply([], lists); });
+  }
+
   // check is the visit's check: the log's current checkpoint extends the
-  // one kept, every kept receipt is among the citizen's statements, and
-  // after the ballot's close its sealed proof used them as made.
+  // one kept, the log still serves every kept entry as it was made, every
+  // kept receipt is among the citizen's statements, and after the
+  // ballot's close its sealed proof used them as made.
   function check(st, key) {
     var owner = st.handle + "@" + slug;
     var found = [];
@@ -541,7 +572,13 @@
       var log = r[0];
       var kept = r[1];
       return advance(log, st.checkpoint).then(function (next) {
-        return idb("logs", "readwrite", function (s) { return s.put(next); });
+        return idb("logs", "readwrite", function (s) { return s.put(next); }).then(function () {
+          return rewritten(sizeOf(next.checkpoint), kept);
+        }).then(function (list) {
+          list.forEach(function (k) {
+            found.push(tr("device.js.problem.rewritten", kindName(k.kind), k.index));
+          });
+        });
       }, function (err) {
         found.push({ text: tr("device.js.problem.fork"), detail: err.message });
       }).then(function () {

@@ -21,7 +21,10 @@ type deviceRequest struct {
 	Checkpoint string         `json:"checkpoint"` // a checkpoint (signed note)
 	Proof      []string       `json:"proof"`      // hex hashes
 	Index      int64          `json:"index"`
-	Entry      []byte         `json:"entry"` // base64
+	Size       int64          `json:"size"`
+	At         int            `json:"at"`
+	Entry      []byte         `json:"entry"`  // base64
+	Bundle     []byte         `json:"bundle"` // base64
 	Document   string         `json:"document"`
 	Handle     string         `json:"handle"`
 	Receipts   []receipt.Kept `json:"receipts"`
@@ -35,6 +38,8 @@ type deviceRequest struct {
 //	advance   {vkey, origin, kept, checkpoint, proof}    → {"size", "root"}
 //	included  {vkey, origin, checkpoint, index, entry, proof} → {"ok": true}
 //	sealed    {document, vkey, handle, receipts}          → receipt.Sealed
+//	bundle    {size, index}                               → {"path", "at"}
+//	entryin   {bundle, at}                                → {"entry": base64}
 func registerDevice() {
 	js.Global().Set("koinonDevice", js.FuncOf(func(_ js.Value, args []js.Value) any {
 		var req deviceRequest
@@ -64,6 +69,12 @@ func deviceOp(op string, req deviceRequest) (any, error) {
 		return okResult, receipt.Included(req.VKey, req.Origin, []byte(req.Checkpoint), req.Index, req.Entry, req.Proof)
 	case "sealed":
 		return receipt.CheckSealed([]byte(req.Document), req.VKey, req.Handle, req.Receipts)
+	case "bundle":
+		path, at, err := receipt.BundleOf(req.Size, req.Index)
+		return map[string]any{"path": path, "at": at}, err
+	case "entryin":
+		e, err := receipt.EntryIn(req.Bundle, req.At)
+		return map[string]string{"entry": base64.StdEncoding.EncodeToString(e)}, err
 	}
 	return nil, fmt.Errorf("unknown operation %q", op)
 }
