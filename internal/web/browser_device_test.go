@@ -197,6 +197,12 @@ func TestBrowserDeviceKeys(t *testing.T) {
 			t.Errorf("%s: my vote says %q", b.Title, got)
 		}
 	}
+	// Withdraw on the hall, then vote again: both signed here.
+	browse(t, ctx, "withdraw", reloadChecked(u+"/ballots/"+paint.IDString()), submitAndWait(`#withdraw-vote`))
+	if got := textOf(t, ctx, "#device .flash.ok"); !strings.Contains(got, "Your vote was withdrawn by a statement signed on this device") {
+		t.Errorf("after withdrawing: %q", got)
+	}
+	browse(t, ctx, "vote again", chromedp.Click(css(`#vote-form input[value=yes]`)), submitAndWait(`#cast-vote`))
 	browse(t, ctx, "window", chromedp.EmulateViewport(390, 900))
 	screenshot(t, ctx, "device-voted-en-390")
 	checkFits(t, ctx, "the ballot page after a signed vote")
@@ -207,7 +213,7 @@ func TestBrowserDeviceKeys(t *testing.T) {
 
 	// Reload: the kept checkpoint is extended by the current one.
 	browse(t, ctx, "reload", reloadChecked(u+"/ballots/"+paint.IDString()))
-	if got := textOf(t, ctx, "#device-outcome"); got != "Your 3 statements from this device are in the log, and the log has only grown since you last looked ✓" {
+	if got := textOf(t, ctx, "#device-outcome"); got != "Your 5 statements from this device are in the log, and the log has only grown since you last looked ✓" {
 		t.Errorf("after reload: %q", got)
 	}
 	keys := textOf(t, ctx, "#device-keys")
@@ -222,8 +228,8 @@ func TestBrowserDeviceKeys(t *testing.T) {
 
 	for _, lang := range []string{"en", "de"} {
 		browse(t, ctx, "language "+lang, chromedp.Navigate(u+"/lang/"+lang))
-		counted := map[string]string{"en": "Your 3 statements are in the log and were counted as you made them ✓",
-			"de": "Ihre 3 Erklärungen stehen im Protokoll und wurden so gezählt, wie Sie sie abgegeben haben ✓"}[lang]
+		counted := map[string]string{"en": "Your 5 statements are in the log and were counted as you made them ✓",
+			"de": "Ihre 5 Erklärungen stehen im Protokoll und wurden so gezählt, wie Sie sie abgegeben haben ✓"}[lang]
 		warning := map[string]string{"en": "Warning: the community's log or the result does not match", "de": "Warnung: Das Protokoll der Gemeinschaft"}[lang]
 		report := map[string]string{"en": "Report this to the community's board and to the log's witnesses", "de": "Melden Sie dies dem Vorstand der Gemeinschaft und den Zeugen"}[lang]
 		for _, width := range []int64{1280, 390} {
