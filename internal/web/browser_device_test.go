@@ -105,16 +105,19 @@ func submitAndWait(sel string) chromedp.Action[chromedp.Void] {
 }
 
 // TestBrowserDeviceKeys is issue 16's browser story: sign up; the key is
-// made in the browser (with a backup file); delegate and vote, signed in
-// the browser; reload, and the consistency of the log since the kept
+// made in the browser (with a backup file, which moves it to a second
+// browser); delegate, vote, withdraw and vote again, signed in the
+// browser; reload, and the consistency of the log since the kept
 // checkpoint is checked by itself; close, and the page says the
-// statements were counted as made. Then an operator changes this
-// citizen's vote on a second ballot directly in the database before its
-// close: the page shows the red warning. Screenshots at 390 and 1280 px in
-// English and German; axe finds no serious violation.
+// statements were counted as made. An operator changes this citizen's
+// vote on a second ballot directly in the database before its close: that
+// page shows the red warning; last, the operator rewrites one of her log
+// entries: the delegations page warns. Screenshots at 390 and 1280 px in
+// English and German; axe finds no serious violation (on the English
+// pages: the German ones have the same markup).
 func TestBrowserDeviceKeys(t *testing.T) {
 	needWASM(t)
-	ctx := newBrowser(t)
+	ctx := newBrowserFor(t, 8*time.Minute) // one profile holds the key and receipts from sign-up to the close
 	axe := axeSource(t)
 	dw := newDeviceWorld(t, storetest.SQLite(t))
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
@@ -243,7 +246,7 @@ func TestBrowserDeviceKeys(t *testing.T) {
 			}
 			screenshot(t, ctx, "device-counted-"+lang+"-"+strconv.FormatInt(width, 10))
 			checkFits(t, ctx, "the counted ballot page")
-			if width == 1280 {
+			if width == 1280 && lang == "en" {
 				checkAxe(t, ctx, axe)
 			}
 
@@ -257,7 +260,7 @@ func TestBrowserDeviceKeys(t *testing.T) {
 			}
 			screenshot(t, ctx, "device-tampered-"+lang+"-"+strconv.FormatInt(width, 10))
 			checkFits(t, ctx, "the tampered ballot page")
-			if width == 1280 {
+			if width == 1280 && lang == "en" {
 				checkAxe(t, ctx, axe)
 			}
 		}

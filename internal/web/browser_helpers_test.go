@@ -23,6 +23,13 @@ const chromiumPath = "/usr/bin/chromium"
 // read values with v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))).
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserFor(t, 3*time.Minute)
+}
+
+// newBrowserFor is newBrowser for a test that may take up to d (a long
+// story in one browser profile).
+func newBrowserFor(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("KOINON_REQUIRE_BROWSER") == "1" {
 			t.Fatalf("KOINON_REQUIRE_BROWSER=1 but %s is missing", chromiumPath)
@@ -45,7 +52,7 @@ func newBrowser(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
