@@ -20,7 +20,7 @@ build: wasm
 # WebAssembly, served from static/wasm/ (built, never committed).
 wasm: $(WASM)
 
-static/wasm/koinon-verify.wasm: $(shell find internal/proof internal/proof2 internal/statement internal/clog internal/tally internal/secret -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod
+static/wasm/koinon-verify.wasm: $(shell find internal/proof internal/proof2 internal/receipt internal/statement internal/clog internal/tally internal/secret -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod
 	@mkdir -p static/wasm
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o $@ ./internal/proof/wasm
 

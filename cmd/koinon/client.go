@@ -19,13 +19,12 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"koinon/internal/clog"
 	"koinon/internal/keyring"
 	"koinon/internal/proof"
-	"koinon/internal/proof2"
+	"koinon/internal/receipt"
 	"koinon/internal/statement"
 )
 
@@ -426,15 +425,10 @@ func (cl *koinonClient) submit(ctx context.Context, slug string, env *statement.
 	if err := cl.do(ctx, "POST", "/api/v1/communities/"+url.PathEscape(slug)+"/statements", body, &rc); err != nil {
 		return nil, err
 	}
-	cp, err := cl.advance(ctx, slug, cs, []byte(rc.Checkpoint))
-	if err != nil {
+	if _, err := cl.advance(ctx, slug, cs, []byte(rc.Checkpoint)); err != nil {
 		return nil, err
 	}
-	p, err := hexProof(rc.Inclusion)
-	if err != nil {
-		return nil, err
-	}
-	if err := clog.VerifyInclusion(cp, rc.Index, data, p); err != nil {
+	if err := receipt.Included(cs.VKey, cs.Origin, []byte(rc.Checkpoint), rc.Index, data, rc.Inclusion); err != nil {
 		return nil, fmt.Errorf("the receipt's inclusion proof: %w", err)
 	}
 	st := env.Parsed()
@@ -447,49 +441,29 @@ func (cl *koinonClient) submit(ctx context.Context, slug string, env *statement.
 // is signed by the log's key and extends the one kept (consistency proof
 // from the server), and keeps it.
 func (cl *koinonClient) advance(ctx context.Context, slug string, cs *communityState, signed []byte) (clog.Checkpoint, error) {
-	v, err := note.NewVerifier(cs.VKey)
-	if err != nil {
-		return clog.Checkpoint{}, err
-	}
-	next, _, err := clog.OpenCheckpoint(signed, cs.Origin, v)
+	next, err := receipt.Open(cs.VKey, cs.Origin, signed)
 	if err != nil {
 		return next, err
 	}
+	var pr struct {
+		Proof []string `json:"proof"`
+	}
 	if cs.Checkpoint != "" {
-		old, _, err := clog.OpenCheckpoint([]byte(cs.Checkpoint), cs.Origin, v)
+		old, err := receipt.Open(cs.VKey, cs.Origin, []byte(cs.Checkpoint))
 		if err != nil {
 			return next, fmt.Errorf("the kept checkpoint: %w", err)
 		}
-		var pr struct {
-			Proof []string `json:"proof"`
-		}
-		if old.Size < next.Size {
+		if old.Size > 0 && old.Size < next.Size {
 			if err := cl.do(ctx, "GET", fmt.Sprintf("/api/v1/communities/%s/log/consistency?old=%d&new=%d", url.PathEscape(slug), old.Size, next.Size), nil, &pr); err != nil {
 				return next, err
 			}
 		}
-		p, err := hexProof(pr.Proof)
-		if err != nil {
-			return next, err
-		}
-		if err := clog.VerifyConsistency(old, next, tlog.TreeProof(p)); err != nil {
-			return next, err
-		}
+	}
+	if next, err = receipt.Advance(cs.VKey, cs.Origin, []byte(cs.Checkpoint), signed, pr.Proof); err != nil {
+		return next, err
 	}
 	cs.Checkpoint = string(signed)
 	return next, nil
-}
-
-func hexProof(hs []string) (tlog.RecordProof, error) {
-	p := make(tlog.RecordProof, len(hs))
-	for i, h := range hs {
-		b, err := hex.DecodeString(h)
-		if err != nil || len(b) != len(p[i]) {
-			return nil, fmt.Errorf("proof hash %q", h)
-		}
-		copy(p[i][:], b)
-	}
-	return p, nil
 }
 
 // handle is the token's citizen.
@@ -664,7 +638,8 @@ func (cl *koinonClient) foreignKeys(slug, handle string, entries [][]byte) []str
 
 // checkProofs checks the sealed proof 2 of every closed ballot of the
 // community: it verifies, with the log key kept, and carries each of the
-// citizen's statements below its close size, byte for byte.
+// citizen's statements below its close size, byte for byte
+// (receipt.CheckSealed, as the browser checks it).
 func (cl *koinonClient) checkProofs(ctx context.Context, slug, handle string, cs *communityState) ([]string, error) {
 	var list struct {
 		Ballots []struct {
@@ -674,56 +649,27 @@ func (cl *koinonClient) checkProofs(ctx context.Context, slug, handle string, cs
 	if err := cl.do(ctx, "GET", "/api/v1/communities/"+url.PathEscape(slug)+"/ballots?state=closed&limit=100", nil, &list); err != nil {
 		return nil, err
 	}
+	kept := make([]receipt.Kept, len(cs.Receipts))
+	for i, r := range cs.Receipts {
+		kept[i] = receipt.Kept{Kind: r.Kind, Index: r.Index, Entry: r.Entry}
+	}
 	var problems []string
 	for _, b := range list.Ballots {
 		var raw []byte
 		if err := cl.do(ctx, "GET", fmt.Sprintf("/api/v1/ballots/%d/proof", b.ID), nil, &raw); err != nil {
 			return nil, err
 		}
-		doc, err := proof2.Parse(raw)
+		sealed, err := receipt.CheckSealed(raw, cs.VKey, handle, kept)
 		if err != nil {
 			continue // not a proof 2: a pseudonymous ballot, or sealed before the logs
 		}
-		if rep := proof2.Verify(raw, proof2.Options{LogKey: cs.VKey}); !rep.OK {
-			problems = append(problems, fmt.Sprintf("ballot %d: the sealed proof does not verify: %s", b.ID, failedCheck(rep)))
-			continue
-		}
-		carried := map[int64][]byte{}
-		for _, e := range doc.Entries {
-			if c, err := proof.Canonicalize(e.Entry); err == nil {
-				carried[e.Index] = c
-			}
-		}
-		if !onRoll(doc, handle) {
-			continue
-		}
-		for _, r := range cs.Receipts {
-			if r.Index < doc.CloseSize && !bytes.Equal(carried[r.Index], r.Entry) {
-				problems = append(problems, fmt.Sprintf("ballot %d: the sealed result did not use your %s statement at log index %d", b.ID, r.Kind, r.Index))
+		for _, p := range sealed.Problems {
+			if p.Index < 0 {
+				problems = append(problems, fmt.Sprintf("ballot %d: the sealed proof does not verify: %s", b.ID, p.Reason))
+			} else {
+				problems = append(problems, fmt.Sprintf("ballot %d: the sealed result did not use your %s statement at log index %d", b.ID, p.Kind, p.Index))
 			}
 		}
 	}
 	return problems, nil
-}
-
-// onRoll reports whether handle is in the proof's electorate.
-func onRoll(doc *proof2.Document, handle string) bool {
-	var el []struct {
-		Voter string `json:"voter"`
-	}
-	_ = json.Unmarshal(doc.Electorate, &el)
-	for _, e := range el {
-		if e.Voter == handle {
-			return true
-		}
-	}
-	return false
-}
-
-// failedCheck names a report's failure: the check and its reason.
-func failedCheck(rep proof2.Report) string {
-	if n := len(rep.Checks); n > 0 && !rep.Checks[n-1].OK {
-		return rep.Checks[n-1].Name + ": " + rep.Checks[n-1].Reason
-	}
-	return rep.Error
 }

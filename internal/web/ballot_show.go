@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"koinon/internal/domain"
+	"koinon/internal/statement"
 	"koinon/internal/store"
 	"koinon/internal/tally"
 )
@@ -105,6 +106,7 @@ type ballotPage struct {
 	Pseudonymous   bool
 	Pseudonym      string
 	ProofName      string
+	Device         *deviceView // device.js runs here (public ballots with the logs on)
 }
 
 func (s *Server) showBallot(c echo.Context) error {
@@ -194,6 +196,21 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 			if p.DelegScope, p.Delegates, err = s.effectiveFor(c, *b, me.ID); err != nil {
 				return p, err
 			}
+		}
+	}
+	if b.Secrecy == "public" && b.State != store.StateDraft && p.OnRoll {
+		if p.Device, err = s.deviceFor(c, p.Community); err != nil {
+			return p, err
+		}
+		if p.Device != nil {
+			p.Device.Ballot, p.Device.Closed = b.ID, b.State == store.StateClosed
+		}
+		if p.Device != nil && stored != nil {
+			stmts, err := s.store.StatementsOf(ctx, b.CommunityID, me.ID)
+			if err != nil {
+				return p, err
+			}
+			p.Device.SignedBy = signedBy(stmts, statement.BallotScope(b.IDString()), statement.Vote)
 		}
 	}
 	p.Form = voteForm(b.Method, p.Options, stored, draft)

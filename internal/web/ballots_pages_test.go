@@ -15,17 +15,24 @@ import (
 // page fetches a page as handle ("" anonymous) with the session cookie.
 func (bw *ballotWorld) page(t *testing.T, handle, method, path string, form url.Values) (int, string, http.Header) {
 	t.Helper()
-	var body io.Reader
 	tok := ""
 	if handle != "" {
 		tok = bw.tok(t, handle)
 	}
+	return pageAs(t, bw.TS.URL, tok, method, path, form)
+}
+
+// pageAs sends a page request with session token tok ("" anonymous) and,
+// with a form, its CSRF token.
+func pageAs(t *testing.T, base, tok, method, path string, form url.Values) (int, string, http.Header) {
+	t.Helper()
+	var body io.Reader
 	csrf, csrfCookie := csrfFor(t, tok)
 	if form != nil {
 		form.Set("_csrf", csrf)
 		body = strings.NewReader(form.Encode())
 	}
-	req, _ := http.NewRequest(method, bw.TS.URL+path, body)
+	req, _ := http.NewRequest(method, base+path, body)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}

@@ -23,6 +23,13 @@ const chromiumPath = "/usr/bin/chromium"
 // read values with v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))).
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserFor(t, 3*time.Minute)
+}
+
+// newBrowserFor is newBrowser for a test that may take up to d (a long
+// story in one browser profile).
+func newBrowserFor(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("KOINON_REQUIRE_BROWSER") == "1" {
 			t.Fatalf("KOINON_REQUIRE_BROWSER=1 but %s is missing", chromiumPath)
@@ -45,7 +52,7 @@ func newBrowser(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
@@ -74,8 +81,14 @@ func screenshot(t *testing.T, ctx context.Context, name string) string {
 
 // signInAs puts handle's session cookie into the browser.
 func (bw *ballotWorld) signInAs(t *testing.T, handle string) chromedp.Action[chromedp.Void] {
+	return sessionCookie(bw.TS.URL, bw.tok(t, handle))
+}
+
+// sessionCookie puts the session token tok for the server at base into
+// the browser.
+func sessionCookie(base, tok string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "koinon_session", Value: bw.tok(t, handle), URL: bw.TS.URL + "/", HTTPOnly: ptrTo(true)})
+		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "koinon_session", Value: tok, URL: base + "/", HTTPOnly: ptrTo(true)})
 		return err
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"koinon/internal/domain"
+	"koinon/internal/statement"
 	"koinon/internal/store"
 	"koinon/internal/tally"
 )
@@ -330,6 +331,8 @@ func (lb *liveBallot) flow(handle string) flowView {
 
 type delegationScopeView struct {
 	Key            string // form value: c, t:ID, b:ID
+	Statement      string // the scope as statements name it: community, topic:SLUG, ballot:ID
+	SignedBy       string // how the current list was signed: device, custodial or ""
 	Anchor         string // element id: scope-c, scope-t-ID, scope-b-ID
 	Kind           string // community, topic, ballot
 	Name           string
@@ -366,6 +369,7 @@ type delegationsPage struct {
 	Carried     int64
 	Notices     []store.DelegationNotice
 	Warnings    []delegateWarning
+	Device      *deviceView // device.js runs here when the logs are on
 }
 
 // inactiveAfter is how long without a vote makes a delegate worth a
@@ -401,8 +405,8 @@ func (s *Server) delegationsPage(c echo.Context) error {
 	for _, l := range data.Lists {
 		byKey[l.ScopeKey] = l
 	}
-	scope := func(key, kind, name string) delegationScopeView {
-		v := delegationScopeView{Key: key, Anchor: "scope-" + strings.ReplaceAll(key, ":", "-"), Kind: kind, Name: name, Delegates: []string{}}
+	scope := func(key, kind, name, stmtScope string) delegationScopeView {
+		v := delegationScopeView{Key: key, Anchor: "scope-" + strings.ReplaceAll(key, ":", "-"), Kind: kind, Name: name, Statement: stmtScope, Delegates: []string{}}
 		if l, ok := byKey[key]; ok {
 			v.Set = true
 			for _, d := range l.Delegates {
@@ -412,20 +416,20 @@ func (s *Server) delegationsPage(c echo.Context) error {
 		v.Inputs = append(append([]string{}, v.Delegates...), make([]string, max(3, len(v.Delegates)+1)-len(v.Delegates))...)
 		return v
 	}
-	p.Scopes = append(p.Scopes, scope("c", "community", cm.Name))
+	p.Scopes = append(p.Scopes, scope("c", "community", cm.Name, statement.ScopeCommunity))
 	topicName := map[int64]string{}
 	topicSlugs := make(map[int64]store.Topic, len(data.Topics))
 	for _, t := range data.Topics {
 		topicName[t.ID] = t.Name
 		topicSlugs[t.ID] = t
-		v := scope("t:"+strconv.FormatInt(t.ID, 10), "topic", t.Name)
+		v := scope("t:"+strconv.FormatInt(t.ID, 10), "topic", t.Name, statement.TopicScope(t.Slug))
 		if _, ok := byKey["c"]; ok && !v.Set {
 			v.Inherited = "community"
 		}
 		p.Scopes = append(p.Scopes, v)
 	}
 	for _, b := range data.Open {
-		v := scope("b:"+strconv.FormatInt(b.ID, 10), "ballot", b.Title)
+		v := scope("b:"+strconv.FormatInt(b.ID, 10), "ballot", b.Title, statement.BallotScope(strconv.FormatInt(b.ID, 10)))
 		v.BallotID, v.ClosesAt = b.ID, b.ClosesAt
 		// A wider list applies only when there is one: the topic's, else
 		// the community's (tally.md §2).
@@ -460,6 +464,18 @@ func (s *Server) delegationsPage(c echo.Context) error {
 		}
 	}
 	p.Notices = data.Notices
+	if p.Device, err = s.deviceFor(c, &cm); err != nil {
+		return err
+	}
+	if p.Device != nil {
+		stmts, err := s.store.StatementsOf(ctx, cm.ID, me.ID)
+		if err != nil {
+			return err
+		}
+		for i := range p.Scopes {
+			p.Scopes[i].SignedBy = signedBy(stmts, p.Scopes[i].Statement, statement.Delegate)
+		}
+	}
 	// A delegate who has not voted lately is worth a warning only once the
 	// community has closed a ballot they could have voted on.
 	warned := map[string]bool{}

@@ -89,7 +89,7 @@ func classify(err error) (*httpError, bool) {
 // isAPI reports whether the request wants JSON errors.
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/.well-known/")
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/.well-known/") || wantsJSON(c)
 }
 
 type errorPage struct {

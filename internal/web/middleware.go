@@ -170,7 +170,8 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // a receipt: its log line names the route and status, never the citizen
 // (with a time, that would say who voted when).
 func isVoteRoute(route string) bool {
-	return strings.HasSuffix(route, "/vote") || strings.HasSuffix(route, "/vote/withdraw") || strings.HasSuffix(route, "/receipt")
+	return strings.HasSuffix(route, "/vote") || strings.HasSuffix(route, "/vote/withdraw") || strings.HasSuffix(route, "/receipt") ||
+		strings.HasSuffix(route, "/vote/choice") || strings.HasSuffix(route, "/statements")
 }
 
 // securityHeaders: no inline scripts, no framing, no sniffing; with an

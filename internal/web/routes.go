@@ -209,6 +209,12 @@ var routeTable = []route{
 	{"PUT", "/api/v1/communities/:slug/witnesses", permBoard, (*Server).apiSetWitnesses},
 	{"GET", "/communities/:slug/log", permAnyone, (*Server).showLog},
 	{"POST", "/communities/:slug/witnesses", permBoard, (*Server).setWitnessesPage},
+	// The browser's device keys (device.go, static/js/device.js): the same
+	// with the session cookie and JSON answers.
+	{"GET", "/communities/:slug/device", permMember, (*Server).deviceState},
+	{"GET", "/communities/:slug/device/consistency", permAnyone, (*Server).apiLogConsistency},
+	{"POST", "/communities/:slug/device/statements", permCitizen, (*Server).apiSubmitStatement},
+	{"POST", "/ballots/:id/vote/choice", permCitizen, (*Server).voteChoice},
 
 	// Notifications: a citizen's own list and mail switches; the
 	// unsubscribe link of a mail works without signing in (its token is

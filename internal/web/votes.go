@@ -56,6 +56,33 @@ func notEligible(err error) error {
 	return err
 }
 
+// canonicalChoice checks a choice against the ballot and returns it in
+// the canonical form the vote (and its statement) records.
+func (s *Server) canonicalChoice(ctx context.Context, b *store.Ballot, raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, domain.Refuse("choice", "required")
+	}
+	opts, err := s.options.get(ctx, s.store, b)
+	if err != nil {
+		return nil, err
+	}
+	choice, err := tally.DecodeChoice(b.Method, raw)
+	if err != nil {
+		return nil, domain.Invalidf("choice", "%s", choiceShape(b.Method))
+	}
+	if err := tally.ValidateChoice(ballotTally(*b, opts), choice); err != nil {
+		return nil, domain.TallyInvalid(err)
+	}
+	canon, err := tally.EncodeChoice(b.Method, choice)
+	if err == nil {
+		canon, err = proof.Canonicalize(canon)
+	}
+	if err != nil {
+		return nil, domain.Invalidf("choice", "%s", choiceShape(b.Method))
+	}
+	return canon, nil
+}
+
 // castVote validates a choice against the ballot's method and records it;
 // it returns the stored vote.
 func (s *Server) castVote(c echo.Context, b *store.Ballot, raw json.RawMessage) (store.Vote, error) {
@@ -63,26 +90,9 @@ func (s *Server) castVote(c echo.Context, b *store.Ballot, raw json.RawMessage) 
 	if err := s.precheckVote(c, b); err != nil {
 		return store.Vote{}, err
 	}
-	if len(raw) == 0 || string(raw) == "null" {
-		return store.Vote{}, domain.Refuse("choice", "required")
-	}
-	opts, err := s.options.get(ctx, s.store, b)
+	canon, err := s.canonicalChoice(ctx, b, raw)
 	if err != nil {
 		return store.Vote{}, err
-	}
-	choice, err := tally.DecodeChoice(b.Method, raw)
-	if err != nil {
-		return store.Vote{}, domain.Invalidf("choice", "%s", choiceShape(b.Method))
-	}
-	if err := tally.ValidateChoice(ballotTally(*b, opts), choice); err != nil {
-		return store.Vote{}, domain.TallyInvalid(err)
-	}
-	canon, err := tally.EncodeChoice(b.Method, choice)
-	if err == nil {
-		canon, err = proof.Canonicalize(canon)
-	}
-	if err != nil {
-		return store.Vote{}, domain.Invalidf("choice", "%s", choiceShape(b.Method))
 	}
 	me := currentCitizen(c)
 	v, err := s.store.CastVote(ctx, store.CastRequest{

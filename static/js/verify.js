@@ -14,19 +14,9 @@
   var state = { text: "", proofText: "", name: "" };
   var ready = false;
 
-  // Texts in the page's language (locales/*.verify.json), passed by the
-  // template; tr fills each %s with the next argument.
-  var texts = {};
-  try {
-    texts = JSON.parse(root.getAttribute("data-texts") || "{}");
-  } catch (e) { /* keys stand in for texts */ }
-  function tr(key) {
-    var s = texts[key] || key;
-    for (var i = 1; i < arguments.length; i++) {
-      s = s.replace("%s", String(arguments[i]));
-    }
-    return s;
-  }
+  // Texts in the page's language (locales/*.verify.json, texts.js).
+  var tr = KoinonTexts(root);
+  var texts = tr.texts;
 
   function setStatus(msg) {
     status.textContent = msg;

@@ -22,6 +22,9 @@
 //	koinonSecretPrepare(voting, choice)                 // {"ballot", "opening"}
 //	koinonSecretAudit(voting, ballot, opening, choice)  // {"ok": true}
 //	koinonSecretVerifyBallot(voting, ballot)            // {"ok": true}
+//
+// koinonDevice(op, request) runs the checks a citizen's device makes of
+// its receipts (device.go, internal/receipt; static/js/device.js).
 package main
 
 import (
@@ -87,6 +90,7 @@ func main() {
 		}
 		return okResult, v.Verify(b)
 	}))
+	registerDevice()
 	select {} // keep the functions alive
 }
 
