@@ -339,3 +339,30 @@ func VerifyDecryption(kg KeyGeneration, j int, aggs []Ciphertext, content []byte
 	}
 	return d.Share, nil
 }
+
+// Published is one trustee step as published (its statement's content).
+type Published struct {
+	Trustee int
+	Step    string
+	Content []byte
+}
+
+// Replay rebuilds a key generation from its published steps, in any
+// order: they are applied step by step (every box key, then every deal,
+// check and reveal), as they were taken. Decrypt steps are skipped.
+func Replay(p Params, steps []Published) (Session, error) {
+	s := NewSession(p)
+	for _, name := range Steps[:4] {
+		for j := 1; j <= p.Trustees; j++ {
+			for _, st := range steps {
+				if st.Step != name || st.Trustee != j {
+					continue
+				}
+				if err := s.Apply(j, name, st.Content); err != nil {
+					return s, fmt.Errorf("trustee %d: %w", j, err)
+				}
+			}
+		}
+	}
+	return s, nil
+}

@@ -78,14 +78,13 @@ func secretParams(st store.SecretState) secret.Params {
 
 // secretSession replays the stored key-generation steps.
 func secretSession(st store.SecretState) (secret.Session, error) {
-	sess := secret.NewSession(secretParams(st))
-	for _, stp := range st.Steps {
-		if stp.Step == secret.StepDecrypt {
-			continue
-		}
-		if err := sess.Apply(stp.Position, stp.Step, []byte(stp.Content)); err != nil {
-			return sess, fmt.Errorf("web: stored step %s of trustee %d of ballot %d does not replay: %w", stp.Step, stp.Position, st.Ballot.ID, err)
-		}
+	steps := make([]secret.Published, len(st.Steps))
+	for i, stp := range st.Steps {
+		steps[i] = secret.Published{Trustee: stp.Position, Step: stp.Step, Content: []byte(stp.Content)}
+	}
+	sess, err := secret.Replay(secretParams(st), steps)
+	if err != nil {
+		return sess, fmt.Errorf("web: the stored key generation of ballot %d does not replay: %w", st.Ballot.ID, err)
 	}
 	return sess, nil
 }

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -57,6 +59,37 @@ func secretKeyReady(tx *gorm.DB, b Ballot) error {
 	if t.JointKey == "" {
 		return domain.Stated("key_generation_incomplete",
 			"the trustees have not completed the key generation: a secret ballot opens once its joint key is fixed")
+	}
+	return nil
+}
+
+// reloadSchema makes every pooled SQLite connection read the schema again
+// after the migrations. Migration 0013 widens the ballots' state CHECK by
+// editing sqlite_schema (the one way SQLite allows); connections reload
+// their schema when another connection changed it, but the connection
+// that ran the migration keeps the parsed old constraint. Two connections
+// held at once each make a schema change (an empty table created and
+// dropped): each then sees the other's, and every other connection sees
+// both.
+func reloadSchema(ctx context.Context, db *sql.DB) error {
+	var conns [2]*sql.Conn
+	for i := range conns {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: reload schema: %w", err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	for _, c := range conns {
+		if _, err := c.ExecContext(ctx, "CREATE TABLE koinon_schema_reload (x INTEGER); DROP TABLE koinon_schema_reload"); err != nil {
+			return fmt.Errorf("store: reload schema: %w", err)
+		}
+	}
+	for _, c := range conns {
+		if _, err := c.ExecContext(ctx, "SELECT 1 FROM ballots LIMIT 0"); err != nil {
+			return fmt.Errorf("store: reload schema: %w", err)
+		}
 	}
 	return nil
 }
