@@ -211,6 +211,21 @@ func (sw *secretWorld) run(t *testing.T, method string, options any, choices map
 	if m["state"] != "tallying" || !reflect.DeepEqual(m["secret"].(map[string]any)["missing"], []any{"tom", "tim"}) {
 		t.Fatalf("one share of two: %v", m)
 	}
+	// The ballot page says who is missing, in English and German.
+	for lang, want := range map[string]string{"en": "Still needed: 1 more decryption share(s). Not yet sent by: tom, tim.",
+		"de": "Es fehlen noch 1 Entschlüsselungsanteil(e). Noch nicht gesendet von: tom, tim."} {
+		req, _ := http.NewRequest("GET", sw.ts.URL+"/ballots/"+sw.id, nil)
+		req.AddCookie(&http.Cookie{Name: "lang", Value: lang})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the %s ballot page while tallying does not say %q", lang, want)
+		}
+	}
 	if code, out := sw.trustee(t, "tara", "decrypt"); code != 0 {
 		t.Errorf("tara decrypt again (idempotent): %d %s", code, out)
 	}

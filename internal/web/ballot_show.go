@@ -105,6 +105,7 @@ type ballotPage struct {
 	Pseudonymous   bool
 	Pseudonym      string
 	ProofName      string
+	Secret         *secretJSON // a secret ballot's trustees and decryption
 }
 
 func (s *Server) showBallot(c echo.Context) error {
@@ -139,6 +140,15 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		Pseudonymous: b.Secrecy == "pseudonymous", ProofName: proofFileName(b)}
 	p.Title = b.Title
 	var err error
+	if b.Secrecy == domain.SecrecySecret {
+		st, err := s.store.SecretState(ctx, b.ID)
+		if err != nil {
+			return p, err
+		}
+		if p.Secret, err = secretView(st); err != nil {
+			return p, err
+		}
+	}
 	if p.Options, err = s.store.BallotOptions(ctx, b.ID); err != nil {
 		return p, err
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -51,6 +52,9 @@ type secretJSON struct {
 	SharesNeeded int      `json:"shares_needed,omitempty"`
 	Missing      []string `json:"missing,omitempty"`
 }
+
+// MissingList is Missing as the page writes it.
+func (v *secretJSON) MissingList() string { return strings.Join(v.Missing, ", ") }
 
 type trusteeJSON struct {
 	Position int      `json:"position"`
