@@ -200,6 +200,11 @@ func (sw *secretWorld) run(t *testing.T, method string, options any, choices map
 	if code != http.StatusOK || m["state"] != "tallying" {
 		t.Fatalf("close: %d %v, want tallying", code, m)
 	}
+	var asked int64
+	storetest.DB(t, sw.st).Raw("SELECT COUNT(*) FROM notifications WHERE kind = 'decryption_share' AND link = ?", "/ballots/"+sw.id).Scan(&asked)
+	if asked != 3 {
+		t.Errorf("%d trustees were asked for their decryption share, want 3", asked)
+	}
 	sec := m["secret"].(map[string]any)
 	if got := sec["missing"]; !reflect.DeepEqual(got, []any{"tara", "tom", "tim"}) || sec["shares_needed"] != float64(2) {
 		t.Errorf("tallying: missing %v, shares_needed %v", got, sec["shares_needed"])
