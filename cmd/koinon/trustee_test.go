@@ -590,6 +590,11 @@ func TestSecretBallotLeaksNoChoice(t *testing.T) {
 		}
 		sw.api(t, "", "GET", "/api/v1/ballots/"+sw.id+"/result", nil)
 		sw.download(t, "/api/v1/ballots/"+sw.id+"/proof")
+		for _, path := range []string{"/ballots/" + sw.id, "/ballots/" + sw.id + "/results", "/ballots/" + sw.id + "/audit",
+			"/api/v1/ballots/" + sw.id + "/export/result.csv", "/api/v1/ballots/" + sw.id + "/export/ballots.csv",
+			"/api/v1/ballots/" + sw.id + "/export/ballots.blt", "/api/v1/ballots/" + sw.id + "/log", "/communities/commons/history"} {
+			sw.api(t, "bob", "GET", path, nil)
+		}
 		for _, v := range slices.Sorted(mapsKeys(choices)) {
 			sw.api(t, v, "GET", "/api/v1/ballots/"+sw.id+"/vote", nil)
 			sw.api(t, v, "GET", "/api/v1/ballots/"+sw.id+"/receipt", nil)
@@ -627,9 +632,25 @@ func TestSecretBallotLeaksNoChoice(t *testing.T) {
 		check("the server's log", sw.logs.String())
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
+		pages := regexp.MustCompile(`^GET (/ballots/` + sw.id + `(/results|/audit)?|/api/v1/ballots/` + sw.id + `/export/result\.csv) 200$`)
+		receipts := 0
 		for _, r := range rec.seen {
+			if strings.HasPrefix(r, "GET /api/v1/ballots/"+sw.id+"/receipt 200\n") && strings.Contains(r, `"format":"koinon-secret-receipt/1"`) {
+				receipts++
+			}
 			head, body, _ := strings.Cut(r, "\n")
+			if strings.HasSuffix(head, " 500") {
+				t.Errorf("%s: a server error", head)
+			}
+			if pages.MatchString(head) {
+				// Pages and the result export show the options and the
+				// sums by design; a choice or an opening they must not.
+				body = regexp.MustCompile(`opt[a-z]+7`).ReplaceAllString(body, "")
+			}
 			check("response to "+head, body)
+		}
+		if receipts != len(choices) {
+			t.Errorf("%d voters got a receipt, want %d", receipts, len(choices))
 		}
 	})
 }
