@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -38,6 +39,7 @@ type clientWorld struct {
 	signer resultstest.Signer
 	tokens *auth.Tokens
 	dir    string
+	logs   lockedBuffer // the server's log
 }
 
 func newClientWorld(t *testing.T, st *sqlstore.Store) *clientWorld {
@@ -46,7 +48,7 @@ func newClientWorld(t *testing.T, st *sqlstore.Store) *clientWorld {
 		tokens: auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), nil)}
 	cw.ts = httptest.NewUnstartedServer(nil)
 	storetest.Logs(t, st, "http://"+cw.ts.Listener.Addr().String()+"/logs/")
-	srv, err := web.New(web.Deps{Store: st, Tokens: cw.tokens, Assets: koinon.Assets, Signer: cw.signer})
+	srv, err := web.New(web.Deps{Store: st, Tokens: cw.tokens, Assets: koinon.Assets, Signer: cw.signer, Log: slog.New(slog.NewTextHandler(&cw.logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,10 @@ type CloseOutput struct {
 	// close (of CloseLog.Before and of the close checkpoint), stored in
 	// the closing transaction.
 	Cosignatures []Cosignature
+	// SecretFrozen and SecretAggregate are set instead of the others for
+	// a secret ballot, which the close moves to tallying: the frozen count
+	// input and the weighted aggregate the trustees decrypt.
+	SecretFrozen, SecretAggregate []byte
 }
 
 // CloseInput is what a ballot's count needs, read inside the closing

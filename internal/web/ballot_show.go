@@ -107,6 +107,7 @@ type ballotPage struct {
 	Pseudonym      string
 	ProofName      string
 	Device         *deviceView // device.js runs here (public ballots with the logs on)
+	Secret         *secretJSON // a secret ballot's trustees and decryption
 }
 
 func (s *Server) showBallot(c echo.Context) error {
@@ -141,6 +142,15 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		Pseudonymous: b.Secrecy == "pseudonymous", ProofName: proofFileName(b)}
 	p.Title = b.Title
 	var err error
+	if b.Secrecy == domain.SecrecySecret {
+		st, err := s.store.SecretState(ctx, b.ID)
+		if err != nil {
+			return p, err
+		}
+		if p.Secret, err = secretView(st); err != nil {
+			return p, err
+		}
+	}
 	if p.Options, err = s.store.BallotOptions(ctx, b.ID); err != nil {
 		return p, err
 	}
@@ -184,6 +194,9 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		case err == nil:
 			stored = &v
 			p.MyVote = &castVoteView{Summary: choiceSummary(b.Method, v.Choice, p.Options), Receipt: v.Receipt, Nonce: v.ReceiptNonce, CastAt: v.CastAt}
+			if b.Secrecy == domain.SecrecySecret { // the server cannot say what it says
+				p.MyVote.Summary = tr("secret.my_vote")
+			}
 		case !errors.Is(err, store.ErrNotFound):
 			return p, err
 		}
@@ -223,7 +236,7 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		if p.Result, err = resultSummary(b.Method, sum, p.Options); err != nil {
 			return p, fmt.Errorf("ballot %d: %w", b.ID, err)
 		}
-		if me != nil && stored != nil {
+		if me != nil && stored != nil && b.Secrecy != domain.SecrecySecret { // a secret ballot's receipt is the API's
 			if rc, voter, err := s.receiptFor(c, b); err == nil {
 				var r struct {
 					LeafIndex int    `json:"leaf_index"`

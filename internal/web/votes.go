@@ -24,6 +24,8 @@ type votesStore interface {
 
 type voteRequest struct {
 	Choice json.RawMessage `json:"choice"`
+	// Ballot is the encrypted ballot of a secret ballot (secret.go).
+	Ballot json.RawMessage `json:"ballot"`
 }
 
 type voteJSON struct {
@@ -59,6 +61,10 @@ func notEligible(err error) error {
 // canonicalChoice checks a choice against the ballot and returns it in
 // the canonical form the vote (and its statement) records.
 func (s *Server) canonicalChoice(ctx context.Context, b *store.Ballot, raw json.RawMessage) (json.RawMessage, error) {
+	if b.Secrecy == domain.SecrecySecret { // never a plaintext choice
+		return nil, domain.Invalidf("choice", "a secret ballot takes an encrypted ballot made on your device, not a choice: "+
+			"use the ballot page with JavaScript, or koinon client vote")
+	}
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, domain.Refuse("choice", "required")
 	}
@@ -113,7 +119,11 @@ func (s *Server) withdrawVote(c echo.Context, b *store.Ballot) error {
 	if err := s.precheckVote(c, b); err != nil {
 		return err
 	}
-	if err := s.store.WithdrawVote(c.Request().Context(), b.ID, currentCitizen(c).ID); err != nil {
+	withdraw := s.store.WithdrawVote
+	if b.Secrecy == domain.SecrecySecret {
+		withdraw = s.store.WithdrawSecretVote
+	}
+	if err := withdraw(c.Request().Context(), b.ID, currentCitizen(c).ID); err != nil {
 		return notEligible(err)
 	}
 	s.metrics.VotesWithdrawn.Inc()
@@ -186,7 +196,13 @@ func (s *Server) apiCastVote(c echo.Context) error {
 	b := routeBallot(c)
 	sub := &store.Submission{} // the store signs with the custodial key and fills the receipt
 	c.SetRequest(c.Request().WithContext(store.WithSubmission(c.Request().Context(), sub)))
-	v, err := s.castVote(c, b, req.Choice)
+	var v store.Vote
+	var err error
+	if b.Secrecy == domain.SecrecySecret {
+		v, err = s.castSecretVote(c, b, req.Ballot)
+	} else {
+		v, err = s.castVote(c, b, req.Choice)
+	}
 	if err != nil {
 		return err
 	}
