@@ -142,7 +142,9 @@ func TestWorkerKilledMidSendLosesNothing(t *testing.T) {
 		enqueue(t, st, n)
 		srv := smtptest.Start(t)
 		srv.SetMode(smtptest.DropData)
-		lease := 300 * time.Millisecond
+		// Long enough that a send on a loaded machine ends inside its
+		// lease (a lease that runs out mid-send lets the mail go twice).
+		lease := 2 * time.Second
 		stop := startWorker(st, srv, lease)
 		deadline := time.Now().Add(10 * time.Second)
 		for srv.Seen() < 3 && time.Now().Before(deadline) {
