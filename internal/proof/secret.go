@@ -1,6 +1,8 @@
 package proof
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 
@@ -47,4 +49,18 @@ func VerifySecret(data []byte) Report {
 		}{totals, pairwise})
 	}
 	return r
+}
+
+// SecretBallotHash is an encrypted ballot's receipt (secret-ballot.md §4,
+// "Benaloh challenge"): SHA-256 of its canonical JSON, as lowercase hex.
+// The voter's device shows it before casting; the server returns it as the
+// cast receipt, and the voter finds the ballot under it in the proof. It
+// proves nothing about the choice.
+func SecretBallotHash(b secret.Ballot) (string, error) {
+	canon, err := Marshal(b)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(canon)
+	return hex.EncodeToString(sum[:]), nil
 }

@@ -55,18 +55,7 @@
       setStatus(tr("verify.js.no_runtime"));
       return;
     }
-    var go = new Go();
-    var url = root.getAttribute("data-wasm");
-    var start = WebAssembly.instantiateStreaming
-      ? WebAssembly.instantiateStreaming(fetch(url), go.importObject).catch(function () {
-        // Served without the application/wasm type: compile from bytes.
-        return fetch(url).then(function (r) { return r.arrayBuffer(); })
-          .then(function (b) { return WebAssembly.instantiate(b, go.importObject); });
-      })
-      : fetch(url).then(function (r) { return r.arrayBuffer(); })
-        .then(function (b) { return WebAssembly.instantiate(b, go.importObject); });
-    start.then(function (result) {
-      go.run(result.instance); // never resolves: the module keeps its functions alive
+    window.koinonStartWASM(root.getAttribute("data-wasm")).then(function () {
       ready = true;
       setStatus(tr("verify.js.ready"));
       fromQuery();
