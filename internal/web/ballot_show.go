@@ -105,6 +105,7 @@ type ballotPage struct {
 	Pseudonymous   bool
 	Pseudonym      string
 	ProofName      string
+	Secret         *secretPageView // a secret ballot's trustees, voting and tallying (secret_pages.go)
 }
 
 func (s *Server) showBallot(c echo.Context) error {
@@ -182,6 +183,9 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		case err == nil:
 			stored = &v
 			p.MyVote = &castVoteView{Summary: choiceSummary(b.Method, v.Choice, p.Options), Receipt: v.Receipt, Nonce: v.ReceiptNonce, CastAt: v.CastAt}
+			if b.Secrecy == domain.SecrecySecret { // the stored choice is the encrypted ballot
+				p.MyVote.Summary = tr("secret.vote.summary")
+			}
 		case !errors.Is(err, store.ErrNotFound):
 			return p, err
 		}
@@ -195,6 +199,12 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 				return p, err
 			}
 		}
+	}
+	if b.Secrecy == domain.SecrecySecret {
+		if p.Secret, err = s.secretPage(c, b, p.OnRoll); err != nil {
+			return p, err
+		}
+		stored = nil // the form starts empty: nothing of the choice is kept
 	}
 	p.Form = voteForm(b.Method, p.Options, stored, draft)
 	p.AbstainAllowed = abstainAllowed(b.Method)

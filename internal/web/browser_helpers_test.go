@@ -23,6 +23,12 @@ const chromiumPath = "/usr/bin/chromium"
 // read values with v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))).
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserFor(t, 3*time.Minute)
+}
+
+// newBrowserFor is newBrowser for a test that may take up to d.
+func newBrowserFor(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("KOINON_REQUIRE_BROWSER") == "1" {
 			t.Fatalf("KOINON_REQUIRE_BROWSER=1 but %s is missing", chromiumPath)
@@ -45,7 +51,7 @@ func newBrowser(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
@@ -83,13 +89,17 @@ func (bw *ballotWorld) signInAs(t *testing.T, handle string) chromedp.Action[chr
 // clickAndLoad clicks sel, which loads a new page, and waits for it: the
 // old body is marked first, so that waiting cannot match it.
 func clickAndLoad(sel string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[string](`document.body.dataset.stale = "1"`)(ctx, tg)
-			return err
-		}),
-		chromedp.Click(chromedp.CSS(sel)),
+	return chromedp.Steps(markStale(), chromedp.Click(chromedp.CSS(sel)),
 		chromedp.WaitReady(chromedp.CSS(`body:not([data-stale])`)))
+}
+
+// markStale marks the current page's body, so that a wait for
+// body:not([data-stale]) matches only the next page.
+func markStale() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[string](`document.body.dataset.stale = "1"`)(ctx, tg)
+		return err
+	})
 }
 
 // browse runs actions in the browser and fails the test, naming what,

@@ -2,8 +2,10 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -219,4 +221,27 @@ func (s *Server) trusteeStepPage(c echo.Context) error {
 		return c.JSON(he.Status, map[string]string{"error": s.locales.errorText(s.lang(c), err)})
 	}
 	return err
+}
+
+// castSecretBallot is the ballot page's cast of a secret ballot: the form
+// carries only the encrypted ballot its script made ("ballot", JSON).
+// Without it (no JavaScript) nothing is cast and the page says why.
+func (s *Server) castSecretBallot(c echo.Context, b *store.Ballot, form url.Values) error {
+	tr := s.locales.translator(s.lang(c))
+	raw := json.RawMessage(form.Get("ballot"))
+	if len(raw) == 0 {
+		return s.refuseVote(c, form, fieldErrors{"choice": tr("secret.vote.needs_js")})
+	}
+	v, err := s.castSecretVote(c, b, raw)
+	var inv *domain.Invalid
+	if errors.As(err, &inv) {
+		return s.refuseVote(c, form, fieldErrors{"choice": s.locales.errorText(s.lang(c), err)})
+	}
+	if err := s.flashStateError(c, err); err != nil {
+		return err
+	}
+	if err == nil {
+		s.flash(c, tr("secret.vote.saved", v.Receipt))
+	}
+	return redirect(c, "/ballots/"+b.IDString()+"#vote")
 }

@@ -84,18 +84,14 @@
     $("trustee-restore").hidden = false;
   }
 
+  // transcript is the ballot's public transcript with "you" filled from
+  // the session (the page route of GET /api/v1/ballots/{id}/secret).
   function transcript() {
-    return fetch("/api/v1/ballots/" + d.ballot + "/secret", { credentials: "same-origin" }).then(function (r) {
+    return fetch("/ballots/" + d.ballot + "/secret", { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) {
         throw new Error("HTTP " + r.status);
       }
       return r.json();
-    }).then(function (t) {
-      // The API reads no cookie: the page says who the caller is.
-      var pos = Number(d.position);
-      var mine = (t.progress && t.progress.trustees || []).filter(function (x) { return x.position === pos; })[0] || {};
-      t.you = { trustee: pos, due: mine.due || "", voter: d.handle };
-      return t;
     });
   }
 
