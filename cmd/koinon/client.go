@@ -538,10 +538,14 @@ func (cl *koinonClient) delegate(ctx context.Context, slug, topic string, ballot
 func (cl *koinonClient) vote(ctx context.Context, ballot int64, choice string, withdraw bool) (*clientReceipt, error) {
 	var b struct {
 		Community string `json:"community"`
+		Secrecy   string `json:"secrecy"`
 	}
 	id := strconv.FormatInt(ballot, 10)
 	if err := cl.do(ctx, "GET", "/api/v1/ballots/"+id, nil, &b); err != nil {
 		return nil, err
+	}
+	if b.Secrecy == "secret" && !withdraw {
+		return cl.voteSecret(ctx, b.Community, ballot, choice)
 	}
 	if withdraw {
 		env, err := cl.sign(ctx, b.Community, statement.VoteWithdraw, statement.BallotScope(id), struct{}{})

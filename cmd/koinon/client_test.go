@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -37,6 +38,7 @@ type clientWorld struct {
 	signer resultstest.Signer
 	tokens *auth.Tokens
 	dir    string
+	logs   lockedBuffer // the server's log
 }
 
 func newClientWorld(t *testing.T, st *sqlstore.Store) *clientWorld {
@@ -45,7 +47,7 @@ func newClientWorld(t *testing.T, st *sqlstore.Store) *clientWorld {
 		tokens: auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), nil)}
 	cw.ts = httptest.NewUnstartedServer(nil)
 	storetest.Logs(t, st, "http://"+cw.ts.Listener.Addr().String()+"/logs/")
-	srv, err := web.New(web.Deps{Store: st, Tokens: cw.tokens, Assets: koinon.Assets, Signer: cw.signer})
+	srv, err := web.New(web.Deps{Store: st, Tokens: cw.tokens, Assets: koinon.Assets, Signer: cw.signer, Log: slog.New(slog.NewTextHandler(&cw.logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ func commands() map[string]command {
 		"tally":    {"count a tally document or a BLT file and print the result", cmdTally},
 		"verify":   {"check a signed tally proof or a receipt", cmdVerify},
 		"client":   {"sign votes and delegations with a device key, keep receipts and check the log", cmdClient},
+		"trustee":  {"take part in a secret ballot's key generation and decryption as a trustee", cmdTrustee},
 		"witness":  {"cosign a community log's checkpoints after checking consistency (C2SP tlog-witness)", cmdWitness},
 		"key":      {"manage the platform signing key (rotate, show)", cmdKey},
 		"admin":    {"administration: create-citizen, token, import-roll, invite-links", cmdAdmin},

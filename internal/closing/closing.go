@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"koinon/internal/domain"
 	"koinon/internal/proof"
 	"koinon/internal/store"
 	"koinon/internal/tally"
@@ -135,6 +136,9 @@ func (c *Closer) Run(ctx context.Context, interval time.Duration) {
 // count builds the proof document from the frozen inputs, tallies and
 // seals it.
 func (c *Closer) count(in *store.CloseInput) (store.CloseOutput, error) {
+	if in.Ballot.Secrecy == domain.SecrecySecret {
+		return aggregate(in)
+	}
 	if c.Signer == nil || c.Signer.SigningKey() == nil {
 		return store.CloseOutput{}, errors.New("closing: no platform signing key")
 	}
@@ -168,7 +172,26 @@ func (c *Closer) count(in *store.CloseInput) (store.CloseOutput, error) {
 // of a ballot from its frozen inputs, sorted as proof.md requires.
 func Document(in *store.CloseInput) (*proof.Document, error) {
 	b := in.Ballot
-	doc := &proof.Document{Format: proof.Format}
+	doc := &proof.Document{Format: proof.Format, Ballot: proofBallot(in), Electorate: electorate(in)}
+	doc.Votes = make([]proof.Vote, len(in.Votes))
+	for i, v := range in.Votes {
+		canon, err := proof.Canonicalize([]byte(v.Choice))
+		if err != nil {
+			return nil, fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
+		}
+		dec, err := tally.DecodeChoice(b.Method, canon)
+		if err != nil {
+			return nil, fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
+		}
+		doc.Votes[i] = proof.Vote{Voter: v.Voter, Choice: canon, Decoded: dec}
+	}
+	slices.SortFunc(doc.Votes, func(a, b proof.Vote) int { return strings.Compare(a.Voter, b.Voter) })
+	return doc, nil
+}
+
+// proofBallot is the ballot definition of a proof document.
+func proofBallot(in *store.CloseInput) proof.Ballot {
+	b := in.Ballot
 	pb := proof.Ballot{
 		ID:         strconv.FormatInt(b.ID, 10),
 		Title:      b.Title,
@@ -205,32 +228,22 @@ func Document(in *store.CloseInput) (*proof.Document, error) {
 	for _, o := range in.Options {
 		pb.Options = append(pb.Options, tally.Option{Key: o.Key, Label: o.Label, Cost: o.Cost})
 	}
-	doc.Ballot = pb
+	return pb
+}
 
-	doc.Electorate = make([]tally.Entry, len(in.Electorate))
+// electorate is the frozen roll as a proof document holds it, sorted by
+// voter, with no delegate lists when the ballot takes no delegation.
+func electorate(in *store.CloseInput) []tally.Entry {
+	out := make([]tally.Entry, len(in.Electorate))
 	for i, e := range in.Electorate {
 		d := e.Delegates
-		if !b.Delegation || d == nil {
+		if !in.Ballot.Delegation || d == nil {
 			d = []string{}
 		}
-		doc.Electorate[i] = tally.Entry{Voter: e.Voter, Weight: e.Weight, Delegates: d}
+		out[i] = tally.Entry{Voter: e.Voter, Weight: e.Weight, Delegates: d}
 	}
-	slices.SortFunc(doc.Electorate, func(a, b tally.Entry) int { return strings.Compare(a.Voter, b.Voter) })
-
-	doc.Votes = make([]proof.Vote, len(in.Votes))
-	for i, v := range in.Votes {
-		canon, err := proof.Canonicalize([]byte(v.Choice))
-		if err != nil {
-			return nil, fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
-		}
-		dec, err := tally.DecodeChoice(b.Method, canon)
-		if err != nil {
-			return nil, fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
-		}
-		doc.Votes[i] = proof.Vote{Voter: v.Voter, Choice: canon, Decoded: dec}
-	}
-	slices.SortFunc(doc.Votes, func(a, b proof.Vote) int { return strings.Compare(a.Voter, b.Voter) })
-	return doc, nil
+	slices.SortFunc(out, func(a, b tally.Entry) int { return strings.Compare(a.Voter, b.Voter) })
+	return out
 }
 
 func stamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(proof.TimeLayout) }

@@ -33,6 +33,10 @@ type BallotRequest struct {
 	Delegation  *bool           `json:"delegation"`
 	Secrecy     string          `json:"secrecy"`
 	ClosesAt    string          `json:"closes_at"`
+	// Trustees (handles, in order) and TrusteeThreshold are a secret
+	// ballot's: how many of them must take part to decrypt its result.
+	Trustees         []string `json:"trustees"`
+	TrusteeThreshold int      `json:"trustee_threshold"`
 	BudgetRequest
 }
 
@@ -103,8 +107,12 @@ type Ballot struct {
 	STVRule            string // stv only
 	Threshold, Quorum  string // rationals "n/d"
 	Strict, Delegation bool
-	Secrecy            string // public or pseudonymous
+	Secrecy            string // public, pseudonymous or secret
 	ClosesAt           time.Time
+	// A secret ballot's trustees (handles, numbered 1..n in this order)
+	// and how many of them decrypt its result (secret-ballot.md §5).
+	Trustees         []string
+	TrusteeThreshold int
 	// A budget ballot's parameters (budget.md); zero for other methods.
 	Budget                            int64
 	Currency, BudgetRule, Completion  string
@@ -309,8 +317,15 @@ func NewBallot(req BallotRequest, look BallotLookup, now time.Time) (Ballot, err
 		}
 	}
 	b.Secrecy = cmp.Or(req.Secrecy, "public")
-	if b.Secrecy != "public" && b.Secrecy != "pseudonymous" {
-		fail(Invalidf("secrecy", "must be public or pseudonymous"), "ballot.error.secrecy")
+	switch b.Secrecy {
+	case "public", "pseudonymous":
+		if len(req.Trustees) > 0 || req.TrusteeThreshold != 0 {
+			fail(Invalidf("trustees", "only a secret ballot has trustees"), "ballot.error.trustees_not_secret")
+		}
+	case SecrecySecret:
+		secretBallot(&b, method, req, fail)
+	default:
+		fail(Invalidf("secrecy", "must be public, pseudonymous or secret"), "ballot.error.secrecy")
 	}
 	if req.ClosesAt == "" {
 		fail(Invalidf("closes_at", "is required (RFC 3339, e.g. 2030-01-31T18:00:00Z)"), "ballot.error.closes_at_missing")
@@ -411,7 +426,7 @@ func CanVote(state string, closesAt, now time.Time) error {
 	switch {
 	case state == StateDraft:
 		return Stated("ballot_not_open", "the ballot is not open yet")
-	case state == StateClosed:
+	case state == StateClosed || state == StateTallying:
 		return Stated("ballot_closed", "the ballot is closed")
 	case !closesAt.After(now):
 		return Stated("ballot_closed", "voting has ended; the ballot is being closed")

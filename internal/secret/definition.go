@@ -185,3 +185,47 @@ const Checks = CheckCounts
 
 // CheckName is the name of numbered check n.
 func CheckName(n int) string { return checkNames[n] }
+
+// FromTally turns a plaintext choice in the public form (tally.md §4: an
+// option key, a list of keys, or a ranking of groups) into the Choice the
+// form encrypts: the same ballot a voter would cast on a public ballot.
+// Options a Schulze ranking leaves out are unranked (below every ranked
+// one), as in the public count.
+func (d Definition) FromTally(c tally.Choice) (Choice, error) {
+	index := func(k string) (int, error) {
+		i := slices.IndexFunc(d.Options, func(o tally.Option) bool { return o.Key == k })
+		if i < 0 {
+			return 0, fmt.Errorf("choice: %q is not an option", k)
+		}
+		return i, nil
+	}
+	switch d.Method {
+	case "majority", "plurality":
+		i, err := index(c.Word)
+		return Choice{Option: &i}, err
+	case "approval":
+		out := Choice{Approve: []int{}}
+		for _, k := range c.Keys {
+			i, err := index(k)
+			if err != nil {
+				return Choice{}, err
+			}
+			out.Approve = append(out.Approve, i)
+		}
+		return out, nil
+	case "schulze":
+		out := Choice{Ranks: make([]int, len(d.Options))}
+		for g, grp := range c.Groups {
+			for _, k := range grp {
+				i, err := index(k)
+				if err != nil {
+					return Choice{}, err
+				}
+				out.Ranks[i] = g + 1
+			}
+		}
+		return out, nil
+	}
+	_, err := d.Form()
+	return Choice{}, err
+}

@@ -31,7 +31,30 @@ const (
 	BallotDefine Kind = "ballot_define"
 	BallotOpen   Kind = "ballot_open"
 	BallotClose  Kind = "ballot_close"
+
+	// SecretVote is a vote on a secret ballot: the encrypted ballot with
+	// its validity proofs (secret-ballot.md §4), never a plaintext choice.
+	SecretVote Kind = "secret_vote"
+	// The trustee kinds are a secret ballot's trustee's steps
+	// (secret-ballot.md §11): key generation, then decryption.
+	TrusteeKey     Kind = "trustee_key"
+	TrusteeDeal    Kind = "trustee_deal"
+	TrusteeCheck   Kind = "trustee_check"
+	TrusteeReveal  Kind = "trustee_reveal"
+	TrusteeDecrypt Kind = "trustee_decrypt"
 )
+
+// TrusteeKinds maps each trustee kind to its step (secret.Steps).
+var TrusteeKinds = map[Kind]string{
+	TrusteeKey: "key", TrusteeDeal: "deal", TrusteeCheck: "check", TrusteeReveal: "reveal", TrusteeDecrypt: "decrypt",
+}
+
+// SecretVoteContent is the content of secret_vote: the encrypted ballot
+// ({ciphertexts, bit_proofs, sum_proofs}), checked by the server and any
+// verifier against the ballot's joint key and the voter.
+type SecretVoteContent struct {
+	Ballot json.RawMessage `json:"ballot"`
+}
 
 // Board reports whether only a board member's key may make the kind.
 func (k Kind) Board() bool {
@@ -145,7 +168,7 @@ func (s *Statement) checkScope() error {
 		ok = s.Scope == ScopeCommunity
 	case Delegate:
 		ok = s.Scope == ScopeCommunity || isTopic && topic != "" || isBallot && ballot != ""
-	case Vote, VoteWithdraw, BallotOpen, BallotClose:
+	case Vote, VoteWithdraw, BallotOpen, BallotClose, SecretVote, TrusteeKey, TrusteeDeal, TrusteeCheck, TrusteeReveal, TrusteeDecrypt:
 		ok = isBallot && ballot != ""
 	default:
 		return fmt.Errorf("%w: %q", ErrKind, s.Kind)
@@ -188,6 +211,11 @@ func (s *Statement) checkContent() error {
 		}
 	case VoteWithdraw:
 		err = strictContent(s.Content, &struct{}{})
+	case SecretVote:
+		var c SecretVoteContent
+		if err = strictContent(s.Content, &c); err == nil && (len(c.Ballot) == 0 || c.Ballot[0] != '{') {
+			err = fmt.Errorf("ballot must be an object")
+		}
 	default: // board kinds
 		var m map[string]json.RawMessage
 		err = json.Unmarshal(s.Content, &m)

@@ -23,6 +23,10 @@ type CloseOutput struct {
 	ProofJSON  []byte
 	ProofHash  string
 	VotesRoot  string
+	// SecretFrozen and SecretAggregate are set instead of the others for
+	// a secret ballot, which the close moves to tallying: the frozen count
+	// input and the weighted aggregate the trustees decrypt.
+	SecretFrozen, SecretAggregate []byte
 }
 
 // CloseInput is what a ballot's count needs, read inside the closing

@@ -84,11 +84,15 @@ type Ballot struct {
 	CompareWithGreedy bool
 	State             string
 	Secret            string
-	CreatedBy         int64
-	CreatedAt         time.Time
-	OpensAt           *time.Time
-	ClosesAt          time.Time
-	ClosedAt          *time.Time
+	TrusteeThreshold  int // secret ballots: shares needed to decrypt
+	// TrusteeIDs are a secret ballot's trustees in order, written by
+	// CreateBallot (table ballot_trustees).
+	TrusteeIDs []int64 `gorm:"-"`
+	CreatedBy  int64
+	CreatedAt  time.Time
+	OpensAt    *time.Time
+	ClosesAt   time.Time
+	ClosedAt   *time.Time
 	// ResultJSON and ProofJSON live in ballot_documents; they are set only
 	// by CloseBallot and BallotWithDocuments.
 	ResultJSON *string `gorm:"-"`

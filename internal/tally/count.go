@@ -27,7 +27,41 @@ type counting struct {
 // function of the input alone: the order of the electorate and the votes
 // does not matter.
 func Count(in Input) (Result, error) {
-	keys, p, err := validate(in)
+	return count(in, nil)
+}
+
+// Aggregated holds a count's sums computed elsewhere: the weighted total
+// of each option in ballot order (majority, plurality, approval) or the
+// weighted pairwise matrix d[i][j], "i preferred to j" (schulze). A
+// secret ballot's trustees decrypt exactly these (secret-ballot.md §7).
+type Aggregated struct {
+	Totals   []int64
+	Pairwise [][]int64
+}
+
+// CountAggregated counts like Count, but takes the method's sums from agg
+// instead of the votes' choices, which it ignores (a secret ballot's are
+// encrypted): resolution, weights, quorum and winners follow the same
+// rules. The votes still say who cast a ballot.
+func CountAggregated(in Input, agg Aggregated) (Result, error) {
+	n := len(in.Ballot.Options)
+	switch in.Ballot.Method {
+	case "majority", "plurality", "approval":
+		if len(agg.Totals) != n {
+			return Result{}, fieldErr("totals", "%d totals for %d options", len(agg.Totals), n)
+		}
+	case "schulze":
+		if len(agg.Pairwise) != n || slices.ContainsFunc(agg.Pairwise, func(r []int64) bool { return len(r) != n }) {
+			return Result{}, fieldErr("pairwise", "want a %d×%d matrix", n, n)
+		}
+	default:
+		return Result{}, fieldErr("ballot.method", "%s cannot be counted from sums", Quote(in.Ballot.Method))
+	}
+	return count(in, &agg)
+}
+
+func count(in Input, agg *Aggregated) (Result, error) {
+	keys, p, err := validateInput(in, agg == nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -73,18 +107,27 @@ func Count(in Input) (Result, error) {
 		c.voters[i] = v.Voter
 	}
 
-	switch in.Ballot.Method {
-	case "majority":
+	switch {
+	case agg != nil && in.Ballot.Method == "majority":
+		majorityResult(c, &r, agg.Totals[keys["yes"]], agg.Totals[keys["no"]], agg.Totals[keys["abstain"]])
+	case agg != nil && in.Ballot.Method == "schulze":
+		schulzeResult(c, &r, agg.Pairwise)
+	case agg != nil:
+		pluralityResult(c, &r, agg.Totals)
+	}
+	switch method := in.Ballot.Method; {
+	case agg != nil:
+	case method == "majority":
 		countMajority(c, &r)
-	case "plurality", "approval":
+	case method == "plurality" || method == "approval":
 		countPlurality(c, &r)
-	case "irv":
+	case method == "irv":
 		countIRV(c, &r)
-	case "schulze":
+	case method == "schulze":
 		countSchulze(c, &r)
-	case "stv":
+	case method == "stv":
 		err = countSTV(c, &r)
-	case "budget":
+	case method == "budget":
 		countBudget(c, &r)
 	}
 	if err != nil {
@@ -123,6 +166,11 @@ func countMajority(c counting, r *Result) {
 			abstain += b.weight
 		}
 	}
+	majorityResult(c, r, yes, no, abstain)
+}
+
+// majorityResult decides a majority ballot from its weighted totals.
+func majorityResult(c counting, r *Result, yes, no, abstain int64) {
 	r.Totals = map[string]int64{"yes": yes, "no": no, "abstain": abstain}
 	t := c.ballot.Threshold
 	passed := false
@@ -150,6 +198,12 @@ func countPlurality(c counting, r *Result) {
 			totals[c.keys[k]] += b.weight
 		}
 	}
+	pluralityResult(c, r, totals)
+}
+
+// pluralityResult decides a plurality or approval ballot from its
+// weighted totals per option.
+func pluralityResult(c counting, r *Result, totals []int64) {
 	r.Totals = c.optionTotals(totals, nil)
 	if !c.quorumMet {
 		return

@@ -32,6 +32,12 @@ func countSchulze(c counting, r *Result) {
 			}
 		}
 	}
+	schulzeResult(c, r, d)
+}
+
+// schulzeResult decides a Schulze ballot from its pairwise matrix d.
+func schulzeResult(c counting, r *Result, d [][]int64) {
+	n := len(c.ballot.Options)
 	p := newMatrix(n)
 	for i := range n {
 		for j := range n {

@@ -283,6 +283,12 @@ func Validate(in Input) error {
 // path it allocates per input, not per entry: field names are built only
 // for an error.
 func validate(in Input) (map[string]int, prepared, error) {
+	return validateInput(in, true)
+}
+
+// validateInput is validate; choices are checked only when checkChoices
+// is set (CountAggregated ignores them).
+func validateInput(in Input, checkChoices bool) (map[string]int, prepared, error) {
 	keys, err := ballotKeys(in.Ballot)
 	if err != nil {
 		return nil, prepared{}, err
@@ -336,6 +342,9 @@ func validate(in Input) (map[string]int, prepared, error) {
 			return nil, prepared{}, fieldErr(voteField(i, "voter"), "second vote by %q", v.Voter)
 		}
 		voted[j] = true
+		if !checkChoices {
+			continue
+		}
 		if err := checkChoice(in.Ballot.Method, keys, v.Choice, scratch); err != nil {
 			err.Field = voteField(i, err.Field)
 			return nil, prepared{}, err

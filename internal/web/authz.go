@@ -138,8 +138,10 @@ func (s *Server) loadScope(c echo.Context, p perm, next echo.HandlerFunc) error 
 }
 
 // hideDraft answers 404 for a draft ballot unless the caller is on the
-// board of its community: a draft is the board's work in progress, and
-// everyone else must not learn that it exists (pages, API, sub-resources).
+// board of its community, or a trustee of the (secret) ballot, who must
+// make its key before it opens: a draft is the board's work in progress,
+// and everyone else must not learn that it exists (pages, API,
+// sub-resources).
 func (s *Server) hideDraft(c echo.Context, community store.Community) error {
 	b := routeBallot(c)
 	if b == nil || b.State != store.StateDraft {
@@ -152,6 +154,12 @@ func (s *Server) hideDraft(c echo.Context, community store.Community) error {
 			return nil
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return err
+		}
+		if b.Secrecy == domain.SecrecySecret {
+			ok, err := s.store.IsTrustee(c.Request().Context(), b.ID, ct.ID)
+			if ok || err != nil {
+				return err
+			}
 		}
 	}
 	return errorf(http.StatusNotFound, "not_found", "not found")

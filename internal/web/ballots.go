@@ -58,7 +58,10 @@ func (s *Server) buildBallot(ctx context.Context, community *store.Community, by
 		Title: nb.Title, Description: nb.Description, Method: nb.Method, Seats: nb.Seats, STVRule: nb.STVRule,
 		Threshold: nb.Threshold, Strict: nb.Strict, Quorum: nb.Quorum, Delegation: nb.Delegation, Secrecy: nb.Secrecy,
 		ClosesAt: nb.ClosesAt, Budget: nb.Budget, Currency: nb.Currency, BudgetRule: nb.BudgetRule, Completion: nb.Completion,
-		ExhaustiveStop: nb.ExhaustiveStop, CompareWithGreedy: nb.CompareWithGreedy}
+		ExhaustiveStop: nb.ExhaustiveStop, CompareWithGreedy: nb.CompareWithGreedy, TrusteeThreshold: nb.TrusteeThreshold}
+	if err == nil && len(nb.Trustees) > 0 {
+		b.TrusteeIDs, err = s.store.TrusteeIDs(ctx, community.ID, nb.Trustees)
+	}
 	opts := make([]store.BallotOption, len(nb.Options))
 	for i, o := range nb.Options {
 		opts[i] = store.BallotOption{Key: o.Key, Label: o.Label, Cost: o.Cost, Description: o.Description}
@@ -114,6 +117,8 @@ type ballotJSON struct {
 	ProofHash string          `json:"proof_hash,omitempty"`
 	LogHead   string          `json:"log_head,omitempty"`
 	Result    json.RawMessage `json:"result,omitempty"`
+	// Secret is a secret ballot's key generation and decryption progress.
+	Secret *secretJSON `json:"secret,omitempty"`
 }
 
 type optionJSON struct {
@@ -155,6 +160,15 @@ func (s *Server) ballotView(ctx context.Context, b store.Ballot, community *stor
 	}
 	for _, o := range opts {
 		v.Options = append(v.Options, optionJSON{o.Key, o.Label, o.Cost, o.Description})
+	}
+	if b.Secrecy == domain.SecrecySecret {
+		st, err := s.store.SecretState(ctx, b.ID)
+		if err != nil {
+			return v, err
+		}
+		if v.Secret, err = secretView(st); err != nil {
+			return v, err
+		}
 	}
 	switch b.State {
 	case store.StateOpen:

@@ -119,6 +119,11 @@ var routeTable = []route{
 	{"GET", "/api/v1/ballots/:id/proof", permAnyone, (*Server).downloadProof},
 	{"GET", "/api/v1/ballots/:id/receipt", permCitizen, (*Server).apiReceipt},
 	{"GET", "/api/v1/ballots/:id/log", permAnyone, (*Server).apiBallotLog},
+	// Secret ballots (secret.go): the public cryptographic state, and the
+	// trustees' signed steps (the handler checks that the caller is one of
+	// the ballot's trustees).
+	{"GET", "/api/v1/ballots/:id/secret", permAnyone, (*Server).apiSecretTranscript},
+	{"POST", "/api/v1/ballots/:id/trustee/:step", permCitizen, (*Server).apiTrusteeStep},
 	{"GET", "/.well-known/koinon-key", permAnyone, (*Server).wellKnownKey},
 
 	// Pages.

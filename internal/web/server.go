@@ -52,6 +52,7 @@ type Store interface {
 	resultsStore
 	rollStore
 	routesStore
+	secretStore
 	statementsStore
 	topicsStore
 	votesStore

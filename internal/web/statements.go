@@ -51,8 +51,25 @@ func (s *Server) apiSubmitStatement(c echo.Context) error {
 	sub.CommunityID, sub.CitizenID = cm.ID, me.ID
 	ctx := store.WithSubmission(c.Request().Context(), sub)
 	c.SetRequest(c.Request().WithContext(ctx))
-	switch st.Kind {
-	case statement.Vote, statement.VoteWithdraw:
+	switch _, trustee := statement.TrusteeKinds[st.Kind]; {
+	case trustee || st.Kind == statement.SecretVote:
+		b, err := s.secretStatementBallot(c, cm, st)
+		if err != nil {
+			return err
+		}
+		if trustee {
+			err = s.trusteeStep(c, b, sub.Envelope)
+		} else {
+			var vc statement.SecretVoteContent
+			if err := json.Unmarshal(st.Content, &vc); err != nil {
+				return store.RefuseStatement(fmt.Errorf("%w: %v", statement.ErrContent, err))
+			}
+			_, err = s.castSecretVote(c, b, vc.Ballot)
+		}
+		if err != nil {
+			return err
+		}
+	case st.Kind == statement.Vote || st.Kind == statement.VoteWithdraw:
 		b, err := s.statementBallot(c, cm, st)
 		if err != nil {
 			return err
@@ -69,7 +86,7 @@ func (s *Server) apiSubmitStatement(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-	case statement.Delegate:
+	case st.Kind == statement.Delegate:
 		var dc statement.DelegateContent
 		if err := json.Unmarshal(st.Content, &dc); err != nil {
 			return store.RefuseStatement(fmt.Errorf("%w: %v", statement.ErrContent, err))
@@ -137,6 +154,27 @@ func parseSubmission(c echo.Context) (*store.Submission, error) {
 // statementBallot is the ballot a vote statement names, which must be a
 // public ballot of the route's community.
 func (s *Server) statementBallot(c echo.Context, cm *store.Community, st *statement.Statement) (*store.Ballot, error) {
+	b, err := s.scopeBallot(c, cm, st)
+	if err == nil && b.Secrecy != "public" {
+		id, _ := st.Ballot()
+		return nil, domain.Invalidf("statement", "ballot %s is %s: signed statements are for public ballots", id, b.Secrecy)
+	}
+	return b, err
+}
+
+// secretStatementBallot is the ballot a secret vote or trustee step
+// names, which must be a secret ballot of the route's community.
+func (s *Server) secretStatementBallot(c echo.Context, cm *store.Community, st *statement.Statement) (*store.Ballot, error) {
+	b, err := s.scopeBallot(c, cm, st)
+	if err == nil && b.Secrecy != domain.SecrecySecret {
+		return nil, domain.Invalidf("statement", "ballot %s is %s: %s statements are for secret ballots", b.IDString(), b.Secrecy, st.Kind)
+	}
+	return b, err
+}
+
+// scopeBallot is the ballot of the route's community a statement's scope
+// names.
+func (s *Server) scopeBallot(c echo.Context, cm *store.Community, st *statement.Statement) (*store.Ballot, error) {
 	id, _ := st.Ballot()
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
@@ -145,9 +183,6 @@ func (s *Server) statementBallot(c echo.Context, cm *store.Community, st *statem
 	b, err := s.store.BallotByID(c.Request().Context(), n)
 	if err != nil || b.CommunityID != cm.ID {
 		return nil, store.RefuseStatement(fmt.Errorf("%w: no ballot %s in %s", statement.ErrScope, id, cm.Slug))
-	}
-	if b.Secrecy != "public" {
-		return nil, domain.Invalidf("statement", "ballot %s is %s: signed statements are for public ballots", id, b.Secrecy)
 	}
 	return &b, nil
 }

@@ -24,6 +24,8 @@ type votesStore interface {
 
 type voteRequest struct {
 	Choice json.RawMessage `json:"choice"`
+	// Ballot is the encrypted ballot of a secret ballot (secret.go).
+	Ballot json.RawMessage `json:"ballot"`
 }
 
 type voteJSON struct {
@@ -62,6 +64,10 @@ func (s *Server) castVote(c echo.Context, b *store.Ballot, raw json.RawMessage) 
 	ctx := c.Request().Context()
 	if err := s.precheckVote(c, b); err != nil {
 		return store.Vote{}, err
+	}
+	if b.Secrecy == domain.SecrecySecret { // never a plaintext choice
+		return store.Vote{}, domain.Invalidf("choice", "a secret ballot takes an encrypted ballot made on your device, not a choice: "+
+			"use the ballot page with JavaScript, or koinon client vote")
 	}
 	if len(raw) == 0 || string(raw) == "null" {
 		return store.Vote{}, domain.Refuse("choice", "required")
@@ -176,7 +182,13 @@ func (s *Server) apiCastVote(c echo.Context) error {
 	b := routeBallot(c)
 	sub := &store.Submission{} // the store signs with the custodial key and fills the receipt
 	c.SetRequest(c.Request().WithContext(store.WithSubmission(c.Request().Context(), sub)))
-	v, err := s.castVote(c, b, req.Choice)
+	var v store.Vote
+	var err error
+	if b.Secrecy == domain.SecrecySecret {
+		v, err = s.castSecretVote(c, b, req.Ballot)
+	} else {
+		v, err = s.castVote(c, b, req.Choice)
+	}
 	if err != nil {
 		return err
 	}

@@ -138,6 +138,9 @@ func (s *Store) CreateBallot(ctx context.Context, b *Ballot, options []BallotOpt
 		if err := tx.Create(&options).Error; err != nil {
 			return wrap(err, "create ballot options")
 		}
+		if err := createTrustees(tx, b); err != nil {
+			return err
+		}
 		for _, p := range proposalIDs {
 			res := tx.Model(&Proposal{}).Where("id = ? AND community_id = ? AND ballot_id IS NULL", p, b.CommunityID).Update("ballot_id", b.ID)
 			if res.Error != nil {
@@ -173,6 +176,9 @@ func (s *Store) OpenBallot(ctx context.Context, id int64) (Ballot, error) {
 		now := s.Now()
 		if !b.ClosesAt.After(now) {
 			return domain.Refuse("closes_at", "closes_passed")
+		}
+		if err := secretKeyReady(tx, b); err != nil {
+			return err
 		}
 		if err := tx.Exec(`INSERT INTO ballot_roll (ballot_id, citizen_id, weight)
 			SELECT ?, citizen_id, weight FROM memberships

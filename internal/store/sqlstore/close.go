@@ -50,6 +50,8 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 		switch b.State {
 		case StateClosed:
 			return loadDocuments(tx, &b)
+		case StateTallying:
+			return nil
 		case StateDraft:
 			return errNotOpen
 		}
@@ -71,6 +73,10 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 			return err
 		}
 		in = nil
+		if out.SecretAggregate != nil {
+			closed = true
+			return s.beginTallying(tx, &b, out, now)
+		}
 		if len(out.ProofJSON) > bigDocument {
 			// The database driver copies the documents into C memory to
 			// bind them (SQLite: SQLITE_TRANSIENT), which Go's freed but
@@ -79,30 +85,36 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 			// a large close peaks at both.
 			debug.FreeOSMemory()
 		}
-		head, err := appendEvent(tx, s.dialect, b.ID, EventSealed, map[string]any{
-			"proof_hash": out.ProofHash, "votes_root": out.VotesRoot,
-		}, now)
-		if err != nil {
-			return err
-		}
-		// The proof of a large ballot is over 100 MB: bind views of the
-		// output's bytes instead of string copies (count never touches
-		// them again, and the returned Ballot shares them).
-		result, proof := bytesString(out.ResultJSON), bytesString(out.ProofJSON)
-		if err := tx.Exec("INSERT INTO ballot_documents (ballot_id, result_json, proof_json) VALUES (?, ?, ?)",
-			b.ID, result, proof).Error; err != nil {
-			return wrap(err, "store result of ballot %d", b.ID)
-		}
-		if err := tx.Model(&Ballot{}).Where("id = ?", b.ID).Updates(map[string]any{
-			"state": StateClosed, "closed_at": now, "proof_hash": out.ProofHash, "log_head": head,
-		}).Error; err != nil {
-			return wrap(err, "close ballot %d", b.ID)
-		}
-		b.State, b.ClosedAt, b.ResultJSON, b.ProofJSON, b.ProofHash, b.LogHead = StateClosed, &now, &result, &proof, out.ProofHash, head
 		closed = true
-		return s.notify(tx, ballotNote(KindResultSealed, "sealed", b), rollRecipients, b.ID)
+		return s.seal(tx, &b, out, now)
 	})
 	return b, closed, err
+}
+
+// seal stores a ballot's result and proof, sets it closed and tells its
+// voters: the end of a close, or of a secret ballot's tallying.
+func (s *Store) seal(tx *gorm.DB, b *Ballot, out CloseOutput, now time.Time) error {
+	head, err := appendEvent(tx, s.dialect, b.ID, EventSealed, map[string]any{
+		"proof_hash": out.ProofHash, "votes_root": out.VotesRoot,
+	}, now)
+	if err != nil {
+		return err
+	}
+	// The proof of a large ballot is over 100 MB: bind views of the
+	// output's bytes instead of string copies (count never touches
+	// them again, and the returned Ballot shares them).
+	result, proof := bytesString(out.ResultJSON), bytesString(out.ProofJSON)
+	if err := tx.Exec("INSERT INTO ballot_documents (ballot_id, result_json, proof_json) VALUES (?, ?, ?)",
+		b.ID, result, proof).Error; err != nil {
+		return wrap(err, "store result of ballot %d", b.ID)
+	}
+	if err := tx.Model(&Ballot{}).Where("id = ?", b.ID).Updates(map[string]any{
+		"state": StateClosed, "closed_at": now, "proof_hash": out.ProofHash, "log_head": head,
+	}).Error; err != nil {
+		return wrap(err, "close ballot %d", b.ID)
+	}
+	b.State, b.ClosedAt, b.ResultJSON, b.ProofJSON, b.ProofHash, b.LogHead = StateClosed, &now, &result, &proof, out.ProofHash, head
+	return s.notify(tx, ballotNote(KindResultSealed, "sealed", *b), rollRecipients, b.ID)
 }
 
 // bytesString returns b as a string without copying; b must not change

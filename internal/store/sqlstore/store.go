@@ -214,6 +214,9 @@ func (s *Store) Migrate(ctx context.Context, fsys fs.FS, log *slog.Logger) error
 			log.Info("migration applied", "version", r.Source.Version, "duration_ms", r.Duration.Milliseconds())
 		}
 	}
+	if s.dialect == "sqlite" && len(results) > 0 {
+		return reloadSchema(ctx, sqlDB)
+	}
 	return nil
 }
 
