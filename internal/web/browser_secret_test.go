@@ -114,17 +114,24 @@ type secretCase struct {
 	options []string
 	choices map[string][]string // voter → keys ticked, or "key=rank" for schulze
 	plain   map[string]any      // voter → the choice as a public ballot takes it
+	// totalsRow and countsRow are the totals the result page and /verify
+	// show (label:weight; for schulze, /verify's pairwise rows).
+	totalsRow, countsRow string
 }
 
 var secretCases = []secretCase{
 	{"majority", nil, map[string][]string{"dan": {"yes"}, "eve": {"no"}, "fay": {"yes"}},
-		map[string]any{"dan": "yes", "eve": "no", "fay": "yes"}},
+		map[string]any{"dan": "yes", "eve": "no", "fay": "yes"},
+		"Yes:3 | No:1 | Abstain:0", "Yes (yes):3 | No (no):1 | Abstain (abstain):0"},
 	{"plurality", []string{"Ada", "Bea", "Cai"}, map[string][]string{"dan": {"bea"}, "eve": {"ada"}, "fay": {"bea"}},
-		map[string]any{"dan": "bea", "eve": "ada", "fay": "bea"}},
+		map[string]any{"dan": "bea", "eve": "ada", "fay": "bea"},
+		"Bea:3 | Ada:1 | Cai:0", "Ada (ada):1 | Bea (bea):3 | Cai (cai):0"},
 	{"approval", []string{"Ada", "Bea", "Cai"}, map[string][]string{"dan": {"ada", "cai"}, "eve": {"bea"}, "fay": {"ada"}},
-		map[string]any{"dan": []string{"ada", "cai"}, "eve": []string{"bea"}, "fay": []string{"ada"}}},
+		map[string]any{"dan": []string{"ada", "cai"}, "eve": []string{"bea"}, "fay": []string{"ada"}},
+		"Ada:3 | Cai:2 | Bea:1", "Ada (ada):3 | Bea (bea):1 | Cai (cai):2"},
 	{"schulze", []string{"Ada", "Bea", "Cai", "Dov"}, map[string][]string{"dan": {"bea=1", "ada=2", "cai=3"}, "eve": {"ada=1", "cai=2"}, "fay": {"cai=1", "bea=1", "dov=2"}},
-		map[string]any{"dan": [][]string{{"bea"}, {"ada"}, {"cai"}}, "eve": [][]string{{"ada"}, {"cai"}}, "fay": [][]string{{"bea", "cai"}, {"dov"}}}},
+		map[string]any{"dan": [][]string{{"bea"}, {"ada"}, {"cai"}}, "eve": [][]string{{"ada"}, {"cai"}}, "fay": [][]string{{"bea", "cai"}, {"dov"}}},
+		"", "Ada (ada):—:1:3:3 | Bea (bea):3:—:2:3 | Cai (cai):1:1:—:4 | Dov (dov):1:0:0:—"},
 }
 
 // TestBrowserSecretBallots runs a secret ballot of each method end to end:
@@ -324,6 +331,22 @@ func TestBrowserSecretBallots(t *testing.T) {
 			if href := eval(`document.getElementById("verify-link").getAttribute("href")`); href != "/verify?proof=/ballots/"+id+"/proof" {
 				t.Errorf("verify link %q", href)
 			}
+			if rows := eval(`[...document.querySelectorAll(".ballots-totals tbody tr")].map(r => r.children[0].textContent + ":" + r.children[1].textContent).join(" | ")`); rows != tc.totalsRow {
+				t.Errorf("%s: result page totals %q, want %q", tc.method, rows, tc.totalsRow)
+			}
+			// The proof checks in the browser, counts in the ballot's order.
+			browse(t, ctx, "verify", chromedp.Navigate(bw.TS.URL+"/verify?proof=/ballots/"+id+"/proof"))
+			waitJS("verify", `!document.getElementById("verify-report").hidden`, "verify-status")
+			if got := eval(`[...document.querySelectorAll("#verify-checks li")].map(li => li.value + (li.classList.contains("verify-ok") ? "ok" : "FAIL")).join(" ")`); got != "1ok 2ok 3ok 4ok 5ok 6ok 7ok 8ok 9ok 10ok" {
+				t.Errorf("%s: /verify checks %q: %s", tc.method, got, text(`#verify-checks`))
+			}
+			if got := eval(`[...document.querySelectorAll("#verify-counts-table tbody tr")].map(r => [...r.children].map(c => c.textContent).join(":")).join(" | ")`); got != tc.countsRow {
+				t.Errorf("%s: /verify counts %q, want %q", tc.method, got, tc.countsRow)
+			}
+			if i == 0 {
+				shots("secret-verify-en")
+			}
+			browse(t, ctx, "result again", chromedp.Navigate(bw.TS.URL+"/ballots/"+id), chromedp.WaitVisible(css(`#result`)))
 			if i == 0 {
 				shots("secret-result-en")
 				lang("de")
@@ -358,9 +381,11 @@ func resultOf(t *testing.T, bw *ballotWorld, id string) string {
 	if inner, ok := r["result"]; ok {
 		json.Unmarshal(inner, &r)
 	}
-	out := map[string]json.RawMessage{}
+	out := map[string]any{} // decoded, so that member order does not matter
 	for _, k := range []string{"winners", "totals", "ranking", "passed", "weights"} {
-		out[k] = r[k]
+		var v any
+		json.Unmarshal(r[k], &v)
+		out[k] = v
 	}
 	b, _ := json.Marshal(out)
 	return string(b)

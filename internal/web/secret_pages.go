@@ -32,7 +32,8 @@ type secretPageView struct {
 	Problem      string
 	Trustees     []trusteeRow
 	KeyReady     bool
-	Tallying     bool // the state is tallying: the decryption column and who is missing
+	Tallying     bool // the state is tallying: who is missing
+	Decrypting   bool // tallying or closed: the decryption column
 	SharesNeeded int
 	Missing      []string
 	// Unreachable: fewer trustees are left to act than shares are needed,
@@ -66,6 +67,7 @@ func (s *Server) secretPage(c echo.Context, b *store.Ballot, onRoll bool) (*secr
 	}
 	v := &secretPageView{Threshold: prog.TrusteeThreshold, Phase: prog.Phase, Problem: prog.Problem,
 		KeyReady: st.Tally.JointKey != "", Tallying: b.State == store.StateTallying,
+		Decrypting:   b.State == store.StateTallying || b.State == store.StateClosed,
 		SharesNeeded: prog.SharesNeeded, Missing: prog.Missing}
 	for _, t := range prog.Trustees {
 		row := trusteeRow{Position: t.Position, Handle: t.Handle, Due: t.Due, KeyDone: v.KeyReady,
