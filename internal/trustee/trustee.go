@@ -60,17 +60,17 @@ type TrusteeSteps struct {
 	Steps    map[string]json.RawMessage `json:"steps"`
 }
 
-// Session replays the published key-generation steps, step by step.
+// Session replays the published key-generation steps (secret.Replay).
 func (t *Transcript) Session() (secret.Session, error) {
-	s := secret.NewSession(t.Params)
-	for _, step := range []string{secret.StepKey, secret.StepDeal, secret.StepCheck, secret.StepReveal} {
-		for _, tt := range t.Trustees {
-			if c, ok := tt.Steps[step]; ok {
-				if err := s.Apply(tt.Position, step, c); err != nil {
-					return s, fmt.Errorf("the server's transcript: trustee %d: %w", tt.Position, err)
-				}
-			}
+	var steps []secret.Published
+	for _, tt := range t.Trustees {
+		for step, c := range tt.Steps {
+			steps = append(steps, secret.Published{Trustee: tt.Position, Step: step, Content: c})
 		}
+	}
+	s, err := secret.Replay(t.Params, steps)
+	if err != nil {
+		return s, fmt.Errorf("the server's transcript: %w", err)
 	}
 	return s, nil
 }

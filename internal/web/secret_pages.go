@@ -39,10 +39,10 @@ type secretPageView struct {
 	// Unreachable: fewer trustees are left to act than shares are needed,
 	// so the result cannot be computed.
 	Unreachable bool
-	You         int    // the caller's trustee position, 0 when none
-	Voting      string // JSON for secret_vote.js: definition, joint key, voter (open ballot, voter on the roll)
-	Texts       string // JSON: the secret.js.* texts in the page's language
-	Command     string // the koinon client vote command for this ballot
+	You         int      // the caller's trustee position, 0 when none
+	Voting      string   // JSON for secret_vote.js: definition, joint key, voter (open ballot, voter on the roll)
+	Texts       string   // JSON: the secret.js.* texts in the page's language
+	Command     []string // the koinon client vote command for this ballot, in unbreakable parts
 }
 
 type trusteeRow struct {
@@ -116,7 +116,7 @@ func (s *Server) secretPage(c echo.Context, b *store.Ballot, onRoll bool) (*secr
 
 // clientVoteCommand is the koinon client vote command line for ballot b,
 // with an example choice in the method's form.
-func clientVoteCommand(c echo.Context, b *store.Ballot, opts []store.BallotOption) string {
+func clientVoteCommand(c echo.Context, b *store.Ballot, opts []store.BallotOption) []string {
 	keys := make([]string, len(opts))
 	for i, o := range opts {
 		keys[i] = o.Key
@@ -132,9 +132,12 @@ func clientVoteCommand(c echo.Context, b *store.Ballot, opts []store.BallotOptio
 	default: // schulze: a ranking of groups, best first
 		choice = fmt.Sprintf("[[%q],[%s]]", keys[0], strings.Trim(strings.Join(strings.Fields(fmt.Sprintf("%q", keys[1:])), ","), "[]"))
 	}
-	return fmt.Sprintf("koinon client vote --server %s://%s --token TOKEN --key my-key.json --ballot %d --choice '%s'",
-		c.Scheme(), c.Request().Host, b.ID, choice)
+	return []string{"koinon client vote", "--server " + serverURL(c), "--token TOKEN", "--key my-key.json",
+		fmt.Sprintf("--ballot %d", b.ID), "--choice '" + choice + "'"}
 }
+
+// serverURL is this server's URL as the request reached it.
+func serverURL(c echo.Context) string { return c.Scheme() + "://" + c.Request().Host }
 
 // trusteePage is GET /ballots/:id/trustee: the trustee's own steps,
 // taken on their device.
@@ -148,9 +151,9 @@ type trusteePage struct {
 	// Action is what the device does now: "keygen" (a key-generation
 	// step is due), "decrypt" (tallying, share not sent), or "" (wait).
 	Action  string
-	Done    bool   // this trustee has nothing more to do
-	Texts   string // JSON: the trustee.js.* texts
-	Command string // the koinon trustee command for this ballot
+	Done    bool     // this trustee has nothing more to do
+	Texts   string   // JSON: the trustee.js.* texts
+	Command []string // the koinon trustee command for this ballot, in unbreakable parts
 }
 
 func (s *Server) showTrusteePage(c echo.Context) error {
@@ -186,7 +189,7 @@ func (s *Server) showTrusteePage(c echo.Context) error {
 	if b.State == store.StateTallying || b.State == store.StateClosed {
 		verb = "decrypt"
 	}
-	p.Command = fmt.Sprintf("koinon trustee %s --server %s://%s --token TOKEN --key trustee-key.json --ballot %d", verb, c.Scheme(), c.Request().Host, b.ID)
+	p.Command = []string{"koinon trustee " + verb, "--server " + serverURL(c), "--token TOKEN", "--key trustee-key.json", "--ballot " + b.IDString()}
 	return s.render(c, http.StatusOK, "ballot_trustee", p)
 }
 
