@@ -158,60 +158,91 @@ func TestSecretBallotEndToEnd(t *testing.T) {
 		t.Run(tc.method, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 				sw := newSecretWorld(t, st)
-				sw.create(t, tc.method, tc.options)
-				if code, m := sw.api(t, "board", "POST", "/api/v1/ballots/"+sw.id+"/open", nil); code != http.StatusConflict {
-					t.Fatalf("open before the key: %d %v, want 409", code, m)
-				}
-				sw.keyGeneration(t)
-				if code, m := sw.api(t, "board", "POST", "/api/v1/ballots/"+sw.id+"/open", nil); code != http.StatusOK {
-					t.Fatalf("open: %d %v", code, m)
-				}
-				// ann delegates to bob, fay to ann (the chain ends at bob);
-				// cat delegates to dan but votes herself, which overrides.
-				sw.must(t, "ann", "delegate", "--community", "commons", "--delegates", "bob")
-				sw.must(t, "fay", "delegate", "--community", "commons", "--delegates", "ann")
-				sw.must(t, "cat", "delegate", "--community", "commons", "--delegates", "dan")
-				for _, v := range slices.Sorted(mapsKeys(tc.choices)) {
-					sw.must(t, v, "vote", "--ballot", sw.id, "--choice", tc.choices[v])
-				}
-				if code, out := sw.trustee(t, "tara", "decrypt"); code != 3 {
-					t.Fatalf("decrypt before the close: %d %s, want 3", code, out)
-				}
-				code, m := sw.api(t, "board", "POST", "/api/v1/ballots/"+sw.id+"/close", nil)
-				if code != http.StatusOK || m["state"] != "tallying" {
-					t.Fatalf("close: %d %v, want tallying", code, m)
-				}
-				sec := m["secret"].(map[string]any)
-				if got := sec["missing"]; !reflect.DeepEqual(got, []any{"tara", "tom", "tim"}) || sec["shares_needed"] != float64(2) {
-					t.Errorf("tallying: missing %v, shares_needed %v", got, sec["shares_needed"])
-				}
-				if code, out := sw.trustee(t, "tara", "decrypt"); code != 0 {
-					t.Fatalf("tara decrypt: %d %s", code, out)
-				}
-				_, m = sw.api(t, "", "GET", "/api/v1/ballots/"+sw.id, nil)
-				if m["state"] != "tallying" || !reflect.DeepEqual(m["secret"].(map[string]any)["missing"], []any{"tom", "tim"}) {
-					t.Fatalf("one share of two: %v", m)
-				}
-				if code, out := sw.trustee(t, "tara", "decrypt"); code != 0 {
-					t.Errorf("tara decrypt again (idempotent): %d %s", code, out)
-				}
-				if code, out := sw.trustee(t, "tim", "decrypt"); code != 0 {
-					t.Fatalf("tim decrypt: %d %s", code, out)
-				}
-				_, m = sw.api(t, "", "GET", "/api/v1/ballots/"+sw.id, nil)
-				if m["state"] != "closed" {
-					t.Fatalf("after two shares: %v", m)
-				}
-				raw := sw.download(t, "/api/v1/ballots/"+sw.id+"/proof")
+				raw := sw.run(t, tc.method, tc.options, tc.choices)
 				checkRecount(t, tc.method, raw, tc.choices)
 				name := filepath.Join(sw.dir, "secret-proof.json")
 				os.WriteFile(name, raw, 0o644)
-				if code, out, errs := runCmd(t, "", nil, "verify", name); code != 0 || !strings.Contains(out, "10 ok") {
+				if code, out, errs := runCmd(t, "", nil, "verify", name); code != 0 || !strings.Contains(out, "11 ok weights and result") {
 					t.Errorf("koinon verify: %d\n%s%s", code, out, errs)
 				}
 			})
 		})
 	}
+}
+
+// run plays a secret ballot through the API and the command line: the
+// board creates it, the trustees make the key (open before that is 409),
+// ann delegates to bob and fay to ann, cat delegates to dan but votes
+// herself, the voters vote (encrypting on their devices), the board
+// closes, tara and tim decrypt (tom stays away). It returns the proof.
+func (sw *secretWorld) run(t *testing.T, method string, options any, choices map[string]string) []byte {
+	t.Helper()
+	sw.create(t, method, options)
+	if code, m := sw.api(t, "board", "POST", "/api/v1/ballots/"+sw.id+"/open", nil); code != http.StatusConflict {
+		t.Fatalf("open before the key: %d %v, want 409", code, m)
+	}
+	sw.keyGeneration(t)
+	if code, m := sw.api(t, "board", "POST", "/api/v1/ballots/"+sw.id+"/open", nil); code != http.StatusOK {
+		t.Fatalf("open: %d %v", code, m)
+	}
+	// ann delegates to bob, fay to ann (the chain ends at bob);
+	// cat delegates to dan but votes herself, which overrides.
+	sw.must(t, "ann", "delegate", "--community", "commons", "--delegates", "bob")
+	sw.must(t, "fay", "delegate", "--community", "commons", "--delegates", "ann")
+	sw.must(t, "cat", "delegate", "--community", "commons", "--delegates", "dan")
+	for _, v := range slices.Sorted(mapsKeys(choices)) {
+		sw.must(t, v, "vote", "--ballot", sw.id, "--choice", choices[v])
+	}
+	if code, out := sw.trustee(t, "tara", "decrypt"); code != 3 {
+		t.Fatalf("decrypt before the close: %d %s, want 3", code, out)
+	}
+	code, m := sw.api(t, "board", "POST", "/api/v1/ballots/"+sw.id+"/close", nil)
+	if code != http.StatusOK || m["state"] != "tallying" {
+		t.Fatalf("close: %d %v, want tallying", code, m)
+	}
+	var asked int64
+	storetest.DB(t, sw.st).Raw("SELECT COUNT(*) FROM notifications WHERE kind = 'decryption_share' AND link = ?", "/ballots/"+sw.id).Scan(&asked)
+	if asked != 3 {
+		t.Errorf("%d trustees were asked for their decryption share, want 3", asked)
+	}
+	sec := m["secret"].(map[string]any)
+	if got := sec["missing"]; !reflect.DeepEqual(got, []any{"tara", "tom", "tim"}) || sec["shares_needed"] != float64(2) {
+		t.Errorf("tallying: missing %v, shares_needed %v", got, sec["shares_needed"])
+	}
+	if code, out := sw.trustee(t, "tara", "decrypt"); code != 0 {
+		t.Fatalf("tara decrypt: %d %s", code, out)
+	}
+	_, m = sw.api(t, "", "GET", "/api/v1/ballots/"+sw.id, nil)
+	if m["state"] != "tallying" || !reflect.DeepEqual(m["secret"].(map[string]any)["missing"], []any{"tom", "tim"}) {
+		t.Fatalf("one share of two: %v", m)
+	}
+	// The ballot page says who is missing, in English and German.
+	for lang, want := range map[string]string{"en": "Still needed: 1 more decryption share(s). Not yet sent by: tom, tim.",
+		"de": "Es fehlen noch 1 Entschlüsselungsanteil(e). Noch nicht gesendet von: tom, tim."} {
+		req, _ := http.NewRequest("GET", sw.ts.URL+"/ballots/"+sw.id, nil)
+		req.AddCookie(&http.Cookie{Name: "lang", Value: lang})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the %s ballot page while tallying does not say %q", lang, want)
+		}
+	}
+	if code, out := sw.trustee(t, "tara", "decrypt"); code != 0 {
+		t.Errorf("tara decrypt again (idempotent): %d %s", code, out)
+	}
+	if code, out := sw.trustee(t, "tim", "decrypt"); code != 0 {
+		t.Fatalf("tim decrypt: %d %s", code, out)
+	}
+	_, m = sw.api(t, "", "GET", "/api/v1/ballots/"+sw.id, nil)
+	if m["state"] != "closed" {
+		t.Fatalf("after two shares: %v", m)
+	}
+	raw := sw.download(t, "/api/v1/ballots/"+sw.id+"/proof")
+	return raw
 }
 
 func mapsKeys(m map[string]string) func(func(string) bool) {
@@ -244,19 +275,16 @@ func (sw *secretWorld) download(t *testing.T, path string) []byte {
 func checkRecount(t *testing.T, method string, raw []byte, choices map[string]string) {
 	t.Helper()
 	var doc struct {
-		Definition proof.Ballot    `json:"definition"`
-		Electorate []tally.Entry   `json:"electorate"`
-		Tiebreak   []string        `json:"tiebreak"`
-		Result     json.RawMessage `json:"result"`
-		Record     secret.Record   `json:"record"`
+		Definition proof.SecretTerms `json:"definition"`
+		Electorate []tally.Entry     `json:"electorate"`
+		Tiebreak   []string          `json:"tiebreak"`
+		Result     json.RawMessage   `json:"result"`
+		Record     secret.Record     `json:"record"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	thr, _ := tally.ParseRational(doc.Definition.Threshold)
-	quo, _ := tally.ParseRational(doc.Definition.Quorum)
-	in := tally.Input{Ballot: tally.Ballot{Method: method, Options: doc.Definition.Options, Seats: doc.Definition.Seats, Threshold: thr,
-		Strict: doc.Definition.Strict, Quorum: quo, Delegation: doc.Definition.Delegation}, Electorate: doc.Electorate, Tiebreak: doc.Tiebreak}
+	in := tally.Input{Ballot: doc.Definition.TallyBallot(), Electorate: doc.Electorate, Tiebreak: doc.Tiebreak}
 	for _, v := range slices.Sorted(mapsKeys(choices)) {
 		c, err := tally.DecodeChoice(method, []byte(choices[v]))
 		if err != nil {
@@ -562,6 +590,11 @@ func TestSecretBallotLeaksNoChoice(t *testing.T) {
 		}
 		sw.api(t, "", "GET", "/api/v1/ballots/"+sw.id+"/result", nil)
 		sw.download(t, "/api/v1/ballots/"+sw.id+"/proof")
+		for _, path := range []string{"/ballots/" + sw.id, "/ballots/" + sw.id + "/results", "/ballots/" + sw.id + "/audit",
+			"/api/v1/ballots/" + sw.id + "/export/result.csv", "/api/v1/ballots/" + sw.id + "/export/ballots.csv",
+			"/api/v1/ballots/" + sw.id + "/export/ballots.blt", "/api/v1/ballots/" + sw.id + "/log", "/communities/commons/history"} {
+			sw.api(t, "bob", "GET", path, nil)
+		}
 		for _, v := range slices.Sorted(mapsKeys(choices)) {
 			sw.api(t, v, "GET", "/api/v1/ballots/"+sw.id+"/vote", nil)
 			sw.api(t, v, "GET", "/api/v1/ballots/"+sw.id+"/receipt", nil)
@@ -599,9 +632,95 @@ func TestSecretBallotLeaksNoChoice(t *testing.T) {
 		check("the server's log", sw.logs.String())
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
+		pages := regexp.MustCompile(`^GET (/ballots/` + sw.id + `(/results|/audit)?|/api/v1/ballots/` + sw.id + `/export/result\.csv) 200$`)
+		receipts := 0
 		for _, r := range rec.seen {
+			if strings.HasPrefix(r, "GET /api/v1/ballots/"+sw.id+"/receipt 200\n") && strings.Contains(r, `"format":"koinon-secret-receipt/1"`) {
+				receipts++
+			}
 			head, body, _ := strings.Cut(r, "\n")
+			if strings.HasSuffix(head, " 500") {
+				t.Errorf("%s: a server error", head)
+			}
+			if pages.MatchString(head) {
+				// Pages and the result export show the options and the
+				// sums by design; a choice or an opening they must not.
+				body = regexp.MustCompile(`opt[a-z]+7`).ReplaceAllString(body, "")
+			}
 			check("response to "+head, body)
 		}
+		if receipts != len(choices) {
+			t.Errorf("%d voters got a receipt, want %d", receipts, len(choices))
+		}
 	})
+}
+
+// TestSecretProofTampering: every single-field change of a secret ballot's
+// proof as the server sealed it makes `koinon verify` fail, at the check
+// that owns the field (docs/spec/secret-ballot.md §8); the untouched proof
+// passes all ten.
+func TestSecretProofTampering(t *testing.T) {
+	sw := newSecretWorld(t, storetest.SQLite(t))
+	raw := sw.run(t, "majority", nil, map[string]string{"bob": `"yes"`, "cat": `"no"`, "dan": `"yes"`, "eve": `"abstain"`})
+	const g = "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76" // the generator: a valid point
+	one := "01" + strings.Repeat("00", 31)
+	for _, tc := range []struct {
+		name   string
+		tamper func(rec map[string]any)
+		want   string
+		doc    func(doc map[string]any) // a change outside the record
+	}{
+		{"none", func(map[string]any) {}, "11 ok weights and result", nil},
+		{"ciphertext", func(rec map[string]any) { at(rec, "cast", 0, "ballot", "ciphertexts", 1)["b"] = g }, "6 FAIL ballot validity proofs", nil},
+		{"validity proof", func(rec map[string]any) { at(rec, "cast", 2, "ballot", "bit_proofs", 0)["v"].([]any)[1] = one }, "6 FAIL ballot validity proofs", nil},
+		{"sum proof", func(rec map[string]any) { at(rec, "cast", 1, "ballot", "sum_proofs", 0)["c"].([]any)[0] = one }, "6 FAIL ballot validity proofs", nil},
+		{"weight", func(rec map[string]any) { at(rec, "cast", 0)["weight"] = 2 }, "7 FAIL weighted aggregate", nil},
+		{"aggregate", func(rec map[string]any) { at(rec, "aggregate", 0)["a"] = g }, "7 FAIL weighted aggregate", nil},
+		{"decryption share", func(rec map[string]any) { at(rec, "shares", 1)["parts"].([]any)[0] = g }, "8 FAIL decryption share proofs", nil},
+		{"joint key", func(rec map[string]any) { rec["key_generation"].(map[string]any)["key"] = g }, "2 FAIL key generation", nil},
+		{"key commitment", func(rec map[string]any) { at(rec, "key_generation", "commitments", 0)["coefficients"].([]any)[1] = g }, "2 FAIL key generation", nil},
+		{"count", func(rec map[string]any) { rec["counts"].([]any)[0] = 5 }, "10 FAIL counts", nil},
+		{"result", func(map[string]any) {}, "11 FAIL weights and result: result", func(doc map[string]any) {
+			doc["result"].(map[string]any)["totals"].(map[string]any)["no"] = 0
+		}},
+		{"delegation graph", func(map[string]any) {}, "11 FAIL weights and result: weights", func(doc map[string]any) {
+			for _, e := range doc["electorate"].([]any) {
+				if e.(map[string]any)["voter"] == "ann" {
+					e.(map[string]any)["delegates"] = []any{}
+				}
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var doc map[string]any
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				t.Fatal(err)
+			}
+			tc.tamper(doc["record"].(map[string]any))
+			if tc.doc != nil {
+				tc.doc(doc)
+			}
+			b, _ := json.Marshal(doc)
+			name := filepath.Join(t.TempDir(), "proof.json")
+			os.WriteFile(name, b, 0o644)
+			code, out, errs := runCmd(t, "", nil, "verify", name)
+			if wantCode := map[bool]int{true: 0, false: 1}[tc.name == "none"]; code != wantCode || !strings.Contains(out, tc.want) {
+				t.Errorf("koinon verify: %d, want %d and %q:\n%s%s", code, wantCode, tc.want, out, errs)
+			}
+		})
+	}
+}
+
+// at walks a decoded JSON value by member names and list indices and
+// returns the object it ends at.
+func at(v any, path ...any) map[string]any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			v = v.(map[string]any)[k]
+		case int:
+			v = v.([]any)[k]
+		}
+	}
+	return v.(map[string]any)
 }

@@ -38,16 +38,16 @@ func SecretDefinition(b store.Ballot, opts []store.BallotOption) secret.Definiti
 // delegate lists (public: tally.md §2) and every cast ballot with the
 // weight the delegation resolution gives its voter.
 type SecretFrozen struct {
-	Ballot     proof.Ballot  `json:"ballot"`
-	Electorate []tally.Entry `json:"electorate"`
-	Cast       []secret.Cast `json:"cast"`
+	Ballot     proof.SecretTerms `json:"ballot"`
+	Electorate []tally.Entry     `json:"electorate"`
+	Cast       []secret.Cast     `json:"cast"`
 }
 
 // aggregate is the close of a secret ballot: resolution of the delegation
 // graph (who cast is public), each carrier's weight, and the aggregate
 // Π cᵢ^wᵢ per position.
 func aggregate(in *store.CloseInput) (store.CloseOutput, error) {
-	fr := SecretFrozen{Ballot: proofBallot(in), Electorate: electorate(in)}
+	fr := SecretFrozen{Ballot: proofBallot(in).SecretTerms(), Electorate: electorate(in)}
 	votes := make([]tally.Vote, len(in.Votes))
 	for i, v := range in.Votes {
 		votes[i] = tally.Vote{Voter: v.Voter}
@@ -82,24 +82,6 @@ func aggregate(in *store.CloseInput) (store.CloseOutput, error) {
 	return store.CloseOutput{SecretFrozen: frozen, SecretAggregate: agg}, nil
 }
 
-// SecretDocument is the sealed proof of a secret ballot: a
-// koinon-secret-tally/1 document (the definition and the record that
-// `koinon verify` checks in ten steps) with what makes it a ballot's:
-// the community, the electorate and delegation graph the weights follow
-// from, the tie-break order, the result, and every trustee's and voter's
-// signed statement.
-type SecretDocument struct {
-	Format     string            `json:"format"`
-	Ballot     secret.Definition `json:"ballot"`
-	Record     secret.Record     `json:"record"`
-	Community  string            `json:"community"`
-	Definition proof.Ballot      `json:"definition"`
-	Electorate []tally.Entry     `json:"electorate"`
-	Tiebreak   []string          `json:"tiebreak"`
-	Result     json.RawMessage   `json:"result"`
-	Statements []json.RawMessage `json:"statements"`
-}
-
 // SecretSeal is what SealSecret needs: the ballot and its options, the
 // finished key generation, the frozen input and aggregate, the verified
 // decryption shares and the statements to carry.
@@ -132,35 +114,20 @@ func SealSecret(in SecretSeal) (store.CloseOutput, error) {
 	}
 	rec := secret.Record{Form: form, KeyGeneration: in.KeyGeneration, Cast: in.Frozen.Cast, Aggregate: in.Aggregate,
 		Shares: shares, Counts: counts}
-	castJSON, err := json.Marshal(rec.Cast)
+	seed, err := proof.SecretTiebreakSeed(rec.Cast)
 	if err != nil {
 		return store.CloseOutput{}, err
 	}
-	castSum := sha256.Sum256(castJSON)
-	root := hex.EncodeToString(castSum[:])
 	keys := make([]string, len(def.Options))
 	for i, o := range def.Options {
 		keys[i] = o.Key
 	}
-	pb := in.Frozen.Ballot
-	thr, _ := tally.ParseRational(pb.Threshold)
-	quo, _ := tally.ParseRational(pb.Quorum)
-	tb := tally.Ballot{Method: pb.Method, Options: pb.Options, Seats: pb.Seats, Threshold: thr, Strict: pb.Strict,
-		Quorum: quo, Delegation: pb.Delegation}
-	votes := make([]tally.Vote, len(rec.Cast))
-	for i, c := range rec.Cast {
-		votes[i] = tally.Vote{Voter: c.Voter}
-	}
-	doc := SecretDocument{Format: secret.Format, Ballot: def, Record: rec, Community: pb.Community, Definition: pb,
-		Electorate: in.Frozen.Electorate, Tiebreak: tally.Tiebreak(root, keys), Statements: in.Statements}
+	doc := proof.SecretBallotProof{Format: secret.Format, Ballot: def, Record: rec, Definition: in.Frozen.Ballot,
+		Electorate: in.Frozen.Electorate, Tiebreak: tally.Tiebreak(seed, keys), Statements: in.Statements}
 	if doc.Statements == nil {
 		doc.Statements = []json.RawMessage{}
 	}
-	agg := tally.Aggregated{Totals: counts}
-	if def.Method == "schulze" {
-		agg = tally.Aggregated{Pairwise: doc.pairwise()}
-	}
-	r, err := tally.CountAggregated(tally.Input{Ballot: tb, Electorate: doc.Electorate, Votes: votes, Tiebreak: doc.Tiebreak}, agg)
+	r, err := doc.Recount()
 	if err != nil {
 		return store.CloseOutput{}, fmt.Errorf("closing: count ballot %d: %w", in.Ballot.ID, err)
 	}
@@ -172,11 +139,5 @@ func SealSecret(in SecretSeal) (store.CloseOutput, error) {
 		return store.CloseOutput{}, err
 	}
 	sum := sha256.Sum256(sealed)
-	return store.CloseOutput{ResultJSON: doc.Result, ProofJSON: sealed, ProofHash: hex.EncodeToString(sum[:]), VotesRoot: root}, nil
-}
-
-// pairwise is the Schulze matrix of the counts.
-func (doc SecretDocument) pairwise() [][]int64 {
-	_, p := secret.Document{Format: doc.Format, Ballot: doc.Ballot, Record: doc.Record}.Totals()
-	return p
+	return store.CloseOutput{ResultJSON: doc.Result, ProofJSON: sealed, ProofHash: hex.EncodeToString(sum[:]), VotesRoot: seed}, nil
 }

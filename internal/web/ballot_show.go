@@ -183,8 +183,8 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		case err == nil:
 			stored = &v
 			p.MyVote = &castVoteView{Summary: choiceSummary(b.Method, v.Choice, p.Options), Receipt: v.Receipt, Nonce: v.ReceiptNonce, CastAt: v.CastAt}
-			if b.Secrecy == domain.SecrecySecret { // the stored choice is the encrypted ballot
-				p.MyVote.Summary = tr("secret.vote.summary")
+			if b.Secrecy == domain.SecrecySecret { // the server cannot say what it says
+				p.MyVote.Summary = tr("secret.my_vote")
 			}
 		case !errors.Is(err, store.ErrNotFound):
 			return p, err
@@ -216,7 +216,7 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		if p.Result, err = resultSummary(b.Method, sum, p.Options); err != nil {
 			return p, fmt.Errorf("ballot %d: %w", b.ID, err)
 		}
-		if me != nil && stored != nil {
+		if me != nil && stored != nil && b.Secrecy != domain.SecrecySecret { // a secret ballot's receipt is the API's
 			if rc, voter, err := s.receiptFor(c, b); err == nil {
 				var r struct {
 					LeafIndex int    `json:"leaf_index"`

@@ -60,6 +60,9 @@ func (s *Server) receiptFor(c echo.Context, b *store.Ballot) ([]byte, string, er
 	if b.State != store.StateClosed {
 		return nil, "", domain.Stated("ballot_not_closed", "receipts are issued after the ballot closes")
 	}
+	if b.Secrecy == domain.SecrecySecret {
+		return s.secretReceipt(c, b)
+	}
 	if s.signer == nil || s.signer.SigningKey() == nil {
 		return nil, "", errors.New("web: no signing key for receipts")
 	}

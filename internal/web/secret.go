@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -51,6 +52,9 @@ type secretJSON struct {
 	SharesNeeded int      `json:"shares_needed,omitempty"`
 	Missing      []string `json:"missing,omitempty"`
 }
+
+// MissingList is Missing as the page writes it.
+func (v *secretJSON) MissingList() string { return strings.Join(v.Missing, ", ") }
 
 type trusteeJSON struct {
 	Position int      `json:"position"`
@@ -443,4 +447,48 @@ func strictBallot(raw []byte, v *secret.Ballot) error {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.DisallowUnknownFields()
 	return d.Decode(v)
+}
+
+// secretReceiptJSON is a voter's receipt on a closed secret ballot: where
+// their encrypted ballot is in the proof (cast_index, the position in
+// record.cast) and its hash, the receipt they got when casting. It proves
+// that the ballot was counted, never what it says.
+type secretReceiptJSON struct {
+	Format       string `json:"format"`
+	Ballot       string `json:"ballot"`
+	Voter        string `json:"voter"`
+	BallotSHA256 string `json:"ballot_sha256"`
+	CastIndex    int    `json:"cast_index"`
+	Weight       int64  `json:"weight"`
+	ProofHash    string `json:"proof_hash"`
+}
+
+// secretReceipt finds the caller's encrypted ballot in the sealed proof.
+func (s *Server) secretReceipt(c echo.Context, b *store.Ballot) ([]byte, string, error) {
+	ctx := c.Request().Context()
+	me := currentCitizen(c)
+	v, err := s.store.VoteOf(ctx, b.ID, me.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", errorf(http.StatusNotFound, "no_vote", "you did not vote directly on this ballot, so there is no receipt: your weight (if any) went through your delegation")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	raw, err := s.proofJSON(ctx, b)
+	if err != nil {
+		return nil, "", err
+	}
+	var doc proof.SecretBallotProof
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, "", fmt.Errorf("web: stored proof of ballot %d: %w", b.ID, err)
+	}
+	for i, cast := range doc.Record.Cast {
+		if cast.Voter != me.Handle {
+			continue
+		}
+		out, err := json.Marshal(secretReceiptJSON{Format: "koinon-secret-receipt/1", Ballot: b.IDString(), Voter: me.Handle,
+			BallotSHA256: v.Receipt, CastIndex: i, Weight: cast.Weight, ProofHash: b.ProofHash})
+		return out, me.Handle, err
+	}
+	return nil, "", errorf(http.StatusNotFound, "no_vote", "your ballot is not among the counted ones")
 }

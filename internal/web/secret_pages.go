@@ -32,8 +32,9 @@ type secretPageView struct {
 	Problem      string
 	Trustees     []trusteeRow
 	KeyReady     bool
-	Tallying     bool // the state is tallying: who is missing
-	Decrypting   bool // tallying or closed: the decryption column
+	JointKey     string // hex, once the key generation is complete
+	Tallying     bool   // the state is tallying: who is missing
+	Decrypting   bool   // tallying or closed: the decryption column
 	SharesNeeded int
 	Missing      []string
 	// Unreachable: fewer trustees are left to act than shares are needed,
@@ -66,7 +67,7 @@ func (s *Server) secretPage(c echo.Context, b *store.Ballot, onRoll bool) (*secr
 		return nil, err
 	}
 	v := &secretPageView{Threshold: prog.TrusteeThreshold, Phase: prog.Phase, Problem: prog.Problem,
-		KeyReady: st.Tally.JointKey != "", Tallying: b.State == store.StateTallying,
+		KeyReady: st.Tally.JointKey != "", JointKey: st.Tally.JointKey, Tallying: b.State == store.StateTallying,
 		Decrypting:   b.State == store.StateTallying || b.State == store.StateClosed,
 		SharesNeeded: prog.SharesNeeded, Missing: prog.Missing}
 	for _, t := range prog.Trustees {
