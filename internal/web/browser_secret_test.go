@@ -1,20 +1,24 @@
 package web_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"koinon/internal/domain"
 	"koinon/internal/proof"
 	"koinon/internal/secret"
 	"koinon/internal/statement"
+	"koinon/internal/store"
 	"koinon/internal/store/storetest"
 	"koinon/internal/trustee"
 )
@@ -337,7 +341,7 @@ func TestBrowserSecretBallots(t *testing.T) {
 			// The proof checks in the browser, counts in the ballot's order.
 			browse(t, ctx, "verify", chromedp.Navigate(bw.TS.URL+"/verify?proof=/ballots/"+id+"/proof"))
 			waitJS("verify", `!document.getElementById("verify-report").hidden`, "verify-status")
-			if got := eval(`[...document.querySelectorAll("#verify-checks li")].map(li => li.value + (li.classList.contains("verify-ok") ? "ok" : "FAIL")).join(" ")`); got != "1ok 2ok 3ok 4ok 5ok 6ok 7ok 8ok 9ok 10ok" {
+			if got := eval(`[...document.querySelectorAll("#verify-checks li")].map(li => li.value + (li.classList.contains("verify-ok") ? "ok" : "FAIL")).join(" ")`); got != "1ok 2ok 3ok 4ok 5ok 6ok 7ok 8ok 9ok 10ok 11ok" { // 11: weights and result of a sealed proof
 				t.Errorf("%s: /verify checks %q: %s", tc.method, got, text(`#verify-checks`))
 			}
 			if got := eval(`[...document.querySelectorAll("#verify-counts-table tbody tr")].map(r => [...r.children].map(c => c.textContent).join(":")).join(" | ")`); got != tc.countsRow {
@@ -389,4 +393,30 @@ func resultOf(t *testing.T, bw *ballotWorld, id string) string {
 	}
 	b, _ := json.Marshal(out)
 	return string(b)
+}
+
+// Matrix row for the trustee page's step (custodial signature): member1,
+// the one trustee of a secret draft ballot of alpha, publishes a box key.
+// The draft is hidden from everyone but the board (404), which is no
+// trustee (403).
+func init() {
+	matrixRoutes = append(matrixRoutes,
+		matrixRoute{Name: "page trustee step", Method: "POST", Path: "/ballots/{secret}/trustee/{step}", Page: true,
+			Setup: func(t *testing.T, f *matrixFixture) {
+				ctx := context.Background()
+				storetest.Logs(t, f.Store, "http://127.0.0.1/logs/")
+				b := store.Ballot{CommunityID: f.Alpha.ID, Title: "Secret", Method: "majority", Seats: 1, Threshold: "1/2", Strict: true,
+					Quorum: "0/1", Delegation: true, Secrecy: domain.SecrecySecret, CreatedBy: f.Citizens["board1"].ID,
+					ClosesAt: time.Now().Add(time.Hour), TrusteeThreshold: 1, TrusteeIDs: []int64{f.Citizens["member1"].ID}}
+				opts := []store.BallotOption{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}, {Key: "abstain", Label: "Abstain"}}
+				if err := f.Store.CreateBallot(ctx, &b, opts, nil); err != nil {
+					t.Fatal(err)
+				}
+				f.Vars["secret"], f.Vars["step"] = strconv.FormatInt(b.ID, 10), "key"
+			},
+			Body: func(*matrixFixture) matrixBody {
+				return formBody("content", `{"box_key":"`+base64.StdEncoding.EncodeToString(make([]byte, 32))+`"}`)
+			},
+			Want: [numRoles]int{303, 404, 200, 404, 403, 404}},
+	)
 }

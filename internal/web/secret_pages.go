@@ -37,13 +37,10 @@ type secretPageView struct {
 	Decrypting   bool   // tallying or closed: the decryption column
 	SharesNeeded int
 	Missing      []string
-	// Unreachable: fewer trustees are left to act than shares are needed,
-	// so the result cannot be computed.
-	Unreachable bool
-	You         int      // the caller's trustee position, 0 when none
-	Voting      string   // JSON for secret_vote.js: definition, joint key, voter (open ballot, voter on the roll)
-	Texts       string   // JSON: the secret.js.* texts in the page's language
-	Command     []string // the koinon client vote command for this ballot, in unbreakable parts
+	You          int      // the caller's trustee position, 0 when none
+	Voting       string   // JSON for secret_vote.js: definition, joint key, voter (open ballot, voter on the roll)
+	Texts        string   // JSON: the secret.js.* texts in the page's language
+	Command      []string // the koinon client vote command for this ballot, in unbreakable parts
 }
 
 type trusteeRow struct {
@@ -80,7 +77,6 @@ func (s *Server) secretPage(c echo.Context, b *store.Ballot, onRoll bool) (*secr
 		}
 		v.Trustees = append(v.Trustees, row)
 	}
-	v.Unreachable = v.Tallying && len(v.Missing) < v.SharesNeeded
 	me := currentCitizen(c)
 	if me != nil {
 		v.You = st.TrusteeOf(me.ID)
