@@ -41,7 +41,8 @@ test: wasm
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -race ./internal/tally/... ./internal/proof/... ./internal/blt/...
 
-# Benchmarks: the tally, STV, conformance, verify and close-100k benchmarks, the close
+# Benchmarks: the tally, STV, conformance, verify and close-100k benchmarks,
+# a secret ballot encrypted and proved in Chromium (skipped without it), the close
 # of a 1,000,000-voter ballot with its page loads, and a 10 s vote-casting
 # load test with its plain-insert baseline and CPU profile on SQLite (and
 # on PostgreSQL when KOINON_TEST_POSTGRES is set, in a scratch schema).
@@ -55,7 +56,7 @@ BENCH_TESTS = -run '^$$' -bench . -benchmem -timeout 30m
 bench: build
 	@rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	@uptime
-	@for spec in "tally:./internal/tally ./internal/tally/stv ./internal/conformance" "proof:./internal/proof ./internal/proof2" "log:./internal/statement ./internal/clog" "closing:./internal/closing"; do \
+	@for spec in "tally:./internal/tally ./internal/tally/stv ./internal/conformance" "proof:./internal/proof ./internal/proof2" "log:./internal/statement ./internal/clog" "closing:./internal/closing" "wasm:./internal/proof/wasm"; do \
 	  name=$${spec%%:*}; pkgs=$${spec#*:}; out=$(BENCH_OUT)/bench-$$name.txt; \
 	  echo "# command: go test $(BENCH_TESTS) $$pkgs" > $$out; \
 	  echo "go test $(BENCH_TESTS) $$pkgs"; \
