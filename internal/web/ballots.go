@@ -256,8 +256,8 @@ func (s *Server) apiListBallots(c echo.Context) error {
 	ctx := c.Request().Context()
 	community := routeCommunityOf(c)
 	state := c.QueryParam("state")
-	if state != "" && state != store.StateDraft && state != store.StateOpen && state != store.StateClosed {
-		return domain.Invalidf("state", "must be draft, open or closed")
+	if state != "" && state != store.StateDraft && state != store.StateOpen && state != store.StateTallying && state != store.StateClosed {
+		return domain.Invalidf("state", "must be draft, open, tallying or closed")
 	}
 	limit, offset, err := paging(c)
 	if err != nil {

@@ -184,7 +184,7 @@ func TestBallotFlowAPI(t *testing.T) {
 			{"too many seats", base("method", "stv", "options", []string{"a", "b"}, "seats", 3), "seats"},
 			{"duplicate option", base("method", "plurality", "options", []string{"a", "A"}), "options[1].label"},
 			{"missing title", base("title", ""), "title"},
-			{"bad secrecy", base("secrecy", "secret"), "secrecy"},
+			{"bad secrecy", base("secrecy", "hidden"), "secrecy"},
 		} {
 			if st, m := bw.api(t, "board", "POST", "/api/v1/communities/commons/ballots", tc.body); st != 422 {
 				t.Errorf("%s: %d %v, want 422", tc.name, st, m)
