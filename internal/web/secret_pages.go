@@ -37,6 +37,7 @@ type secretPageView struct {
 	Decrypting   bool   // tallying or closed: the decryption column
 	SharesNeeded int
 	Missing      []string
+	MissingList  string   // Missing as the page writes it
 	You          int      // the caller's trustee position, 0 when none
 	Voting       string   // JSON for secret_vote.js: definition, joint key, voter (open ballot, voter on the roll)
 	Texts        string   // JSON: the secret.js.* texts in the page's language
@@ -66,7 +67,7 @@ func (s *Server) secretPage(c echo.Context, b *store.Ballot, onRoll bool) (*secr
 	v := &secretPageView{Threshold: prog.TrusteeThreshold, Phase: prog.Phase, Problem: prog.Problem,
 		KeyReady: st.Tally.JointKey != "", JointKey: st.Tally.JointKey, Tallying: b.State == store.StateTallying,
 		Decrypting:   b.State == store.StateTallying || b.State == store.StateClosed,
-		SharesNeeded: prog.SharesNeeded, Missing: prog.Missing}
+		SharesNeeded: prog.SharesNeeded, Missing: prog.Missing, MissingList: prog.MissingList()}
 	for _, t := range prog.Trustees {
 		row := trusteeRow{Position: t.Position, Handle: t.Handle, Due: t.Due, KeyDone: v.KeyReady,
 			Decrypted: t.Decrypted != nil && *t.Decrypted}
