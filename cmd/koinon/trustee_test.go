@@ -455,6 +455,13 @@ func TestSecretBallotRefusals(t *testing.T) {
 		}
 		// The same ciphertexts (same randomness), proved anew for cat: a replay.
 		wantRefused(t, "a replayed ciphertext", cast("cat", prepare("cat", 3)), 422, "already cast by another voter")
+		// eve casts and withdraws (a signed vote_withdraw in the log).
+		if err := cast("eve", prepare("eve", 4)); err != nil {
+			t.Fatalf("eve's ballot: %v", err)
+		}
+		if err := sw.send(t, "eve", statement.VoteWithdraw, struct{}{}); err != nil {
+			t.Fatalf("eve withdraws: %v", err)
+		}
 		_, m := sw.api(t, "", "GET", "/api/v1/ballots/"+sw.id, nil)
 		if p := m["participation"].(map[string]any); p["votes"] != float64(1) {
 			t.Errorf("after the refusals: %v votes, want 1 (bob's)", p["votes"])

@@ -36,6 +36,7 @@ type secretStore interface {
 		decide func(st store.SecretState, position int) (store.TrusteeWrite, error)) (store.Ballot, error)
 	CastSecretVote(ctx context.Context, r store.SecretCast) (store.Vote, error)
 	IsTrustee(ctx context.Context, ballotID, citizenID int64) (bool, error)
+	WithdrawSecretVote(ctx context.Context, ballotID, citizenID int64) error
 }
 
 // secretJSON is a secret ballot's key generation and decryption progress,

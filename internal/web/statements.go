@@ -71,6 +71,11 @@ func (s *Server) apiSubmitStatement(c echo.Context) error {
 		}
 	case st.Kind == statement.Vote || st.Kind == statement.VoteWithdraw:
 		b, err := s.statementBallot(c, cm, st)
+		if st.Kind == statement.VoteWithdraw && err != nil {
+			if sb, serr := s.secretStatementBallot(c, cm, st); serr == nil {
+				b, err = sb, nil // a secret ballot's vote is withdrawn as a public one's
+			}
+		}
 		if err != nil {
 			return err
 		}

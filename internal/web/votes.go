@@ -109,7 +109,11 @@ func (s *Server) withdrawVote(c echo.Context, b *store.Ballot) error {
 	if err := s.precheckVote(c, b); err != nil {
 		return err
 	}
-	if err := s.store.WithdrawVote(c.Request().Context(), b.ID, currentCitizen(c).ID); err != nil {
+	withdraw := s.store.WithdrawVote
+	if b.Secrecy == domain.SecrecySecret {
+		withdraw = s.store.WithdrawSecretVote
+	}
+	if err := withdraw(c.Request().Context(), b.ID, currentCitizen(c).ID); err != nil {
 		return notEligible(err)
 	}
 	s.metrics.VotesWithdrawn.Inc()

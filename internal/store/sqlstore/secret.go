@@ -282,6 +282,41 @@ func (s *Store) CastSecretVote(ctx context.Context, r SecretCast) (Vote, error) 
 	return out, err
 }
 
+// WithdrawSecretVote removes the citizen's encrypted vote from an open
+// secret ballot, so that their delegation applies again, and logs their
+// vote_withdraw statement (from ctx, or signed with the custodial key).
+// Withdrawing when there is no vote is ErrNotFound.
+func (s *Store) WithdrawSecretVote(ctx context.Context, ballotID, citizenID int64) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		b, err := openForVoting(tx, s.dialect, ballotID, s.Now())
+		if err != nil {
+			return err
+		}
+		if err := onRoll(tx, b.ID, citizenID); err != nil {
+			return err
+		}
+		res := tx.Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).Delete(&Vote{})
+		if res.Error != nil {
+			return wrap(res.Error, "withdraw vote")
+		}
+		if res.RowsAffected == 0 {
+			return wrap(gorm.ErrRecordNotFound, "vote of %d on ballot %d", citizenID, ballotID)
+		}
+		if err := tx.Exec("DELETE FROM secret_ciphertexts WHERE ballot_id = ? AND citizen_id = ?", b.ID, citizenID).Error; err != nil {
+			return wrap(err, "withdraw ciphertexts")
+		}
+		var voter Citizen
+		if err := tx.Select("handle").First(&voter, citizenID).Error; err != nil {
+			return wrap(err, "citizen %d", citizenID)
+		}
+		if _, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, map[string]any{"voter": voter.Handle}, s.Now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, action{communityID: b.CommunityID, citizenID: citizenID, kind: statement.VoteWithdraw,
+			scope: ballotScope(b.ID), content: struct{}{}, ballot: &b})
+	})
+}
+
 // beginTallying ends a secret ballot's close: it keeps the frozen count
 // input and the aggregate, moves the ballot to tallying and asks each
 // trustee for a decryption share.
