@@ -43,7 +43,8 @@ test: wasm
 
 # Benchmarks: the tally, STV, conformance, verify and close-100k benchmarks, the
 # notification benchmarks (a 100,000-voter open, the outbox's drain, votes
-# while it drains, and a 1,000,000-row outbox's memory in its own process), the close
+# while it drains, and a 1,000,000-row outbox's memory in its own process),
+# a secret ballot encrypted and proved in Chromium (skipped without it), the close
 # of a 1,000,000-voter ballot with its page loads, a 30 s load test of
 # signed (custodial) votes over HTTP with its plain-insert baseline and CPU
 # profile on SQLite (and on PostgreSQL when KOINON_TEST_POSTGRES is set,
@@ -62,7 +63,7 @@ BENCH_TESTS = -run '^$$' -bench . -benchmem -timeout 30m
 bench: build
 	@rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	@uptime
-	@for spec in "tally:./internal/tally ./internal/tally/stv ./internal/conformance" "proof:./internal/proof ./internal/proof2" "log:./internal/statement ./internal/clog" "closing:./internal/closing"; do \
+	@for spec in "tally:./internal/tally ./internal/tally/stv ./internal/conformance" "proof:./internal/proof ./internal/proof2" "log:./internal/statement ./internal/clog" "closing:./internal/closing" "wasm:./internal/proof/wasm"; do \
 	  name=$${spec%%:*}; pkgs=$${spec#*:}; out=$(BENCH_OUT)/bench-$$name.txt; \
 	  echo "# command: go test $(BENCH_TESTS) $$pkgs" > $$out; \
 	  echo "go test $(BENCH_TESTS) $$pkgs"; \

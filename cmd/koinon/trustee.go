@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 
@@ -21,6 +17,7 @@ import (
 	"koinon/internal/secret"
 	"koinon/internal/statement"
 	"koinon/internal/tally"
+	tdevice "koinon/internal/trustee"
 )
 
 // trusteeKey is a trustee's key file: the device key that signs the
@@ -154,28 +151,9 @@ func openTrustee(server, token, keyFile string, ballot int64) (*trustee, error) 
 	return &trustee{cl: cl, seed: seed, ballot: ballot}, nil
 }
 
-// transcript is GET /api/v1/ballots/{id}/secret.
-type transcript struct {
-	Params   secret.Params `json:"params"`
-	Trustees []struct {
-		Position int                        `json:"position"`
-		Handle   string                     `json:"handle"`
-		Steps    map[string]json.RawMessage `json:"steps"`
-	} `json:"trustees"`
-	KeyGeneration *secret.KeyGeneration `json:"key_generation"`
-	Aggregate     []secret.Ciphertext   `json:"aggregate"`
-	Ballot        secret.Definition     `json:"ballot"`
-	Key           *secret.Point         `json:"key"`
-	Progress      struct {
-		Phase   string `json:"phase"`
-		Problem string `json:"problem"`
-	} `json:"progress"`
-	You *struct {
-		Trustee int    `json:"trustee"`
-		Due     string `json:"due"`
-		Voter   string `json:"voter"`
-	} `json:"you"`
-}
+// transcript is GET /api/v1/ballots/{id}/secret, as a trustee's device
+// reads it (internal/trustee).
+type transcript = tdevice.Transcript
 
 func (tr *trustee) transcript(ctx context.Context) (*transcript, error) {
 	id := strconv.FormatInt(tr.ballot, 10)
@@ -198,42 +176,10 @@ func (tr *trustee) transcript(ctx context.Context) (*transcript, error) {
 	return &t, nil
 }
 
-// derived is a deterministic byte stream for this trustee, ballot and
-// purpose: HKDF-SHA512 of the DKG seed.
-func (tr *trustee) derived(purpose string) io.Reader {
-	info := "koinon/v1/trustee/" + tr.community + "/" + strconv.FormatInt(tr.ballot, 10) + "/" + purpose
-	b, err := hkdf.Key(sha512.New, tr.seed, nil, info, 64*(secret.MaxTrustees+2))
-	if err != nil {
-		panic(err) // the length is fixed and within HKDF's bound
-	}
-	return bytes.NewReader(b)
-}
-
-func (tr *trustee) boxKey() (public, private *[32]byte) {
-	pub, priv, err := secret.NewBoxKey(tr.derived("box"))
-	if err != nil {
-		panic(err)
-	}
-	return pub, priv
-}
-
-func (tr *trustee) polynomial(p secret.Params, j int) (secret.Polynomial, error) {
-	return secret.NewPolynomial(tr.derived("polynomial"), p, j)
-}
-
-// session replays the published key-generation steps, step by step.
-func (t *transcript) session() (secret.Session, error) {
-	var steps []secret.Published
-	for _, tt := range t.Trustees {
-		for step, c := range tt.Steps {
-			steps = append(steps, secret.Published{Trustee: tt.Position, Step: step, Content: c})
-		}
-	}
-	s, err := secret.Replay(t.Params, steps)
-	if err != nil {
-		return s, fmt.Errorf("the server's transcript: %w", err)
-	}
-	return s, nil
+// device is this trustee's seed for the ballot's community: the box key
+// and polynomial are derived from it (internal/trustee).
+func (tr *trustee) device() tdevice.Device {
+	return tdevice.Device{Seed: tr.seed, Community: tr.community}
 }
 
 // join takes every key-generation step due for this trustee, then says
@@ -252,7 +198,7 @@ func (tr *trustee) join(ctx context.Context) (int, string, error) {
 		case t.You.Due == "":
 			return trusteeWaiting, "waiting for the other trustees", nil
 		}
-		content, err := tr.step(t)
+		content, err := tr.device().Step(rand.Reader, t)
 		if err != nil {
 			return trusteeRefused, "", err
 		}
@@ -262,56 +208,6 @@ func (tr *trustee) join(ctx context.Context) (int, string, error) {
 		}
 	}
 	return trusteeWaiting, "waiting for the other trustees", nil
-}
-
-// step makes the content of the step due.
-func (tr *trustee) step(t *transcript) (any, error) {
-	j, p := t.You.Trustee, t.Params
-	pub, priv := tr.boxKey()
-	sess, err := t.session()
-	if err != nil {
-		return nil, err
-	}
-	switch t.You.Due {
-	case secret.StepKey:
-		return secret.KeyStep{BoxKey: pub[:]}, nil
-	case secret.StepDeal:
-		f, err := tr.polynomial(p, j)
-		if err != nil {
-			return nil, err
-		}
-		d := secret.DealStep{}
-		if d.Commitment, err = f.Commitment(rand.Reader, p); err != nil {
-			return nil, err
-		}
-		for r := 1; r <= p.Trustees; r++ {
-			rk := [32]byte(sess.Keys[r].BoxKey)
-			sh, err := f.Seal(rand.Reader, p, r, &rk, priv)
-			if err != nil {
-				return nil, err
-			}
-			d.Shares = append(d.Shares, sh)
-		}
-		return d, nil
-	case secret.StepCheck:
-		_, complaints := sess.ReceivedShares(j, priv)
-		return secret.CheckStep{Complaints: complaints}, nil
-	case secret.StepReveal:
-		f, err := tr.polynomial(p, j)
-		if err != nil {
-			return nil, err
-		}
-		r := secret.RevealStep{Reveals: []secret.Reveal{}}
-		for i := 1; i <= p.Trustees; i++ {
-			for _, c := range sess.Checks[i].Complaints {
-				if c.Dealer == j {
-					r.Reveals = append(r.Reveals, secret.Reveal{Dealer: j, Recipient: c.Recipient, Share: f.Share(c.Recipient)})
-				}
-			}
-		}
-		return r, nil
-	}
-	return nil, fmt.Errorf("the server says step %q is due, which this client does not know", t.You.Due)
 }
 
 func statementKind(step string) statement.Kind {
@@ -353,21 +249,11 @@ func (tr *trustee) decrypt(ctx context.Context) (int, string, error) {
 	case t.KeyGeneration == nil || t.Aggregate == nil:
 		return trusteeWaiting, "waiting for the ballot to close and its aggregate", nil
 	}
-	sess, err := t.session()
+	share, err := tr.device().Decrypt(rand.Reader, t)
 	if err != nil {
 		return trusteeRefused, "", err
 	}
-	_, priv := tr.boxKey()
-	got, _ := sess.ReceivedShares(j, priv)
-	x, err := t.KeyGeneration.SecretShare(got)
-	if err != nil {
-		return trusteeRefused, "", err
-	}
-	share, err := secret.NewDecryptionShare(rand.Reader, t.Params.BallotID, t.KeyGeneration.Key, j, x, t.Aggregate)
-	if err != nil {
-		return trusteeRefused, "", err
-	}
-	if err := tr.submit(ctx, statement.TrusteeDecrypt, secret.DecryptStep{Share: share}); err != nil {
+	if err := tr.submit(ctx, statement.TrusteeDecrypt, share); err != nil {
 		return trusteeRefused, "", err
 	}
 	return trusteeDone, "decryption share sent", nil

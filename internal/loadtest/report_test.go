@@ -20,6 +20,8 @@ func TestWriteReportKeepsProseOutsideMarkers(t *testing.T) {
 		}
 	}
 	write("bench-tally.txt", bench)
+	write("bench-wasm.txt", "# command: go test -run '^$' -bench . ./internal/proof/wasm\npkg: koinon/internal/proof/wasm\n"+
+		"BenchmarkChromiumPrepareSchulze10-2   \t       4\t 402000000 ns/op\t       365.0 page-ms/op\n")
 	votes, _ := json.Marshal(Result{Kind: "votes", Command: "koinon loadtest --duration 30s", Database: "sqlite", Members: 10000, Clients: 64,
 		Duration: 30, Votes: DriveResult{OK: 66000, Throughput: 2200, P99ms: 40, MinSecond: 2000, Statuses: map[string]int{"200": 66000}},
 		Baseline: &BaselineResult{Throughput: 4000}, Ratio: 0.55})
@@ -30,7 +32,7 @@ func TestWriteReportKeepsProseOutsideMarkers(t *testing.T) {
 	write("benchmarks.md", prose)
 	res := filepath.Join(dir, "results")
 	os.Mkdir(res, 0o755)
-	for _, n := range []string{"bench-tally.txt", "votes-sqlite.json"} {
+	for _, n := range []string{"bench-tally.txt", "bench-wasm.txt", "votes-sqlite.json"} {
 		os.Rename(filepath.Join(dir, n), filepath.Join(res, n))
 	}
 	for range 2 { // the second run replaces the generated section only
@@ -41,7 +43,8 @@ func TestWriteReportKeepsProseOutsideMarkers(t *testing.T) {
 	b, _ := os.ReadFile(doc)
 	got := string(b)
 	for _, want := range []string{prose, "BenchmarkResolve-2", "414.00 ms/op", "74.5 MB/op", "414.0 ns/voter",
-		"go test -run '^$' -bench . ./internal/tally", "koinon loadtest --duration 30s", "2,200 votes/s", "| met |"} {
+		"go test -run '^$' -bench . ./internal/tally", "koinon loadtest --duration 30s", "2,200 votes/s", "| met |",
+		"| encrypt + prove a 10-option Schulze ballot in Chromium < 1000 ms | 365 ms per ballot, timed in the page (4 ballots) | met |"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("report lacks %q:\n%s", want, got)
 		}

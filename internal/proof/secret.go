@@ -66,6 +66,20 @@ func VerifySecret(data []byte) Report {
 	return r
 }
 
+// SecretBallotHash is an encrypted ballot's receipt (secret-ballot.md §4,
+// "Benaloh challenge"): SHA-256 of its canonical JSON, as lowercase hex.
+// The voter's device shows it before casting; the server returns it as the
+// cast receipt, and the voter finds the ballot under it in the proof. It
+// proves nothing about the choice.
+func SecretBallotHash(b secret.Ballot) (string, error) {
+	canon, err := Marshal(b)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(canon)
+	return hex.EncodeToString(sum[:]), nil
+}
+
 // SecretTerms are the counting terms of a secret ballot (tally.md §1) as
 // its sealed proof writes them, under "definition".
 type SecretTerms struct {

@@ -122,6 +122,9 @@ func (s *Server) castBallot(c echo.Context) error {
 		return err
 	}
 	tr := s.locales.translator(s.lang(c))
+	if b.Secrecy == domain.SecrecySecret {
+		return s.castSecretBallot(c, b, form)
+	}
 	raw, errs := readVoteForm(b.Method, opts, form, tr)
 	if errs == nil {
 		_, err = s.castVote(c, b, raw)

@@ -106,8 +106,8 @@ type ballotPage struct {
 	Pseudonymous   bool
 	Pseudonym      string
 	ProofName      string
-	Device         *deviceView // device.js runs here (public ballots with the logs on)
-	Secret         *secretJSON // a secret ballot's trustees and decryption
+	Device         *deviceView     // device.js runs here (public ballots with the logs on)
+	Secret         *secretPageView // a secret ballot's trustees, voting and tallying (secret_pages.go)
 }
 
 func (s *Server) showBallot(c echo.Context) error {
@@ -142,15 +142,6 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 		Pseudonymous: b.Secrecy == "pseudonymous", ProofName: proofFileName(b)}
 	p.Title = b.Title
 	var err error
-	if b.Secrecy == domain.SecrecySecret {
-		st, err := s.store.SecretState(ctx, b.ID)
-		if err != nil {
-			return p, err
-		}
-		if p.Secret, err = secretView(st); err != nil {
-			return p, err
-		}
-	}
 	if p.Options, err = s.store.BallotOptions(ctx, b.ID); err != nil {
 		return p, err
 	}
@@ -225,6 +216,12 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 			}
 			p.Device.SignedBy = signedBy(stmts, statement.BallotScope(b.IDString()), statement.Vote)
 		}
+	}
+	if b.Secrecy == domain.SecrecySecret {
+		if p.Secret, err = s.secretPage(c, b, p.OnRoll); err != nil {
+			return p, err
+		}
+		stored = nil // the form starts empty: nothing of the choice is kept
 	}
 	p.Form = voteForm(b.Method, p.Options, stored, draft)
 	p.AbstainAllowed = abstainAllowed(b.Method)

@@ -96,13 +96,17 @@ func sessionCookie(base, tok string) chromedp.Action[chromedp.Void] {
 // clickAndLoad clicks sel, which loads a new page, and waits for it: the
 // old body is marked first, so that waiting cannot match it.
 func clickAndLoad(sel string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[string](`document.body.dataset.stale = "1"`)(ctx, tg)
-			return err
-		}),
-		chromedp.Click(chromedp.CSS(sel)),
+	return chromedp.Steps(markStale(), chromedp.Click(chromedp.CSS(sel)),
 		chromedp.WaitReady(chromedp.CSS(`body:not([data-stale])`)))
+}
+
+// markStale marks the current page's body, so that a wait for
+// body:not([data-stale]) matches only the next page.
+func markStale() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[string](`document.body.dataset.stale = "1"`)(ctx, tg)
+		return err
+	})
 }
 
 // browse runs actions in the browser and fails the test, naming what,

@@ -180,6 +180,11 @@ var routeTable = []route{
 	{"POST", "/ballots/:id/close", permBoard, (*Server).closeBallot},
 	{"POST", "/ballots/:id/vote", permCitizen, (*Server).castBallot},
 	{"POST", "/ballots/:id/vote/withdraw", permCitizen, (*Server).withdrawBallot},
+	// A secret ballot's trustee page (secret_pages.go); the handlers check
+	// that the caller is one of the ballot's trustees.
+	{"GET", "/ballots/:id/trustee", permCitizen, (*Server).showTrusteePage},
+	{"GET", "/ballots/:id/secret", permCitizen, (*Server).apiSecretTranscript}, // the transcript for the page's script, with the session's "you"
+	{"POST", "/ballots/:id/trustee/:step", permCitizen, (*Server).trusteeStepPage},
 	{"GET", "/ballots/:id/proof", permAnyone, (*Server).downloadProof},
 	{"GET", "/ballots/:id/receipt", permCitizen, (*Server).apiReceipt},
 	{"GET", "/verify", permAnyone, (*Server).verifyPage},

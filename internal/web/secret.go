@@ -269,14 +269,22 @@ func (s *Server) apiTrusteeStep(c echo.Context) error {
 // problem; nothing is written.
 func (s *Server) trusteeStep(c echo.Context, b *store.Ballot, env *statement.Envelope) error {
 	st := env.Parsed()
-	step, ok := statement.TrusteeKinds[st.Kind]
-	if !ok || st.Scope != statement.BallotScope(b.IDString()) {
+	if _, ok := statement.TrusteeKinds[st.Kind]; !ok || st.Scope != statement.BallotScope(b.IDString()) {
 		return store.RefuseStatement(fmt.Errorf("%w: a trustee step of ballot %s has scope ballot:%s", statement.ErrScope, b.IDString(), b.IDString()))
 	}
+	return s.applyTrusteeStep(c, b, st.Kind, st.Content)
+}
+
+// applyTrusteeStep checks and records the trustee step of kind with its
+// content; the statement is the device's (in the request's submission) or,
+// without one, signed with the trustee's custodial key (the trustee page,
+// secret_pages.go).
+func (s *Server) applyTrusteeStep(c echo.Context, b *store.Ballot, kind statement.Kind, raw json.RawMessage) error {
+	step := statement.TrusteeKinds[kind]
 	if b.Secrecy != domain.SecrecySecret {
 		return domain.Invalidf("statement", "ballot %s is not a secret ballot: it has no trustees", b.IDString())
 	}
-	content, err := proof.Canonicalize(st.Content)
+	content, err := proof.Canonicalize(raw)
 	if err != nil {
 		return store.RefuseStatement(fmt.Errorf("%w: %v", statement.ErrContent, err))
 	}
@@ -307,7 +315,7 @@ func (s *Server) trusteeStep(c echo.Context, b *store.Ballot, env *statement.Env
 		w.KeyGeneration, w.JointKey = string(raw), hex.EncodeToString(kg.Key.Bytes())
 		return w, nil
 	}
-	_, err = s.store.AddTrusteeStep(ctx, b.ID, currentCitizen(c).ID, st.Kind, decide)
+	_, err = s.store.AddTrusteeStep(ctx, b.ID, currentCitizen(c).ID, kind, decide)
 	if errors.Is(err, domain.ErrForbidden) {
 		return errorf(http.StatusForbidden, "not_trustee", "you are not a trustee of ballot "+b.IDString())
 	}

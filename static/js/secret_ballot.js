@@ -6,6 +6,7 @@
 //
 //   var p = KoinonSecretBallot.prepare(voting, choice);
 //   p.ballot          // the encrypted ballot with its proofs (public)
+//   p.fingerprint     // SHA-256 of its canonical JSON: the cast receipt
 //   p.audit()         // Benaloh challenge: {choice, opening}; p can no longer be cast
 //   p.castJSON()      // the ballot to send; the opening is forgotten
 //   KoinonSecretBallot.verify(voting, ballot)   // throws if a proof fails
@@ -34,6 +35,9 @@
     var state = "prepared";
     return {
       ballot: made.ballot,
+      // fingerprint is the ballot's receipt (proof.SecretBallotHash):
+      // the server answers a cast with the same hash.
+      fingerprint: made.fingerprint,
       // audit reveals the opening and checks that the ballot encrypts
       // choice; the ballot is then spent: prepare a fresh one to vote.
       audit: function () {

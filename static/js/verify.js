@@ -45,18 +45,7 @@
       setStatus(tr("verify.js.no_runtime"));
       return;
     }
-    var go = new Go();
-    var url = root.getAttribute("data-wasm");
-    var start = WebAssembly.instantiateStreaming
-      ? WebAssembly.instantiateStreaming(fetch(url), go.importObject).catch(function () {
-        // Served without the application/wasm type: compile from bytes.
-        return fetch(url).then(function (r) { return r.arrayBuffer(); })
-          .then(function (b) { return WebAssembly.instantiate(b, go.importObject); });
-      })
-      : fetch(url).then(function (r) { return r.arrayBuffer(); })
-        .then(function (b) { return WebAssembly.instantiate(b, go.importObject); });
-    start.then(function (result) {
-      go.run(result.instance); // never resolves: the module keeps its functions alive
+    window.koinonStartWASM(root.getAttribute("data-wasm")).then(function () {
       ready = true;
       setStatus(tr("verify.js.ready"));
       fromQuery();
@@ -152,6 +141,7 @@
     $("verify-report").hidden = false;
     $("verify-result").hidden = true;
     $("verify-inclusion").hidden = true;
+    $("verify-counts").hidden = true;
     $("verify-stopped").hidden = true;
     $("verify-run").textContent = tr("verify.js.again");
     var list = $("verify-checks");
@@ -185,6 +175,9 @@
     }
     if (rep.result) {
       renderResult(rep.result);
+    }
+    if (rep.counts) {
+      renderCounts(rep.counts);
     }
     if (rep.inclusion) {
       renderInclusion(rep.inclusion);
@@ -259,6 +252,54 @@
       dl.appendChild(el("dt", tr("verify.js.ranking")));
       dl.appendChild(el("dd", res.ranking.map(function (g) { return g.map(name).join(" = "); }).join(" > ")));
     }
+  }
+
+  // renderCounts shows a secret tally's decrypted counts (docs/spec/
+  // secret-ballot.md §10): the weighted total of each option in the
+  // ballot's order, or for Schulze the pairwise matrix (row over column).
+  function renderCounts(counts) {
+    var b = ballot();
+    var name = function (k) { return b.names[k] ? b.names[k] + " (" + k + ")" : k; };
+    var table = $("verify-counts-table");
+    var head = table.querySelector("thead");
+    var body = table.querySelector("tbody");
+    clear(head);
+    clear(body);
+    var row = el("tr");
+    var cell = function (tag, text, scope) {
+      var c = el(tag, text);
+      if (scope) {
+        c.setAttribute("scope", scope);
+      }
+      row.appendChild(c);
+    };
+    if (counts.pairwise) {
+      $("verify-counts-caption").textContent = tr("verify.js.counts.pairwise_caption");
+      $("verify-counts-note").textContent = tr("verify.js.counts.pairwise_note");
+      cell("th", tr("verify.js.counts.over"), "col");
+      b.keys.forEach(function (k) { cell("th", name(k), "col"); });
+      head.appendChild(row);
+      counts.pairwise.forEach(function (line, i) {
+        row = el("tr");
+        cell("th", name(b.keys[i] || String(i + 1)), "row");
+        line.forEach(function (n, j) { cell("td", i === j ? "—" : String(n)); });
+        body.appendChild(row);
+      });
+    } else {
+      $("verify-counts-caption").textContent = tr("verify.js.counts.totals_caption");
+      $("verify-counts-note").textContent = tr("verify.js.counts.totals_note");
+      cell("th", tr("verify.js.counts.option"), "col");
+      cell("th", tr("verify.js.counts.weight"), "col");
+      head.appendChild(row);
+      var totals = counts.totals || {};
+      b.keys.filter(function (k) { return k in totals; }).forEach(function (k) {
+        row = el("tr");
+        cell("th", name(k), "row");
+        cell("td", String(totals[k]));
+        body.appendChild(row);
+      });
+    }
+    $("verify-counts").hidden = false;
   }
 
   // choiceText words a vote's choice with the ballot's labels: a word or

@@ -19,7 +19,7 @@
 // {"error": "…"}. Randomness comes from crypto/rand, which is
 // crypto.getRandomValues under js/wasm.
 //
-//	koinonSecretPrepare(voting, choice)                 // {"ballot", "opening"}
+//	koinonSecretPrepare(voting, choice)                 // {"ballot", "opening", "fingerprint"}
 //	koinonSecretAudit(voting, ballot, opening, choice)  // {"ok": true}
 //	koinonSecretVerifyBallot(voting, ballot)            // {"ok": true}
 //
@@ -67,10 +67,15 @@ func main() {
 			return nil, err
 		}
 		b, o, err := v.Prepare(rand.Reader, c)
+		var fp string
+		if err == nil {
+			fp, err = proof.SecretBallotHash(b)
+		}
 		return struct {
-			Ballot  secret.Ballot  `json:"ballot"`
-			Opening secret.Opening `json:"opening"`
-		}{b, o}, err
+			Ballot      secret.Ballot  `json:"ballot"`
+			Opening     secret.Opening `json:"opening"`
+			Fingerprint string         `json:"fingerprint"`
+		}{b, o, fp}, err
 	}))
 	js.Global().Set("koinonSecretAudit", secretFunc(func(v secret.Voting, args []js.Value) (any, error) {
 		var b secret.Ballot
@@ -117,12 +122,22 @@ func secretFunc(fn func(v secret.Voting, args []js.Value) (any, error)) js.Func 
 	})
 }
 
+// stringArg reads argument k, a string, into dst.
+func stringArg(args []js.Value, k int, name string, dst *string) error {
+	if len(args) <= k || args[k].Type() != js.TypeString {
+		return fmt.Errorf("%s: want a string as argument %d", name, k+1)
+	}
+	*dst = args[k].String()
+	return nil
+}
+
 // decodeArg decodes argument k, JSON text, into dst.
 func decodeArg(args []js.Value, k int, name string, dst any) error {
-	if len(args) <= k || args[k].Type() != js.TypeString {
-		return fmt.Errorf("%s: want JSON text as argument %d", name, k+1)
+	var text string
+	if err := stringArg(args, k, name, &text); err != nil {
+		return err
 	}
-	if err := json.Unmarshal([]byte(args[k].String()), dst); err != nil {
+	if err := json.Unmarshal([]byte(text), dst); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil

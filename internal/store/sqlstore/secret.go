@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -202,7 +203,7 @@ func (s *Store) AddTrusteeStep(ctx context.Context, ballotID, citizenID int64, k
 			return wrap(err, "trustee step %s of ballot %d", w.Step.Step, b.ID)
 		}
 		if err := s.record(ctx, tx, action{communityID: b.CommunityID, citizenID: citizenID, kind: kind,
-			scope: ballotScope(b.ID), ballot: &b}); err != nil {
+			scope: ballotScope(b.ID), content: json.RawMessage(w.Step.Content), ballot: &b}); err != nil {
 			return err
 		}
 		if w.JointKey != "" {
