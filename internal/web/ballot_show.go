@@ -106,7 +106,7 @@ type ballotPage struct {
 	Pseudonymous   bool
 	Pseudonym      string
 	ProofName      string
-	Device         *deviceView     // device.js runs here (public ballots with the logs on)
+	Device         *deviceView     // device.js runs here (voters on the roll, with the logs on)
 	Secret         *secretPageView // a secret ballot's trustees, voting and tallying (secret_pages.go)
 }
 
@@ -202,7 +202,7 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 			}
 		}
 	}
-	if b.Secrecy == "public" && b.State != store.StateDraft && p.OnRoll {
+	if b.State != store.StateDraft && p.OnRoll {
 		if p.Device, err = s.deviceFor(c, p.Community); err != nil {
 			return p, err
 		}
@@ -214,7 +214,7 @@ func (s *Server) ballotPage(c echo.Context, draft []string) (ballotPage, error) 
 			if err != nil {
 				return p, err
 			}
-			p.Device.SignedBy = signedBy(stmts, statement.BallotScope(b.IDString()), statement.Vote)
+			p.Device.SignedBy = signedBy(stmts, statement.BallotScope(b.IDString()), statement.Vote, statement.SecretVote)
 		}
 	}
 	if b.Secrecy == domain.SecrecySecret {

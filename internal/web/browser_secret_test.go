@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -314,6 +316,18 @@ func TestBrowserSecretBallots(t *testing.T) {
 			}
 			annStep(id, tc.method+" decrypt")
 
+			// The voters' encrypted ballots and ann's steps were signed
+			// with their browsers' keys, and the sealed proof, which
+			// `koinon verify` passes, lists those statements.
+			_, _, doc := get(t, bw.TS.URL+"/ballots/"+id+"/proof", "")
+			if r := proof.VerifyAny([]byte(doc), nil); !r.OK {
+				t.Errorf("%s: koinon verify of the sealed proof: %+v", tc.method, r)
+			}
+			for _, voter := range []string{"dan", "eve", "fay"} {
+				deviceSigned(t, bw, doc, id, voter, statement.SecretVote)
+			}
+			deviceSigned(t, bw, doc, id, "ann", statement.TrusteeKey, statement.TrusteeDeal, statement.TrusteeCheck, statement.TrusteeDecrypt)
+
 			// The result equals the recount of the plaintext choices.
 			twinReq := map[string]any{"title": "Twin " + tc.method, "method": tc.method}
 			if tc.options != nil {
@@ -357,6 +371,65 @@ func TestBrowserSecretBallots(t *testing.T) {
 			}
 		}
 	}
+}
+
+// deviceSigned checks that handle's statements of each kind on ballot id
+// are in the log (the API's list of their statements) signed with a
+// device key, not the custodial one, and that the sealed proof doc lists
+// each of them as logged.
+func deviceSigned(t *testing.T, bw *ballotWorld, doc, id, handle string, kinds ...statement.Kind) {
+	t.Helper()
+	var sealed struct {
+		Statements []json.RawMessage `json:"statements"`
+	}
+	if err := json.Unmarshal([]byte(doc), &sealed); err != nil {
+		t.Fatalf("proof of %s: %v", id, err)
+	}
+	inProof := map[string]bool{}
+	for _, raw := range sealed.Statements {
+		inProof[compactJSON(t, raw)] = true
+	}
+	st, _, body := get(t, bw.TS.URL+"/api/v1/communities/commons/statements", bw.tok(t, handle))
+	var mine struct {
+		Statements []store.LoggedStatement `json:"statements"`
+	}
+	if st != 200 || json.Unmarshal([]byte(body), &mine) != nil {
+		t.Fatalf("statements of %s: %d %s", handle, st, body)
+	}
+	seen := map[statement.Kind]int{}
+	for _, ls := range mine.Statements {
+		var env struct {
+			Custodial bool `json:"custodial"`
+			Statement struct {
+				Kind  statement.Kind `json:"kind"`
+				Scope string         `json:"scope"`
+			} `json:"statement"`
+		}
+		if err := json.Unmarshal(ls.Envelope, &env); err != nil || env.Statement.Scope != statement.BallotScope(id) || !slices.Contains(kinds, env.Statement.Kind) {
+			continue
+		}
+		seen[env.Statement.Kind]++
+		if env.Custodial {
+			t.Errorf("%s's %s on ballot %s (log index %d) is custodial, want signed on their device", handle, env.Statement.Kind, id, ls.Index)
+		}
+		if !inProof[compactJSON(t, ls.Envelope)] {
+			t.Errorf("%s's %s on ballot %s (log index %d) is not in the sealed proof's statements", handle, env.Statement.Kind, id, ls.Index)
+		}
+	}
+	for _, k := range kinds {
+		if seen[k] == 0 {
+			t.Errorf("%s has no %s statement on ballot %s in the log", handle, k, id)
+		}
+	}
+}
+
+func compactJSON(t *testing.T, raw []byte) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
 
 // optIndex is the position of key among the case's options.

@@ -152,6 +152,9 @@ type trusteePage struct {
 	Done    bool     // this trustee has nothing more to do
 	Texts   string   // JSON: the trustee.js.* texts
 	Command []string // the koinon trustee command for this ballot, in unbreakable parts
+	// Device runs device.js: the steps are signed with the trustee's
+	// browser key (nil when the server keeps no logs).
+	Device *deviceView
 }
 
 func (s *Server) showTrusteePage(c echo.Context) error {
@@ -183,6 +186,12 @@ func (s *Server) showTrusteePage(c echo.Context) error {
 		return err
 	}
 	p.Texts = string(texts)
+	if p.Device, err = s.deviceFor(c, p.Community); err != nil {
+		return err
+	}
+	if p.Device != nil {
+		p.Device.Ballot, p.Device.Closed = b.ID, b.State == store.StateClosed
+	}
 	verb := "join"
 	if b.State == store.StateTallying || b.State == store.StateClosed {
 		verb = "decrypt"
@@ -193,9 +202,11 @@ func (s *Server) showTrusteePage(c echo.Context) error {
 
 // trusteeStepPage is POST /ballots/:id/trustee/:step from the trustee
 // page: the content its device made (form field "content", JSON), sent
-// as the trustee's statement. Until the browser holds a signing key of
-// its own (issue 16), the statement is signed with the trustee's
-// custodial key and marked so in the log; the content carries only
+// as the trustee's statement when the page cannot sign it itself
+// (trustee.js signs with the device key through device.js and sends it to
+// the statements route; without the logs or WebCrypto Ed25519 it comes
+// here): the statement is signed with the trustee's custodial key and
+// marked so in the log; the content carries only
 // public values (box key, commitments, sealed shares, complaints,
 // reveals, decryption share). The answer is JSON for the page's script:
 // 200 {"ok": true}, or the refusal's status with {"error": its words in

@@ -3,8 +3,9 @@
 // - The key is a WebCrypto Ed25519 key, made here and kept non-extractable
 //   in IndexedDB; optionally a passphrase-protected backup file is offered
 //   at the moment it is made (the only moment its bytes exist).
-// - Votes, withdrawals and delegations are signed here (statement.js) and
-//   sent to /communities/SLUG/device/statements; the receipt (log index,
+// - Votes (secret ballots' encrypted ones too), withdrawals, delegations
+//   and trustee steps (trustee.js, through KoinonDevice.sign) are signed
+//   here (statement.js) and sent to /communities/SLUG/device/statements; the receipt (log index,
 //   checkpoint, inclusion proof) is checked and kept in IndexedDB.
 // - On each visit the kept checkpoint must be extended by the current one
 //   (consistency proof), and after a ballot's close its sealed proof must
@@ -440,8 +441,22 @@
       });
     }, function () { return pageAt("vote"); });
   }
+  // A secret ballot's cast form (secret_vote.js) carries the encrypted
+  // ballot its script made; it is signed here as a secret_vote statement.
+  // secret_vote.js fills the form in its own submit listener, which runs
+  // after this one: build reads it a moment later.
+  var secretForm = $("secret-cast-form");
+  var secretDevice = secretForm && secretForm.getAttribute("data-device") === "1";
+  if (secretDevice) {
+    intercept(secretForm, function () { return true; }, function () {
+      return new Promise(function (resolve) { setTimeout(resolve, 0); }).then(function () {
+        var raw = $("secret-ballot").value;
+        return raw ? { kind: "secret_vote", scope: "ballot:" + ballot, content: { ballot: JSON.parse(raw) } } : null;
+      });
+    }, function () { return pageAt("vote"); });
+  }
   var withdrawForm = $("withdraw-form");
-  if (withdrawForm && voteForm && voteForm.getAttribute("data-device") === "1") {
+  if (withdrawForm && (secretDevice || voteForm && voteForm.getAttribute("data-device") === "1")) {
     intercept(withdrawForm, function () { return true; }, function () {
       return { kind: "vote_withdraw", scope: "ballot:" + ballot, content: {} };
     }, function () { return pageAt("vote"); });
@@ -682,8 +697,24 @@
     note(flash, "ok");
   }
   // Without Ed25519 in WebCrypto the forms go to the server as they are.
-  crypto.subtle.generateKey(ED, false, ["sign", "verify"]).then(visit, function () {
+  var supported = crypto.subtle.generateKey(ED, false, ["sign", "verify"]).then(function () {
+    visit();
+    return true;
+  }, function () {
     unsupported = true;
     outcome(tr("device.js.no_webcrypto"), "wait");
+    return false;
   });
+
+  // KoinonDevice.sign is signAndSend for the other scripts of the page
+  // (trustee.js): it resolves with the receipt, or with null where the
+  // forms go as they are (no Ed25519 in WebCrypto), and the caller then
+  // sends the content for the server to sign with the custodial key.
+  window.KoinonDevice = {
+    sign: function (kind, scope, content) {
+      return supported.then(function (ok) {
+        return ok ? signAndSend(kind, scope, content) : null;
+      });
+    }
+  };
 })();

@@ -5,7 +5,8 @@
 // that file on another browser. The WebAssembly module (internal/trustee)
 // derives the box key and polynomial from the seed and makes the content
 // of the step that is due from the ballot's public transcript; the page
-// sends that content, never the seed.
+// signs that content with the trustee's device key (device.js) and sends
+// the statement, never the seed.
 (function () {
   "use strict";
 
@@ -95,7 +96,20 @@
     });
   }
 
-  function send(step, content) {
+  // send signs the step with the trustee's device key (device.js) and
+  // sends it to the statements route; only where device.js cannot sign
+  // (no logs, no Ed25519 in WebCrypto) does it send the content for the
+  // server to sign with the trustee's custodial key.
+  function send(step, kind, content) {
+    if (d.device === "1" && window.KoinonDevice) {
+      return window.KoinonDevice.sign(kind, "ballot:" + d.ballot, content).then(function (rc) {
+        return rc || sendCustodial(step, content);
+      });
+    }
+    return sendCustodial(step, content);
+  }
+
+  function sendCustodial(step, content) {
     var body = new URLSearchParams();
     body.set("_csrf", d.csrf);
     body.set("content", JSON.stringify(content));
@@ -122,7 +136,7 @@
         throw new Error(out.error);
       }
       var step = d.action === "decrypt" ? "decrypt" : t.you.due;
-      return send(step, out.content).then(function () { return step; });
+      return send(step, t.step_kinds[step], out.content).then(function () { return step; });
     }).then(function (step) {
       say(tr("trustee.js.sent." + step));
       setTimeout(function () { window.location.reload(); }, 400);

@@ -199,12 +199,20 @@ func (s *Store) AddTrusteeStep(ctx context.Context, ballotID, citizenID int64, k
 		if sub := SubmissionFrom(ctx); sub != nil && sub.Envelope != nil {
 			w.Step.Statement = string(sub.Envelope.Bytes())
 		}
-		if err := tx.Create(&w.Step).Error; err != nil {
-			return wrap(err, "trustee step %s of ballot %d", w.Step.Step, b.ID)
-		}
 		if err := s.record(ctx, tx, action{communityID: b.CommunityID, citizenID: citizenID, kind: kind,
 			scope: ballotScope(b.ID), content: json.RawMessage(w.Step.Content), ballot: &b}); err != nil {
 			return err
+		}
+		if w.Step.Statement == "" && s.logs != nil {
+			// Signed with the custodial key: the step keeps the statement
+			// just logged, the citizen's latest, for the sealed proof.
+			if err := tx.Raw(`SELECT envelope FROM statements WHERE community_id = ? AND citizen_id = ? ORDER BY log_index DESC LIMIT 1`,
+				b.CommunityID, citizenID).Scan(&w.Step.Statement).Error; err != nil {
+				return wrap(err, "statement of trustee step %s of ballot %d", w.Step.Step, b.ID)
+			}
+		}
+		if err := tx.Create(&w.Step).Error; err != nil {
+			return wrap(err, "trustee step %s of ballot %d", w.Step.Step, b.ID)
 		}
 		if w.JointKey != "" {
 			if err := tx.Model(&SecretTally{}).Where("ballot_id = ?", b.ID).
