@@ -274,6 +274,7 @@ func (cw *clientWorld) exec(t *testing.T, q string, args ...any) {
 	if err := storetest.DB(t, cw.st).Exec(q, args...).Error; err != nil {
 		t.Fatal(err)
 	}
+	cw.st.ForgetCaches() // and restarts the server on the changed database
 }
 
 // forgeVote plays an operator who registers a key of their own for a

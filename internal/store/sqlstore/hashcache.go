@@ -48,3 +48,17 @@ func (c *hashCache) put(communityID, start int64, hashes []tlog.Hash) {
 func (s *Store) hashes(db *gorm.DB, communityID int64) dbHashes {
 	return dbHashes{db: db, communityID: communityID, cache: s.hashCache}
 }
+
+// ForgetCaches drops what the store keeps in memory of committed rows —
+// log hashes, citizens' replayed statement chains, ballots' communities —
+// as a restart does: for a database changed under the running process
+// (a restored backup, or an operator's rewrite played by a test).
+func (s *Store) ForgetCaches() {
+	s.hashCache.mu.Lock()
+	s.hashCache.m = nil
+	s.hashCache.mu.Unlock()
+	s.states.mu.Lock()
+	s.states.m = nil
+	s.states.mu.Unlock()
+	s.homes.Clear()
+}
