@@ -48,7 +48,8 @@ test: wasm
 # of a 1,000,000-voter ballot with its page loads, a 30 s load test of
 # signed (custodial) votes over HTTP with its plain-insert baseline and CPU
 # profile on SQLite (and on PostgreSQL when KOINON_TEST_POSTGRES is set,
-# in a scratch schema), and the growth benchmark (bench-growth).
+# in a scratch schema, with one `koinon serve` process against two), and
+# the growth benchmark (bench-growth).
 # The results go to $(BENCH_OUT)/ and rewrite the generated section of
 # docs/benchmarks.md (prose outside its markers is kept). The machine
 # should be quiet: check `uptime`.
@@ -83,6 +84,8 @@ bench: build
 	@if [ -n "$$KOINON_TEST_POSTGRES" ]; then \
 	  echo ./$(BIN) loadtest --database '$$KOINON_TEST_POSTGRES' --scratch --members 10000 --clients 64 --duration $(BENCH_LOAD); \
 	  ./$(BIN) loadtest --database "$$KOINON_TEST_POSTGRES" --scratch --members 10000 --clients 64 --duration $(BENCH_LOAD) --json $(BENCH_OUT)/votes-postgres.json || exit 1; \
+	  echo ./$(BIN) loadtest --database '$$KOINON_TEST_POSTGRES' --instances 2 --members 10000 --clients 64 --duration $(BENCH_LOAD); \
+	  ./$(BIN) loadtest --database "$$KOINON_TEST_POSTGRES" --instances 2 --members 10000 --clients 64 --duration $(BENCH_LOAD) --json $(BENCH_OUT)/instances-postgres.json || exit 1; \
 	else echo "make bench: PostgreSQL load test SKIPPED (set KOINON_TEST_POSTGRES)"; fi
 	$(MAKE) --no-print-directory growth-results
 	./$(BIN) loadtest --report $(BENCH_OUT) --doc docs/benchmarks.md

@@ -27,6 +27,7 @@ func cmdLoadtest(ctx context.Context, e env) int {
 		ccfg     loadtest.CloseConfig
 		closeB   bool
 		growth   bool
+		procs    int
 		gcfg     loadtest.GrowthConfig
 		sizes    string
 		jsonOut  string
@@ -55,6 +56,7 @@ func cmdLoadtest(ctx context.Context, e env) int {
 	fs.BoolVar(&growth, "growth", false, "growth benchmark: resolution, close, verify and log replay at each of --sizes")
 	fs.StringVar(&sizes, "sizes", "10000,100000,1000000,10000000", "with --growth: voters, comma-separated, smallest first")
 	fs.IntVar(&gcfg.CloseMax, "close-max", 1_000_000, "with --growth: largest size whose close and log replay run")
+	fs.IntVar(&procs, "instances", 0, "compare one `koinon serve` process with `N` on one PostgreSQL database (--database; a scratch schema), each phase --duration on its own half of --members")
 	fs.StringVar(&jsonOut, "json", "", "also write the result as JSON to `FILE`")
 	fs.StringVar(&report, "report", "", "render the results in `DIR` (JSON and go test -bench output) into --doc and exit")
 	fs.StringVar(&doc, "doc", "docs/benchmarks.md", "with --report: the `FILE` whose generated section is rewritten")
@@ -90,6 +92,18 @@ func cmdLoadtest(ctx context.Context, e env) int {
 		}
 		gcfg.DatabaseURL, gcfg.DataDir, gcfg.Scratch, gcfg.Progress = database, cfg.DataDir, cfg.Scratch, e.stderr
 		r, err := loadtest.Growth(ctx, gcfg)
+		r.Command = command
+		if err != nil {
+			return fail(e, "loadtest", err)
+		}
+		out = r
+	} else if procs > 0 {
+		bin, err := os.Executable()
+		if err != nil {
+			return fail(e, "loadtest", err)
+		}
+		r, err := loadtest.RunInstances(ctx, loadtest.InstancesConfig{Bin: bin, Instances: procs, Members: cfg.Members,
+			Clients: cfg.Clients, Duration: cfg.Duration, DatabaseURL: database, Progress: e.stderr})
 		r.Command = command
 		if err != nil {
 			return fail(e, "loadtest", err)

@@ -203,6 +203,7 @@ func WriteReport(dir, doc string) error {
 		votes  []Result
 		closes []CloseResult
 		growth []GrowthResult
+		procs  []InstancesResult
 		bench  []benchFile
 		profs  []string
 	)
@@ -246,6 +247,12 @@ func WriteReport(dir, doc string) error {
 					return fmt.Errorf("loadtest: report: %s: %w", base, err)
 				}
 				growth = append(growth, r)
+			case "instances":
+				var r InstancesResult
+				if err := json.Unmarshal(data, &r); err != nil {
+					return fmt.Errorf("loadtest: report: %s: %w", base, err)
+				}
+				procs = append(procs, r)
 			}
 		}
 	}
@@ -270,6 +277,9 @@ func WriteReport(dir, doc string) error {
 			w("| signed vote casting (%s) ≥ %.0f %% of plain inserts in the same run (issue 18) | %.0f %% (%s votes/s vs %s rows/s) | %s |\n",
 				r.Database, targetRatio*100, r.Ratio*100, commas(int64(v.Throughput)), commas(int64(r.Baseline.Throughput)), mark(r.Ratio >= targetRatio))
 		}
+	}
+	for _, r := range procs {
+		w("%s\n", r.targetRow())
 	}
 	for _, c := range closes {
 		full := c.Voters >= targetCloseVoters && c.Votes >= targetCloseBallots
@@ -332,6 +342,9 @@ func WriteReport(dir, doc string) error {
 			w("    %s\n", r.Command)
 		}
 		w("\n")
+	}
+	if len(procs) > 0 {
+		writeInstances(w, procs)
 	}
 	for _, p := range profs {
 		w("CPU profile of the vote phase (server and load generator in one process), top entries:\n\n")

@@ -26,13 +26,16 @@ func TestWriteReportKeepsProseOutsideMarkers(t *testing.T) {
 		Duration: 30, Votes: DriveResult{OK: 66000, Throughput: 2200, P99ms: 40, MinSecond: 2000, Statuses: map[string]int{"200": 66000}},
 		Baseline: &BaselineResult{Throughput: 4000}, Ratio: 0.55})
 	write("votes-sqlite.json", string(votes))
+	procs, _ := json.Marshal(InstancesResult{Kind: "instances", Command: "koinon loadtest --instances 2", Database: "postgres",
+		One: DriveResult{Throughput: 900}, Each: []DriveResult{{Throughput: 600}, {Throughput: 650}}, Sum: 1250})
+	write("instances-postgres.json", string(procs))
 
 	doc := filepath.Join(dir, "benchmarks.md")
 	prose := "## STV\n\nHand-written figures.\n"
 	write("benchmarks.md", prose)
 	res := filepath.Join(dir, "results")
 	os.Mkdir(res, 0o755)
-	for _, n := range []string{"bench-tally.txt", "bench-wasm.txt", "votes-sqlite.json"} {
+	for _, n := range []string{"bench-tally.txt", "bench-wasm.txt", "votes-sqlite.json", "instances-postgres.json"} {
 		os.Rename(filepath.Join(dir, n), filepath.Join(res, n))
 	}
 	for range 2 { // the second run replaces the generated section only
@@ -44,6 +47,7 @@ func TestWriteReportKeepsProseOutsideMarkers(t *testing.T) {
 	got := string(b)
 	for _, want := range []string{prose, "BenchmarkResolve-2", "414.00 ms/op", "74.5 MB/op", "414.0 ns/voter",
 		"go test -run '^$' -bench . ./internal/tally", "koinon loadtest --duration 30s", "2,200 votes/s", "| met |",
+		"one: 900 votes/s; 2: 600 + 650 = 1,250 votes/s", "| **2 together** | **1,250** |", "koinon loadtest --instances 2",
 		"| encrypt + prove a 10-option Schulze ballot in Chromium < 1000 ms | 365 ms per ballot, timed in the page (4 ballots) | met |"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("report lacks %q:\n%s", want, got)

@@ -73,6 +73,9 @@ type Env struct {
 	Tokens  *auth.Tokens
 	Keys    *keyring.Keyring
 	DataDir string
+	// URL is the database URL the store opened (a scratch schema's
+	// included); empty for SQLite.
+	URL     string
 	cleanup []func()
 }
 
@@ -116,7 +119,7 @@ func open(ctx context.Context, url, dataDir, jwtKeyFile string, scratch bool) (*
 	} else if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, err
 	}
-	e.DataDir = dataDir
+	e.DataDir, e.URL = dataDir, url
 	dataKey, err := keyring.OpenDataKey(dataDir)
 	if err != nil {
 		e.Close()

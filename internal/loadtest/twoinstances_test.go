@@ -1,17 +1,13 @@
 package loadtest_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -43,11 +39,7 @@ func TestTwoInstancesShareOnePostgres(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "koinon")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if out, err := exec.Command(gobin, "build", "-o", bin, "koinon/cmd/koinon").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildKoinon(t, dir)
 
 	// Shared state: the database (migrated once, here), the token key and
 	// the platform keys in one data directory.
@@ -272,61 +264,50 @@ func f2ClosesAt(t *testing.T, st *sqlstore.Store, id int64) time.Time {
 	return b.ClosesAt
 }
 
-var servingURL = regexp.MustCompile(`url=(http://127\.0\.0\.1:[0-9]+)`)
+// buildKoinon builds the koinon binary into dir.
+func buildKoinon(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "koinon")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if out, err := exec.Command(gobin, "build", "-o", bin, "koinon/cmd/koinon").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestRunInstances runs `koinon loadtest --instances 2`'s comparison for
+// a second: both phases cast votes, and the processes stop afterwards.
+func TestRunInstances(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildKoinon(t, t.TempDir())
+	r, err := loadtest.RunInstances(context.Background(), loadtest.InstancesConfig{Bin: bin, Instances: 2,
+		Members: 60, Clients: 4, Duration: time.Second, DatabaseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.One.OK == 0 || len(r.Each) != 2 || r.Each[0].OK == 0 || r.Each[1].OK == 0 || r.Sum != r.Each[0].Throughput+r.Each[1].Throughput {
+		t.Fatalf("result %+v", r)
+	}
+	for _, d := range append(r.Each, r.One) {
+		if d.OK != d.Requests {
+			t.Errorf("statuses %v: every vote should be taken", d.Statuses)
+		}
+	}
+}
 
 // startServe starts `koinon serve` on a free port and returns its URL and
 // a function returning its log so far.
 func startServe(t *testing.T, bin, data, url, jwtKey string) (string, func() string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--database", url)
-	cmd.Env = append(os.Environ(), "KOINON_JWT_KEY_FILE="+jwtKey)
-	stderr, err := cmd.StderrPipe()
+	in, err := loadtest.StartServe(bin, data, url, jwtKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
-	found := make(chan string, 1)
-	var logBuf bytes.Buffer
-	var mu sync.Mutex
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			mu.Lock()
-			logBuf.WriteString(sc.Text() + "\n")
-			mu.Unlock()
-			if m := servingURL.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	logs := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return logBuf.String()
-	}
-	select {
-	case u := <-found:
-		return u, logs
-	case <-time.After(20 * time.Second):
-		t.Fatalf("koinon serve did not start:\n%s", logs())
-	}
-	return "", logs
+	t.Cleanup(in.Stop)
+	return in.URL, in.Logs
 }
 
 func call(t *testing.T, method, url, token, body string) (int, []byte) {
