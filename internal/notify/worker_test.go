@@ -23,7 +23,8 @@ func startWorker(st *sqlstore.Store, srv *smtptest.Server, lease time.Duration) 
 	return startBatches(st, srv, lease, 5)
 }
 
-// startBatches is startWorker claiming batch rows at a time.
+// startBatches is startWorker claiming batch rows ahead (0: the Worker's
+// default).
 func startBatches(st *sqlstore.Store, srv *smtptest.Server, lease time.Duration, batch int) (stop func()) {
 	return run(newWorker(st, srv, lease, batch))
 }
