@@ -4,14 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 	"time"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"koinon/internal/store"
 )
@@ -24,16 +19,17 @@ type MailStore interface {
 }
 
 // Worker drains the outbox. Conns goroutines each keep one SMTP
-// connection and send the mails one feeder goroutine hands them; the
+// connection (pipelined: client) and send the mails one feeder goroutine
+// hands them; the
 // feeder alone enters the store, in few, short write transactions: one
 // claims up to Batch due rows ahead (store.ClaimMail, with a lease) and
 // in the same transaction marks sent the mails the server has accepted
 // since the last one (a row is marked only after the server accepted its
 // DATA). It claims again when half the rows are sent, and marks on its
 // own only when MarkEvery/2 accepted mails wait, or a mail waited 100 ms,
-// or nothing is in flight; so at full pace the worker adds a handful of
-// write transactions per second to the database's one writer, whatever
-// the number of connections. A failure puts the row back with
+// or nothing is in flight; so at full pace the worker adds a few dozen
+// write transactions per second at most to the database's one writer,
+// whatever the number of connections. A failure puts the row back with
 // exponential backoff. A crash leaves claimed rows to be taken again when
 // their lease runs out: nothing is lost, and a mail is sent twice only if
 // the process died between the server's acceptance and its mark — at most
@@ -241,7 +237,7 @@ func (f *feeder) release(n int) {
 // connection sends the mails the feeder hands out over one SMTP
 // connection, which it closes when idle for Poll.
 func (w *Worker) connection(ctx context.Context, f *feeder) {
-	var c *smtp.Client
+	var c *client
 	defer func() {
 		if c != nil {
 			c.Quit()
@@ -293,7 +289,7 @@ func (w *Worker) take(ctx context.Context, todo <-chan store.Mail, connected boo
 
 // deliver sends m over c, dialling first when c is nil; it returns the
 // connection to use next (nil after a failure).
-func (w *Worker) deliver(c *smtp.Client, m store.Mail) (*smtp.Client, error) {
+func (w *Worker) deliver(c *client, m store.Mail) (*client, error) {
 	if c == nil {
 		var err error
 		if c, err = w.dial(); err != nil {
@@ -319,54 +315,10 @@ func (w *Worker) retry(m store.Mail, cause error) {
 	}
 }
 
-func (w *Worker) dial() (*smtp.Client, error) {
-	host, _, _ := net.SplitHostPort(w.SMTP.Addr)
-	cfg := w.TLS
-	if cfg == nil {
-		cfg = &tls.Config{ServerName: host}
-	}
-	var (
-		c   *smtp.Client
-		err error
-	)
-	switch {
-	case w.SMTP.Implicit:
-		c, err = smtp.DialTLS(w.SMTP.Addr, cfg)
-	case w.SMTP.Password != "":
-		c, err = smtp.DialStartTLS(w.SMTP.Addr, cfg) // never a password in clear
-	default:
-		c, err = smtp.Dial(w.SMTP.Addr)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("smtp connect: %w", err)
-	}
-	if w.SMTP.Username != "" {
-		if err := c.Auth(sasl.NewPlainClient("", w.SMTP.Username, w.SMTP.Password)); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("smtp auth: %w", err)
-		}
-	}
-	return c, nil
-}
-
-// send transmits one mail; nil means the server accepted it.
-func (w *Worker) send(c *smtp.Client, m store.Mail) error {
+// send transmits one mail over c; nil means the server accepted it.
+func (w *Worker) send(c *client, m store.Mail) error {
 	if m.Email == "" {
 		return errors.New("no address")
 	}
-	if err := c.Mail(w.SMTP.From, nil); err != nil {
-		return err
-	}
-	if err := c.Rcpt(m.Email, nil); err != nil {
-		return err
-	}
-	d, err := c.Data()
-	if err != nil {
-		return err
-	}
-	if _, err := d.Write(w.Render.Render(m, w.Now())); err != nil {
-		d.Close()
-		return err
-	}
-	return d.Close()
+	return c.send(w.SMTP.From, m.Email, w.Render.Render(m, w.Now()))
 }
