@@ -75,7 +75,13 @@ func (r *Renderer) Render(m store.Mail, now time.Time) []byte {
 	body := t(m.Message, args...) + f.open + link + f.why + unsub + "\n"
 
 	var b bytes.Buffer
-	h := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
+	b.Grow(1024 + len(body)*5/4) // headers, and the body quoted-printable
+	h := func(k, v string) {
+		b.WriteString(k)
+		b.WriteString(": ")
+		b.WriteString(v)
+		b.WriteString("\r\n")
+	}
 	h("From", r.From)
 	h("To", m.Email)
 	h("Subject", mime.QEncoding.Encode("utf-8", subject))

@@ -223,13 +223,22 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
+	ss.s.mu.Lock()
+	discard := ss.s.Discard
+	ss.s.mu.Unlock()
+	var raw []byte
+	var err error
+	if discard {
+		_, err = io.Copy(io.Discard, r)
+	} else {
+		raw, err = io.ReadAll(r)
+	}
 	if err != nil {
 		return err
 	}
 	ss.s.mu.Lock()
 	ss.s.seen++
-	mode, delay, discard := ss.s.mode, ss.s.Delay, ss.s.Discard
+	mode, delay := ss.s.mode, ss.s.Delay
 	var release chan struct{}
 	if ss.s.holdAt >= 0 && ss.s.accepted >= ss.s.holdAt {
 		select {
