@@ -94,12 +94,17 @@ func (c *client) start(s SMTP, cfg *tls.Config) error {
 	return nil
 }
 
-// ehlo greets the server and returns the extensions it offers.
+// ehlo greets the server and returns the extensions it offers (none from
+// a server that knows only HELO).
 func (c *client) ehlo() (map[string]bool, error) {
 	if _, err := c.text.Cmd("EHLO localhost"); err != nil {
 		return nil, err
 	}
 	_, msg, err := c.text.ReadResponse(250)
+	var refused *textproto.Error
+	if errors.As(err, &refused) && refused.Code/100 == 5 {
+		return map[string]bool{}, c.cmd(250, "HELO localhost")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("smtp ehlo: %w", err)
 	}
