@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"koinon/internal/store"
@@ -21,6 +22,29 @@ type Renderer struct {
 	BaseURL string // scheme and host of the site, for links
 	From    string
 	Unsub   *Unsubscriber
+
+	footers sync.Map // language and kind → footer
+}
+
+// footer is the text of a mail that depends only on its language and
+// kind: worded once per pair, not per mail.
+type footer struct {
+	open string // before the link
+	why  string // after the link, before the unsubscribe link
+}
+
+func (r *Renderer) footer(lang, kind string) footer {
+	key := lang + "\x00" + kind
+	if f, ok := r.footers.Load(key); ok {
+		return f.(footer)
+	}
+	t := func(key string, args ...any) string { return r.Texts(lang, key, args...) }
+	f := footer{
+		open: "\n\n" + t("notify.mail.open") + "\n",
+		why:  "\n\n-- \n" + t("notify.mail.why", t("notify.kind."+kind)) + "\n" + t("notify.mail.unsubscribe") + "\n",
+	}
+	r.footers.Store(key, f)
+	return f
 }
 
 // MessageID is the Message-ID of outbox row id: the same on every attempt,
@@ -34,7 +58,10 @@ func (r *Renderer) MessageID(id int64) string {
 }
 
 // Render returns the mail of m (headers and a quoted-printable UTF-8
-// body), in its citizen's language.
+// body), in its citizen's language. The texts are the locales' (message
+// lookups; a message with arguments goes through its language's cached
+// printer); the parts that depend only on the language and kind are
+// worded once.
 func (r *Renderer) Render(m store.Mail, now time.Time) []byte {
 	t := func(key string, args ...any) string { return r.Texts(m.Lang, key, args...) }
 	args := m.Args()
@@ -44,14 +71,17 @@ func (r *Renderer) Render(m store.Mail, now time.Time) []byte {
 		link = r.BaseURL + "/invitations/" + m.Secret
 	}
 	unsub := r.BaseURL + "/unsubscribe?" + r.Unsub.Query(m.CitizenID, m.Kind)
-	var body strings.Builder
-	body.WriteString(t(m.Message, args...))
-	body.WriteString("\n\n" + t("notify.mail.open") + "\n" + link + "\n\n-- \n")
-	body.WriteString(t("notify.mail.why", t("notify.kind."+m.Kind)) + "\n")
-	body.WriteString(t("notify.mail.unsubscribe") + "\n" + unsub + "\n")
+	f := r.footer(m.Lang, m.Kind)
+	body := t(m.Message, args...) + f.open + link + f.why + unsub + "\n"
 
 	var b bytes.Buffer
-	h := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
+	b.Grow(1024 + len(body)*5/4) // headers, and the body quoted-printable
+	h := func(k, v string) {
+		b.WriteString(k)
+		b.WriteString(": ")
+		b.WriteString(v)
+		b.WriteString("\r\n")
+	}
 	h("From", r.From)
 	h("To", m.Email)
 	h("Subject", mime.QEncoding.Encode("utf-8", subject))
@@ -65,7 +95,7 @@ func (r *Renderer) Render(m store.Mail, now time.Time) []byte {
 	h("Content-Transfer-Encoding", "quoted-printable")
 	b.WriteString("\r\n")
 	w := quotedprintable.NewWriter(&b)
-	w.Write([]byte(strings.ReplaceAll(body.String(), "\n", "\r\n")))
+	w.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n")))
 	w.Close()
 	return b.Bytes()
 }

@@ -21,8 +21,9 @@ type SMTP struct {
 	Username string
 	Password string
 	From     string // the From address
-	// TLS: "smtps" connects with TLS; "smtp" upgrades with STARTTLS when
-	// the server offers it and requires it when a password is set.
+	// TLS: "smtps" connects with TLS; "smtp" upgrades with STARTTLS, and
+	// requires it, when a password is set (a local relay without one is
+	// spoken to in clear).
 	Implicit bool
 	// Conns and Lease tune the worker (query conns=N, lease=DURATION;
 	// zero: the Worker's defaults).

@@ -24,11 +24,8 @@ func (u *Unsubscriber) mac(citizenID int64, kind string) []byte {
 
 // Query is the link's query string: c, k and t.
 func (u *Unsubscriber) Query(citizenID int64, kind string) string {
-	return url.Values{
-		"c": {strconv.FormatInt(citizenID, 10)},
-		"k": {kind},
-		"t": {base64.RawURLEncoding.EncodeToString(u.mac(citizenID, kind))},
-	}.Encode()
+	return "c=" + strconv.FormatInt(citizenID, 10) + "&k=" + url.QueryEscape(kind) +
+		"&t=" + base64.RawURLEncoding.EncodeToString(u.mac(citizenID, kind))
 }
 
 // Check returns the citizen and kind of a link's query, or ok false when

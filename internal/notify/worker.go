@@ -4,14 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 	"time"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"koinon/internal/store"
 )
@@ -23,16 +18,23 @@ type MailStore interface {
 	RetryMail(ctx context.Context, id int64, next time.Time, reason string) error
 }
 
-// Worker drains the outbox. Each of Conns goroutines keeps one SMTP
-// connection, claims a small batch of due rows (store.ClaimMail, with a
-// lease) and sends them one by one; rows are marked sent only after the
-// server accepted their DATA, in groups of up to MarkEvery (one short
-// write transaction per group; a batch's last group goes with the next
-// claim), so that draining leaves the database's one writer to the votes. A failure puts the row back with exponential backoff. A
-// crash leaves claimed rows to be taken again when their lease runs out:
-// nothing is lost, and a mail is sent twice only if the process died
-// between the server's acceptance and the mark of its group — at most
-// MarkEvery mails per connection, each with the same Message-ID as before.
+// Worker drains the outbox. Conns goroutines each keep one SMTP
+// connection (pipelined: client) and send the mails one feeder goroutine
+// hands them; the
+// feeder alone enters the store, in few, short write transactions: one
+// claims up to Batch due rows ahead (store.ClaimMail, with a lease) and
+// in the same transaction marks sent the mails the server has accepted
+// since the last one (a row is marked only after the server accepted its
+// DATA). It claims again when half the rows are sent, and marks on its
+// own only when MarkEvery/2 accepted mails wait, or a mail waited 100 ms,
+// or nothing is in flight; so at full pace the worker adds a few dozen
+// write transactions per second at most to the database's one writer,
+// whatever the number of connections. A failure puts the row back with
+// exponential backoff. A crash leaves claimed rows to be taken again when
+// their lease runs out: nothing is lost, and a mail is sent twice only if
+// the process died between the server's acceptance and its mark — at most
+// MarkEvery mails in all (no connection starts a mail while MarkEvery are
+// sent or in flight and unmarked), each with the same Message-ID as before.
 type Worker struct {
 	Store  MailStore
 	SMTP   SMTP
@@ -41,31 +43,29 @@ type Worker struct {
 	Now    func() time.Time
 
 	Conns     int           // parallel connections (default 4)
-	Batch     int           // rows claimed at a time per connection (default 50)
-	MarkEvery int           // accepted mails marked sent together (default 10)
+	Batch     int           // rows claimed ahead, for all connections (default 200)
+	MarkEvery int           // most mails sent and not yet marked (default 100)
 	Lease     time.Duration // how long a claim holds (default 5 min)
-	Poll      time.Duration // wait when nothing is due (default 2 s)
+	Poll      time.Duration // wait when nothing is due; idle connections close after it (default 2 s)
 	Backoff   time.Duration // first retry delay, doubled per attempt (default 30 s)
 	MaxWait   time.Duration // longest retry delay (default 6 h)
 	// TLS overrides the TLS configuration (tests).
 	TLS *tls.Config
-
-	// db lets one connection at a time into the store: however many
-	// connections send, at most one of the worker's write transactions
-	// waits for SQLite's one writer, so a vote never queues behind
-	// several of them.
-	db sync.Mutex
 }
+
+// markWait is the longest an accepted mail waits for its mark while
+// others are in flight.
+const markWait = 100 * time.Millisecond
 
 func (w *Worker) defaults() {
 	if w.Conns <= 0 {
 		w.Conns = 4
 	}
 	if w.Batch <= 0 {
-		w.Batch = 50
+		w.Batch = 200
 	}
 	if w.MarkEvery <= 0 {
-		w.MarkEvery = 10
+		w.MarkEvery = 100
 	}
 	if w.Lease <= 0 {
 		w.Lease = 5 * time.Minute
@@ -87,147 +87,238 @@ func (w *Worker) defaults() {
 	}
 }
 
-// Run sends mail until ctx ends.
-func (w *Worker) Run(ctx context.Context) {
-	w.defaults()
-	var wg sync.WaitGroup
-	for range w.Conns {
-		wg.Go(func() { w.loop(ctx) })
-	}
-	wg.Wait()
+// sent is a connection's outcome for one mail: err nil means the server
+// accepted it.
+type sent struct {
+	mail store.Mail
+	err  error
 }
 
-func (w *Worker) loop(ctx context.Context) {
-	var c *smtp.Client
-	var done []int64 // accepted by the server, not yet marked sent
+// Run sends mail until ctx ends, then marks what was accepted.
+func (w *Worker) Run(ctx context.Context) {
+	w.defaults()
+	f := &feeder{w: w, todo: make(chan store.Mail, w.Batch), results: make(chan sent, w.MarkEvery),
+		unmarked: make(chan struct{}, w.MarkEvery)}
+	var wg sync.WaitGroup
+	for range w.Conns {
+		wg.Go(func() { w.connection(ctx, f) })
+	}
+	go func() { wg.Wait(); close(f.results) }()
+	f.run(ctx)
+}
+
+// feeder is the worker's one goroutine in the store.
+type feeder struct {
+	w       *Worker
+	todo    chan store.Mail // claimed, for the connections
+	results chan sent       // closed when every connection has stopped
+	// unmarked holds a token per mail a connection has started and the
+	// feeder has not yet marked sent or put back: at most MarkEvery.
+	unmarked chan struct{}
+
+	pending    int       // claimed and not yet reported
+	done       []int64   // accepted, not yet marked
+	doneSince  time.Time // when the first of done was accepted
+	idleUntil  time.Time // no claim before (nothing was due)
+	pauseUntil time.Time // no store step before (the store failed)
+}
+
+func (f *feeder) run(ctx context.Context) {
+	stopping := ctx.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		f.step(ctx)
+		var wake <-chan time.Time
+		if at, ok := f.next(ctx); ok {
+			timer.Reset(time.Until(at))
+			wake = timer.C
+		}
+		select {
+		case r, ok := <-f.results:
+			if !ok {
+				f.mark() // a graceful stop marks what was accepted
+				return
+			}
+			f.report(r)
+		case <-wake:
+		case <-stopping:
+			stopping = nil // the connections stop; their last results follow
+		}
+	}
+}
+
+// claimable is how many rows to claim now: none while more than half of
+// a batch is pending, after an empty claim (until Poll) or once ctx ended.
+func (f *feeder) claimable(ctx context.Context, now time.Time) int {
+	if ctx.Err() != nil || f.pending*2 > f.w.Batch || now.Before(f.idleUntil) {
+		return 0
+	}
+	return f.w.Batch - f.pending
+}
+
+// markDue says whether accepted mails should be marked now.
+func (f *feeder) markDue(now time.Time) bool {
+	return len(f.done) > 0 && (len(f.done)*2 >= f.w.MarkEvery || f.pending == 0 || now.Sub(f.doneSince) >= markWait)
+}
+
+// next is when to step again if no result comes before.
+func (f *feeder) next(ctx context.Context) (at time.Time, ok bool) {
+	if len(f.done) > 0 {
+		at, ok = f.doneSince.Add(markWait), true
+	}
+	if ctx.Err() == nil && f.pending*2 <= f.w.Batch && (!ok || f.idleUntil.Before(at)) {
+		at, ok = f.idleUntil, true
+	}
+	if ok && at.Before(f.pauseUntil) {
+		at = f.pauseUntil
+	}
+	return at, ok
+}
+
+// step marks the accepted mails and claims more rows, as due, in one
+// write transaction, and hands the rows to the connections.
+func (f *feeder) step(ctx context.Context) {
+	now := time.Now()
+	limit := f.claimable(ctx, now)
+	if now.Before(f.pauseUntil) || limit == 0 && !f.markDue(now) {
+		return
+	}
+	mails, err := f.w.Store.ClaimMail(context.WithoutCancel(ctx), f.done, limit, f.w.Lease)
+	if err != nil {
+		f.w.Log.Error("outbox", "err", err)
+		f.pauseUntil = now.Add(f.w.Poll)
+		return
+	}
+	f.release(len(f.done))
+	if len(mails) < limit {
+		f.idleUntil = now.Add(f.w.Poll) // nothing more is due yet
+	}
+	f.pending += len(mails)
+	for _, m := range mails {
+		f.todo <- m // never blocks: at most Batch rows are pending
+	}
+}
+
+// report takes a connection's outcome for one mail.
+func (f *feeder) report(r sent) {
+	f.pending--
+	if r.err != nil {
+		f.w.retry(r.mail, r.err)
+		<-f.unmarked
+		return
+	}
+	if len(f.done) == 0 {
+		f.doneSince = time.Now()
+	}
+	f.done = append(f.done, r.mail.ID)
+}
+
+// mark records the accepted mails sent.
+func (f *feeder) mark() {
+	if len(f.done) == 0 {
+		return
+	}
+	if err := f.w.Store.MarkSent(context.Background(), f.done...); err != nil {
+		f.w.Log.Error("outbox: mark sent", "ids", f.done, "err", err)
+		return
+	}
+	f.release(len(f.done))
+}
+
+// release forgets the n marked mails of done and frees their tokens.
+func (f *feeder) release(n int) {
+	for range n {
+		<-f.unmarked
+	}
+	f.done = f.done[:0]
+}
+
+// connection sends the mails the feeder hands out over one SMTP
+// connection, which it closes when idle for Poll.
+func (w *Worker) connection(ctx context.Context, f *feeder) {
+	var c *client
 	defer func() {
 		if c != nil {
 			c.Quit()
 		}
-		w.mark(ctx, done) // a graceful stop marks what was accepted
 	}()
-	for ctx.Err() == nil {
-		// The batch's last accepted mails are marked in the claim's
-		// transaction: one write transaction fewer per batch.
-		w.db.Lock()
-		mails, err := w.Store.ClaimMail(ctx, done, w.Batch, w.Lease)
-		w.db.Unlock()
-		if err != nil {
-			if ctx.Err() == nil {
-				w.Log.Error("outbox", "err", err)
-			}
-		} else {
-			done = done[:0]
+	for {
+		m, ok := w.take(ctx, f.todo, c != nil)
+		if ctx.Err() != nil {
+			return // the mail stays claimed until its lease ends
 		}
-		if len(mails) == 0 {
-			if c != nil { // idle: do not hold the server's connection
-				c.Quit()
-				c = nil
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(w.Poll):
-			}
+		if !ok {
+			c.Quit()
+			c = nil
 			continue
 		}
-		for i, m := range mails {
-			if ctx.Err() != nil {
-				break // the rest stays claimed until its lease ends
-			}
-			if c == nil {
-				if c, err = w.dial(); err != nil {
-					w.retry(ctx, m, err)
-					continue
-				}
-			}
-			if err := w.send(c, m); err != nil {
-				w.retry(ctx, m, err)
-				c.Close()
-				c = nil
-				continue
-			}
-			if done = append(done, m.ID); len(done) >= w.MarkEvery && i < len(mails)-1 {
-				w.mark(ctx, done)
-				done = done[:0]
-			}
+		select {
+		case f.unmarked <- struct{}{}:
+		case <-ctx.Done():
+			return
 		}
+		var err error
+		c, err = w.deliver(c, m)
+		f.results <- sent{mail: m, err: err} // never blocks: one per token
 	}
 }
 
-// mark records ids sent, even while ctx ends.
-func (w *Worker) mark(ctx context.Context, ids []int64) {
-	if len(ids) == 0 {
-		return
+// take waits for a mail to send; while a connection is open (connected)
+// it gives up after Poll.
+func (w *Worker) take(ctx context.Context, todo <-chan store.Mail, connected bool) (store.Mail, bool) {
+	select {
+	case m := <-todo:
+		return m, true
+	default:
 	}
-	w.db.Lock()
-	defer w.db.Unlock()
-	if err := w.Store.MarkSent(context.WithoutCancel(ctx), ids...); err != nil {
-		w.Log.Error("outbox: mark sent", "ids", ids, "err", err)
+	var idle <-chan time.Time
+	if connected {
+		t := time.NewTimer(w.Poll)
+		defer t.Stop()
+		idle = t.C
 	}
+	select {
+	case m := <-todo:
+		return m, true
+	case <-idle:
+	case <-ctx.Done():
+	}
+	return store.Mail{}, false
+}
+
+// deliver sends m over c, dialling first when c is nil; it returns the
+// connection to use next (nil after a failure).
+func (w *Worker) deliver(c *client, m store.Mail) (*client, error) {
+	if c == nil {
+		var err error
+		if c, err = w.dial(); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.send(c, m); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // retry puts m back with exponential backoff.
-func (w *Worker) retry(ctx context.Context, m store.Mail, cause error) {
+func (w *Worker) retry(m store.Mail, cause error) {
 	wait := w.Backoff << min(m.Attempts, 30)
 	if wait <= 0 || wait > w.MaxWait {
 		wait = w.MaxWait
 	}
 	w.Log.Warn("mail delayed", "id", m.ID, "attempts", m.Attempts+1, "retry_in", wait.String(), "err", cause)
-	w.db.Lock()
-	defer w.db.Unlock()
-	if err := w.Store.RetryMail(context.WithoutCancel(ctx), m.ID, w.Now().UTC().Add(wait), cause.Error()); err != nil {
+	if err := w.Store.RetryMail(context.Background(), m.ID, w.Now().UTC().Add(wait), cause.Error()); err != nil {
 		w.Log.Error("outbox: retry", "id", m.ID, "err", err)
 	}
 }
 
-func (w *Worker) dial() (*smtp.Client, error) {
-	host, _, _ := net.SplitHostPort(w.SMTP.Addr)
-	cfg := w.TLS
-	if cfg == nil {
-		cfg = &tls.Config{ServerName: host}
-	}
-	var (
-		c   *smtp.Client
-		err error
-	)
-	switch {
-	case w.SMTP.Implicit:
-		c, err = smtp.DialTLS(w.SMTP.Addr, cfg)
-	case w.SMTP.Password != "":
-		c, err = smtp.DialStartTLS(w.SMTP.Addr, cfg) // never a password in clear
-	default:
-		c, err = smtp.Dial(w.SMTP.Addr)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("smtp connect: %w", err)
-	}
-	if w.SMTP.Username != "" {
-		if err := c.Auth(sasl.NewPlainClient("", w.SMTP.Username, w.SMTP.Password)); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("smtp auth: %w", err)
-		}
-	}
-	return c, nil
-}
-
-// send transmits one mail; nil means the server accepted it.
-func (w *Worker) send(c *smtp.Client, m store.Mail) error {
+// send transmits one mail over c; nil means the server accepted it.
+func (w *Worker) send(c *client, m store.Mail) error {
 	if m.Email == "" {
 		return errors.New("no address")
 	}
-	if err := c.Mail(w.SMTP.From, nil); err != nil {
-		return err
-	}
-	if err := c.Rcpt(m.Email, nil); err != nil {
-		return err
-	}
-	d, err := c.Data()
-	if err != nil {
-		return err
-	}
-	if _, err := d.Write(w.Render.Render(m, w.Now())); err != nil {
-		d.Close()
-		return err
-	}
-	return d.Close()
+	return c.send(w.SMTP.From, m.Email, w.Render.Render(m, w.Now()))
 }

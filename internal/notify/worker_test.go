@@ -23,7 +23,8 @@ func startWorker(st *sqlstore.Store, srv *smtptest.Server, lease time.Duration) 
 	return startBatches(st, srv, lease, 5)
 }
 
-// startBatches is startWorker claiming batch rows at a time.
+// startBatches is startWorker claiming batch rows ahead (0: the Worker's
+// default).
 func startBatches(st *sqlstore.Store, srv *smtptest.Server, lease time.Duration, batch int) (stop func()) {
 	return run(newWorker(st, srv, lease, batch))
 }
@@ -175,4 +176,36 @@ func TestWorkerKilledMidSendLosesNothing(t *testing.T) {
 			ids[id] = true
 		}
 	})
+}
+
+// The worker sends over TLS — STARTTLS on a submission port, or TLS from
+// the first byte (smtps) — and authenticates with AUTH PLAIN; with a
+// wrong password nothing is sent and the mail waits.
+func TestWorkerTLSAndAuth(t *testing.T) {
+	for _, implicit := range []bool{false, true} {
+		t.Run(map[bool]string{false: "starttls", true: "smtps"}[implicit], func(t *testing.T) {
+			st := storetest.MailSQLite(t)
+			enqueue(t, st, 3)
+			srv, trust := smtptest.StartSecure(t, "koinon", "right password", implicit)
+			w := newWorker(st, srv, time.Minute, 0)
+			w.TLS = trust
+			w.SMTP.Implicit, w.SMTP.Username, w.SMTP.Password = implicit, "koinon", "wrong password"
+			stop := run(w)
+			deadline := time.Now().Add(10 * time.Second)
+			for len(srv.Tries()) == 0 && srv.Conns() < 2 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			stop()
+			if srv.Conns() == 0 || len(srv.Tries()) != 0 || pending(t, st) != 3 {
+				t.Fatalf("wrong password: %d connections, %d MAIL commands, %d pending; want ≥ 1, 0, 3", srv.Conns(), len(srv.Tries()), pending(t, st))
+			}
+			w = newWorker(st, srv, time.Minute, 0)
+			w.TLS = trust
+			w.SMTP.Implicit, w.SMTP.Username, w.SMTP.Password = implicit, "koinon", "right password"
+			w.Backoff = time.Millisecond
+			defer run(w)()
+			srv.Wait(t, 3, 10*time.Second)
+			once(t, srv, 3)
+		})
+	}
 }

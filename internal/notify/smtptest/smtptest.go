@@ -8,6 +8,7 @@
 package smtptest
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"mime"
@@ -63,6 +64,8 @@ type Server struct {
 	holdAt   int           // hold DATA once this many were accepted (-1: never)
 	held     chan struct{} // closed when a DATA is held
 	release  chan struct{} // closed by Release
+	// user and password, when set (StartSecure), are required before MAIL.
+	user, password string
 }
 
 // Start listens on a free local port until the test ends.
@@ -72,7 +75,13 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Addr: ln.Addr().String(), ids: map[string]bool{}, holdAt: -1}
+	return serve(t, ln, nil, "", "")
+}
+
+// serve answers on ln until the test ends, offering STARTTLS with cfg
+// and requiring AUTH as user when they are set.
+func serve(t testing.TB, ln net.Listener, cfg *tls.Config, user, password string) *Server {
+	s := &Server{Addr: ln.Addr().String(), ids: map[string]bool{}, holdAt: -1, user: user, password: password}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.mu.Lock()
 		s.conns++
@@ -81,6 +90,7 @@ func Start(t testing.TB) *Server {
 	}))
 	s.srv.Domain = "smtptest.local"
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
+	s.srv.TLSConfig = cfg
 	go s.srv.Serve(ln)
 	t.Cleanup(func() { s.Release(); s.srv.Close() })
 	return s
@@ -186,6 +196,7 @@ type session struct {
 	s        *Server
 	c        *smtp.Conn
 	from, to string
+	authed   bool
 }
 
 func (ss *session) Reset()        { ss.from, ss.to = "", "" }
@@ -199,6 +210,9 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if mode == Refuse {
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "try again later"}
 	}
+	if ss.s.user != "" && !ss.authed {
+		return smtp.ErrAuthRequired
+	}
 	ss.from = from
 	return nil
 }
@@ -209,13 +223,22 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
+	ss.s.mu.Lock()
+	discard := ss.s.Discard
+	ss.s.mu.Unlock()
+	var raw []byte
+	var err error
+	if discard {
+		_, err = io.Copy(io.Discard, r)
+	} else {
+		raw, err = io.ReadAll(r)
+	}
 	if err != nil {
 		return err
 	}
 	ss.s.mu.Lock()
 	ss.s.seen++
-	mode, delay, discard := ss.s.mode, ss.s.Delay, ss.s.Discard
+	mode, delay := ss.s.mode, ss.s.Delay
 	var release chan struct{}
 	if ss.s.holdAt >= 0 && ss.s.accepted >= ss.s.holdAt {
 		select {

@@ -166,19 +166,20 @@ func (s *Store) MailDelayed(ctx context.Context, citizenID int64) (bool, error) 
 }
 
 // ClaimMail marks the mails sent sent (as MarkSent) and takes up to limit
-// due, unsent outbox rows for lease, in one short write transaction:
-// another worker (or this one after a restart) takes them again only when
-// the lease has run out without MarkSent, so a crash loses nothing. Rows
-// are claimed in small batches, so the outbox's size does not matter.
-// Under the write lock there are only the two UPDATEs; what the mails
-// need (the notification, the citizen's address and language) is read
-// after it, beside the writers (WAL), so that the worker holds the one
-// writer of SQLite as briefly as it can and votes hardly wait for it.
+// (none: only the mark) due, unsent outbox rows for lease, in one short
+// write transaction: another worker (or this one after a restart) takes
+// them again only when the lease has run out without MarkSent, so a crash
+// loses nothing. Rows are claimed in batches (a few hundred), so the
+// outbox's size does not matter. Under the write lock there are only the
+// two UPDATEs; what the mails need (the notification, the citizen's
+// address and language) is read after it, beside the writers (WAL), so
+// that the worker holds the one writer of SQLite as briefly as it can and
+// votes hardly wait for it.
 func (s *Store) ClaimMail(ctx context.Context, sent []int64, limit int, lease time.Duration) ([]Mail, error) {
 	now := s.stamp()
 	var ids []int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := markSent(tx, now, sent); err != nil {
+		if err := markSent(tx, now, sent); err != nil || limit <= 0 {
 			return err
 		}
 		due := "SELECT id FROM outbox WHERE sent_at IS NULL AND next_at <= ? AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY next_at, id LIMIT ?"

@@ -1,0 +1,183 @@
+package notify
+
+import (
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/textproto"
+	"strings"
+	"time"
+)
+
+// Timeouts of the SMTP client (RFC 5321, 4.5.3.2).
+const (
+	dialTimeout    = 30 * time.Second
+	commandTimeout = 5 * time.Minute
+	dataTimeout    = 10 * time.Minute // the reply to the final dot
+)
+
+// client is one SMTP connection. It sends a mail's MAIL, RCPT and DATA
+// commands in one write when the server offers PIPELINING (RFC 2920), so
+// that a mail costs two round trips instead of four. The client of
+// github.com/emersion/go-smtp (v0.26.0, the newest) waits for each reply,
+// hence this one; it does only what the worker needs: EHLO, STARTTLS,
+// AUTH PLAIN, one recipient per mail.
+type client struct {
+	conn       net.Conn
+	text       *textproto.Conn
+	pipelining bool
+}
+
+// dial connects to the worker's server: TLS from the start (smtps), or
+// STARTTLS when a password is set (never a password in clear), then AUTH
+// PLAIN when a user is set.
+func (w *Worker) dial() (*client, error) {
+	host, _, _ := net.SplitHostPort(w.SMTP.Addr)
+	cfg := w.TLS
+	if cfg == nil {
+		cfg = &tls.Config{ServerName: host}
+	}
+	d := &net.Dialer{Timeout: dialTimeout}
+	var (
+		conn net.Conn
+		err  error
+	)
+	if w.SMTP.Implicit {
+		conn, err = tls.DialWithDialer(d, "tcp", w.SMTP.Addr, cfg)
+	} else {
+		conn, err = d.Dial("tcp", w.SMTP.Addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("smtp connect: %w", err)
+	}
+	c := &client{conn: conn, text: textproto.NewConn(conn)}
+	if err := c.start(w.SMTP, cfg); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// start reads the greeting and says EHLO, upgrading to TLS and
+// authenticating as configured.
+func (c *client) start(s SMTP, cfg *tls.Config) error {
+	c.conn.SetDeadline(time.Now().Add(commandTimeout))
+	if _, _, err := c.text.ReadResponse(220); err != nil {
+		return fmt.Errorf("smtp greeting: %w", err)
+	}
+	ext, err := c.ehlo()
+	if err != nil {
+		return err
+	}
+	if !s.Implicit && s.Password != "" {
+		if !ext["STARTTLS"] {
+			return errors.New("smtp: the server does not offer STARTTLS")
+		}
+		if err := c.cmd(220, "STARTTLS"); err != nil {
+			return fmt.Errorf("smtp starttls: %w", err)
+		}
+		c.conn = tls.Client(c.conn, cfg)
+		c.text = textproto.NewConn(c.conn)
+		if ext, err = c.ehlo(); err != nil {
+			return err
+		}
+	}
+	if s.Username != "" {
+		plain := base64.StdEncoding.EncodeToString([]byte("\x00" + s.Username + "\x00" + s.Password))
+		if err := c.cmd(235, "AUTH PLAIN %s", plain); err != nil {
+			return fmt.Errorf("smtp auth: %w", err)
+		}
+	}
+	c.pipelining = ext["PIPELINING"]
+	return nil
+}
+
+// ehlo greets the server and returns the extensions it offers (none from
+// a server that knows only HELO).
+func (c *client) ehlo() (map[string]bool, error) {
+	if _, err := c.text.Cmd("EHLO localhost"); err != nil {
+		return nil, err
+	}
+	_, msg, err := c.text.ReadResponse(250)
+	var refused *textproto.Error
+	if errors.As(err, &refused) && refused.Code/100 == 5 {
+		return map[string]bool{}, c.cmd(250, "HELO localhost")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("smtp ehlo: %w", err)
+	}
+	ext := map[string]bool{}
+	for _, line := range strings.Split(msg, "\n")[1:] {
+		name, _, _ := strings.Cut(line, " ")
+		ext[strings.ToUpper(name)] = true
+	}
+	return ext, nil
+}
+
+// cmd sends one command and reads its reply.
+func (c *client) cmd(code int, format string, args ...any) error {
+	if _, err := c.text.Cmd(format, args...); err != nil {
+		return err
+	}
+	_, _, err := c.text.ReadResponse(code)
+	return err
+}
+
+// send transmits one mail; nil means the server accepted it. After an
+// error the connection is in an unknown state: close it.
+func (c *client) send(from, to string, msg []byte) error {
+	if strings.ContainsAny(from+to, "\r\n<>") {
+		return errors.New("smtp: a line break or angle bracket in an address")
+	}
+	c.conn.SetDeadline(time.Now().Add(commandTimeout))
+	if err := c.envelope(from, to); err != nil {
+		return err
+	}
+	dw := c.text.DotWriter()
+	if _, err := dw.Write(msg); err != nil {
+		return err
+	}
+	if err := dw.Close(); err != nil {
+		return err
+	}
+	c.conn.SetDeadline(time.Now().Add(dataTimeout))
+	_, _, err := c.text.ReadResponse(25)
+	return err
+}
+
+// envelope sends MAIL, RCPT and DATA and reads their replies: in one
+// write when the server pipelines, else one command at a time.
+func (c *client) envelope(from, to string) error {
+	cmds := [...]struct {
+		line string
+		code int // 25: any 25x
+	}{{"MAIL FROM:<" + from + ">", 25}, {"RCPT TO:<" + to + ">", 25}, {"DATA", 354}}
+	read := 0
+	for i, cmd := range cmds {
+		c.text.W.WriteString(cmd.line + "\r\n")
+		if c.pipelining && i < len(cmds)-1 {
+			continue
+		}
+		if err := c.text.W.Flush(); err != nil {
+			return err
+		}
+		for ; read <= i; read++ {
+			if _, _, err := c.text.ReadResponse(cmds[read].code); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Quit says goodbye and closes the connection.
+func (c *client) Quit() {
+	c.conn.SetDeadline(time.Now().Add(5 * time.Second))
+	c.cmd(221, "QUIT")
+	c.Close()
+}
+
+// Close closes the connection.
+func (c *client) Close() { c.conn.Close() }
