@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 
@@ -28,8 +29,8 @@ func TallyWithOrder(doc *Document, order []string) ([]byte, error) {
 	var head, tail []byte
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		head = doc.appendHead(make([]byte, 0, doc.sizeHint()))
-		tail = doc.appendTail(nil, false)
+		head = doc.appendHead(make([]byte, 0, doc.sizeHint()), nil)
+		tail = doc.appendTail(nil, false, nil)
 	})
 	res, err := doc.count()
 	wg.Wait()
@@ -222,17 +223,64 @@ func (doc *Document) buildTree() *Tree {
 	return doc.tree
 }
 
+// Count recomputes votes_root, tiebreak and result of a document read
+// with ParseDocument, as Tally does, without writing the document out
+// (SealTo writes it).
+func Count(doc *Document) error {
+	doc.IssuedAt, doc.Signer, doc.Signature = "", nil, ""
+	doc.setRoot(nil)
+	res, err := doc.count()
+	if err != nil {
+		return err
+	}
+	doc.Result = res
+	return nil
+}
+
 // appendJSON appends the document as canonical JSON. The seal fields
 // (issued_at, signer, signature) are written when set; signature only
 // when withSignature.
 func (doc *Document) appendJSON(out []byte, withSignature bool) []byte {
-	out = doc.appendHead(out)
+	out = doc.appendHead(out, nil)
 	out = append(out, doc.Result...)
-	return doc.appendTail(out, withSignature)
+	return doc.appendTail(out, withSignature, nil)
 }
 
-// appendHead writes the document up to the result's value.
-func (doc *Document) appendHead(out []byte) []byte {
+// writeJSON writes the document as appendJSON does to w, a block at a
+// time, so that a document of any size needs only one block of memory.
+func (doc *Document) writeJSON(w io.Writer, withSignature bool) error {
+	sp := &spill{w: w}
+	out := doc.appendHead(make([]byte, 0, 2*spillSize), sp)
+	out = sp.flush(append(out, doc.Result...), true)
+	sp.flush(doc.appendTail(out, withSignature, sp), true)
+	return sp.err
+}
+
+// spill writes a document being appended to its writer in blocks; a nil
+// spill keeps the whole document in the buffer.
+type spill struct {
+	w   io.Writer
+	err error
+}
+
+// spillSize is the block a spill writes at once.
+const spillSize = 256 << 10
+
+// flush writes out once it holds a block (or when forced) and returns
+// the emptied buffer to append to.
+func (sp *spill) flush(out []byte, force bool) []byte {
+	if sp == nil || (!force && len(out) < spillSize) {
+		return out
+	}
+	if sp.err == nil {
+		_, sp.err = sp.w.Write(out)
+	}
+	return out[:0]
+}
+
+// appendHead writes the document up to the result's value, spilling
+// blocks to sp.
+func (doc *Document) appendHead(out []byte, sp *spill) []byte {
 	out = append(out, `{"ballot":`...)
 	out = doc.Ballot.appendJSON(out)
 	out = append(out, `,"electorate":[`...)
@@ -247,7 +295,7 @@ func (doc *Document) appendHead(out []byte) []byte {
 		out = appendString(out, e.Voter)
 		out = append(out, `,"weight":`...)
 		out = strconv.AppendInt(out, e.Weight, 10)
-		out = append(out, '}')
+		out = sp.flush(append(out, '}'), false)
 	}
 	out = append(out, `],"format":`...)
 	out = appendString(out, doc.Format)
@@ -258,8 +306,9 @@ func (doc *Document) appendHead(out []byte) []byte {
 	return append(out, `,"result":`...)
 }
 
-// appendTail writes the document after the result's value.
-func (doc *Document) appendTail(out []byte, withSignature bool) []byte {
+// appendTail writes the document after the result's value, spilling
+// blocks to sp.
+func (doc *Document) appendTail(out []byte, withSignature bool, sp *spill) []byte {
 	if withSignature && doc.Signature != "" {
 		out = append(out, `,"signature":`...)
 		out = appendString(out, doc.Signature)
@@ -275,7 +324,7 @@ func (doc *Document) appendTail(out []byte, withSignature bool) []byte {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendVote(out, &doc.Votes[i])
+		out = sp.flush(appendVote(out, &doc.Votes[i]), false)
 	}
 	out = append(out, `],"votes_root":`...)
 	out = appendString(out, doc.VotesRoot)
