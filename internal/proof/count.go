@@ -94,8 +94,8 @@ func (doc *Document) count() (json.RawMessage, error) {
 }
 
 // marshalResult returns the canonical JSON of a result. The two lists with a
-// row per voter, resolution and carriers, are written here directly (in two
-// goroutines for large ballots); the rest goes through Marshal. A test holds
+// row per voter, resolution and carriers, are written here directly, into
+// one buffer sized for them; the rest goes through Marshal. A test holds
 // this to Marshal(r) byte for byte.
 func marshalResult(r tally.Result) ([]byte, error) {
 	if len(r.Resolution)+len(r.Carriers) < 1024 {
@@ -113,10 +113,7 @@ func marshalResult(r tally.Result) ([]byte, error) {
 	if ci < 0 || ri < ci {
 		return Marshal(r) // not the expected shape: let encoding/json decide
 	}
-	var res []byte
-	var wg sync.WaitGroup
-	wg.Go(func() { res = appendResolution(nil, r.Resolution) })
-	out := make([]byte, 0, len(rest)+64*len(r.Resolution)+32*len(r.Carriers))
+	out := make([]byte, 0, len(rest)+carriersSize(r.Carriers)+resolutionSize(r.Resolution))
 	out = append(out, rest[:ci+len(carriersKey)-1]...)
 	for i, c := range r.Carriers {
 		if i > 0 {
@@ -129,10 +126,33 @@ func marshalResult(r tally.Result) ([]byte, error) {
 		out = append(out, '}')
 	}
 	out = append(out, rest[ci+len(carriersKey)-1:ri+len(resolutionKey)-1]...)
-	wg.Wait()
-	out = append(out, res...)
+	out = appendResolution(out, r.Resolution)
 	return append(out, rest[ri+len(resolutionKey)-1:]...), nil
 }
+
+// carriersSize bounds the JSON length of carrier rows whose strings need
+// no escapes (a string that does makes the buffer grow).
+func carriersSize(rows []tally.Carrier) int {
+	n := 0
+	for i := range rows {
+		n += len(`,{"voter":"","weight":}`) + len(rows[i].Voter) + maxDigits
+	}
+	return n
+}
+
+// resolutionSize is carriersSize for resolution rows.
+func resolutionSize(rows []tally.ResolutionRow) int {
+	n := 0
+	for i := range rows {
+		row := &rows[i]
+		n += len(`,{"hops":,"state":"","to":"","via":"","voter":""}`) + maxDigits +
+			len(row.State.String()) + len(row.To) + len(row.Via) + len(row.Voter)
+	}
+	return n
+}
+
+// maxDigits is the longest decimal int64.
+const maxDigits = 20
 
 // appendResolution writes resolution rows as encoding/json would, canonically:
 // via, to and hops only when set.
@@ -250,8 +270,10 @@ func (doc *Document) appendJSON(out []byte, withSignature bool) []byte {
 // time, so that a document of any size needs only one block of memory.
 func (doc *Document) writeJSON(w io.Writer, withSignature bool) error {
 	sp := &spill{w: w}
-	out := doc.appendHead(make([]byte, 0, 2*spillSize), sp)
-	out = sp.flush(append(out, doc.Result...), true)
+	out := sp.flush(doc.appendHead(make([]byte, 0, 2*spillSize), sp), true)
+	if sp.err == nil {
+		_, sp.err = w.Write(doc.Result)
+	}
 	sp.flush(doc.appendTail(out, withSignature, sp), true)
 	return sp.err
 }
