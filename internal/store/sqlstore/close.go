@@ -270,9 +270,9 @@ func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInpu
 	}
 
 	in.Votes = make([]FinalVote, 0, n.Votes)
-	vrows, err := tx.Raw(`SELECT v.citizen_id, v.choice FROM votes v
-		JOIN ballot_roll r ON r.ballot_id = v.ballot_id AND r.citizen_id = v.citizen_id
-		WHERE v.ballot_id = ? AND r.weight > 0`, b.ID).Rows()
+	// Votes of citizens off the electorate (weight 0) are left out here,
+	// by the roll's ids, rather than by joining the roll again.
+	vrows, err := tx.Raw(`SELECT citizen_id, choice FROM votes WHERE ballot_id = ?`, b.ID).Rows()
 	if err != nil {
 		return nil, wrap(err, "votes of ballot %d", b.ID)
 	}
@@ -282,8 +282,10 @@ func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInpu
 		if err := vrows.Scan(&v.CitizenID, &v.Choice); err != nil {
 			return nil, wrap(err, "scan vote")
 		}
-		v.Voter, _ = voterOf(v.CitizenID)
-		in.Votes = append(in.Votes, v)
+		var ok bool
+		if v.Voter, ok = voterOf(v.CitizenID); ok {
+			in.Votes = append(in.Votes, v)
+		}
 	}
 	if err := vrows.Err(); err != nil {
 		return nil, wrap(err, "votes of ballot %d", b.ID)
