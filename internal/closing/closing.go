@@ -10,10 +10,9 @@ import (
 	"cmp"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -155,22 +154,28 @@ func (c *Closer) count(in *store.CloseInput) (store.CloseOutput, error) {
 	// doc holds what the count needs; free the inputs' rows (a million
 	// voters' worth) before the tally and the proof are built.
 	in.Electorate, in.Votes = nil, nil
-	if _, err := proof.Tally(doc); err != nil {
+	if err := proof.Count(doc); err != nil {
 		return store.CloseOutput{}, fmt.Errorf("closing: tally ballot %d: %w", in.Ballot.ID, err)
 	}
-	sealed, err := proof.Seal(doc, c.Signer.SigningKey(), in.ClosedAt)
-	if err != nil {
-		return store.CloseOutput{}, fmt.Errorf("closing: seal ballot %d: %w", in.Ballot.ID, err)
-	}
+	key := c.Signer.SigningKey()
 	if in.Log != nil {
+		sealed, err := proof.Seal(doc, key, in.ClosedAt)
+		if err != nil {
+			return store.CloseOutput{}, fmt.Errorf("closing: seal ballot %d: %w", in.Ballot.ID, err)
+		}
 		return c.seal2(in, doc, sealed)
 	}
-	sum := sha256.Sum256(sealed)
+	// The store writes the proof (a million voters' is 140 MB) as it is
+	// sealed.
 	return store.CloseOutput{
 		ResultJSON: doc.Result,
-		ProofJSON:  sealed,
-		ProofHash:  hex.EncodeToString(sum[:]),
-		VotesRoot:  doc.VotesRoot,
+		WriteProof: func(w io.Writer) error {
+			if err := proof.SealTo(w, doc, key, in.ClosedAt); err != nil {
+				return fmt.Errorf("closing: seal ballot %d: %w", in.Ballot.ID, err)
+			}
+			return nil
+		},
+		VotesRoot: doc.VotesRoot,
 	}, nil
 }
 

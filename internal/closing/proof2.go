@@ -3,9 +3,7 @@ package closing
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -62,8 +60,7 @@ func (c *Closer) seal2(in *store.CloseInput, doc *proof.Document, sealed1 []byte
 			return store.CloseOutput{}, fmt.Errorf("closing: proof 2 of ballot %d: %w", in.Ballot.ID, err)
 		}
 	}
-	sum := sha256.Sum256(sealed)
-	return store.CloseOutput{ResultJSON: d2.Result, ProofJSON: sealed, ProofHash: hex.EncodeToString(sum[:]), VotesRoot: d2.VotesRoot, Cosignatures: cosigs}, nil
+	return store.CloseOutput{ResultJSON: d2.Result, ProofJSON: sealed, VotesRoot: d2.VotesRoot, Cosignatures: cosigs}, nil
 }
 
 // sameCount compares two counts byte for byte (both are canonical).

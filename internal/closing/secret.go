@@ -2,8 +2,6 @@ package closing
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -138,6 +136,5 @@ func SealSecret(in SecretSeal) (store.CloseOutput, error) {
 	if err != nil {
 		return store.CloseOutput{}, err
 	}
-	sum := sha256.Sum256(sealed)
-	return store.CloseOutput{ResultJSON: doc.Result, ProofJSON: sealed, ProofHash: hex.EncodeToString(sum[:]), VotesRoot: seed}, nil
+	return store.CloseOutput{ResultJSON: doc.Result, ProofJSON: sealed, VotesRoot: seed}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 
@@ -28,8 +29,8 @@ func TallyWithOrder(doc *Document, order []string) ([]byte, error) {
 	var head, tail []byte
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		head = doc.appendHead(make([]byte, 0, doc.sizeHint()))
-		tail = doc.appendTail(nil, false)
+		head = doc.appendHead(make([]byte, 0, doc.sizeHint()), nil)
+		tail = doc.appendTail(nil, false, nil)
 	})
 	res, err := doc.count()
 	wg.Wait()
@@ -93,8 +94,8 @@ func (doc *Document) count() (json.RawMessage, error) {
 }
 
 // marshalResult returns the canonical JSON of a result. The two lists with a
-// row per voter, resolution and carriers, are written here directly (in two
-// goroutines for large ballots); the rest goes through Marshal. A test holds
+// row per voter, resolution and carriers, are written here directly, into
+// one buffer sized for them; the rest goes through Marshal. A test holds
 // this to Marshal(r) byte for byte.
 func marshalResult(r tally.Result) ([]byte, error) {
 	if len(r.Resolution)+len(r.Carriers) < 1024 {
@@ -112,10 +113,7 @@ func marshalResult(r tally.Result) ([]byte, error) {
 	if ci < 0 || ri < ci {
 		return Marshal(r) // not the expected shape: let encoding/json decide
 	}
-	var res []byte
-	var wg sync.WaitGroup
-	wg.Go(func() { res = appendResolution(nil, r.Resolution) })
-	out := make([]byte, 0, len(rest)+64*len(r.Resolution)+32*len(r.Carriers))
+	out := make([]byte, 0, len(rest)+carriersSize(r.Carriers)+resolutionSize(r.Resolution))
 	out = append(out, rest[:ci+len(carriersKey)-1]...)
 	for i, c := range r.Carriers {
 		if i > 0 {
@@ -128,10 +126,33 @@ func marshalResult(r tally.Result) ([]byte, error) {
 		out = append(out, '}')
 	}
 	out = append(out, rest[ci+len(carriersKey)-1:ri+len(resolutionKey)-1]...)
-	wg.Wait()
-	out = append(out, res...)
+	out = appendResolution(out, r.Resolution)
 	return append(out, rest[ri+len(resolutionKey)-1:]...), nil
 }
+
+// carriersSize bounds the JSON length of carrier rows whose strings need
+// no escapes (a string that does makes the buffer grow).
+func carriersSize(rows []tally.Carrier) int {
+	n := 0
+	for i := range rows {
+		n += len(`,{"voter":"","weight":}`) + len(rows[i].Voter) + maxDigits
+	}
+	return n
+}
+
+// resolutionSize is carriersSize for resolution rows.
+func resolutionSize(rows []tally.ResolutionRow) int {
+	n := 0
+	for i := range rows {
+		row := &rows[i]
+		n += len(`,{"hops":,"state":"","to":"","via":"","voter":""}`) + maxDigits +
+			len(row.State.String()) + len(row.To) + len(row.Via) + len(row.Voter)
+	}
+	return n
+}
+
+// maxDigits is the longest decimal int64.
+const maxDigits = 20
 
 // appendResolution writes resolution rows as encoding/json would, canonically:
 // via, to and hops only when set.
@@ -222,17 +243,66 @@ func (doc *Document) buildTree() *Tree {
 	return doc.tree
 }
 
+// Count recomputes votes_root, tiebreak and result of a document read
+// with ParseDocument, as Tally does, without writing the document out
+// (SealTo writes it).
+func Count(doc *Document) error {
+	doc.IssuedAt, doc.Signer, doc.Signature = "", nil, ""
+	doc.setRoot(nil)
+	res, err := doc.count()
+	if err != nil {
+		return err
+	}
+	doc.Result = res
+	return nil
+}
+
 // appendJSON appends the document as canonical JSON. The seal fields
 // (issued_at, signer, signature) are written when set; signature only
 // when withSignature.
 func (doc *Document) appendJSON(out []byte, withSignature bool) []byte {
-	out = doc.appendHead(out)
+	out = doc.appendHead(out, nil)
 	out = append(out, doc.Result...)
-	return doc.appendTail(out, withSignature)
+	return doc.appendTail(out, withSignature, nil)
 }
 
-// appendHead writes the document up to the result's value.
-func (doc *Document) appendHead(out []byte) []byte {
+// writeJSON writes the document as appendJSON does to w, a block at a
+// time, so that a document of any size needs only one block of memory.
+func (doc *Document) writeJSON(w io.Writer, withSignature bool) error {
+	sp := &spill{w: w}
+	out := sp.flush(doc.appendHead(make([]byte, 0, 2*spillSize), sp), true)
+	if sp.err == nil {
+		_, sp.err = w.Write(doc.Result)
+	}
+	sp.flush(doc.appendTail(out, withSignature, sp), true)
+	return sp.err
+}
+
+// spill writes a document being appended to its writer in blocks; a nil
+// spill keeps the whole document in the buffer.
+type spill struct {
+	w   io.Writer
+	err error
+}
+
+// spillSize is the block a spill writes at once.
+const spillSize = 256 << 10
+
+// flush writes out once it holds a block (or when forced) and returns
+// the emptied buffer to append to.
+func (sp *spill) flush(out []byte, force bool) []byte {
+	if sp == nil || (!force && len(out) < spillSize) {
+		return out
+	}
+	if sp.err == nil {
+		_, sp.err = sp.w.Write(out)
+	}
+	return out[:0]
+}
+
+// appendHead writes the document up to the result's value, spilling
+// blocks to sp.
+func (doc *Document) appendHead(out []byte, sp *spill) []byte {
 	out = append(out, `{"ballot":`...)
 	out = doc.Ballot.appendJSON(out)
 	out = append(out, `,"electorate":[`...)
@@ -247,7 +317,7 @@ func (doc *Document) appendHead(out []byte) []byte {
 		out = appendString(out, e.Voter)
 		out = append(out, `,"weight":`...)
 		out = strconv.AppendInt(out, e.Weight, 10)
-		out = append(out, '}')
+		out = sp.flush(append(out, '}'), false)
 	}
 	out = append(out, `],"format":`...)
 	out = appendString(out, doc.Format)
@@ -258,8 +328,9 @@ func (doc *Document) appendHead(out []byte) []byte {
 	return append(out, `,"result":`...)
 }
 
-// appendTail writes the document after the result's value.
-func (doc *Document) appendTail(out []byte, withSignature bool) []byte {
+// appendTail writes the document after the result's value, spilling
+// blocks to sp.
+func (doc *Document) appendTail(out []byte, withSignature bool, sp *spill) []byte {
 	if withSignature && doc.Signature != "" {
 		out = append(out, `,"signature":`...)
 		out = appendString(out, doc.Signature)
@@ -275,7 +346,7 @@ func (doc *Document) appendTail(out []byte, withSignature bool) []byte {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendVote(out, &doc.Votes[i])
+		out = sp.flush(appendVote(out, &doc.Votes[i]), false)
 	}
 	out = append(out, `],"votes_root":`...)
 	out = appendString(out, doc.VotesRoot)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,15 +33,32 @@ func NewSigner(key ed25519.PrivateKey) *Signer {
 // signs the canonical bytes of the document without signature, and returns
 // the sealed proof as canonical JSON.
 func Seal(doc *Document, key ed25519.PrivateKey, issuedAt time.Time) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := SealTo(&buf, doc, key, issuedAt); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// SealTo is Seal writing the sealed proof to w as it is made, so that a
+// proof of any size is never whole in memory. The document is written
+// three times: twice unsigned, for the signature, then sealed to w.
+func SealTo(w io.Writer, doc *Document, key ed25519.PrivateKey, issuedAt time.Time) error {
 	if doc.Result == nil || doc.VotesRoot == "" {
-		return nil, errors.New("seal: document has no result; tally it first")
+		return errors.New("seal: document has no result; tally it first")
 	}
 	doc.IssuedAt = issuedAt.UTC().Truncate(time.Second).Format(TimeLayout)
 	doc.Signer = NewSigner(key)
 	doc.Signature = ""
-	unsigned := doc.appendJSON(nil, false)
-	doc.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key, unsigned))
-	return doc.appendJSON(make([]byte, 0, len(unsigned)+128), true), nil
+	sig := newStreamSigner(key)
+	if err := doc.writeJSON(sig.FirstPass(), false); err != nil {
+		return err
+	}
+	if err := doc.writeJSON(sig.SecondPass(), false); err != nil {
+		return err
+	}
+	doc.Signature = base64.StdEncoding.EncodeToString(sig.Sum())
+	return doc.writeJSON(w, true)
 }
 
 // ParseProof reads a sealed proof and checks its shape, voter order and

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"io"
+	"time"
+)
 
 // ElectorateRow is one voter of the frozen roll.
 type ElectorateRow struct {
@@ -17,11 +20,14 @@ type FinalVote struct {
 	Choice    string
 }
 
-// CloseOutput is the sealed outcome to store.
+// CloseOutput is the sealed outcome to store. The proof is ProofJSON, or
+// when WriteProof is set what it writes: the store calls it once, inside
+// the closing transaction, and stores and hashes the proof as it comes,
+// so that a large proof is never whole in memory.
 type CloseOutput struct {
 	ResultJSON []byte
 	ProofJSON  []byte
-	ProofHash  string
+	WriteProof func(w io.Writer) error
 	VotesRoot  string
 	// Cosignatures are the witnesses' cosignatures collected during the
 	// close (of CloseLog.Before and of the close checkpoint), stored in

@@ -93,19 +93,21 @@ type Ballot struct {
 	OpensAt    *time.Time
 	ClosesAt   time.Time
 	ClosedAt   *time.Time
-	// ResultJSON and ProofJSON live in ballot_documents; they are set only
-	// by CloseBallot and BallotWithDocuments.
+	// ResultJSON and ProofJSON live in ballot_documents and
+	// ballot_proof_chunks; they are set only by CloseBallot (ProofJSON
+	// when the proof is small, see sqlstore.keptProof) and
+	// BallotWithDocuments.
 	ResultJSON *string `gorm:"-"`
 	ProofJSON  *string `gorm:"-"`
 	ProofHash  string
 	LogHead    string
 }
 
-// BallotDocument holds a sealed ballot's result and proof documents.
+// BallotDocument holds a sealed ballot's result document; its proof is
+// in the table ballot_proof_chunks.
 type BallotDocument struct {
 	BallotID   int64 `gorm:"primaryKey;autoIncrement:false"`
 	ResultJSON string
-	ProofJSON  string
 }
 
 // BallotOption is one option of a ballot, in ballot order.

@@ -53,9 +53,15 @@ func loadDocuments(db *gorm.DB, b *Ballot) error {
 	if res.Error != nil {
 		return wrap(res.Error, "documents of ballot %d", b.ID)
 	}
-	if res.RowsAffected > 0 {
-		b.ResultJSON, b.ProofJSON = &d.ResultJSON, &d.ProofJSON
+	if res.RowsAffected == 0 {
+		return nil
 	}
+	proof, err := readProof(db.Statement.Context, db, b.ID)
+	if err != nil {
+		return err
+	}
+	ps := bytesString(proof)
+	b.ResultJSON, b.ProofJSON = &d.ResultJSON, &ps
 	return nil
 }
 
@@ -68,11 +74,15 @@ func (s *Store) BallotResult(ctx context.Context, id int64) ([]byte, error) {
 // BallotProof returns a closed ballot's sealed proof document;
 // ErrNotFound when there is none.
 func (s *Store) BallotProof(ctx context.Context, id int64) ([]byte, error) {
-	return s.ballotDocument(ctx, id, "proof_json")
+	doc, err := readProof(ctx, s.db, id)
+	if err == nil && doc == nil {
+		err = wrap(gorm.ErrRecordNotFound, "proof of ballot %d", id)
+	}
+	return doc, err
 }
 
 // ballotDocument reads one document column as bytes (scanning into []byte
-// avoids a string copy of up to a few hundred megabytes).
+// avoids a string copy of tens of megabytes).
 func (s *Store) ballotDocument(ctx context.Context, id int64, column string) ([]byte, error) {
 	var doc []byte
 	row := s.db.WithContext(ctx).Model(&BallotDocument{}).Select(column).Where("ballot_id = ?", id).Row()

@@ -341,7 +341,7 @@ func effectiveListsMany(db *gorm.DB, ballots []Ballot) (map[int64]map[int64][]in
 		if !b.Delegation {
 			continue
 		}
-		p := newListPicker(b, 0, 0)
+		p := newListPicker(b)
 		for _, r := range rows {
 			if r.CommunityID == b.CommunityID {
 				p.add(r.CitizenID, r.ScopeKey, r.DelegateID)
@@ -383,9 +383,8 @@ type listPicker struct {
 	best  int
 }
 
-func newListPicker(b Ballot, lists, delegates int64) *listPicker {
-	return &listPicker{keys: store.ScopeKeys(b), lists: flatLists{
-		owners: make([]listOwner, 0, lists), delegates: make([]int64, 0, delegates)}}
+func newListPicker(b Ballot) *listPicker {
+	return &listPicker{keys: store.ScopeKeys(b)}
 }
 
 // rank is the precedence of a list under key (store.ScopeRank), 0 for a
@@ -431,13 +430,9 @@ func effectiveListsOf(db *gorm.DB, b Ballot) (flatLists, error) {
 		return flatLists{}, nil
 	}
 	keys := store.ScopeKeys(b)
-	var n struct{ Lists, Delegates int64 }
-	if err := db.Raw(`SELECT COUNT(DISTINCT d.id) AS lists, COUNT(dd.delegate_id) AS delegates
-		FROM delegations d LEFT JOIN delegation_delegates dd ON dd.delegation_id = d.id
-		WHERE d.community_id = ? AND d.scope_key IN ?`, b.CommunityID, keys).Scan(&n).Error; err != nil {
-		return flatLists{}, wrap(err, "effective lists of ballot %d", b.ID)
-	}
-	p := newListPicker(b, n.Lists, n.Delegates)
+	// The slices grow as the rows come: counting them first would read
+	// the lists twice.
+	p := newListPicker(b)
 	rows, err := db.Raw(`SELECT d.citizen_id, d.scope_key, dd.delegate_id
 		FROM delegations d LEFT JOIN delegation_delegates dd ON dd.delegation_id = d.id
 		WHERE d.community_id = ? AND d.scope_key IN ?

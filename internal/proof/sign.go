@@ -1,0 +1,65 @@
+package proof
+
+import (
+	"crypto/ed25519"
+	"crypto/sha512"
+	"hash"
+
+	"filippo.io/edwards25519"
+)
+
+// streamSigner computes the Ed25519 signature of RFC 8032 (the one
+// ed25519.Sign makes) of a message too large to hold in memory, which it
+// is given twice: once to derive the nonce, once for the challenge.
+type streamSigner struct {
+	key    ed25519.PrivateKey
+	s      *edwards25519.Scalar // secret scalar
+	r      *edwards25519.Scalar // nonce, set by the first pass
+	rBytes []byte               // encoded R = [r]B
+	h      hash.Hash
+}
+
+// newStreamSigner starts a signature by key; write the message to
+// FirstPass, then to SecondPass, then call Sum.
+func newStreamSigner(key ed25519.PrivateKey) *streamSigner {
+	d := sha512.Sum512(key.Seed())
+	s, err := edwards25519.NewScalar().SetBytesWithClamping(d[:32])
+	if err != nil {
+		panic(err) // 32 bytes always clamp to a scalar
+	}
+	h := sha512.New()
+	h.Write(d[32:])
+	return &streamSigner{key: key, s: s, h: h}
+}
+
+// FirstPass is where the message is written the first time: SHA-512 of
+// the key's prefix and the message.
+func (g *streamSigner) FirstPass() hash.Hash { return g.h }
+
+// SecondPass derives the nonce from the first pass and returns where the
+// message is written the second time: SHA-512 of R, the public key and
+// the message.
+func (g *streamSigner) SecondPass() hash.Hash {
+	g.r = scalarOf(g.h)
+	g.rBytes = new(edwards25519.Point).ScalarBaseMult(g.r).Bytes()
+	g.h = sha512.New()
+	g.h.Write(g.rBytes)
+	g.h.Write(g.key[32:])
+	return g.h
+}
+
+// Sum returns the 64-byte signature R ‖ S.
+func (g *streamSigner) Sum() []byte {
+	k := scalarOf(g.h)
+	S := edwards25519.NewScalar().MultiplyAdd(k, g.s, g.r)
+	return append(g.rBytes, S.Bytes()...)
+}
+
+// scalarOf reduces a SHA-512 digest modulo the group order.
+func scalarOf(h hash.Hash) *edwards25519.Scalar {
+	x, err := edwards25519.NewScalar().SetUniformBytes(h.Sum(nil))
+	if err != nil {
+		panic(err) // a SHA-512 digest has the 64 bytes it needs
+	}
+	return x
+}

@@ -1,0 +1,117 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+
+	"gorm.io/gorm"
+)
+
+// proofChunk is the size of the chunks a proof is stored in.
+const proofChunk = 1 << 20
+
+// keptProof is the largest proof CloseBallot also returns in the ballot
+// (ProofJSON); a larger one is read with BallotProof.
+const keptProof = 8 << 20
+
+// proofWriter stores a ballot's proof in ballot_proof_chunks as it is
+// written, hashing it on the way.
+type proofWriter struct {
+	tx     *gorm.DB
+	ballot int64
+	seq    int
+	buf    []byte
+	sum    hash.Hash
+	kept   []byte // the whole proof while it is at most keptProof
+	n      int
+}
+
+func newProofWriter(tx *gorm.DB, ballotID int64) *proofWriter {
+	return &proofWriter{tx: tx, ballot: ballotID, buf: make([]byte, 0, proofChunk), sum: sha256.New(), kept: []byte{}}
+}
+
+// Write stores p, a chunk whenever one is full.
+func (w *proofWriter) Write(p []byte) (int, error) {
+	w.sum.Write(p)
+	if w.n += len(p); w.n > keptProof {
+		w.kept = nil
+	} else {
+		w.kept = append(w.kept, p...)
+	}
+	n := len(p)
+	for len(p) > 0 {
+		k := min(len(p), proofChunk-len(w.buf))
+		w.buf, p = append(w.buf, p[:k]...), p[k:]
+		if len(w.buf) == proofChunk {
+			if err := w.flush(); err != nil {
+				return n - len(p), err
+			}
+		}
+	}
+	return n, nil
+}
+
+// flush stores the chunk being filled.
+func (w *proofWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	err := w.tx.Exec("INSERT INTO ballot_proof_chunks (ballot_id, seq, data) VALUES (?, ?, ?)", w.ballot, w.seq, w.buf).Error
+	if err != nil {
+		return wrap(err, "store proof of ballot %d", w.ballot)
+	}
+	w.seq++
+	w.buf = w.buf[:0]
+	return nil
+}
+
+// close stores the last chunk and returns the proof's SHA-256 in hex.
+func (w *proofWriter) close() (string, error) {
+	if err := w.flush(); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(w.sum.Sum(nil)), nil
+}
+
+// storeProof stores the proof of a close's output and returns its hash
+// and, when small, its bytes.
+func storeProof(tx *gorm.DB, ballotID int64, out CloseOutput) (sum string, kept []byte, err error) {
+	w := newProofWriter(tx, ballotID)
+	if out.WriteProof != nil {
+		err = out.WriteProof(w)
+	} else {
+		_, err = w.Write(out.ProofJSON)
+	}
+	if err == nil {
+		sum, err = w.close()
+	}
+	return sum, w.kept, err
+}
+
+// readProof reads a ballot's stored proof; nil when it has none.
+func readProof(ctx context.Context, db *gorm.DB, ballotID int64) ([]byte, error) {
+	var size int64
+	if err := db.WithContext(ctx).Raw("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM ballot_proof_chunks WHERE ballot_id = ?", ballotID).
+		Scan(&size).Error; err != nil {
+		return nil, wrap(err, "proof of ballot %d", ballotID)
+	}
+	if size == 0 {
+		return nil, nil
+	}
+	rows, err := db.WithContext(ctx).Raw("SELECT data FROM ballot_proof_chunks WHERE ballot_id = ? ORDER BY seq", ballotID).Rows()
+	if err != nil {
+		return nil, wrap(err, "proof of ballot %d", ballotID)
+	}
+	defer rows.Close()
+	doc := make([]byte, 0, size)
+	for rows.Next() {
+		var chunk []byte
+		if err := rows.Scan(&chunk); err != nil {
+			return nil, wrap(err, "proof of ballot %d", ballotID)
+		}
+		doc = append(doc, chunk...)
+	}
+	return doc, wrap(rows.Err(), "proof of ballot %d", ballotID)
+}
