@@ -57,7 +57,11 @@ func SealTo(w io.Writer, doc *Document, key ed25519.PrivateKey, issuedAt time.Ti
 	if err := doc.writeJSON(sig.SecondPass(), false); err != nil {
 		return err
 	}
-	doc.Signature = base64.StdEncoding.EncodeToString(sig.Sum())
+	signature, err := sig.Sum()
+	if err != nil {
+		return err
+	}
+	doc.Signature = base64.StdEncoding.EncodeToString(signature)
 	return doc.writeJSON(w, true)
 }
 

@@ -4,21 +4,63 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
+	"io"
+	"math/rand/v2"
 	"testing"
 )
 
-// The two-pass signer makes ed25519.Sign's signature.
+// The two-pass signer makes ed25519.Sign's signature, however the message
+// is cut into writes.
 func TestStreamSignerIsEd25519(t *testing.T) {
-	for n := range 5 {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 200 {
 		key := testKey(byte(n + 1))
-		msg := bytes.Repeat([]byte{byte(n), 'x'}, 1000*n)
-		g := newStreamSigner(key)
-		g.FirstPass().Write(msg)
-		g.SecondPass().Write(msg)
-		if got, want := g.Sum(), ed25519.Sign(key, msg); !bytes.Equal(got, want) {
-			t.Fatalf("message of %d bytes: signature %x, want %x", len(msg), got, want)
+		msg := make([]byte, rng.IntN(3)*rng.IntN(70_000))
+		for i := range msg {
+			msg[i] = byte(rng.Uint32())
+		}
+		got, err := streamSign(key, msg, msg, rng)
+		if want := ed25519.Sign(key, msg); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("message of %d bytes: signature %x (%v), want %x", len(msg), got, err, want)
 		}
 	}
+}
+
+// Two passes over different bytes give no signature (the nonce of one
+// message with the challenge of another would leak the key).
+func TestStreamSignerRefusesDifferentPasses(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	msg := []byte("the sealed proof")
+	for _, second := range [][]byte{[]byte("the sealed proof!"), []byte("The sealed proof"), nil} {
+		if sig, err := streamSign(testKey(1), msg, second, rng); err == nil {
+			t.Errorf("passes %q and %q: signature %x, want an error", msg, second, sig)
+		}
+	}
+	g := newStreamSigner(testKey(1))
+	g.FirstPass().Write(msg)
+	if sig, err := g.Sum(); err == nil {
+		t.Errorf("no second pass: signature %x, want an error", sig)
+	}
+}
+
+// streamSign signs with a streamSigner, writing each pass in random cuts.
+func streamSign(key ed25519.PrivateKey, first, second []byte, rng *rand.Rand) ([]byte, error) {
+	g := newStreamSigner(key)
+	for _, p := range []struct {
+		w   io.Writer
+		msg []byte
+	}{{g.FirstPass(), first}, {nil, second}} {
+		w := p.w
+		if w == nil {
+			w = g.SecondPass()
+		}
+		for rest := p.msg; len(rest) > 0; {
+			k := 1 + rng.IntN(len(rest))
+			w.Write(rest[:k])
+			rest = rest[k:]
+		}
+	}
+	return g.Sum()
 }
 
 // A sealed proof written in blocks (a ballot large enough for many) is
