@@ -60,7 +60,7 @@ func (s *Store) prepare(ctx context.Context) {
 	if s.logs == nil || sub == nil || sub.Envelope == nil || sub.CommunityID == 0 || sub.CitizenID == 0 {
 		return
 	}
-	cs, err := s.citizenState(s.db.WithContext(ctx), sub.CommunityID, sub.CitizenID)
+	cs, err := s.replayState(s.db.WithContext(ctx), sub.CommunityID, sub.CitizenID, true)
 	if err != nil {
 		return
 	}
@@ -144,7 +144,7 @@ func (s *Store) prepareCustodial(ctx context.Context, a action) {
 		key = ed25519.NewKeyFromSeed(seed)
 	}
 	pub := key.Public().(ed25519.PublicKey)
-	cs, err := s.citizenState(db, a.communityID, a.citizenID)
+	cs, err := s.replayState(db, a.communityID, a.citizenID, true)
 	if err != nil {
 		return
 	}
@@ -375,6 +375,15 @@ type citizenState struct {
 // earlier signatures again. Only replays read outside the writer's
 // transaction (committed rows) are kept.
 func (s *Store) citizenState(tx *gorm.DB, communityID, citizenID int64) (*citizenState, error) {
+	return s.replayState(tx, communityID, citizenID, false)
+}
+
+// replayState is citizenState; with kept, a replay the process keeps is
+// used as it is, without reading whether the stored chain moved since.
+// prepare and prepareCustodial use it: the write transaction checks the
+// chain's head before it uses their work (stateFor) and replays anew
+// when it moved.
+func (s *Store) replayState(tx *gorm.DB, communityID, citizenID int64, kept bool) (*citizenState, error) {
 	replaying := true
 	isBoard := func(string) bool {
 		if replaying { // accepted when it was appended
@@ -389,6 +398,11 @@ func (s *Store) citizenState(tx *gorm.DB, communityID, citizenID int64) (*citize
 			if err := b.logs.flush(tx, communityID); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if kept {
+		if cs, ok := s.states.get(communityID, citizenID, isBoard); ok {
+			return cs, nil
 		}
 	}
 	if cs, ok := s.states.resume(tx, communityID, citizenID, isBoard); ok {
@@ -458,6 +472,19 @@ func (c *stateCache) keep(cs *citizenState, replace bool) {
 		return
 	}
 	c.m[key] = &k
+}
+
+// get returns a clone of the kept state of the citizen, if any.
+func (c *stateCache) get(communityID, citizenID int64, isBoard func(string) bool) (*citizenState, bool) {
+	c.mu.Lock()
+	kept := c.m[[2]int64{communityID, citizenID}]
+	c.mu.Unlock()
+	if kept == nil {
+		return nil, false
+	}
+	cs := *kept
+	cs.state = kept.state.Clone(isBoard)
+	return &cs, true
 }
 
 // resume returns a clone of the kept state of the citizen when the
