@@ -73,8 +73,8 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 // the first to commit) and the vote is replaced instead.
 func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 	update := func() (bool, error) {
-		res := tx.Model(&Vote{}).Where("ballot_id = ? AND citizen_id = ?", v.BallotID, v.CitizenID).
-			Updates(map[string]any{"choice": v.Choice, "receipt": v.Receipt, "receipt_nonce": v.ReceiptNonce, "cast_at": v.CastAt})
+		res := tx.Exec("UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?",
+			v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
 		return res.RowsAffected > 0, wrap(res.Error, "cast vote")
 	}
 	if replaced, err = update(); err != nil || replaced {
