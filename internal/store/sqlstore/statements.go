@@ -101,15 +101,10 @@ func chainHead(tx *gorm.DB, communityID, citizenID int64) (string, error) {
 			return h, nil
 		}
 	}
-	var head []string
-	if err := tx.Raw("SELECT hash FROM statements WHERE community_id = ? AND citizen_id = ? ORDER BY log_index DESC LIMIT 1",
-		communityID, citizenID).Scan(&head).Error; err != nil {
-		return "", wrap(err, "chain head of %d", citizenID)
-	}
-	if len(head) == 0 {
-		return "", nil
-	}
-	return head[0], nil
+	var head string
+	_, err := queryRow(tx, tx.Dialector.Name(), "SELECT hash FROM statements WHERE community_id = ? AND citizen_id = ? ORDER BY log_index DESC LIMIT 1",
+		[]any{communityID, citizenID}, &head)
+	return head, wrap(err, "chain head of %d", citizenID)
 }
 
 // prepareCustodial signs, before the write lock, the custodial statement

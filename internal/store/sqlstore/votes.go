@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -151,30 +153,68 @@ func logTime(b Ballot, at time.Time) time.Time {
 // not take votes is its domain.CanVote error; a citizen not on the roll
 // is domain.ErrForbidden.
 func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Time) (Ballot, error) {
-	var row struct {
-		Ballot
-		OnRoll bool
-	}
+	var (
+		b      Ballot
+		onRoll bool
+	)
 	q := `SELECT b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
 		EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll
 		FROM ballots b WHERE b.id = ?`
 	if dialect == "postgres" {
 		q += " FOR SHARE OF b"
 	}
-	res := tx.Raw(q, citizenID, id).Scan(&row)
-	if res.Error == nil && res.RowsAffected == 0 {
-		res.Error = gorm.ErrRecordNotFound
+	found, err := queryRow(tx, dialect, q, []any{citizenID, id},
+		&b.ID, &b.CommunityID, &b.TopicID, &b.Title, &b.Delegation, &b.State, &b.ClosesAt, &b.Secrecy, &b.Secret, &onRoll)
+	if err == nil && !found {
+		err = gorm.ErrRecordNotFound
 	}
-	if res.Error != nil {
-		return row.Ballot, wrap(res.Error, "ballot %d", id)
+	if err != nil {
+		return b, wrap(err, "ballot %d", id)
 	}
-	if err := domain.CanVote(row.State, row.ClosesAt, now); err != nil {
-		return row.Ballot, err
+	if err := domain.CanVote(b.State, b.ClosesAt, now); err != nil {
+		return b, err
 	}
-	if !row.OnRoll {
-		return row.Ballot, domain.ErrForbidden
+	if !onRoll {
+		return b, domain.ErrForbidden
 	}
-	return row.Ballot, nil
+	return b, nil
+}
+
+// queryRow runs a one-row query of the vote path on tx's connection
+// itself, without gorm's statement building and reflection, and scans
+// the row into dest; found is false when there is none. q uses ?
+// placeholders.
+func queryRow(tx *gorm.DB, dialect, q string, args []any, dest ...any) (found bool, err error) {
+	if dialect == "postgres" {
+		q = numberPlaceholders(q)
+	}
+	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return false, rows.Err()
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return true, err
+	}
+	return true, rows.Close()
+}
+
+// numberPlaceholders turns q's ? placeholders into PostgreSQL's $1, $2, ….
+func numberPlaceholders(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // VoteOf returns the citizen's current vote on a ballot, or ErrNotFound.
