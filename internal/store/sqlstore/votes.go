@@ -180,15 +180,15 @@ func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Ti
 	return b, nil
 }
 
-// queryRow runs a one-row query of the vote path on tx's connection
-// itself, without gorm's statement building and reflection, and scans
-// the row into dest; found is false when there is none. q uses ?
-// placeholders.
-func queryRow(tx *gorm.DB, dialect, q string, args []any, dest ...any) (found bool, err error) {
+// queryRow runs a one-row query of the vote path on db's connection (a
+// transaction's, or the pool) itself, without gorm's statement building
+// and reflection, and scans the row into dest; found is false when there
+// is none. q uses ? placeholders.
+func queryRow(db *gorm.DB, dialect, q string, args []any, dest ...any) (found bool, err error) {
 	if dialect == "postgres" {
 		q = numberPlaceholders(q)
 	}
-	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, args...)
+	rows, err := db.Statement.ConnPool.QueryContext(db.Statement.Context, q, args...)
 	if err != nil {
 		return false, err
 	}
