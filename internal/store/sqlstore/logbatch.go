@@ -24,6 +24,14 @@ type logBatch struct {
 	// after its last flush of each: what committed keeps and signs.
 	written []writtenHashes
 	sizes   map[int64]CommunityLog
+	// known is a citizen's stored chain head as the running job read it
+	// (knowHead), until the job ends or the batch stores statements.
+	known *knownHead
+}
+
+type knownHead struct {
+	communityID, citizenID int64
+	hash                   string
 }
 
 type writtenHashes struct {
@@ -72,7 +80,13 @@ func (lb *logBatch) reset(m logMark) {
 	for id, p := range m.logs {
 		lb.logs[id] = &p
 	}
-	lb.written, lb.sizes = lb.written[:m.written], m.sizes
+	lb.written, lb.sizes, lb.known = lb.written[:m.written], m.sizes, nil
+}
+
+// knowHead keeps the head of the citizen's stored chain that the running
+// job read, for head; the writer forgets it when the job ends.
+func (lb *logBatch) knowHead(communityID, citizenID int64, hash string) {
+	lb.known = &knownHead{communityID, citizenID, hash}
 }
 
 // add appends an entry to the community's log in the batch and returns
@@ -113,6 +127,17 @@ func (lb *logBatch) head(communityID, citizenID int64) (string, bool) {
 	return "", false
 }
 
+// chainHead is head, or else the stored head the running job read.
+func (lb *logBatch) chainHead(communityID, citizenID int64) (string, bool) {
+	if h, ok := lb.head(communityID, citizenID); ok {
+		return h, true
+	}
+	if k := lb.known; k != nil && k.communityID == communityID && k.citizenID == citizenID {
+		return k.hash, true
+	}
+	return "", false
+}
+
 // flush appends the community's pending entries to the stored log and
 // forgets the community (a caller that then appends by itself reads the
 // log again).
@@ -122,6 +147,7 @@ func (lb *logBatch) flush(tx *gorm.DB, communityID int64) error {
 		return nil
 	}
 	delete(lb.logs, communityID)
+	lb.known = nil
 	if len(p.entries) == 0 {
 		return nil
 	}

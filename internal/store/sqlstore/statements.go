@@ -94,10 +94,11 @@ func (s *Store) stateFor(tx *gorm.DB, sub *Submission, a action) (*citizenState,
 }
 
 // chainHead is the hash of the citizen's latest statement as tx sees it
-// (with the statements its batch holds), "" when there is none.
+// (with the statements its batch holds, or as the job's openForVoting
+// read it), "" when there is none.
 func chainHead(tx *gorm.DB, communityID, citizenID int64) (string, error) {
 	if b := batchOf(tx); b != nil {
-		if h, ok := b.logs.head(communityID, citizenID); ok {
+		if h, ok := b.logs.chainHead(communityID, citizenID); ok {
 			return h, nil
 		}
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -147,8 +148,9 @@ func logTime(b Ballot, at time.Time) time.Time {
 	return at.UTC().Truncate(24 * time.Hour)
 }
 
-// openForVoting reads the columns a vote needs of the ballot and whether
-// the citizen is on its frozen roll, in one query, holding the ballot row
+// openForVoting reads the columns a vote needs of the ballot, whether
+// the citizen is on its frozen roll and, for the job's later chain check
+// (chainHead), the head of their stored statement chain, in one query, holding the ballot row
 // FOR SHARE on PostgreSQL until the transaction ends. A ballot that does
 // not take votes is its domain.CanVote error; a citizen not on the roll
 // is domain.ErrForbidden.
@@ -156,20 +158,25 @@ func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Ti
 	var (
 		b      Ballot
 		onRoll bool
+		head   sql.NullString
 	)
 	q := `SELECT b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
-		EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll
+		EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll,
+		(SELECT s.hash FROM statements s WHERE s.community_id = b.community_id AND s.citizen_id = ? ORDER BY s.log_index DESC LIMIT 1) AS head
 		FROM ballots b WHERE b.id = ?`
 	if dialect == "postgres" {
 		q += " FOR SHARE OF b"
 	}
-	found, err := queryRow(tx, dialect, q, []any{citizenID, id},
-		&b.ID, &b.CommunityID, &b.TopicID, &b.Title, &b.Delegation, &b.State, &b.ClosesAt, &b.Secrecy, &b.Secret, &onRoll)
+	found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, id},
+		&b.ID, &b.CommunityID, &b.TopicID, &b.Title, &b.Delegation, &b.State, &b.ClosesAt, &b.Secrecy, &b.Secret, &onRoll, &head)
 	if err == nil && !found {
 		err = gorm.ErrRecordNotFound
 	}
 	if err != nil {
 		return b, wrap(err, "ballot %d", id)
+	}
+	if bt := batchOf(tx); bt != nil {
+		bt.logs.knowHead(b.CommunityID, citizenID, head.String)
 	}
 	if err := domain.CanVote(b.State, b.ClosesAt, now); err != nil {
 		return b, err

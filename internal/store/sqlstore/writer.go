@@ -257,6 +257,7 @@ func (s *Store) commitBatch(jobs []*writeJob) {
 	}
 	ran := 0
 	for i, j := range jobs {
+		b.logs.known = nil // read by the job before
 		if err := j.ctx.Err(); err != nil {
 			results[i] = err // gave up while queued: nothing written
 			continue
