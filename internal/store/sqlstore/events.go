@@ -90,20 +90,22 @@ func appendVoterEvent(tx *gorm.DB, dialect string, ballotID int64, kind string, 
 			return "", err
 		}
 	}
-	ev, err := chainEvent(tx, ballotID, last, kind, payload, at)
+	ev, err := newEvent(ballotID, last, kind, payload, at)
 	if err != nil {
 		return "", err
 	}
-	b.events[ballotID] = eventHead{Seq: ev.Seq, Hash: ev.Hash, moved: dialect != "postgres"}
+	b.events[ballotID] = eventHead{Seq: ev.Seq, Hash: ev.Hash, moved: dialect != "postgres", pending: append(last.pending, ev)}
 	return ev.Hash, nil
 }
 
 // eventHead is a ballot log's last entry (Seq 0: none); moved says that
-// ballots.log_head must still be set to it.
+// ballots.log_head must still be set to it. In a batch, pending are the
+// entries chained since the batch's first append, stored by flushEvents.
 type eventHead struct {
-	Seq   int64
-	Hash  string
-	moved bool
+	Seq     int64
+	Hash    string
+	moved   bool
+	pending []BallotEvent
 }
 
 // lastEvent reads the ballot log's last entry.
@@ -116,8 +118,9 @@ func lastEvent(tx *gorm.DB, ballotID int64) (eventHead, error) {
 	return eventHead{Seq: last.Seq, Hash: last.Hash}, nil
 }
 
-// flushEvents moves ballots.log_head of the ballots whose logs the batch
-// extended (SQLite), and forgets them.
+// flushEvents stores the entries the batch chained to the ballots' logs
+// (one multi-row insert per ballot), moves ballots.log_head (SQLite), and
+// forgets them.
 func (b *batch) flushEvents(tx *gorm.DB, ballotIDs ...int64) error {
 	if len(ballotIDs) == 0 {
 		ballotIDs = slices.Sorted(maps.Keys(b.events))
@@ -128,6 +131,11 @@ func (b *batch) flushEvents(tx *gorm.DB, ballotIDs ...int64) error {
 			continue
 		}
 		delete(b.events, id)
+		if len(h.pending) > 0 {
+			if err := tx.CreateInBatches(h.pending, 200).Error; err != nil {
+				return wrap(err, "append to log of ballot %d", id)
+			}
+		}
 		if !h.moved {
 			continue
 		}
@@ -151,6 +159,18 @@ func insertEvent(tx *gorm.DB, ballotID int64, kind string, payload any, at time.
 
 // chainEvent stores the entry after last.
 func chainEvent(tx *gorm.DB, ballotID int64, last eventHead, kind string, payload any, at time.Time) (BallotEvent, error) {
+	ev, err := newEvent(ballotID, last, kind, payload, at)
+	if err != nil {
+		return ev, err
+	}
+	if err := tx.Create(&ev).Error; err != nil {
+		return ev, wrap(err, "append %s to log of ballot %d", kind, ballotID)
+	}
+	return ev, nil
+}
+
+// newEvent is the entry after last.
+func newEvent(ballotID int64, last eventHead, kind string, payload any, at time.Time) (BallotEvent, error) {
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return BallotEvent{}, fmt.Errorf("store: event payload: %w", err)
@@ -162,9 +182,6 @@ func chainEvent(tx *gorm.DB, ballotID int64, last eventHead, kind string, payloa
 	at = at.UTC().Truncate(time.Second)
 	ev := BallotEvent{BallotID: ballotID, Seq: seq, Kind: kind, Payload: string(body), At: at, PrevHash: prev}
 	ev.Hash = EventHash(prev, ballotID, seq, kind, at, ev.Payload)
-	if err := tx.Create(&ev).Error; err != nil {
-		return ev, wrap(err, "append %s to log of ballot %d", kind, ballotID)
-	}
 	return ev, nil
 }
 

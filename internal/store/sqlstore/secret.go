@@ -206,6 +206,9 @@ func (s *Store) AddTrusteeStep(ctx context.Context, ballotID, citizenID int64, k
 		if w.Step.Statement == "" && s.logs != nil {
 			// Signed with the custodial key: the step keeps the statement
 			// just logged, the citizen's latest, for the sealed proof.
+			if err := flushStatements(tx, b.CommunityID); err != nil {
+				return err
+			}
 			if err := tx.Raw(`SELECT envelope FROM statements WHERE community_id = ? AND citizen_id = ? ORDER BY log_index DESC LIMIT 1`,
 				b.CommunityID, citizenID).Scan(&w.Step.Statement).Error; err != nil {
 				return wrap(err, "statement of trustee step %s of ballot %d", w.Step.Step, b.ID)

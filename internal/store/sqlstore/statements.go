@@ -60,7 +60,7 @@ func (s *Store) prepare(ctx context.Context) {
 	if s.logs == nil || sub == nil || sub.Envelope == nil || sub.CommunityID == 0 || sub.CitizenID == 0 {
 		return
 	}
-	cs, err := s.citizenState(s.db.WithContext(ctx), sub.CommunityID, sub.CitizenID)
+	cs, err := s.replayState(s.db.WithContext(ctx), sub.CommunityID, sub.CitizenID, true)
 	if err != nil {
 		return
 	}
@@ -81,17 +81,31 @@ func (s *Store) stateFor(tx *gorm.DB, sub *Submission, a action) (*citizenState,
 		scratchOf(sub).custodial = nil
 	}
 	if cs != nil && cs.communityID == a.communityID && cs.citizenID == a.citizenID {
-		var head []string
-		if err := tx.Model(&statementRow{}).Where("community_id = ? AND citizen_id = ?", a.communityID, a.citizenID).
-			Order("log_index DESC").Limit(1).Pluck("hash", &head).Error; err != nil {
-			return nil, wrap(err, "chain head of %d", a.citizenID)
+		head, err := chainHead(tx, a.communityID, a.citizenID)
+		if err != nil {
+			return nil, err
 		}
-		if len(head) == 0 && cs.headBefore == "" || len(head) == 1 && head[0] == cs.headBefore {
+		if head == cs.headBefore {
 			return cs, nil
 		}
 	}
 	scratchOf(sub).custodial = nil
 	return s.citizenState(tx, a.communityID, a.citizenID)
+}
+
+// chainHead is the hash of the citizen's latest statement as tx sees it
+// (with the statements its batch holds, or as the job's openForVoting
+// read it), "" when there is none.
+func chainHead(tx *gorm.DB, communityID, citizenID int64) (string, error) {
+	if b := batchOf(tx); b != nil {
+		if h, ok := b.logs.chainHead(communityID, citizenID); ok {
+			return h, nil
+		}
+	}
+	var head string
+	_, err := queryRow(tx, tx.Dialector.Name(), "SELECT hash FROM statements WHERE community_id = ? AND citizen_id = ? ORDER BY log_index DESC LIMIT 1",
+		[]any{communityID, citizenID}, &head)
+	return head, wrap(err, "chain head of %d", citizenID)
 }
 
 // prepareCustodial signs, before the write lock, the custodial statement
@@ -109,14 +123,12 @@ func (s *Store) prepareCustodial(ctx context.Context, a action) {
 		return
 	}
 	db := s.db.WithContext(ctx)
-	var ck custodialKey
-	res := db.Where("citizen_id = ?", a.citizenID).Limit(1).Find(&ck)
-	if res.Error != nil {
+	key, ck, err := s.storedCustodialKey(db, a.citizenID)
+	if err != nil {
 		return
 	}
-	var seed []byte
-	if res.RowsAffected == 0 {
-		seed = make([]byte, ed25519.SeedSize)
+	if key == nil {
+		seed := make([]byte, ed25519.SeedSize)
 		if _, err := rand.Read(seed); err != nil {
 			return
 		}
@@ -124,16 +136,11 @@ func (s *Store) prepareCustodial(ctx context.Context, a action) {
 		if err != nil {
 			return
 		}
-		ck = custodialKey{CitizenID: a.citizenID, SealedSeed: sealed}
-	} else {
-		var err error
-		if seed, err = s.box.Open(ck.SealedSeed); err != nil || len(seed) != ed25519.SeedSize {
-			return
-		}
+		ck = &custodialKey{CitizenID: a.citizenID, SealedSeed: sealed}
+		key = ed25519.NewKeyFromSeed(seed)
 	}
-	key := ed25519.NewKeyFromSeed(seed)
 	pub := key.Public().(ed25519.PublicKey)
-	cs, err := s.citizenState(db, a.communityID, a.citizenID)
+	cs, err := s.replayState(db, a.communityID, a.citizenID, true)
 	if err != nil {
 		return
 	}
@@ -152,10 +159,10 @@ func (s *Store) prepareCustodial(ctx context.Context, a action) {
 			return
 		}
 		pc.register = reg
-		if res.RowsAffected == 0 {
-			pc.newKey = &ck
+		if ck != nil {
+			pc.newKey = ck
 		}
-	} else if res.RowsAffected == 0 {
+	} else if ck != nil {
 		return
 	}
 	if pc.env, err = s.signFor(cs, key, a.kind, a.scope, a.content); err != nil {
@@ -364,6 +371,15 @@ type citizenState struct {
 // earlier signatures again. Only replays read outside the writer's
 // transaction (committed rows) are kept.
 func (s *Store) citizenState(tx *gorm.DB, communityID, citizenID int64) (*citizenState, error) {
+	return s.replayState(tx, communityID, citizenID, false)
+}
+
+// replayState is citizenState; with kept, a replay the process keeps is
+// used as it is, without reading whether the stored chain moved since.
+// prepare and prepareCustodial use it: the write transaction checks the
+// chain's head before it uses their work (stateFor) and replays anew
+// when it moved.
+func (s *Store) replayState(tx *gorm.DB, communityID, citizenID int64, kept bool) (*citizenState, error) {
 	replaying := true
 	isBoard := func(string) bool {
 		if replaying { // accepted when it was appended
@@ -373,6 +389,18 @@ func (s *Store) citizenState(tx *gorm.DB, communityID, citizenID int64) (*citize
 		return err == nil && m.Role == domain.RoleBoard
 	}
 	defer func() { replaying = false }()
+	if b := batchOf(tx); b != nil {
+		if _, ok := b.logs.head(communityID, citizenID); ok {
+			if err := b.logs.flush(tx, communityID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if kept {
+		if cs, ok := s.states.get(communityID, citizenID, isBoard); ok {
+			return cs, nil
+		}
+	}
 	if cs, ok := s.states.resume(tx, communityID, citizenID, isBoard); ok {
 		return cs, nil
 	}
@@ -440,6 +468,19 @@ func (c *stateCache) keep(cs *citizenState, replace bool) {
 		return
 	}
 	c.m[key] = &k
+}
+
+// get returns a clone of the kept state of the citizen, if any.
+func (c *stateCache) get(communityID, citizenID int64, isBoard func(string) bool) (*citizenState, bool) {
+	c.mu.Lock()
+	kept := c.m[[2]int64{communityID, citizenID}]
+	c.mu.Unlock()
+	if kept == nil {
+		return nil, false
+	}
+	cs := *kept
+	cs.state = kept.state.Clone(isBoard)
+	return &cs, true
 }
 
 // resume returns a clone of the kept state of the citizen when the
@@ -572,51 +613,134 @@ func (s *Store) signFor(cs *citizenState, key ed25519.PrivateKey, kind statement
 // custodialKey returns the citizen's custodial key, making one (sealed
 // with the data key) on first use.
 func (s *Store) custodialKey(tx *gorm.DB, citizenID int64) (ed25519.PrivateKey, error) {
-	var ck custodialKey
-	res := tx.Where("citizen_id = ?", citizenID).Limit(1).Find(&ck)
-	if res.Error != nil {
-		return nil, wrap(res.Error, "custodial key of %d", citizenID)
+	key, _, err := s.storedCustodialKey(tx, citizenID)
+	if err != nil || key != nil {
+		return key, err
 	}
-	if res.RowsAffected == 0 {
-		seed := make([]byte, ed25519.SeedSize)
-		if _, err := rand.Read(seed); err != nil {
-			return nil, err
-		}
-		sealed, err := s.box.Seal(seed)
-		if err != nil {
-			return nil, err
-		}
-		ck = custodialKey{CitizenID: citizenID, SealedSeed: sealed}
-		if err := tx.Create(&ck).Error; err != nil {
-			return nil, wrap(err, "custodial key of %d", citizenID)
-		}
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, err
 	}
-	seed, err := s.box.Open(ck.SealedSeed)
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("store: open custodial key of %d: %v", citizenID, err)
+	sealed, err := s.box.Seal(seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Create(&custodialKey{CitizenID: citizenID, SealedSeed: sealed}).Error; err != nil {
+		return nil, wrap(err, "custodial key of %d", citizenID)
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
 }
 
+// storedCustodialKey returns the citizen's stored custodial key, or nil
+// when they have none. A stored key never changes, so it is kept per
+// process once read from committed rows (keyCache): a citizen's next
+// statement neither reads nor unseals it again.
+func (s *Store) storedCustodialKey(db *gorm.DB, citizenID int64) (ed25519.PrivateKey, *custodialKey, error) {
+	if key, ok := s.keys.get(citizenID); ok {
+		return key, nil, nil
+	}
+	var ck custodialKey
+	res := db.Where("citizen_id = ?", citizenID).Limit(1).Find(&ck)
+	if res.Error != nil {
+		return nil, nil, wrap(res.Error, "custodial key of %d", citizenID)
+	}
+	if res.RowsAffected == 0 {
+		return nil, nil, nil
+	}
+	seed, err := s.box.Open(ck.SealedSeed)
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, nil, fmt.Errorf("store: open custodial key of %d: %v", citizenID, err)
+	}
+	key := ed25519.NewKeyFromSeed(seed)
+	if batchOf(db) == nil {
+		s.keys.put(citizenID, key)
+	}
+	return key, nil, nil
+}
+
+// keyCache keeps unsealed custodial keys, up to keyCacheSize of them.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[int64]ed25519.PrivateKey
+}
+
+const keyCacheSize = 200_000
+
+func (c *keyCache) get(citizenID int64) (ed25519.PrivateKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.m[citizenID]
+	return k, ok
+}
+
+func (c *keyCache) put(citizenID int64, key ed25519.PrivateKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= keyCacheSize {
+		c.m = map[int64]ed25519.PrivateKey{}
+	}
+	c.m[citizenID] = key
+}
+
 // logAppend appends one entry to a community's log in a write
-// transaction and returns its index.
-type logAppend func(data []byte) (int64, error)
+// transaction, with the statement's row and a vote's opening (op may be
+// nil), and returns its index, which it sets in both.
+type logAppend func(data []byte, st *statementRow, op *voteOpening) (int64, error)
 
 // logAppender returns the community's logAppend for tx: in a group-commit
-// batch the entry waits in the batch (logBatch), else it is appended at
-// once.
+// batch the entry and its rows wait in the batch (logBatch), else they
+// are stored at once.
 func (s *Store) logAppender(tx *gorm.DB, communityID int64) (logAppend, error) {
 	if b := batchOf(tx); b != nil {
-		return func(data []byte) (int64, error) {
-			_, index, err := b.logs.add(tx, communityID, data)
-			return index, err
+		return func(data []byte, st *statementRow, op *voteOpening) (int64, error) {
+			return b.logs.add(tx, communityID, data, st, op)
 		}, nil
 	}
 	row, lg, err := s.openLog(tx, communityID, true)
 	if err != nil {
 		return nil, err
 	}
-	return func(data []byte) (int64, error) { return appendLog(tx, &row, lg, [][]byte{data}) }, nil
+	return func(data []byte, st *statementRow, op *voteOpening) (int64, error) {
+		index, err := appendLog(tx, &row, lg, [][]byte{data})
+		if err != nil {
+			return 0, err
+		}
+		st.LogIndex = index
+		var ops []voteOpening
+		if op != nil {
+			op.LogIndex = index
+			ops = []voteOpening{*op}
+		}
+		return index, insertStatements(tx, []statementRow{*st}, ops)
+	}, nil
+}
+
+// insertStatements stores statements' rows and votes' openings, each
+// kind in one multi-row insert.
+func insertStatements(tx *gorm.DB, rows []statementRow, openings []voteOpening) error {
+	if len(rows) > 0 {
+		if err := tx.CreateInBatches(rows, 200).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return RefuseStatement(fmt.Errorf("%w: %v", statement.ErrReplay, err))
+			}
+			return wrap(err, "store statements")
+		}
+	}
+	if len(openings) > 0 {
+		if err := tx.CreateInBatches(openings, 200).Error; err != nil {
+			return wrap(err, "keep vote openings")
+		}
+	}
+	return nil
+}
+
+// flushStatements stores the statements a batch holds for the community,
+// so that tx reads them (logBatch.flush).
+func flushStatements(tx *gorm.DB, communityID int64) error {
+	if b := batchOf(tx); b != nil {
+		return b.logs.flush(tx, communityID)
+	}
+	return nil
 }
 
 // logStatement checks a statement against the citizen's state and applies
@@ -652,25 +776,13 @@ func (s *Store) logStatement(tx *gorm.DB, add logAppend, cs *citizenState, env *
 	if err != nil {
 		return 0, RefuseStatement(err)
 	}
-	index, err := add(data)
+	hash := env.Hash().String()
+	index, err := add(data, &statementRow{CommunityID: cs.communityID, Hash: hash, CitizenID: cs.citizenID, Envelope: string(env.Bytes())}, opening)
 	if err != nil {
 		return 0, err
 	}
 	cs.at = st.At
-	hash := env.Hash().String()
 	cs.lastIndex, cs.lastHash = index, hash
-	if err := tx.Create(&statementRow{CommunityID: cs.communityID, Hash: hash, CitizenID: cs.citizenID, LogIndex: index, Envelope: string(env.Bytes())}).Error; err != nil {
-		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return 0, RefuseStatement(fmt.Errorf("%w: %s", statement.ErrReplay, hash))
-		}
-		return 0, wrap(err, "store statement")
-	}
-	if opening != nil {
-		opening.LogIndex = index
-		if err := tx.Create(opening).Error; err != nil {
-			return 0, wrap(err, "keep vote opening")
-		}
-	}
 	return index, s.applyKeys(tx, cs, env)
 }
 

@@ -45,6 +45,8 @@ type Store struct {
 	states *stateCache
 	// hashCache keeps committed log hashes (hashcache.go).
 	hashCache *hashCache
+	// keys keeps unsealed custodial keys (storedCustodialKey).
+	keys *keyCache
 	// box seals ballot secrets (nil: ballots cannot be created).
 	box SecretBox
 	// mail: notifications are also queued for mail (Options.Mail).
@@ -136,6 +138,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.homes = new(sync.Map)
 	s.states = new(stateCache)
 	s.hashCache = new(hashCache)
+	s.keys = new(keyCache)
 	return s, nil
 }
 

@@ -2,7 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -73,8 +76,8 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 // the first to commit) and the vote is replaced instead.
 func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 	update := func() (bool, error) {
-		res := tx.Model(&Vote{}).Where("ballot_id = ? AND citizen_id = ?", v.BallotID, v.CitizenID).
-			Updates(map[string]any{"choice": v.Choice, "receipt": v.Receipt, "receipt_nonce": v.ReceiptNonce, "cast_at": v.CastAt})
+		res := tx.Exec("UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?",
+			v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
 		return res.RowsAffected > 0, wrap(res.Error, "cast vote")
 	}
 	if replaced, err = update(); err != nil || replaced {
@@ -145,36 +148,80 @@ func logTime(b Ballot, at time.Time) time.Time {
 	return at.UTC().Truncate(24 * time.Hour)
 }
 
-// openForVoting reads the columns a vote needs of the ballot and whether
-// the citizen is on its frozen roll, in one query, holding the ballot row
+// openForVoting reads the columns a vote needs of the ballot, whether
+// the citizen is on its frozen roll and, for the job's later chain check
+// (chainHead), the head of their stored statement chain, in one query, holding the ballot row
 // FOR SHARE on PostgreSQL until the transaction ends. A ballot that does
 // not take votes is its domain.CanVote error; a citizen not on the roll
 // is domain.ErrForbidden.
 func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Time) (Ballot, error) {
-	var row struct {
-		Ballot
-		OnRoll bool
-	}
+	var (
+		b      Ballot
+		onRoll bool
+		head   sql.NullString
+	)
 	q := `SELECT b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
-		EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll
+		EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll,
+		(SELECT s.hash FROM statements s WHERE s.community_id = b.community_id AND s.citizen_id = ? ORDER BY s.log_index DESC LIMIT 1) AS head
 		FROM ballots b WHERE b.id = ?`
 	if dialect == "postgres" {
 		q += " FOR SHARE OF b"
 	}
-	res := tx.Raw(q, citizenID, id).Scan(&row)
-	if res.Error == nil && res.RowsAffected == 0 {
-		res.Error = gorm.ErrRecordNotFound
+	found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, id},
+		&b.ID, &b.CommunityID, &b.TopicID, &b.Title, &b.Delegation, &b.State, &b.ClosesAt, &b.Secrecy, &b.Secret, &onRoll, &head)
+	if err == nil && !found {
+		err = gorm.ErrRecordNotFound
 	}
-	if res.Error != nil {
-		return row.Ballot, wrap(res.Error, "ballot %d", id)
+	if err != nil {
+		return b, wrap(err, "ballot %d", id)
 	}
-	if err := domain.CanVote(row.State, row.ClosesAt, now); err != nil {
-		return row.Ballot, err
+	if bt := batchOf(tx); bt != nil {
+		bt.logs.knowHead(b.CommunityID, citizenID, head.String)
 	}
-	if !row.OnRoll {
-		return row.Ballot, domain.ErrForbidden
+	if err := domain.CanVote(b.State, b.ClosesAt, now); err != nil {
+		return b, err
 	}
-	return row.Ballot, nil
+	if !onRoll {
+		return b, domain.ErrForbidden
+	}
+	return b, nil
+}
+
+// queryRow runs a one-row query of the vote path on db's connection (a
+// transaction's, or the pool) itself, without gorm's statement building
+// and reflection, and scans the row into dest; found is false when there
+// is none. q uses ? placeholders.
+func queryRow(db *gorm.DB, dialect, q string, args []any, dest ...any) (found bool, err error) {
+	if dialect == "postgres" {
+		q = numberPlaceholders(q)
+	}
+	rows, err := db.Statement.ConnPool.QueryContext(db.Statement.Context, q, args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return false, rows.Err()
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return true, err
+	}
+	return true, rows.Close()
+}
+
+// numberPlaceholders turns q's ? placeholders into PostgreSQL's $1, $2, ….
+func numberPlaceholders(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // VoteOf returns the citizen's current vote on a ballot, or ErrNotFound.

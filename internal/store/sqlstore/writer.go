@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -185,8 +185,8 @@ type batchKey struct{}
 // batch is the state of one group-commit transaction.
 type batch struct {
 	logs *logBatch
-	// events are the ballot logs' last entries after the batch's votes
-	// (appendVoterEvent).
+	// events are the ballot logs' last entries after the batch's votes,
+	// with the entries still to store (appendVoterEvent).
 	events map[int64]eventHead
 }
 
@@ -197,7 +197,12 @@ type batchMark struct {
 }
 
 func (b *batch) mark() batchMark {
-	return batchMark{logs: b.logs.mark(), events: maps.Clone(b.events)}
+	events := make(map[int64]eventHead, len(b.events))
+	for id, h := range b.events {
+		h.pending = slices.Clip(h.pending)
+		events[id] = h
+	}
+	return batchMark{logs: b.logs.mark(), events: events}
 }
 
 func (b *batch) reset(m batchMark) {
@@ -252,6 +257,7 @@ func (s *Store) commitBatch(jobs []*writeJob) {
 	}
 	ran := 0
 	for i, j := range jobs {
+		b.logs.known = nil // read by the job before
 		if err := j.ctx.Err(); err != nil {
 			results[i] = err // gave up while queued: nothing written
 			continue
