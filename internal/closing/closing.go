@@ -38,6 +38,7 @@ type Store interface {
 	BallotsToRemind(ctx context.Context) ([]store.Ballot, error)
 	LoadReminderInput(ctx context.Context, b store.Ballot) (store.ReminderInput, error)
 	Remind(ctx context.Context, b store.Ballot, groups []store.Reminder) error
+	FanOut(ctx context.Context) (int, error)
 	Now() time.Time
 }
 
@@ -55,6 +56,8 @@ type Closer struct {
 	// a close waits for them (cosigning.DefaultWait when zero).
 	WitnessClient *http.Client
 	WitnessWait   time.Duration
+	// sealed wakes Run to fan out the notices of a ballot Close sealed.
+	sealed chan struct{}
 }
 
 // New returns a Closer.
@@ -62,7 +65,7 @@ func New(st Store, signer Signer, log *slog.Logger) *Closer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Closer{Store: st, Signer: signer, Log: log}
+	return &Closer{Store: st, Signer: signer, Log: log, sealed: make(chan struct{}, 1)}
 }
 
 // Close closes an open ballot now and returns it closed. Closing a closed
@@ -74,6 +77,10 @@ func (c *Closer) Close(ctx context.Context, ballotID int64) (store.Ballot, error
 	b, closed, err := c.Store.CloseBallot(ctx, ballotID, false, c.count)
 	if err == nil && closed {
 		c.closed(time.Since(start))
+		select { // Run fans out the notices now rather than at its next tick
+		case c.sealed <- struct{}{}:
+		default:
+		}
 	}
 	return b, err
 }
@@ -118,8 +125,10 @@ func (c *Closer) CloseDue(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// Run closes due ballots and sends the day-before reminders (RemindDue)
-// at start and then every interval until ctx ends.
+// Run closes due ballots, sends their voters the "result sealed" notices
+// (store FanOut: the close only queues them) and the day-before reminders
+// (RemindDue) at start and then every interval until ctx ends; after a
+// Close it sends that ballot's notices at once.
 func (c *Closer) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -127,6 +136,7 @@ func (c *Closer) Run(ctx context.Context, interval time.Duration) {
 		if _, err := c.CloseDue(ctx); err != nil && ctx.Err() == nil {
 			c.Log.Error("scheduler", "err", err)
 		}
+		c.fanOut(ctx)
 		if _, err := c.RemindDue(ctx); err != nil && ctx.Err() == nil {
 			c.Log.Error("scheduler: reminders", "err", err)
 		}
@@ -134,7 +144,15 @@ func (c *Closer) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-c.sealed:
 		}
+	}
+}
+
+// fanOut sends the pending notices of sealed ballots.
+func (c *Closer) fanOut(ctx context.Context) {
+	if _, err := c.Store.FanOut(ctx); err != nil && ctx.Err() == nil {
+		c.Log.Error("scheduler: result notices", "err", err)
 	}
 }
 
