@@ -56,8 +56,6 @@ type Closer struct {
 	// a close waits for them (cosigning.DefaultWait when zero).
 	WitnessClient *http.Client
 	WitnessWait   time.Duration
-	// sealed wakes Run to fan out the notices of a ballot Close sealed.
-	sealed chan struct{}
 }
 
 // New returns a Closer.
@@ -65,7 +63,7 @@ func New(st Store, signer Signer, log *slog.Logger) *Closer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Closer{Store: st, Signer: signer, Log: log, sealed: make(chan struct{}, 1)}
+	return &Closer{Store: st, Signer: signer, Log: log}
 }
 
 // Close closes an open ballot now and returns it closed. Closing a closed
@@ -77,10 +75,6 @@ func (c *Closer) Close(ctx context.Context, ballotID int64) (store.Ballot, error
 	b, closed, err := c.Store.CloseBallot(ctx, ballotID, false, c.count)
 	if err == nil && closed {
 		c.closed(time.Since(start))
-		select { // Run fans out the notices now rather than at its next tick
-		case c.sealed <- struct{}{}:
-		default:
-		}
 	}
 	return b, err
 }
@@ -127,8 +121,7 @@ func (c *Closer) CloseDue(ctx context.Context) (int, error) {
 
 // Run closes due ballots, sends their voters the "result sealed" notices
 // (store FanOut: the close only queues them) and the day-before reminders
-// (RemindDue) at start and then every interval until ctx ends; after a
-// Close it sends that ballot's notices at once.
+// (RemindDue) at start and then every interval until ctx ends.
 func (c *Closer) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -144,7 +137,6 @@ func (c *Closer) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-c.sealed:
 		}
 	}
 }
