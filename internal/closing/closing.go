@@ -38,6 +38,7 @@ type Store interface {
 	BallotsToRemind(ctx context.Context) ([]store.Ballot, error)
 	LoadReminderInput(ctx context.Context, b store.Ballot) (store.ReminderInput, error)
 	Remind(ctx context.Context, b store.Ballot, groups []store.Reminder) error
+	FanOut(ctx context.Context) (int, error)
 	Now() time.Time
 }
 
@@ -118,8 +119,9 @@ func (c *Closer) CloseDue(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// Run closes due ballots and sends the day-before reminders (RemindDue)
-// at start and then every interval until ctx ends.
+// Run closes due ballots, sends their voters the "result sealed" notices
+// (store FanOut: the close only queues them) and the day-before reminders
+// (RemindDue) at start and then every interval until ctx ends.
 func (c *Closer) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -127,6 +129,7 @@ func (c *Closer) Run(ctx context.Context, interval time.Duration) {
 		if _, err := c.CloseDue(ctx); err != nil && ctx.Err() == nil {
 			c.Log.Error("scheduler", "err", err)
 		}
+		c.fanOut(ctx)
 		if _, err := c.RemindDue(ctx); err != nil && ctx.Err() == nil {
 			c.Log.Error("scheduler: reminders", "err", err)
 		}
@@ -135,6 +138,13 @@ func (c *Closer) Run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// fanOut sends the pending notices of sealed ballots.
+func (c *Closer) fanOut(ctx context.Context) {
+	if _, err := c.Store.FanOut(ctx); err != nil && ctx.Err() == nil {
+		c.Log.Error("scheduler: result notices", "err", err)
 	}
 }
 

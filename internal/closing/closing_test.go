@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -274,10 +275,7 @@ func TestCrashBeforeSealLeavesBallotOpen(t *testing.T) {
 func TestSchedulerClosesEachDueBallotOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
-		w := storetest.NewWorld(t, s)
-		c := w.Community("commons")
-		w.Member(c.ID, domain.RoleBoard, 1, "board")
-		w.Member(c.ID, domain.RoleMember, 1, "ann")
+		w, c := boardAndAnn(t, s)
 		var due []store.Ballot
 		for i := 0; i < 4; i++ {
 			b := ballot(t, w, c.ID, "approval", nil, []string{"a", "b", "c"}, nil)
@@ -288,25 +286,7 @@ func TestSchedulerClosesEachDueBallotOnce(t *testing.T) {
 		for _, b := range due {
 			storetest.DB(t, s).Model(&store.Ballot{}).Where("id = ?", b.ID).Update("closes_at", time.Now().UTC().Add(-time.Minute))
 		}
-		var (
-			wg    sync.WaitGroup
-			mu    sync.Mutex
-			total int
-		)
-		for i := 0; i < 3; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				n, err := closing.New(s, testSigner(), nil).CloseDue(ctx)
-				if err != nil {
-					t.Errorf("CloseDue: %v", err)
-				}
-				mu.Lock()
-				total += n
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
+		total := threeAtOnce(t, "CloseDue", func() (int, error) { return closing.New(s, testSigner(), nil).CloseDue(ctx) })
 		if total != len(due) {
 			t.Errorf("closers closed %d ballots in all, want %d", total, len(due))
 		}
@@ -325,6 +305,77 @@ func TestSchedulerClosesEachDueBallotOnce(t *testing.T) {
 		}
 		if got, _ := s.BallotByID(ctx, later.ID); got.State != store.StateOpen {
 			t.Errorf("a ballot not yet due was closed")
+		}
+	})
+}
+
+// boardAndAnn is a community with a board member and a member, ann.
+func boardAndAnn(t *testing.T, s *sqlstore.Store) (*storetest.World, store.Community) {
+	w := storetest.NewWorld(t, s)
+	c := w.Community("commons")
+	w.Member(c.ID, domain.RoleBoard, 1, "board")
+	w.Member(c.ID, domain.RoleMember, 1, "ann")
+	return w, c
+}
+
+// threeAtOnce runs step in three goroutines at once, as three server
+// instances would, and returns the sum of what they counted.
+func threeAtOnce(t *testing.T, name string, step func() (int, error)) int {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+	)
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := step()
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return total
+}
+
+// TestResultNoticesFannedOutOnce checks that a close only queues its
+// "result sealed" notices, and that fan-outs run at once by several
+// instances (or again after a crash) send each voter one of them.
+func TestResultNoticesFannedOutOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		w, c := boardAndAnn(t, s)
+		b := ballot(t, w, c.ID, "plurality", nil, []string{"a", "b"}, nil)
+		vote(t, s, b, w.ID("ann"), `"a"`)
+		if _, err := closing.New(s, testSigner(), nil).Close(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		sealed := func() (notes, pending int64) {
+			db := storetest.DB(t, s)
+			db.Raw("SELECT COUNT(*) FROM notifications WHERE kind = ?", store.KindResultSealed).Scan(&notes)
+			db.Raw("SELECT COUNT(*) FROM notification_fanouts").Scan(&pending)
+			return notes, pending
+		}
+		if notes, pending := sealed(); notes != 0 || pending != 1 {
+			t.Fatalf("after the close: %d notices, %d pending fan-outs; want 0, 1", notes, pending)
+		}
+		total := threeAtOnce(t, "FanOut", func() (int, error) { return s.FanOut(ctx) })
+		if notes, pending := sealed(); total != 1 || notes != 2 || pending != 0 {
+			t.Fatalf("after the fan-outs: sent %d, %d notices, %d pending; want 1, 2, 0", total, notes, pending)
+		}
+		for _, who := range []string{"board", "ann"} {
+			got, err := s.Notifications(ctx, w.ID(who), 0, 10)
+			if err != nil || len(got) == 0 || got[0].Kind != store.KindResultSealed || got[0].Link != "/ballots/"+strconv.FormatInt(b.ID, 10) {
+				t.Errorf("%s's notifications: %v %+v", who, err, got)
+			}
+		}
+		if n, err := s.FanOut(ctx); n != 0 || err != nil {
+			t.Errorf("FanOut with nothing pending = %d, %v", n, err)
 		}
 	})
 }

@@ -53,6 +53,10 @@ type CloseResult struct {
 	// CloseCPUS is the process's CPU time (user and system) during the
 	// close: on a loaded machine a steadier figure than CloseS.
 	CloseCPUS float64 `json:"close_cpu_s"`
+	// FanOutS and FanOutCPUS measure the "result sealed" notices the
+	// close queued, sent to the roll after it (store FanOut).
+	FanOutS    float64 `json:"fanout_s"`
+	FanOutCPUS float64 `json:"fanout_cpu_s"`
 	// PeakRSSMB is the process's peak resident memory during the close
 	// (VmHWM, reset just before it); BaseRSSMB the resident memory just
 	// before the close; PeakHeapMB the largest Go heap sampled every 50 ms.
@@ -145,6 +149,12 @@ func CloseBench(ctx context.Context, cfg CloseConfig) (CloseResult, error) {
 	}
 	logf("closed in %.2f s (CPU %.2f s), peak RSS %.0f MB (before: %.0f MB), peak Go heap %.0f MB, proof %.1f MB",
 		res.CloseS, res.CloseCPUS, res.PeakRSSMB, res.BaseRSSMB, res.PeakHeapMB, res.ProofMB)
+	start, cpu = time.Now(), cpuTime()
+	if _, err := env.Store.FanOut(ctx); err != nil {
+		return res, err
+	}
+	res.FanOutS, res.FanOutCPUS = time.Since(start).Seconds(), (cpuTime() - cpu).Seconds()
+	logf("notified the roll in %.2f s (CPU %.2f s)", res.FanOutS, res.FanOutCPUS)
 	if cfg.Pages > 0 {
 		base, stop, err := env.Serve()
 		if err != nil {

@@ -19,7 +19,7 @@ func TestBrowserBellAndNotifications(t *testing.T) {
 	bw.expect(t, "ann", "PUT", "/api/v1/delegations", map[string]any{"community": "commons", "delegates": []string{"bob"}}, 200, "")
 	id := bw.createOpen(t, map[string]any{"title": "Adopt the charter", "method": "majority", "delegation": true, "secrecy": "public"})
 	bw.expect(t, "bob", "PUT", "/api/v1/ballots/"+id+"/vote", map[string]any{"choice": "yes"}, 200, "")
-	bw.expect(t, "board", "POST", "/api/v1/ballots/"+id+"/close", nil, 200, "")
+	bw.closeAndNotify(t, id)
 
 	ctx := newBrowser(t)
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {

@@ -180,7 +180,7 @@ func TestNotificationMailForEveryKind(t *testing.T) {
 		mw.checkMail(t, m, "eve", "en", false, "fay (@fay) has left commons")
 
 		// The result is sealed.
-		mw.expect(t, "board", "POST", "/api/v1/ballots/"+id+"/close", nil, 200, "")
+		mw.closeAndNotify(t, id)
 		m = mw.mailTo(t, "gus", "Result sealed: Adopt the charter")
 		mw.checkMail(t, m, "gus", "en", true, "is counted and sealed")
 
@@ -197,7 +197,7 @@ func TestNotificationMailForEveryKind(t *testing.T) {
 			t.Errorf("a link whose kind was changed = %d, want 400", code)
 		}
 		id2 := mw.createOpen(t, map[string]any{"title": "Second", "method": "majority", "delegation": true, "secrecy": "public"})
-		mw.expect(t, "board", "POST", "/api/v1/ballots/"+id2+"/close", nil, 200, "")
+		mw.closeAndNotify(t, id2)
 		mw.mailTo(t, "gus", "Vote open: Second")
 		mw.mailTo(t, "ann", "Result sealed: Second")
 		time.Sleep(300 * time.Millisecond)
@@ -416,4 +416,14 @@ func TestNotificationClosingSoonLost(t *testing.T) {
 	}
 	m := mw.mailTo(t, "eve", "Your vote will not count: Bike racks")
 	mw.checkMail(t, m, "eve", "en", true, "your delegation leads to no vote, so your vote will not count")
+}
+
+// closeAndNotify closes a ballot through the API and sends its voters the
+// "result sealed" notices, as the server's scheduler does after a close.
+func (bw *ballotWorld) closeAndNotify(t *testing.T, id string) {
+	t.Helper()
+	bw.expect(t, "board", "POST", "/api/v1/ballots/"+id+"/close", nil, 200, "")
+	if n, err := bw.W.S.FanOut(context.Background()); n != 1 || err != nil {
+		t.Fatalf("FanOut after closing ballot %s = %d, %v", id, n, err)
+	}
 }

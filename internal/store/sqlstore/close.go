@@ -94,9 +94,10 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 	return b, closed, err
 }
 
-// seal stores a ballot's result and proof, sets it closed and tells its
-// voters: the end of a close, or of a secret ballot's tallying. The proof
-// is stored (and hashed) first, as it is written.
+// seal stores a ballot's result and proof, sets it closed and queues the
+// notice to its voters (FanOut sends it): the end of a close, or of a
+// secret ballot's tallying. The proof is stored (and hashed) first, as it
+// is written.
 func (s *Store) seal(tx *gorm.DB, b *Ballot, out CloseOutput, now time.Time) error {
 	proofHash, kept, err := storeProof(tx, b.ID, out)
 	if err != nil {
@@ -125,7 +126,7 @@ func (s *Store) seal(tx *gorm.DB, b *Ballot, out CloseOutput, now time.Time) err
 		proof := bytesString(kept)
 		b.ProofJSON = &proof
 	}
-	return s.notify(tx, ballotNote(KindResultSealed, "sealed", *b), rollRecipients, b.ID)
+	return queueFanout(tx, b.ID, ballotNote(KindResultSealed, "sealed", *b))
 }
 
 // bytesString returns b as a string without copying; b must not change
