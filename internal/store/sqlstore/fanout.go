@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -33,18 +34,21 @@ type fanout struct {
 // fan-out left by a crash is sent by the next call; one that another
 // instance took first is skipped (the delete finds nothing), and notify
 // enqueues a key once, so each voter gets one notification and one mail.
+// A fan-out that fails is left pending and named in the error; the others
+// are still sent.
 func (s *Store) FanOut(ctx context.Context) (int, error) {
 	var pending []fanout
 	if err := s.db.WithContext(ctx).Table("notification_fanouts").Order("id").Find(&pending).Error; err != nil {
 		return 0, wrap(err, "pending fan-outs")
 	}
-	n := 0
+	n, errs := 0, []error(nil)
 	for _, f := range pending {
 		var note Note
 		d := json.NewDecoder(strings.NewReader(f.Note))
 		d.UseNumber() // parameters keep their digits
 		if err := d.Decode(&note); err != nil {
-			return n, fmt.Errorf("store: fan-out %d: %w", f.ID, err)
+			errs = append(errs, fmt.Errorf("store: fan-out %d: %w", f.ID, err))
+			continue
 		}
 		took := false
 		err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -56,11 +60,10 @@ func (s *Store) FanOut(ctx context.Context) (int, error) {
 			return s.notify(tx, note, rollRecipients, f.BallotID)
 		})
 		if err != nil {
-			return n, err
-		}
-		if took {
+			errs = append(errs, err)
+		} else if took {
 			n++
 		}
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }
