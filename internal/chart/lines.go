@@ -45,7 +45,7 @@ func (c Lines) SVG() template.HTML {
 		labelW = math.Max(labelW, textWidth(sr.Label))
 	}
 	const left, top, plotH = 56.0, 16.0, 220.0
-	right := math.Min(labelW, 200) + 16
+	right := math.Min(labelW*1.1, 220) + 16 // end labels are bold, about 10 % wider
 	steps := len(c.XLabels)
 	plotW := math.Max(120, math.Min(560, float64(steps)*90))
 	w := left + plotW + right
