@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -16,6 +17,8 @@ import (
 // resultsStore is what the results handlers need of the store.
 type resultsStore interface {
 	BallotProof(ctx context.Context, id int64) ([]byte, error)
+	ProofSize(ctx context.Context, id int64) (int64, error)
+	CopyProof(ctx context.Context, id int64, w io.Writer) error
 	BallotResult(ctx context.Context, id int64) ([]byte, error)
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"io"
 
 	"gorm.io/gorm"
 )
@@ -90,28 +91,63 @@ func storeProof(tx *gorm.DB, ballotID int64, out CloseOutput) (sum string, kept 
 	return sum, w.kept, err
 }
 
-// readProof reads a ballot's stored proof; nil when it has none.
-func readProof(ctx context.Context, db *gorm.DB, ballotID int64) ([]byte, error) {
+// proofSize is the length of a ballot's stored proof; 0 when it has none.
+func proofSize(ctx context.Context, db *gorm.DB, ballotID int64) (int64, error) {
 	var size int64
-	if err := db.WithContext(ctx).Raw("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM ballot_proof_chunks WHERE ballot_id = ?", ballotID).
-		Scan(&size).Error; err != nil {
-		return nil, wrap(err, "proof of ballot %d", ballotID)
-	}
-	if size == 0 {
-		return nil, nil
-	}
+	err := db.WithContext(ctx).Raw("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM ballot_proof_chunks WHERE ballot_id = ?", ballotID).
+		Scan(&size).Error
+	return size, wrap(err, "proof of ballot %d", ballotID)
+}
+
+// eachProofChunk calls fn with each chunk of a ballot's stored proof, in
+// order (the chunk is valid only during the call).
+func eachProofChunk(ctx context.Context, db *gorm.DB, ballotID int64, fn func([]byte) error) error {
 	rows, err := db.WithContext(ctx).Raw("SELECT data FROM ballot_proof_chunks WHERE ballot_id = ? ORDER BY seq", ballotID).Rows()
 	if err != nil {
-		return nil, wrap(err, "proof of ballot %d", ballotID)
+		return wrap(err, "proof of ballot %d", ballotID)
 	}
 	defer rows.Close()
-	doc := make([]byte, 0, size)
+	var chunk []byte
 	for rows.Next() {
-		var chunk []byte
 		if err := rows.Scan(&chunk); err != nil {
-			return nil, wrap(err, "proof of ballot %d", ballotID)
+			return wrap(err, "proof of ballot %d", ballotID)
 		}
-		doc = append(doc, chunk...)
+		if err := fn(chunk); err != nil {
+			return err
+		}
 	}
-	return doc, wrap(rows.Err(), "proof of ballot %d", ballotID)
+	return wrap(rows.Err(), "proof of ballot %d", ballotID)
+}
+
+// readProof reads a ballot's stored proof; nil when it has none.
+func readProof(ctx context.Context, db *gorm.DB, ballotID int64) ([]byte, error) {
+	size, err := proofSize(ctx, db, ballotID)
+	if err != nil || size == 0 {
+		return nil, err
+	}
+	doc := make([]byte, 0, size)
+	err = eachProofChunk(ctx, db, ballotID, func(chunk []byte) error {
+		doc = append(doc, chunk...)
+		return nil
+	})
+	return doc, err
+}
+
+// ProofSize returns the length of a closed ballot's sealed proof;
+// ErrNotFound when there is none.
+func (s *Store) ProofSize(ctx context.Context, id int64) (int64, error) {
+	size, err := proofSize(ctx, s.db, id)
+	if err == nil && size == 0 {
+		err = wrap(gorm.ErrRecordNotFound, "proof of ballot %d", id)
+	}
+	return size, err
+}
+
+// CopyProof writes a closed ballot's sealed proof to w a chunk at a time,
+// so that serving a proof of any size holds one chunk in memory.
+func (s *Store) CopyProof(ctx context.Context, id int64, w io.Writer) error {
+	return eachProofChunk(ctx, s.db, id, func(chunk []byte) error {
+		_, err := w.Write(chunk)
+		return err
+	})
 }
