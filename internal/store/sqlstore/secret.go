@@ -294,18 +294,7 @@ func (s *Store) CastSecretVote(ctx context.Context, r SecretCast) (Vote, error) 
 // vote_withdraw statement (from ctx, or signed with the custodial key).
 // Withdrawing when there is no vote is ErrNotFound.
 func (s *Store) WithdrawSecretVote(ctx context.Context, ballotID, citizenID int64) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		b, err := openForVoting(tx, s.dialect, ballotID, citizenID, s.Now())
-		if err != nil {
-			return err
-		}
-		res := tx.Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).Delete(&Vote{})
-		if res.Error != nil {
-			return wrap(res.Error, "withdraw vote")
-		}
-		if res.RowsAffected == 0 {
-			return wrap(gorm.ErrRecordNotFound, "vote of %d on ballot %d", citizenID, ballotID)
-		}
+	return s.withdraw(ctx, ballotID, citizenID, func(tx *gorm.DB, b Ballot) error {
 		if err := tx.Exec("DELETE FROM secret_ciphertexts WHERE ballot_id = ? AND citizen_id = ?", b.ID, citizenID).Error; err != nil {
 			return wrap(err, "withdraw ciphertexts")
 		}
@@ -313,7 +302,7 @@ func (s *Store) WithdrawSecretVote(ctx context.Context, ballotID, citizenID int6
 		if err := tx.Select("handle").First(&voter, citizenID).Error; err != nil {
 			return wrap(err, "citizen %d", citizenID)
 		}
-		if _, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, map[string]any{"voter": voter.Handle}, s.Now()); err != nil {
+		if _, err := appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, map[string]any{"voter": voter.Handle}, s.Now()); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, action{communityID: b.CommunityID, citizenID: citizenID, kind: statement.VoteWithdraw,

@@ -99,6 +99,23 @@ func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 // WithdrawVote removes the citizen's vote, so that their delegation applies
 // again. Withdrawing when there is no vote is ErrNotFound.
 func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) error {
+	return s.withdraw(ctx, ballotID, citizenID, func(tx *gorm.DB, b Ballot) error {
+		voter, err := s.voterID(tx, b, citizenID)
+		if err != nil {
+			return err
+		}
+		if _, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now())); err != nil {
+			return err
+		}
+		return s.recordVote(ctx, tx, b, citizenID, statement.VoteWithdraw, struct{}{})
+	})
+}
+
+// withdraw is a vote withdrawal's transaction: the ballot must take votes
+// and have the citizen on its roll, their vote row is removed
+// (ErrNotFound when there is none), then rest logs what the ballot's
+// secrecy calls for.
+func (s *Store) withdraw(ctx context.Context, ballotID, citizenID int64, rest func(tx *gorm.DB, b Ballot) error) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		b, err := openForVoting(tx, s.dialect, ballotID, citizenID, s.Now())
 		if err != nil {
@@ -111,14 +128,7 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 		if res.RowsAffected == 0 {
 			return wrap(gorm.ErrRecordNotFound, "vote of %d on ballot %d", citizenID, ballotID)
 		}
-		voter, err := s.voterID(tx, b, citizenID)
-		if err != nil {
-			return err
-		}
-		if _, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now())); err != nil {
-			return err
-		}
-		return s.recordVote(ctx, tx, b, citizenID, statement.VoteWithdraw, struct{}{})
+		return rest(tx, b)
 	})
 }
 
