@@ -128,16 +128,9 @@ func (s *Store) prepareCustodial(ctx context.Context, a action) {
 		return
 	}
 	if key == nil {
-		seed := make([]byte, ed25519.SeedSize)
-		if _, err := rand.Read(seed); err != nil {
+		if key, ck, err = s.newCustodialKey(a.citizenID); err != nil {
 			return
 		}
-		sealed, err := s.box.Seal(seed)
-		if err != nil {
-			return
-		}
-		ck = &custodialKey{CitizenID: a.citizenID, SealedSeed: sealed}
-		key = ed25519.NewKeyFromSeed(seed)
 	}
 	pub := key.Public().(ed25519.PublicKey)
 	cs, err := s.replayState(db, a.communityID, a.citizenID, true)
@@ -617,18 +610,28 @@ func (s *Store) custodialKey(tx *gorm.DB, citizenID int64) (ed25519.PrivateKey, 
 	if err != nil || key != nil {
 		return key, err
 	}
-	seed := make([]byte, ed25519.SeedSize)
-	if _, err := rand.Read(seed); err != nil {
-		return nil, err
-	}
-	sealed, err := s.box.Seal(seed)
+	key, ck, err := s.newCustodialKey(citizenID)
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Create(&custodialKey{CitizenID: citizenID, SealedSeed: sealed}).Error; err != nil {
+	if err := tx.Create(ck).Error; err != nil {
 		return nil, wrap(err, "custodial key of %d", citizenID)
 	}
-	return ed25519.NewKeyFromSeed(seed), nil
+	return key, nil
+}
+
+// newCustodialKey makes a custodial key for the citizen and its row (the
+// seed sealed with the data key), not yet stored.
+func (s *Store) newCustodialKey(citizenID int64) (ed25519.PrivateKey, *custodialKey, error) {
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, nil, err
+	}
+	sealed, err := s.box.Seal(seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ed25519.NewKeyFromSeed(seed), &custodialKey{CitizenID: citizenID, SealedSeed: sealed}, nil
 }
 
 // storedCustodialKey returns the citizen's stored custodial key, or nil
