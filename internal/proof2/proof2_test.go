@@ -41,6 +41,8 @@ func TestParseRefusesForm(t *testing.T) {
 		{"missing member", `,"votes_root":"`, `,"votes_rootx":"`, "votes_root: missing"},
 		{"entry index missing", `,"index":0}`, `}`, "wrong type or form"},
 		{"inclusion null", `"inclusion":[`, `"inclusion":null,"x":[`, ""},
+		{"unknown member", `,"votes_root":"`, `,"votes_extra":1,"votes_root":"`, `unknown field "votes_extra"`},
+		{"unknown entry member", `"inclusion":[`, `"extra":1,"inclusion":[`, `unknown field "extra"`},
 		{"not an object", `{`, `[{`, ""},
 	} {
 		bad := strings.Replace(good, tc.from, tc.to, 1)
