@@ -15,6 +15,7 @@ import (
 type MailStore interface {
 	ClaimMail(ctx context.Context, sent []int64, limit int, lease time.Duration) ([]store.Mail, error)
 	MarkSent(ctx context.Context, ids ...int64) error
+	ReleaseMail(ctx context.Context, ids ...int64) error
 	RetryMail(ctx context.Context, id int64, next time.Time, reason string) error
 }
 
@@ -30,8 +31,9 @@ type MailStore interface {
 // or nothing is in flight; so at full pace the worker adds a few dozen
 // write transactions per second at most to the database's one writer,
 // whatever the number of connections. A failure puts the row back with
-// exponential backoff. A crash leaves claimed rows to be taken again when
-// their lease runs out: nothing is lost, and a mail is sent twice only if
+// exponential backoff. A graceful stop marks what was accepted and gives
+// back the rows claimed and not sent. A crash leaves claimed rows to be
+// taken again when their lease runs out: nothing is lost, and a mail is sent twice only if
 // the process died between the server's acceptance and its mark — at most
 // MarkEvery mails in all (no connection starts a mail while MarkEvery are
 // sent or in flight and unmarked), each with the same Message-ID as before.
@@ -97,8 +99,8 @@ type sent struct {
 // Run sends mail until ctx ends, then marks what was accepted.
 func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
-	f := &feeder{w: w, todo: make(chan store.Mail, w.Batch), results: make(chan sent, w.MarkEvery),
-		unmarked: make(chan struct{}, w.MarkEvery)}
+	f := &feeder{w: w, todo: make(chan store.Mail, w.Batch), back: make(chan store.Mail, w.Batch),
+		results: make(chan sent, w.MarkEvery), unmarked: make(chan struct{}, w.MarkEvery)}
 	var wg sync.WaitGroup
 	for range w.Conns {
 		wg.Go(func() { w.connection(ctx, f) })
@@ -111,6 +113,7 @@ func (w *Worker) Run(ctx context.Context) {
 type feeder struct {
 	w       *Worker
 	todo    chan store.Mail // claimed, for the connections
+	back    chan store.Mail // taken from todo and not sent: the worker stops
 	results chan sent       // closed when every connection has stopped
 	// unmarked holds a token per mail a connection has started and the
 	// feeder has not yet marked sent or put back: at most MarkEvery.
@@ -136,8 +139,9 @@ func (f *feeder) run(ctx context.Context) {
 		}
 		select {
 		case r, ok := <-f.results:
-			if !ok {
-				f.mark() // a graceful stop marks what was accepted
+			if !ok { // a graceful stop
+				f.mark()
+				f.giveBack()
 				return
 			}
 			f.report(r)
@@ -226,6 +230,20 @@ func (f *feeder) mark() {
 	f.release(len(f.done))
 }
 
+// giveBack puts the rows claimed and not sent back in the queue, due at
+// once, once every connection has stopped (instead of after their lease).
+func (f *feeder) giveBack() {
+	var ids []int64
+	for _, ch := range []chan store.Mail{f.todo, f.back} {
+		for len(ch) > 0 {
+			ids = append(ids, (<-ch).ID)
+		}
+	}
+	if err := f.w.Store.ReleaseMail(context.Background(), ids...); err != nil {
+		f.w.Log.Error("outbox: give back", "ids", ids, "err", err)
+	}
+}
+
 // release forgets the n marked mails of done and frees their tokens.
 func (f *feeder) release(n int) {
 	for range n {
@@ -237,7 +255,10 @@ func (f *feeder) release(n int) {
 // connection sends the mails the feeder hands out over one SMTP
 // connection, which it closes when idle for Poll.
 func (w *Worker) connection(ctx context.Context, f *feeder) {
-	var c *client
+	var (
+		c   *client
+		buf Buffer
+	)
 	defer func() {
 		if c != nil {
 			c.Quit()
@@ -246,7 +267,10 @@ func (w *Worker) connection(ctx context.Context, f *feeder) {
 	for {
 		m, ok := w.take(ctx, f.todo, c != nil)
 		if ctx.Err() != nil {
-			return // the mail stays claimed until its lease ends
+			if ok {
+				f.back <- m // never blocks: at most Batch rows are pending
+			}
+			return
 		}
 		if !ok {
 			c.Quit()
@@ -256,10 +280,11 @@ func (w *Worker) connection(ctx context.Context, f *feeder) {
 		select {
 		case f.unmarked <- struct{}{}:
 		case <-ctx.Done():
+			f.back <- m
 			return
 		}
 		var err error
-		c, err = w.deliver(c, m)
+		c, err = w.deliver(c, &buf, m)
 		f.results <- sent{mail: m, err: err} // never blocks: one per token
 	}
 }
@@ -289,14 +314,14 @@ func (w *Worker) take(ctx context.Context, todo <-chan store.Mail, connected boo
 
 // deliver sends m over c, dialling first when c is nil; it returns the
 // connection to use next (nil after a failure).
-func (w *Worker) deliver(c *client, m store.Mail) (*client, error) {
+func (w *Worker) deliver(c *client, buf *Buffer, m store.Mail) (*client, error) {
 	if c == nil {
 		var err error
 		if c, err = w.dial(); err != nil {
 			return nil, err
 		}
 	}
-	if err := w.send(c, m); err != nil {
+	if err := w.send(c, buf, m); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -315,10 +340,11 @@ func (w *Worker) retry(m store.Mail, cause error) {
 	}
 }
 
-// send transmits one mail over c; nil means the server accepted it.
-func (w *Worker) send(c *client, m store.Mail) error {
+// send renders m into buf and transmits it over c; nil means the server
+// accepted it.
+func (w *Worker) send(c *client, buf *Buffer, m store.Mail) error {
 	if m.Email == "" {
 		return errors.New("no address")
 	}
-	return c.send(w.SMTP.From, m.Email, w.Render.Render(m, w.Now()))
+	return c.send(w.SMTP.From, m.Email, w.Render.Render(buf, m, w.Now()))
 }

@@ -192,15 +192,41 @@ func (s *Store) ClaimMail(ctx context.Context, sent []int64, limit int, lease ti
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	var out []Mail
-	err = s.db.WithContext(ctx).Table("outbox o").
-		Select(`o.id, o.attempts, o.secret, n.id AS notification_id, n.citizen_id, n.kind, n.message, n.event_key,
-			n.params, n.link, n.created_at, c.email, c.display_name, COALESCE(p.lang, 'en') AS lang`).
-		Joins("JOIN notifications n ON n.id = o.notification_id").
-		Joins("JOIN citizens c ON c.id = n.citizen_id").
-		Joins("LEFT JOIN notification_prefs p ON p.citizen_id = n.citizen_id").
-		Where("o.id IN ?", ids).Order("o.id").Scan(&out).Error
-	return out, wrap(err, "load mail")
+	return s.loadMail(ctx, ids)
+}
+
+// loadMail reads what the mails ids need (in id order), on the pool and
+// without gorm's reflection: the worker reads a few hundred rows a second.
+// The notification's event key and time are left out: no mail uses them.
+func (s *Store) loadMail(ctx context.Context, ids []int64) ([]Mail, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	q := `SELECT o.id, o.attempts, o.secret, n.id, n.citizen_id, n.kind, n.message, n.params, n.link,
+		c.email, c.display_name, COALESCE(p.lang, 'en') FROM outbox o
+		JOIN notifications n ON n.id = o.notification_id
+		JOIN citizens c ON c.id = n.citizen_id
+		LEFT JOIN notification_prefs p ON p.citizen_id = n.citizen_id
+		WHERE o.id IN (` + strings.Repeat("?, ", len(ids)-1) + `?) ORDER BY o.id`
+	if s.dialect == "postgres" {
+		q = numberPlaceholders(q)
+	}
+	rows, err := s.db.Statement.ConnPool.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, wrap(err, "load mail")
+	}
+	defer rows.Close()
+	out := make([]Mail, 0, len(ids))
+	for rows.Next() {
+		var m Mail
+		if err := rows.Scan(&m.ID, &m.Attempts, &m.Secret, &m.Notification.ID, &m.CitizenID, &m.Kind, &m.Message,
+			&m.Params, &m.Link, &m.Email, &m.DisplayName, &m.Lang); err != nil {
+			return nil, wrap(err, "load mail")
+		}
+		out = append(out, m)
+	}
+	return out, wrap(rows.Err(), "load mail")
 }
 
 // MarkSent records that the SMTP server accepted the mails ids and
@@ -217,6 +243,18 @@ func markSent(tx *gorm.DB, now time.Time, ids []int64) error {
 		return nil
 	}
 	return wrap(tx.Exec("UPDATE outbox SET sent_at = ?, secret = '', claimed_until = NULL WHERE id IN ?", now, ids).Error, "mark %d mails sent", len(ids))
+}
+
+// ReleaseMail gives back claimed, unsent mails ids (a worker that stops
+// before sending them): they are due again at once, not after the lease.
+func (s *Store) ReleaseMail(ctx context.Context, ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return wrap(tx.Exec("UPDATE outbox SET claimed_until = NULL WHERE id IN ? AND sent_at IS NULL", ids).Error,
+			"give back %d mails", len(ids))
+	})
 }
 
 // RetryMail records a failed attempt at mail id and when to try again.
