@@ -99,7 +99,7 @@ type sent struct {
 // Run sends mail until ctx ends, then marks what was accepted.
 func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
-	f := &feeder{w: w, todo: make(chan store.Mail, w.Batch), back: make(chan store.Mail, w.Batch),
+	f := &feeder{w: w, todo: make(chan store.Mail, w.Batch), back: make(chan int64, w.Batch),
 		results: make(chan sent, w.MarkEvery), unmarked: make(chan struct{}, w.MarkEvery)}
 	var wg sync.WaitGroup
 	for range w.Conns {
@@ -113,7 +113,7 @@ func (w *Worker) Run(ctx context.Context) {
 type feeder struct {
 	w       *Worker
 	todo    chan store.Mail // claimed, for the connections
-	back    chan store.Mail // taken from todo and not sent: the worker stops
+	back    chan int64      // taken from todo and not sent: the worker stops
 	results chan sent       // closed when every connection has stopped
 	// unmarked holds a token per mail a connection has started and the
 	// feeder has not yet marked sent or put back: at most MarkEvery.
@@ -234,10 +234,11 @@ func (f *feeder) mark() {
 // once, once every connection has stopped (instead of after their lease).
 func (f *feeder) giveBack() {
 	var ids []int64
-	for _, ch := range []chan store.Mail{f.todo, f.back} {
-		for len(ch) > 0 {
-			ids = append(ids, (<-ch).ID)
-		}
+	for len(f.todo) > 0 {
+		ids = append(ids, (<-f.todo).ID)
+	}
+	for len(f.back) > 0 {
+		ids = append(ids, <-f.back)
 	}
 	if err := f.w.Store.ReleaseMail(context.Background(), ids...); err != nil {
 		f.w.Log.Error("outbox: give back", "ids", ids, "err", err)
@@ -268,7 +269,7 @@ func (w *Worker) connection(ctx context.Context, f *feeder) {
 		m, ok := w.take(ctx, f.todo, c != nil)
 		if ctx.Err() != nil {
 			if ok {
-				f.back <- m // never blocks: at most Batch rows are pending
+				f.back <- m.ID // never blocks: at most Batch rows are pending
 			}
 			return
 		}
@@ -280,7 +281,7 @@ func (w *Worker) connection(ctx context.Context, f *feeder) {
 		select {
 		case f.unmarked <- struct{}{}:
 		case <-ctx.Done():
-			f.back <- m
+			f.back <- m.ID
 			return
 		}
 		var err error

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -37,29 +38,75 @@ func (s *Store) notify(tx *gorm.DB, n Note, recipients string, args ...any) erro
 		created = created.Truncate(24 * time.Hour)
 		visible = created.Add(24 * time.Hour)
 	}
-	cols := "?, ?, ?, ?, ?, ?, ?"
-	if s.dialect == "postgres" { // parameters in a SELECT list need types
-		cols = "?::text, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz"
-	}
-	q := `INSERT INTO notifications (citizen_id, kind, message, event_key, params, link, created_at, visible_at)
-		SELECT r.citizen_id, ` + cols + ` FROM (` + recipients + `) r WHERE true
-		ON CONFLICT (citizen_id, event_key) DO NOTHING`
 	all := append([]any{n.Kind, msg, n.Key, string(params), n.Link, created, visible}, args...)
-	res := tx.Exec(q, all...)
-	if res.Error != nil {
-		return wrap(res.Error, "notify %s", n.Key)
+	added, err := s.exec(tx, notifySQL(s.dialect, recipients), all...)
+	if err != nil {
+		return wrap(err, "notify %s", n.Key)
 	}
-	if !s.mail || res.RowsAffected == 0 {
+	if !s.mail || added == 0 {
 		return nil // nobody new: their mail rows were queued with them
 	}
-	err = tx.Exec(`INSERT INTO outbox (notification_id, next_at)
+	_, err = s.exec(tx, `INSERT INTO outbox (notification_id, next_at)
 		SELECT n.id, n.visible_at FROM notifications n
 		JOIN citizens c ON c.id = n.citizen_id
 		LEFT JOIN notification_prefs p ON p.citizen_id = n.citizen_id
 		WHERE n.event_key = ? AND c.email <> '' AND COALESCE(p.muted, '') NOT LIKE ?
 		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)`,
-		n.Key, "%,"+n.Kind+",%").Error
+		n.Key, "%,"+n.Kind+",%")
 	return wrap(err, "queue mail %s", n.Key)
+}
+
+// notifySQLs holds notify's INSERT per dialect and recipients: every
+// vote with a delegator runs one, so it is written once.
+var notifySQLs struct {
+	sync.RWMutex
+	m map[[2]string]string
+}
+
+// notifySQL is notify's INSERT of notifications for recipients.
+func notifySQL(dialect, recipients string) string {
+	key := [2]string{dialect, recipients}
+	notifySQLs.RLock()
+	q, ok := notifySQLs.m[key]
+	notifySQLs.RUnlock()
+	if ok {
+		return q
+	}
+	cols := "?, ?, ?, ?, ?, ?, ?"
+	if dialect == "postgres" { // parameters in a SELECT list need types
+		cols = "?::text, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz"
+	}
+	q = `INSERT INTO notifications (citizen_id, kind, message, event_key, params, link, created_at, visible_at)
+		SELECT r.citizen_id, ` + cols + ` FROM (` + recipients + `) r WHERE true
+		ON CONFLICT (citizen_id, event_key) DO NOTHING`
+	notifySQLs.Lock()
+	if notifySQLs.m == nil {
+		notifySQLs.m = map[[2]string]string{}
+	}
+	notifySQLs.m[key] = q
+	notifySQLs.Unlock()
+	return q
+}
+
+// exec runs q (? placeholders) in tx and returns the rows it changed: on
+// the transaction's connection itself, as queryRow does, without gorm's
+// statement building; through gorm when an argument is a list, which gorm
+// expands for IN ?.
+func (s *Store) exec(tx *gorm.DB, q string, args ...any) (int64, error) {
+	for _, a := range args {
+		if _, list := a.([]int64); list {
+			res := tx.Exec(q, args...)
+			return res.RowsAffected, res.Error
+		}
+	}
+	if s.dialect == "postgres" {
+		q = numberPlaceholders(q)
+	}
+	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // notifyOne is notify for one citizen.

@@ -55,18 +55,14 @@ func (s *Store) notifyDelegators(tx *gorm.DB, b Ballot, delegateID int64, choice
 		return nil
 	}
 	keys := store.ScopeKeys(b)
-	in := "?, ?, ?"[:3*len(keys)-2] // keys' placeholders
-	args := make([]any, 0, 2+2*len(keys))
-	args = append(args, delegateID, b.CommunityID)
+	args := make([]any, 0, 3+2*len(keys))
+	args = append(args, b.ID, delegateID, b.CommunityID)
 	for _, k := range keys {
 		args = append(args, k)
 	}
-	// d lists the delegate first in a scope of b.
-	first := `dd.delegate_id = ? AND dd.position = 0 AND d.community_id = ? AND d.scope_key IN (` + in + `)`
+	q := &delegatorSQL[len(keys)-2]
 	var d Citizen
-	found, err := queryRow(tx, s.dialect, `SELECT handle, display_name FROM citizens c WHERE id = ? AND EXISTS (SELECT 1
-		FROM delegation_delegates dd JOIN delegations d ON d.id = dd.delegation_id WHERE `+first+`)`,
-		append([]any{delegateID}, args...), &d.Handle, &d.DisplayName)
+	found, err := queryRow(tx, s.dialect, q.delegate, args[1:], &d.Handle, &d.DisplayName)
 	if err != nil || !found {
 		return wrap(err, "delegators of %d", delegateID)
 	}
@@ -80,21 +76,34 @@ func (s *Store) notifyDelegators(tx *gorm.DB, b Ballot, delegateID int64, choice
 		}
 		n.Message, n.Params = "notify.delegate_voted_public", append(n.Params, how)
 	}
-	// Each recipient's most specific list for b (store.ScopeRank) is the
-	// one naming the delegate first.
-	return s.notify(tx, n, `SELECT d.citizen_id FROM delegation_delegates dd JOIN delegations d ON d.id = dd.delegation_id
-		JOIN ballot_roll r ON r.ballot_id = ? AND r.citizen_id = d.citizen_id
-		WHERE `+first+`
-		AND NOT EXISTS (SELECT 1 FROM delegations o WHERE o.community_id = d.community_id AND o.citizen_id = d.citizen_id
-			AND o.scope_key IN (`+in+`) AND `+scopeRankSQL("o.scope_key")+` > `+scopeRankSQL("d.scope_key")+`)
-		AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = r.ballot_id AND v.citizen_id = r.citizen_id)`,
-		append(append([]any{b.ID}, args...), args[2:]...)...)
+	return s.notify(tx, n, q.recipients, append(args, args[3:]...)...)
 }
 
-// scopeRankSQL is store.ScopeRank of the scope key in column col, for
-// the keys of one ballot (store.ScopeKeys).
-func scopeRankSQL(col string) string {
-	return "CASE WHEN " + col + " = 'c' THEN 1 WHEN " + col + " LIKE 't:%' THEN 2 ELSE 3 END"
+// delegatorSQL holds notifyDelegators' statements for a ballot with 2
+// and 3 scope keys (store.ScopeKeys: its own, its topic's, the
+// community's). delegate reads the delegate's name when someone lists
+// her first in a scope of the ballot (parameters: the delegate, the
+// community, the keys); recipients are those whose most specific list for
+// the ballot (store.ScopeRank) names her first, on the roll and without a
+// vote (parameters: the ballot, the same, the keys again).
+var delegatorSQL = [2]struct{ delegate, recipients string }{delegatorQueries(2), delegatorQueries(3)}
+
+func delegatorQueries(keys int) struct{ delegate, recipients string } {
+	in := "?, ?, ?"[:3*keys-2]
+	first := `dd.delegate_id = ? AND dd.position = 0 AND d.community_id = ? AND d.scope_key IN (` + in + `)`
+	rank := func(col string) string {
+		return "CASE WHEN " + col + " = 'c' THEN 1 WHEN " + col + " LIKE 't:%' THEN 2 ELSE 3 END"
+	}
+	return struct{ delegate, recipients string }{
+		delegate: `SELECT c.handle, c.display_name FROM delegation_delegates dd JOIN delegations d ON d.id = dd.delegation_id
+			JOIN citizens c ON c.id = dd.delegate_id WHERE ` + first + ` LIMIT 1`,
+		recipients: `SELECT d.citizen_id FROM delegation_delegates dd JOIN delegations d ON d.id = dd.delegation_id
+			JOIN ballot_roll r ON r.ballot_id = ? AND r.citizen_id = d.citizen_id
+			WHERE ` + first + `
+			AND NOT EXISTS (SELECT 1 FROM delegations o WHERE o.community_id = d.community_id AND o.citizen_id = d.citizen_id
+				AND o.scope_key IN (` + in + `) AND ` + rank("o.scope_key") + ` > ` + rank("d.scope_key") + `)
+			AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = r.ballot_id AND v.citizen_id = r.citizen_id)`,
+	}
 }
 
 // describeChoice writes a stored choice with its options' labels: a word,
