@@ -33,10 +33,11 @@ type MailStore interface {
 // whatever the number of connections. A failure puts the row back with
 // exponential backoff. A graceful stop marks what was accepted and gives
 // back the rows claimed and not sent. A crash leaves claimed rows to be
-// taken again when their lease runs out: nothing is lost, and a mail is sent twice only if
-// the process died between the server's acceptance and its mark — at most
-// MarkEvery mails in all (no connection starts a mail while MarkEvery are
-// sent or in flight and unmarked), each with the same Message-ID as before.
+// taken again when their lease runs out: nothing is lost, and a mail is
+// sent twice only if the process died between the server's acceptance
+// and its mark — at most MarkEvery mails in all (no connection starts a
+// mail while MarkEvery are sent or in flight and unmarked), each with the
+// same Message-ID as before.
 type Worker struct {
 	Store  MailStore
 	SMTP   SMTP
@@ -96,7 +97,8 @@ type sent struct {
 	err  error
 }
 
-// Run sends mail until ctx ends, then marks what was accepted.
+// Run sends mail until ctx ends, then marks what was accepted and gives
+// back what it claimed and did not send.
 func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
 	f := &feeder{w: w, todo: make(chan store.Mail, w.Batch), back: make(chan int64, w.Batch),
