@@ -21,8 +21,9 @@ const (
 )
 
 // client is one SMTP connection. It sends a mail's MAIL, RCPT and DATA
-// commands in one write when the server offers PIPELINING (RFC 2920), so
-// that a mail costs two round trips instead of four. The client of
+// commands in one write when the server offers PIPELINING (RFC 2920), and
+// the next mail's behind the message's final dot, so that a mail costs
+// one round trip instead of four. The client of
 // github.com/emersion/go-smtp (v0.26.0, the newest) waits for each reply,
 // hence this one; it does only what the worker needs: EHLO, STARTTLS,
 // AUTH PLAIN, one recipient per mail.
@@ -30,6 +31,7 @@ type client struct {
 	conn       net.Conn
 	text       *textproto.Conn
 	pipelining bool
+	pending    bool // a message's final dot is written, its reply not read
 }
 
 // dial connects to the worker's server: TLS from the start (smtps), or
@@ -127,17 +129,43 @@ func (c *client) cmd(code int, format string, args ...any) error {
 	return err
 }
 
-// send transmits one mail; nil means the server accepted it. After an
-// error the connection is in an unknown state: close it.
-func (c *client) send(from, to string, msg []byte) error {
+// send writes one mail: its envelope and, once the server took it, the
+// message with its final dot, whose reply finish reads — or the next
+// send, which writes its envelope behind the dot (pipelined: only when
+// the server offers PIPELINING; else call finish first). last is then
+// the outcome of the mail before (nil: accepted), err this mail's
+// envelope's. A refusal of the mail before leaves the connection in step
+// for this one; after an err the connection is in an unknown state:
+// close it.
+func (c *client) send(from, to string, msg []byte) (last, err error) {
 	if strings.ContainsAny(from, "\r\n<>") || strings.ContainsAny(to, "\r\n<>") {
-		return errors.New("smtp: a line break or angle bracket in an address")
+		return c.finish(), errors.New("smtp: a line break or angle bracket in an address")
 	}
-	c.conn.SetDeadline(time.Now().Add(commandTimeout))
-	if err := c.envelope(from, to); err != nil {
-		return err
+	if c.pending && !c.pipelining {
+		if last = c.finish(); broken(last) {
+			return last, last
+		}
+	}
+	timeout := commandTimeout
+	if c.pending {
+		timeout = dataTimeout
+	}
+	c.conn.SetDeadline(time.Now().Add(timeout))
+	if last, err = c.envelope(from, to); err != nil {
+		return last, err
 	}
 	c.writeData(msg)
+	c.pending = true
+	return last, nil
+}
+
+// finish reads the reply to the last message's final dot, if one is
+// pending: nil means the server accepted it.
+func (c *client) finish() error {
+	if !c.pending {
+		return nil
+	}
+	c.pending = false
 	if err := c.text.W.Flush(); err != nil {
 		return err
 	}
@@ -146,8 +174,9 @@ func (c *client) send(from, to string, msg []byte) error {
 }
 
 // envelope sends MAIL, RCPT and DATA and reads their replies: in one
-// write when the server pipelines, else one command at a time.
-func (c *client) envelope(from, to string) error {
+// write when the server pipelines (behind a pending final dot, whose
+// reply comes first: last), else one command at a time.
+func (c *client) envelope(from, to string) (last, err error) {
 	cmds := [...]struct {
 		verb, arg, end string
 		code           int // 25: any 25x
@@ -161,15 +190,28 @@ func (c *client) envelope(from, to string) error {
 			continue
 		}
 		if err := c.text.W.Flush(); err != nil {
-			return err
+			return err, err
+		}
+		if c.pending {
+			c.pending = false
+			if last = c.reply(25); broken(last) {
+				return last, last
+			}
 		}
 		for ; read <= i; read++ {
 			if err := c.reply(cmds[read].code); err != nil {
-				return err
+				return last, err
 			}
 		}
 	}
-	return nil
+	return last, nil
+}
+
+// broken says whether err leaves the connection out of step: anything
+// but a refusal (a reply the client read whole).
+func broken(err error) bool {
+	var refused *textproto.Error
+	return err != nil && !errors.As(err, &refused)
 }
 
 // writeData writes msg dot-stuffed, with CRLF line ends, and the final

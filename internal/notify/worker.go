@@ -256,40 +256,110 @@ func (f *feeder) release(n int) {
 }
 
 // connection sends the mails the feeder hands out over one SMTP
-// connection, which it closes when idle for Poll.
+// connection, which it closes when idle for Poll. When the server
+// pipelines and another mail is at hand, it writes that mail's envelope
+// behind the last message before reading the last one's reply.
 func (w *Worker) connection(ctx context.Context, f *feeder) {
 	var (
-		c   *client
-		buf Buffer
+		c       *client
+		buf     Buffer
+		last    store.Mail // written; its reply is not read yet
+		waiting bool       // for last's reply
 	)
+	// report hands m's outcome to the feeder; broken closes c.
+	report := func(m store.Mail, err error, broken bool) {
+		if broken && c != nil {
+			c.Close()
+			c = nil
+		}
+		f.results <- sent{mail: m, err: err} // never blocks: one per token
+	}
+	finish := func() {
+		err := c.finish()
+		waiting = false
+		report(last, err, err != nil)
+	}
 	defer func() {
+		if waiting {
+			finish()
+		}
 		if c != nil {
 			c.Quit()
 		}
 	}()
-	for {
-		m, ok := w.take(ctx, f.todo, c != nil)
-		if ctx.Err() != nil {
-			if ok {
-				f.back <- m.ID // never blocks: at most Batch rows are pending
+	for ctx.Err() == nil {
+		var m store.Mail
+		if waiting {
+			var ok bool
+			if m, ok = f.ready(c.pipelining); !ok {
+				finish()
+				continue
 			}
-			return
+		} else {
+			var ok bool
+			m, ok = w.take(ctx, f.todo, c != nil)
+			if ctx.Err() != nil {
+				if ok {
+					f.back <- m.ID // never blocks: at most Batch rows are pending
+				}
+				return
+			}
+			if !ok {
+				c.Quit()
+				c = nil
+				continue
+			}
+			select {
+			case f.unmarked <- struct{}{}:
+			case <-ctx.Done():
+				f.back <- m.ID
+				return
+			}
 		}
-		if !ok {
-			c.Quit()
-			c = nil
+		if m.Email == "" {
+			if waiting {
+				finish()
+			}
+			report(m, errors.New("no address"), false)
 			continue
 		}
-		select {
-		case f.unmarked <- struct{}{}:
-		case <-ctx.Done():
-			f.back <- m.ID
-			return
+		if c == nil {
+			var err error
+			if c, err = w.dial(); err != nil {
+				report(m, err, false)
+				continue
+			}
 		}
-		var err error
-		c, err = w.deliver(c, &buf, m)
-		f.results <- sent{mail: m, err: err} // never blocks: one per token
+		prev, err := c.send(w.SMTP.From, m.Email, w.Render.Render(&buf, m, w.Now()))
+		if waiting {
+			waiting = false
+			report(last, prev, false)
+		}
+		if err != nil {
+			report(m, err, true)
+			continue
+		}
+		last, waiting = m, true
 	}
+}
+
+// ready takes a mail and its token when both are at hand now and the
+// server pipelines; a mail without a free token goes back to todo (which
+// has room for every claimed row).
+func (f *feeder) ready(pipelining bool) (store.Mail, bool) {
+	if pipelining {
+		select {
+		case m := <-f.todo:
+			select {
+			case f.unmarked <- struct{}{}:
+				return m, true
+			default:
+				f.todo <- m
+			}
+		default:
+		}
+	}
+	return store.Mail{}, false
 }
 
 // take waits for a mail to send; while a connection is open (connected)
@@ -315,22 +385,6 @@ func (w *Worker) take(ctx context.Context, todo <-chan store.Mail, connected boo
 	return store.Mail{}, false
 }
 
-// deliver sends m over c, dialling first when c is nil; it returns the
-// connection to use next (nil after a failure).
-func (w *Worker) deliver(c *client, buf *Buffer, m store.Mail) (*client, error) {
-	if c == nil {
-		var err error
-		if c, err = w.dial(); err != nil {
-			return nil, err
-		}
-	}
-	if err := w.send(c, buf, m); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
 // retry puts m back with exponential backoff.
 func (w *Worker) retry(m store.Mail, cause error) {
 	wait := w.Backoff << min(m.Attempts, 30)
@@ -341,13 +395,4 @@ func (w *Worker) retry(m store.Mail, cause error) {
 	if err := w.Store.RetryMail(context.Background(), m.ID, w.Now().UTC().Add(wait), cause.Error()); err != nil {
 		w.Log.Error("outbox: retry", "id", m.ID, "err", err)
 	}
-}
-
-// send renders m into buf and transmits it over c; nil means the server
-// accepted it.
-func (w *Worker) send(c *client, buf *Buffer, m store.Mail) error {
-	if m.Email == "" {
-		return errors.New("no address")
-	}
-	return c.send(w.SMTP.From, m.Email, w.Render.Render(buf, m, w.Now()))
 }
