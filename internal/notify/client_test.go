@@ -2,7 +2,9 @@ package notify
 
 import (
 	"bufio"
+	"errors"
 	"net"
+	"net/textproto"
 	"strings"
 	"testing"
 )
@@ -68,10 +70,95 @@ func TestClientWithoutPipelining(t *testing.T) {
 	if c.pipelining {
 		t.Fatal("pipelining on with a HELO-only server")
 	}
-	if err := c.send("koinon@example.org", "ann@example.org", []byte("Subject: hi\r\n\r\n.dot\r\n")); err != nil {
+	if _, err := c.send("koinon@example.org", "ann@example.org", []byte("Subject: hi\r\n\r\n.dot\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.finish(); err != nil {
 		t.Fatal(err)
 	}
 	if msg := <-got; msg != "Subject: hi\r\n\r\n..dot\r\n" {
 		t.Errorf("server got %q", msg)
+	}
+}
+
+// A server that pipelines gets the next mail's MAIL, RCPT and DATA behind
+// the last message's final dot, and the replies stay matched: the second
+// mail refused at its dot is that mail's outcome alone, and the third,
+// written behind it, goes through on the same connection.
+func TestClientPipelinesAcrossMails(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	behind := make(chan bool, 3) // per mail: the next commands came with its dot
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		r := bufio.NewReader(conn)
+		say := func(line string) { conn.Write([]byte(line + "\r\n")) }
+		say("220 pipe.example.org")
+		mails := 0
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+			case "EHLO":
+				say("250-pipe.example.org")
+				say("250 PIPELINING")
+			case "MAIL", "RCPT":
+				say("250 ok")
+			case "DATA":
+				say("354 go ahead")
+				for l := ""; l != ".\r\n"; {
+					if l, err = r.ReadString('\n'); err != nil {
+						return
+					}
+				}
+				mails++
+				behind <- r.Buffered() > 0
+				if mails == 2 {
+					say("554 not this one")
+				} else {
+					say("250 queued")
+				}
+			case "QUIT":
+				say("221 bye")
+				return
+			}
+		}
+	}()
+	w := &Worker{SMTP: SMTP{Addr: ln.Addr().String(), From: "koinon@example.org"}}
+	c, err := w.dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Quit()
+	if !c.pipelining {
+		t.Fatal("pipelining off with a server that offers it")
+	}
+	msg := []byte("Subject: hi\r\n\r\nbody\r\n")
+	var outcomes []error
+	for _, to := range []string{"ann@example.org", "bob@example.org", "cid@example.org"} {
+		last, err := c.send("koinon@example.org", to, msg)
+		if err != nil {
+			t.Fatalf("to %s: %v", to, err)
+		}
+		outcomes = append(outcomes, last)
+	}
+	outcomes = append(outcomes[1:], c.finish())
+	var refused *textproto.Error
+	if outcomes[0] != nil || !errors.As(outcomes[1], &refused) || refused.Code != 554 || outcomes[2] != nil {
+		t.Errorf("outcomes %v, want nil, 554, nil", outcomes)
+	}
+	for i, want := range []bool{true, true, false} {
+		if got := <-behind; got != want {
+			t.Errorf("mail %d: next commands behind its dot %v, want %v", i+1, got, want)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 type MailStore interface {
 	ClaimMail(ctx context.Context, sent []int64, limit int, lease time.Duration) ([]store.Mail, error)
 	MarkSent(ctx context.Context, ids ...int64) error
+	ReleaseMail(ctx context.Context, ids ...int64) error
 	RetryMail(ctx context.Context, id int64, next time.Time, reason string) error
 }
 
@@ -30,11 +31,13 @@ type MailStore interface {
 // or nothing is in flight; so at full pace the worker adds a few dozen
 // write transactions per second at most to the database's one writer,
 // whatever the number of connections. A failure puts the row back with
-// exponential backoff. A crash leaves claimed rows to be taken again when
-// their lease runs out: nothing is lost, and a mail is sent twice only if
-// the process died between the server's acceptance and its mark — at most
-// MarkEvery mails in all (no connection starts a mail while MarkEvery are
-// sent or in flight and unmarked), each with the same Message-ID as before.
+// exponential backoff. A graceful stop marks what was accepted and gives
+// back the rows claimed and not sent. A crash leaves claimed rows to be
+// taken again when their lease runs out: nothing is lost, and a mail is
+// sent twice only if the process died between the server's acceptance
+// and its mark — at most MarkEvery mails in all (no connection starts a
+// mail while MarkEvery are sent or in flight and unmarked), each with the
+// same Message-ID as before.
 type Worker struct {
 	Store  MailStore
 	SMTP   SMTP
@@ -94,11 +97,12 @@ type sent struct {
 	err  error
 }
 
-// Run sends mail until ctx ends, then marks what was accepted.
+// Run sends mail until ctx ends, then marks what was accepted and gives
+// back what it claimed and did not send.
 func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
-	f := &feeder{w: w, todo: make(chan store.Mail, w.Batch), results: make(chan sent, w.MarkEvery),
-		unmarked: make(chan struct{}, w.MarkEvery)}
+	f := &feeder{w: w, todo: make(chan store.Mail, w.Batch), back: make(chan int64, w.Batch),
+		results: make(chan sent, w.MarkEvery), unmarked: make(chan struct{}, w.MarkEvery)}
 	var wg sync.WaitGroup
 	for range w.Conns {
 		wg.Go(func() { w.connection(ctx, f) })
@@ -111,6 +115,7 @@ func (w *Worker) Run(ctx context.Context) {
 type feeder struct {
 	w       *Worker
 	todo    chan store.Mail // claimed, for the connections
+	back    chan int64      // taken from todo and not sent: the worker stops
 	results chan sent       // closed when every connection has stopped
 	// unmarked holds a token per mail a connection has started and the
 	// feeder has not yet marked sent or put back: at most MarkEvery.
@@ -136,8 +141,9 @@ func (f *feeder) run(ctx context.Context) {
 		}
 		select {
 		case r, ok := <-f.results:
-			if !ok {
-				f.mark() // a graceful stop marks what was accepted
+			if !ok { // a graceful stop
+				f.mark()
+				f.giveBack()
 				return
 			}
 			f.report(r)
@@ -226,6 +232,21 @@ func (f *feeder) mark() {
 	f.release(len(f.done))
 }
 
+// giveBack puts the rows claimed and not sent back in the queue, due at
+// once, once every connection has stopped (instead of after their lease).
+func (f *feeder) giveBack() {
+	var ids []int64
+	for len(f.todo) > 0 {
+		ids = append(ids, (<-f.todo).ID)
+	}
+	for len(f.back) > 0 {
+		ids = append(ids, <-f.back)
+	}
+	if err := f.w.Store.ReleaseMail(context.Background(), ids...); err != nil {
+		f.w.Log.Error("outbox: give back", "ids", ids, "err", err)
+	}
+}
+
 // release forgets the n marked mails of done and frees their tokens.
 func (f *feeder) release(n int) {
 	for range n {
@@ -235,33 +256,110 @@ func (f *feeder) release(n int) {
 }
 
 // connection sends the mails the feeder hands out over one SMTP
-// connection, which it closes when idle for Poll.
+// connection, which it closes when idle for Poll. When the server
+// pipelines and another mail is at hand, it writes that mail's envelope
+// behind the last message before reading the last one's reply.
 func (w *Worker) connection(ctx context.Context, f *feeder) {
-	var c *client
+	var (
+		c       *client
+		buf     Buffer
+		last    store.Mail // written; its reply is not read yet
+		waiting bool       // for last's reply
+	)
+	// report hands m's outcome to the feeder; broken closes c.
+	report := func(m store.Mail, err error, broken bool) {
+		if broken && c != nil {
+			c.Close()
+			c = nil
+		}
+		f.results <- sent{mail: m, err: err} // never blocks: one per token
+	}
+	finish := func() {
+		err := c.finish()
+		waiting = false
+		report(last, err, err != nil)
+	}
 	defer func() {
+		if waiting {
+			finish()
+		}
 		if c != nil {
 			c.Quit()
 		}
 	}()
-	for {
-		m, ok := w.take(ctx, f.todo, c != nil)
-		if ctx.Err() != nil {
-			return // the mail stays claimed until its lease ends
+	for ctx.Err() == nil {
+		var m store.Mail
+		if waiting {
+			var ok bool
+			if m, ok = f.ready(c.pipelining); !ok {
+				finish()
+				continue
+			}
+		} else {
+			var ok bool
+			m, ok = w.take(ctx, f.todo, c != nil)
+			if ctx.Err() != nil {
+				if ok {
+					f.back <- m.ID // never blocks: at most Batch rows are pending
+				}
+				return
+			}
+			if !ok {
+				c.Quit()
+				c = nil
+				continue
+			}
+			select {
+			case f.unmarked <- struct{}{}:
+			case <-ctx.Done():
+				f.back <- m.ID
+				return
+			}
 		}
-		if !ok {
-			c.Quit()
-			c = nil
+		if m.Email == "" {
+			if waiting {
+				finish()
+			}
+			report(m, errors.New("no address"), false)
 			continue
 		}
-		select {
-		case f.unmarked <- struct{}{}:
-		case <-ctx.Done():
-			return
+		if c == nil {
+			var err error
+			if c, err = w.dial(); err != nil {
+				report(m, err, false)
+				continue
+			}
 		}
-		var err error
-		c, err = w.deliver(c, m)
-		f.results <- sent{mail: m, err: err} // never blocks: one per token
+		prev, err := c.send(w.SMTP.From, m.Email, w.Render.Render(&buf, m, w.Now()))
+		if waiting {
+			waiting = false
+			report(last, prev, false)
+		}
+		if err != nil {
+			report(m, err, true)
+			continue
+		}
+		last, waiting = m, true
 	}
+}
+
+// ready takes a mail and its token when both are at hand now and the
+// server pipelines; a mail without a free token goes back to todo (which
+// has room for every claimed row).
+func (f *feeder) ready(pipelining bool) (store.Mail, bool) {
+	if pipelining {
+		select {
+		case m := <-f.todo:
+			select {
+			case f.unmarked <- struct{}{}:
+				return m, true
+			default:
+				f.todo <- m
+			}
+		default:
+		}
+	}
+	return store.Mail{}, false
 }
 
 // take waits for a mail to send; while a connection is open (connected)
@@ -287,22 +385,6 @@ func (w *Worker) take(ctx context.Context, todo <-chan store.Mail, connected boo
 	return store.Mail{}, false
 }
 
-// deliver sends m over c, dialling first when c is nil; it returns the
-// connection to use next (nil after a failure).
-func (w *Worker) deliver(c *client, m store.Mail) (*client, error) {
-	if c == nil {
-		var err error
-		if c, err = w.dial(); err != nil {
-			return nil, err
-		}
-	}
-	if err := w.send(c, m); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
 // retry puts m back with exponential backoff.
 func (w *Worker) retry(m store.Mail, cause error) {
 	wait := w.Backoff << min(m.Attempts, 30)
@@ -313,12 +395,4 @@ func (w *Worker) retry(m store.Mail, cause error) {
 	if err := w.Store.RetryMail(context.Background(), m.ID, w.Now().UTC().Add(wait), cause.Error()); err != nil {
 		w.Log.Error("outbox: retry", "id", m.ID, "err", err)
 	}
-}
-
-// send transmits one mail over c; nil means the server accepted it.
-func (w *Worker) send(c *client, m store.Mail) error {
-	if m.Email == "" {
-		return errors.New("no address")
-	}
-	return c.send(w.SMTP.From, m.Email, w.Render.Render(m, w.Now()))
 }

@@ -209,3 +209,31 @@ func TestWorkerTLSAndAuth(t *testing.T) {
 		})
 	}
 }
+
+// A graceful stop gives back the rows the worker claimed and did not
+// send: a new worker sends them at once although their lease (an hour)
+// has not run out, each once.
+func TestWorkerStopGivesBackClaims(t *testing.T) {
+	storetest.EachMail(t, func(t *testing.T, st *sqlstore.Store) {
+		const n = 60
+		enqueue(t, st, n)
+		srv := smtptest.Start(t)
+		srv.Delay = 20 * time.Millisecond
+		w := newWorker(st, srv, time.Hour, n) // claims every row at once
+		stop := run(w)
+		srv.Wait(t, 4, 10*time.Second)
+		stop()
+		sent := srv.Accepted()
+		var claimed int64
+		if err := storetest.DB(t, st).Raw("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND claimed_until IS NOT NULL").Scan(&claimed).Error; err != nil {
+			t.Fatal(err)
+		}
+		if p := pending(t, st); claimed != 0 || sent >= n || p != int64(n-sent) {
+			t.Fatalf("after the stop: %d sent, %d pending, %d still claimed; want < %d, the rest, 0", sent, p, claimed, n)
+		}
+		defer run(newWorker(st, srv, time.Hour, 0))()
+		srv.Wait(t, n, 10*time.Second)
+		time.Sleep(100 * time.Millisecond)
+		once(t, srv, n)
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -37,29 +38,75 @@ func (s *Store) notify(tx *gorm.DB, n Note, recipients string, args ...any) erro
 		created = created.Truncate(24 * time.Hour)
 		visible = created.Add(24 * time.Hour)
 	}
-	cols := "?, ?, ?, ?, ?, ?, ?"
-	if s.dialect == "postgres" { // parameters in a SELECT list need types
-		cols = "?::text, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz"
-	}
-	q := `INSERT INTO notifications (citizen_id, kind, message, event_key, params, link, created_at, visible_at)
-		SELECT r.citizen_id, ` + cols + ` FROM (` + recipients + `) r WHERE true
-		ON CONFLICT (citizen_id, event_key) DO NOTHING`
 	all := append([]any{n.Kind, msg, n.Key, string(params), n.Link, created, visible}, args...)
-	res := tx.Exec(q, all...)
-	if res.Error != nil {
-		return wrap(res.Error, "notify %s", n.Key)
+	added, err := s.exec(tx, notifySQL(s.dialect, recipients), all...)
+	if err != nil {
+		return wrap(err, "notify %s", n.Key)
 	}
-	if !s.mail || res.RowsAffected == 0 {
+	if !s.mail || added == 0 {
 		return nil // nobody new: their mail rows were queued with them
 	}
-	err = tx.Exec(`INSERT INTO outbox (notification_id, next_at)
+	_, err = s.exec(tx, `INSERT INTO outbox (notification_id, next_at)
 		SELECT n.id, n.visible_at FROM notifications n
 		JOIN citizens c ON c.id = n.citizen_id
 		LEFT JOIN notification_prefs p ON p.citizen_id = n.citizen_id
 		WHERE n.event_key = ? AND c.email <> '' AND COALESCE(p.muted, '') NOT LIKE ?
 		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)`,
-		n.Key, "%,"+n.Kind+",%").Error
+		n.Key, "%,"+n.Kind+",%")
 	return wrap(err, "queue mail %s", n.Key)
+}
+
+// notifySQLs holds notify's INSERT per dialect and recipients: every
+// vote with a delegator runs one, so it is written once.
+var notifySQLs struct {
+	sync.RWMutex
+	m map[[2]string]string
+}
+
+// notifySQL is notify's INSERT of notifications for recipients.
+func notifySQL(dialect, recipients string) string {
+	key := [2]string{dialect, recipients}
+	notifySQLs.RLock()
+	q, ok := notifySQLs.m[key]
+	notifySQLs.RUnlock()
+	if ok {
+		return q
+	}
+	cols := "?, ?, ?, ?, ?, ?, ?"
+	if dialect == "postgres" { // parameters in a SELECT list need types
+		cols = "?::text, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz"
+	}
+	q = `INSERT INTO notifications (citizen_id, kind, message, event_key, params, link, created_at, visible_at)
+		SELECT r.citizen_id, ` + cols + ` FROM (` + recipients + `) r WHERE true
+		ON CONFLICT (citizen_id, event_key) DO NOTHING`
+	notifySQLs.Lock()
+	if notifySQLs.m == nil {
+		notifySQLs.m = map[[2]string]string{}
+	}
+	notifySQLs.m[key] = q
+	notifySQLs.Unlock()
+	return q
+}
+
+// exec runs q (? placeholders) in tx and returns the rows it changed: on
+// the transaction's connection itself, as queryRow does, without gorm's
+// statement building; through gorm when an argument is a list, which gorm
+// expands for IN ?.
+func (s *Store) exec(tx *gorm.DB, q string, args ...any) (int64, error) {
+	for _, a := range args {
+		if _, list := a.([]int64); list {
+			res := tx.Exec(q, args...)
+			return res.RowsAffected, res.Error
+		}
+	}
+	if s.dialect == "postgres" {
+		q = numberPlaceholders(q)
+	}
+	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // notifyOne is notify for one citizen.
@@ -192,15 +239,41 @@ func (s *Store) ClaimMail(ctx context.Context, sent []int64, limit int, lease ti
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	var out []Mail
-	err = s.db.WithContext(ctx).Table("outbox o").
-		Select(`o.id, o.attempts, o.secret, n.id AS notification_id, n.citizen_id, n.kind, n.message, n.event_key,
-			n.params, n.link, n.created_at, c.email, c.display_name, COALESCE(p.lang, 'en') AS lang`).
-		Joins("JOIN notifications n ON n.id = o.notification_id").
-		Joins("JOIN citizens c ON c.id = n.citizen_id").
-		Joins("LEFT JOIN notification_prefs p ON p.citizen_id = n.citizen_id").
-		Where("o.id IN ?", ids).Order("o.id").Scan(&out).Error
-	return out, wrap(err, "load mail")
+	return s.loadMail(ctx, ids)
+}
+
+// loadMail reads what the mails ids need (in id order), on the pool and
+// without gorm's reflection: the worker reads a few hundred rows a second.
+// The notification's event key and time are left out: no mail uses them.
+func (s *Store) loadMail(ctx context.Context, ids []int64) ([]Mail, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	q := `SELECT o.id, o.attempts, o.secret, n.id, n.citizen_id, n.kind, n.message, n.params, n.link,
+		c.email, c.display_name, COALESCE(p.lang, 'en') FROM outbox o
+		JOIN notifications n ON n.id = o.notification_id
+		JOIN citizens c ON c.id = n.citizen_id
+		LEFT JOIN notification_prefs p ON p.citizen_id = n.citizen_id
+		WHERE o.id IN (` + strings.Repeat("?, ", len(ids)-1) + `?) ORDER BY o.id`
+	if s.dialect == "postgres" {
+		q = numberPlaceholders(q)
+	}
+	rows, err := s.db.Statement.ConnPool.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, wrap(err, "load mail")
+	}
+	defer rows.Close()
+	out := make([]Mail, 0, len(ids))
+	for rows.Next() {
+		var m Mail
+		if err := rows.Scan(&m.ID, &m.Attempts, &m.Secret, &m.Notification.ID, &m.CitizenID, &m.Kind, &m.Message,
+			&m.Params, &m.Link, &m.Email, &m.DisplayName, &m.Lang); err != nil {
+			return nil, wrap(err, "load mail")
+		}
+		out = append(out, m)
+	}
+	return out, wrap(rows.Err(), "load mail")
 }
 
 // MarkSent records that the SMTP server accepted the mails ids and
@@ -217,6 +290,18 @@ func markSent(tx *gorm.DB, now time.Time, ids []int64) error {
 		return nil
 	}
 	return wrap(tx.Exec("UPDATE outbox SET sent_at = ?, secret = '', claimed_until = NULL WHERE id IN ?", now, ids).Error, "mark %d mails sent", len(ids))
+}
+
+// ReleaseMail gives back claimed, unsent mails ids (a worker that stops
+// before sending them): they are due again at once, not after the lease.
+func (s *Store) ReleaseMail(ctx context.Context, ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return wrap(tx.Exec("UPDATE outbox SET claimed_until = NULL WHERE id IN ? AND sent_at IS NULL", ids).Error,
+			"give back %d mails", len(ids))
+	})
 }
 
 // RetryMail records a failed attempt at mail id and when to try again.

@@ -47,81 +47,86 @@ func (s *Store) notifyJoined(tx *gorm.DB, communityID int64, now time.Time, secr
 // voted: how on a public ballot, only that on any other (a delegator may
 // know whether her first delegate carries her vote, docs/ballots.md).
 // Only the first vote is told; replacing it is not a new notification.
+// It runs in every first vote's transaction, so its reads bypass gorm
+// (queryRow): one statement when nobody lists the delegate first, and
+// the recipients are chosen inside the INSERT of notify.
 func (s *Store) notifyDelegators(tx *gorm.DB, b Ballot, delegateID int64, choice string) error {
 	if !b.Delegation {
 		return nil
 	}
 	keys := store.ScopeKeys(b)
-	type cand struct {
-		CitizenID int64
-		ScopeKey  string
+	args := make([]any, 0, 3+2*len(keys))
+	args = append(args, b.ID, delegateID, b.CommunityID)
+	for _, k := range keys {
+		args = append(args, k)
 	}
-	var cands []cand
-	if err := tx.Raw(`SELECT d.citizen_id, d.scope_key FROM delegation_delegates dd JOIN delegations d ON d.id = dd.delegation_id
-		WHERE dd.delegate_id = ? AND dd.position = 0 AND d.community_id = ? AND d.scope_key IN ?`,
-		delegateID, b.CommunityID, keys).Scan(&cands).Error; err != nil {
-		return wrap(err, "delegators of %d", delegateID)
-	}
-	if len(cands) == 0 {
-		return nil
-	}
-	ids := make([]int64, 0, len(cands))
-	for _, c := range cands {
-		ids = append(ids, c.CitizenID)
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	// Each candidate's most specific list for b must be the one naming
-	// the delegate first.
-	best := map[int64]string{}
-	for i := 0; i < len(ids); i += chunk {
-		var rows []cand
-		if err := tx.Raw("SELECT citizen_id, scope_key FROM delegations WHERE community_id = ? AND scope_key IN ? AND citizen_id IN ?",
-			b.CommunityID, keys, ids[i:min(i+chunk, len(ids))]).Scan(&rows).Error; err != nil {
-			return wrap(err, "lists of delegators")
-		}
-		for _, r := range rows {
-			if store.ScopeRank(r.ScopeKey) > store.ScopeRank(best[r.CitizenID]) {
-				best[r.CitizenID] = r.ScopeKey
-			}
-		}
-	}
-	var to []int64
-	for _, c := range cands {
-		if best[c.CitizenID] == c.ScopeKey {
-			to = append(to, c.CitizenID)
-		}
-	}
+	q := &delegatorSQL[len(keys)-2]
 	var d Citizen
-	if err := tx.Select("id", "handle", "display_name").First(&d, delegateID).Error; err != nil {
-		return wrap(err, "delegate %d", delegateID)
+	found, err := queryRow(tx, s.dialect, q.delegate, args[1:], &d.Handle, &d.DisplayName)
+	if err != nil || !found {
+		return wrap(err, "delegators of %d", delegateID)
 	}
 	n := ballotNote(KindDelegateVoted, "voted", b)
 	n.Key += ":" + strconv.FormatInt(delegateID, 10)
 	n.Params = append([]any{name(d)}, n.Params...)
 	if b.Secrecy == "public" {
-		how, err := describeChoice(tx, b.ID, choice)
+		how, err := describeChoice(tx, s.dialect, b.ID, choice)
 		if err != nil {
 			return err
 		}
 		n.Message, n.Params = "notify.delegate_voted_public", append(n.Params, how)
 	}
-	for i := 0; i < len(to); i += chunk {
-		err := s.notify(tx, n, `SELECT r.citizen_id FROM ballot_roll r WHERE r.ballot_id = ? AND r.citizen_id IN ?
-			AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = r.ballot_id AND v.citizen_id = r.citizen_id)`,
-			b.ID, to[i:min(i+chunk, len(to))])
-		if err != nil {
-			return err
-		}
+	return s.notify(tx, n, q.recipients, append(args, args[3:]...)...)
+}
+
+// delegatorSQL holds notifyDelegators' statements for a ballot with 2
+// and 3 scope keys (store.ScopeKeys: its own, its topic's, the
+// community's). delegate reads the delegate's name when someone lists
+// her first in a scope of the ballot (parameters: the delegate, the
+// community, the keys); recipients are those whose most specific list for
+// the ballot (store.ScopeRank) names her first, on the roll and without a
+// vote (parameters: the ballot, the same, the keys again).
+var delegatorSQL = [2]struct{ delegate, recipients string }{delegatorQueries(2), delegatorQueries(3)}
+
+func delegatorQueries(keys int) struct{ delegate, recipients string } {
+	in := "?, ?, ?"[:3*keys-2]
+	first := `dd.delegate_id = ? AND dd.position = 0 AND d.community_id = ? AND d.scope_key IN (` + in + `)`
+	rank := func(col string) string {
+		return "CASE WHEN " + col + " = 'c' THEN 1 WHEN " + col + " LIKE 't:%' THEN 2 ELSE 3 END"
 	}
-	return nil
+	return struct{ delegate, recipients string }{
+		delegate: `SELECT c.handle, c.display_name FROM delegation_delegates dd JOIN delegations d ON d.id = dd.delegation_id
+			JOIN citizens c ON c.id = dd.delegate_id WHERE ` + first + ` LIMIT 1`,
+		recipients: `SELECT d.citizen_id FROM delegation_delegates dd JOIN delegations d ON d.id = dd.delegation_id
+			JOIN ballot_roll r ON r.ballot_id = ? AND r.citizen_id = d.citizen_id
+			WHERE ` + first + `
+			AND NOT EXISTS (SELECT 1 FROM delegations o WHERE o.community_id = d.community_id AND o.citizen_id = d.citizen_id
+				AND o.scope_key IN (` + in + `) AND ` + rank("o.scope_key") + ` > ` + rank("d.scope_key") + `)
+			AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = r.ballot_id AND v.citizen_id = r.citizen_id)`,
+	}
 }
 
 // describeChoice writes a stored choice with its options' labels: a word,
 // a list ("A, B") or ranked groups ("A > B = C").
-func describeChoice(tx *gorm.DB, ballotID int64, choice string) (string, error) {
+func describeChoice(tx *gorm.DB, dialect string, ballotID int64, choice string) (string, error) {
+	q := "SELECT key, label FROM ballot_options WHERE ballot_id = ?"
+	if dialect == "postgres" {
+		q = "SELECT key, label FROM ballot_options WHERE ballot_id = $1"
+	}
+	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, ballotID)
+	if err != nil {
+		return "", wrap(err, "options of ballot %d", ballotID)
+	}
+	defer rows.Close()
 	var opts []BallotOption
-	if err := tx.Where("ballot_id = ?", ballotID).Find(&opts).Error; err != nil {
+	for rows.Next() {
+		var o BallotOption
+		if err := rows.Scan(&o.Key, &o.Label); err != nil {
+			return "", wrap(err, "options of ballot %d", ballotID)
+		}
+		opts = append(opts, o)
+	}
+	if err := rows.Err(); err != nil {
 		return "", wrap(err, "options of ballot %d", ballotID)
 	}
 	label := func(k string) string {
