@@ -263,8 +263,9 @@ func TestBallotFlowAPI(t *testing.T) {
 		if m["proof_hash"] != hash {
 			t.Error("closing again changed the proof")
 		}
-		// The ballot was kept open by the votes' cache (votescope.go): the
-		// store refuses the vote under the ballot's lock, as the precheck would.
+		// The votes' cache (votescope.go) still holds the ballot as open:
+		// the store refuses the vote under the ballot's lock, as the
+		// precheck would.
 		vote("cat", "no", 409, "ballot_closed")
 		put("ann", map[string]any{"community": "commons", "ballot": jsonNum(id), "delegates": []string{"fay"}}, 409, "")
 
