@@ -32,8 +32,9 @@ type Envelope struct {
 
 	st  Statement // parsed Statement
 	raw []byte    // canonical envelope bytes
-	// verified is a key Signature was found to verify with (Preverify):
-	// Verify then skips the curve arithmetic for that key only.
+	// verified is a key Signature was found to verify with (Preverify),
+	// or was made with (Sign): Verify then skips the curve arithmetic for
+	// that key only.
 	verified ed25519.PublicKey
 }
 
@@ -48,7 +49,11 @@ func Message(statement []byte) []byte {
 }
 
 // Sign signs s with key and returns the envelope. oldKey, when not nil, is
-// the key a key_register replaces and signs the same message too.
+// the key a key_register replaces and signs the same message too. key is
+// a well-formed key (ed25519.NewKeyFromSeed or GenerateKey: its public
+// half is its seed's), so the signature verifies with key's public half,
+// and the envelope remembers that: Verify against that key, in this
+// process, does not do the curve arithmetic of a signature it made.
 func Sign(s Statement, key, oldKey ed25519.PrivateKey, custodial bool) (*Envelope, error) {
 	if got := proof.KeyID(key.Public().(ed25519.PublicKey)); s.Key != got {
 		return nil, fmt.Errorf("%w: statement names key %s, signing key is %s", ErrKeyMismatch, s.Key, got)
@@ -68,7 +73,7 @@ func Sign(s Statement, key, oldKey ed25519.PrivateKey, custodial bool) (*Envelop
 	if e.raw, err = proof.Marshal((*envelopeFields)(e)); err != nil {
 		return nil, err
 	}
-	e.st = s
+	e.st, e.verified = s, key.Public().(ed25519.PublicKey)
 	return e, nil
 }
 

@@ -184,6 +184,12 @@ func (s *Server) routeCommunity(c echo.Context) (store.Community, error) {
 	}
 	path := c.Path()
 	switch {
+	case c.Request().Method == http.MethodPut && path == "/api/v1/ballots/:id/vote":
+		b, cm, err := s.voteScopes.get(ctx, s.store, id)
+		if err == nil {
+			c.Set("ballot", &b)
+		}
+		return cm, err
 	case strings.Contains(path, "/ballots/:id"):
 		b, err := s.store.BallotByID(ctx, id)
 		if err != nil {

@@ -84,22 +84,23 @@ type Deps struct {
 
 // Server is the HTTP application.
 type Server struct {
-	echo     *echo.Echo
-	store    Store
-	tokens   *auth.Tokens
-	renderer *renderer
-	locales  *locales
-	log      *slog.Logger
-	now      func() time.Time
-	signer   Signer
-	secure   bool
-	static   fs.FS
-	limiter  *loginLimiter
-	metrics  *metrics.Metrics
-	results  resultCaches // what result pages derive from sealed proofs (results.go)
-	options  optionCache  // options of open and closed ballots (votes.go)
-	unsub    *notify.Unsubscriber
-	oidc     *OIDC // oidc.go
+	echo       *echo.Echo
+	store      Store
+	tokens     *auth.Tokens
+	renderer   *renderer
+	locales    *locales
+	log        *slog.Logger
+	now        func() time.Time
+	signer     Signer
+	secure     bool
+	static     fs.FS
+	limiter    *loginLimiter
+	metrics    *metrics.Metrics
+	results    resultCaches   // what result pages derive from sealed proofs (results.go)
+	options    optionCache    // options of open and closed ballots (votes.go)
+	voteScopes voteScopeCache // what a vote acts on (votescope.go)
+	unsub      *notify.Unsubscriber
+	oidc       *OIDC // oidc.go
 	// postLimit bounds how fast a citizen posts (deliberation.go).
 	postLimit *postLimiter
 	// passwordSignin: sign-in and sign-up with a password are allowed.
