@@ -33,7 +33,7 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		s.prepareCustodial(ctx, action{communityID: b.CommunityID, citizenID: r.CitizenID, kind: statement.Vote,
 			scope: ballotScope(b.ID), content: statement.VoteContent{Choice: json.RawMessage(r.Choice)}})
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.txShared(ctx, true, func(tx *gorm.DB) error {
 		b, err := openForVoting(tx, s.dialect, r.BallotID, r.CitizenID, s.Now())
 		if err != nil {
 			return err
@@ -59,7 +59,7 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		if replaced {
 			kind = EventVoteReplaced
 		}
-		if _, err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now)); err != nil {
+		if err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now)); err != nil {
 			return err
 		}
 		if err := s.recordVote(ctx, tx, b, r.CitizenID, statement.Vote, statement.VoteContent{Choice: json.RawMessage(r.Choice)}); err != nil || replaced {
@@ -104,7 +104,7 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 		if err != nil {
 			return err
 		}
-		if _, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now())); err != nil {
+		if err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now())); err != nil {
 			return err
 		}
 		return s.recordVote(ctx, tx, b, citizenID, statement.VoteWithdraw, struct{}{})
@@ -116,7 +116,7 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 // (ErrNotFound when there is none), then rest logs what the ballot's
 // secrecy calls for.
 func (s *Store) withdraw(ctx context.Context, ballotID, citizenID int64, rest func(tx *gorm.DB, b Ballot) error) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
+	return s.txShared(ctx, true, func(tx *gorm.DB) error {
 		b, err := openForVoting(tx, s.dialect, ballotID, citizenID, s.Now())
 		if err != nil {
 			return err
