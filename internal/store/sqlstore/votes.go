@@ -33,7 +33,7 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		s.prepareCustodial(ctx, action{communityID: b.CommunityID, citizenID: r.CitizenID, kind: statement.Vote,
 			scope: ballotScope(b.ID), content: statement.VoteContent{Choice: json.RawMessage(r.Choice)}})
 	}
-	err := s.txShared(ctx, true, func(tx *gorm.DB) error {
+	err := s.txVote(ctx, voteKey{r.BallotID, r.CitizenID}, func(tx *gorm.DB) error {
 		b, err := openForVoting(tx, s.dialect, r.BallotID, r.CitizenID, s.Now())
 		if err != nil {
 			return err
@@ -116,7 +116,7 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 // (ErrNotFound when there is none), then rest logs what the ballot's
 // secrecy calls for.
 func (s *Store) withdraw(ctx context.Context, ballotID, citizenID int64, rest func(tx *gorm.DB, b Ballot) error) error {
-	return s.txShared(ctx, true, func(tx *gorm.DB) error {
+	return s.txVote(ctx, voteKey{ballotID, citizenID}, func(tx *gorm.DB) error {
 		b, err := openForVoting(tx, s.dialect, ballotID, citizenID, s.Now())
 		if err != nil {
 			return err
@@ -160,41 +160,92 @@ func logTime(b Ballot, at time.Time) time.Time {
 
 // openForVoting reads the columns a vote needs of the ballot, whether
 // the citizen is on its frozen roll and, for the job's later chain check
-// (chainHead), the head of their stored statement chain, in one query, holding the ballot row
-// FOR SHARE on PostgreSQL until the transaction ends. A ballot that does
-// not take votes is its domain.CanVote error; a citizen not on the roll
-// is domain.ErrForbidden.
+// (chainHead), the head of their stored statement chain, in one query,
+// holding the ballot row FOR SHARE on PostgreSQL until the transaction
+// ends; a shared batch read them for all its jobs at its start
+// (openVotes). A ballot that does not take votes is its domain.CanVote
+// error; a citizen not on the roll is domain.ErrForbidden.
 func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Time) (Ballot, error) {
-	var (
-		b      Ballot
-		onRoll bool
-		head   sql.NullString
-	)
-	q := `SELECT b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
-		EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll,
-		(SELECT s.hash FROM statements s WHERE s.community_id = b.community_id AND s.citizen_id = ? ORDER BY s.log_index DESC LIMIT 1) AS head
-		FROM ballots b WHERE b.id = ?`
-	if dialect == "postgres" {
-		q += " FOR SHARE OF b"
+	bt := batchOf(tx)
+	o, ok := openedVote{}, false
+	if bt != nil {
+		o, ok = bt.opened[voteKey{id, citizenID}]
 	}
-	found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, id},
-		&b.ID, &b.CommunityID, &b.TopicID, &b.Title, &b.Delegation, &b.State, &b.ClosesAt, &b.Secrecy, &b.Secret, &onRoll, &head)
-	if err == nil && !found {
-		err = gorm.ErrRecordNotFound
+	if !ok {
+		q := `SELECT ` + openColumns + ` FROM ballots b WHERE b.id = ?`
+		if dialect == "postgres" {
+			q += " FOR SHARE OF b"
+		}
+		found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, id}, o.dest()...)
+		if err == nil && !found {
+			err = gorm.ErrRecordNotFound
+		}
+		if err != nil {
+			return o.b, wrap(err, "ballot %d", id)
+		}
 	}
+	if bt != nil {
+		bt.logs.knowHead(o.b.CommunityID, citizenID, o.head.String)
+	}
+	if err := domain.CanVote(o.b.State, o.b.ClosesAt, now); err != nil {
+		return o.b, err
+	}
+	if !o.onRoll {
+		return o.b, domain.ErrForbidden
+	}
+	return o.b, nil
+}
+
+// openColumns are the columns openForVoting reads of a ballot b, for
+// the citizen ? (twice), then the citizen again.
+const openColumns = `b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
+	EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll,
+	(SELECT s.hash FROM statements s WHERE s.community_id = b.community_id AND s.citizen_id = ? ORDER BY s.log_index DESC LIMIT 1) AS head`
+
+// voteKey is a vote's ballot and citizen.
+type voteKey struct{ ballotID, citizenID int64 }
+
+// openedVote is what openForVoting reads for one vote.
+type openedVote struct {
+	b      Ballot
+	onRoll bool
+	head   sql.NullString
+}
+
+func (o *openedVote) dest() []any {
+	return []any{&o.b.ID, &o.b.CommunityID, &o.b.TopicID, &o.b.Title, &o.b.Delegation, &o.b.State, &o.b.ClosesAt,
+		&o.b.Secrecy, &o.b.Secret, &o.onRoll, &o.head}
+}
+
+// openVotes is openForVoting for all the votes of a shared batch at once
+// (PostgreSQL), one round trip instead of one per job: the ballots'
+// states cannot change until the batch ends (a close runs in an
+// exclusive batch), nor their rolls, and a chain head read here is
+// checked again at the batch's end (checkHeads).
+func openVotes(tx *gorm.DB, keys []voteKey) (map[voteKey]openedVote, error) {
+	ballots, citizens := make([]int64, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		ballots[i], citizens[i] = k.ballotID, k.citizenID
+	}
+	q := strings.NewReplacer("?", "k.citizen").Replace(openColumns)
+	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, `SELECT k.citizen, `+q+`
+		FROM unnest($1::bigint[], $2::bigint[]) AS k(ballot, citizen) JOIN ballots b ON b.id = k.ballot FOR SHARE OF b`, ballots, citizens)
 	if err != nil {
-		return b, wrap(err, "ballot %d", id)
+		return nil, wrap(err, "open ballots")
 	}
-	if bt := batchOf(tx); bt != nil {
-		bt.logs.knowHead(b.CommunityID, citizenID, head.String)
+	defer rows.Close()
+	out := make(map[voteKey]openedVote, len(keys))
+	for rows.Next() {
+		var (
+			o       openedVote
+			citizen int64
+		)
+		if err := rows.Scan(append([]any{&citizen}, o.dest()...)...); err != nil {
+			return nil, wrap(err, "open ballots")
+		}
+		out[voteKey{o.b.ID, citizen}] = o
 	}
-	if err := domain.CanVote(b.State, b.ClosesAt, now); err != nil {
-		return b, err
-	}
-	if !onRoll {
-		return b, domain.ErrForbidden
-	}
-	return b, nil
+	return out, wrap(rows.Err(), "open ballots")
 }
 
 // queryRow runs a one-row query of the vote path on db's connection (a

@@ -28,7 +28,7 @@ import (
 //
 // On SQLite one writer is the right number (the database has one write
 // lock). On PostgreSQL several processes may each run their writer on one
-// database. A batch of votes (Store.txShared) runs beside the other
+// database. A batch of votes (Store.txVote) runs beside the other
 // processes' batches: its jobs take no lock but their ballot's row FOR
 // SHARE and the rows they write, and the batch's end takes the logs of
 // its communities, then the event chains of its ballots, each in id
@@ -66,8 +66,10 @@ type writeJob struct {
 	db   *gorm.DB // the caller's handle: its clock (WithClock)
 	fn   func(tx *gorm.DB) error
 	done chan error
-	// shared: the job may run in a shared batch (Store.txShared), unless
-	// exclusive says it asked for more; tries counts its runs again.
+	// vote is set for a vote or withdrawal (Store.txVote), which may run
+	// in a shared batch (shared), unless exclusive says it asked for
+	// more; tries counts its runs again.
+	vote              voteKey
 	shared, exclusive bool
 	tries             int
 }
@@ -139,11 +141,12 @@ var errStoreClosed = errors.New("store: closed")
 // failed). A caller whose context ends while the job waits in the queue
 // gets the context's error and nothing is written; once the job's batch
 // has begun, the caller waits for its outcome whatever its context says.
-func (s *Store) write(ctx context.Context, shared bool, fn func(tx *gorm.DB) error) error {
+func (s *Store) write(ctx context.Context, v voteKey, fn func(tx *gorm.DB) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	j := &writeJob{ctx: ctx, db: s.db, fn: fn, done: make(chan error, 1), shared: shared && s.dialect == "postgres"}
+	j := &writeJob{ctx: ctx, db: s.db, fn: fn, done: make(chan error, 1), vote: v,
+		shared: v != voteKey{} && s.dialect == "postgres"}
 	select {
 	case s.w.jobs <- j:
 	case <-s.w.quit:
@@ -263,6 +266,8 @@ type batch struct {
 	// events are the entries the batch's votes append to ballot logs,
 	// chained and stored at the batch's end (appendVoterEvent).
 	events map[int64][]BallotEvent
+	// opened is what a shared batch read for its votes (openVotes).
+	opened map[voteKey]openedVote
 }
 
 // batchMark is a batch's state before a job, to return to if it fails.
@@ -346,6 +351,17 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		}
 		if err := tx.Exec(lock, writerLockKey).Error; err != nil {
 			answer(wrap(err, "writer lock"))
+			return again
+		}
+	}
+	if shared {
+		keys := make([]voteKey, 0, len(jobs))
+		for _, j := range jobs {
+			keys = append(keys, j.vote)
+		}
+		var err error
+		if b.opened, err = openVotes(tx, keys); err != nil {
+			fail(err)
 			return again
 		}
 	}
