@@ -134,6 +134,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: %s does not answer: %w", dialect, err)
 	}
+	if err := registerSavepoints(db); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
 	s.w = newWriter(s)
 	s.homes = new(sync.Map)
 	s.states = new(stateCache)

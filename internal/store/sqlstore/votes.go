@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +76,15 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 // it; replaced says which. On PostgreSQL two submissions of one citizen
 // may both find no row: the second INSERT then does nothing (it waits for
 // the first to commit) and the vote is replaced instead.
+//
+// In a shared batch a vote that replaces one its start found (openVotes)
+// is kept in the batch and written at the batch's end with the others
+// (batch.updateVotes).
 func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
+	if bt := batchOf(tx); bt != nil && bt.shared && bt.opened[voteKey{v.BallotID, v.CitizenID}].voted {
+		bt.votes = append(bt.votes, *v)
+		return true, nil
+	}
 	update := func() (bool, error) {
 		res := tx.Exec("UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?",
 			v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
@@ -176,7 +186,7 @@ func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Ti
 		if dialect == "postgres" {
 			q += " FOR SHARE OF b"
 		}
-		found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, id}, o.dest()...)
+		found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, citizenID, id}, o.dest()...)
 		if err == nil && !found {
 			err = gorm.ErrRecordNotFound
 		}
@@ -197,24 +207,26 @@ func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Ti
 }
 
 // openColumns are the columns openForVoting reads of a ballot b, for
-// the citizen ? (twice), then the citizen again.
+// the citizen ? (three times), then the ballot's id.
 const openColumns = `b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
 	EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll,
-	(SELECT s.hash FROM statements s WHERE s.community_id = b.community_id AND s.citizen_id = ? ORDER BY s.log_index DESC LIMIT 1) AS head`
+	(SELECT s.hash FROM statements s WHERE s.community_id = b.community_id AND s.citizen_id = ? ORDER BY s.log_index DESC LIMIT 1) AS head,
+	EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = b.id AND v.citizen_id = ?) AS voted`
 
 // voteKey is a vote's ballot and citizen.
 type voteKey struct{ ballotID, citizenID int64 }
 
-// openedVote is what openForVoting reads for one vote.
+// openedVote is what openForVoting reads for one vote; voted says that
+// the citizen's vote row was there.
 type openedVote struct {
-	b      Ballot
-	onRoll bool
-	head   sql.NullString
+	b             Ballot
+	onRoll, voted bool
+	head          sql.NullString
 }
 
 func (o *openedVote) dest() []any {
 	return []any{&o.b.ID, &o.b.CommunityID, &o.b.TopicID, &o.b.Title, &o.b.Delegation, &o.b.State, &o.b.ClosesAt,
-		&o.b.Secrecy, &o.b.Secret, &o.onRoll, &o.head}
+		&o.b.Secrecy, &o.b.Secret, &o.onRoll, &o.head, &o.voted}
 }
 
 // openVotes is openForVoting for all the votes of a shared batch at once
@@ -248,6 +260,45 @@ func openVotes(tx *gorm.DB, keys []voteKey) (map[voteKey]openedVote, error) {
 	return out, wrap(rows.Err(), "open ballots")
 }
 
+// updateVotes writes the votes the batch kept (writeVote) in one
+// statement, in (ballot, citizen) order, before the batch locks its logs:
+// a row another process removed since the batch's start sends the batch
+// to run again (errChainMoved).
+func (b *batch) updateVotes(tx *gorm.DB) error {
+	if len(b.votes) == 0 {
+		return nil
+	}
+	// A citizen's later vote in the batch replaces the earlier one.
+	votes := slices.Clone(b.votes)
+	slices.Reverse(votes)
+	slices.SortStableFunc(votes, func(x, y Vote) int {
+		return cmp.Or(cmp.Compare(x.BallotID, y.BallotID), cmp.Compare(x.CitizenID, y.CitizenID))
+	})
+	votes = slices.CompactFunc(votes, func(x, y Vote) bool { return x.BallotID == y.BallotID && x.CitizenID == y.CitizenID })
+	var (
+		ballots, citizens         []int64
+		choices, receipts, nonces []string
+		at                        []time.Time
+	)
+	for _, v := range votes {
+		ballots, citizens = append(ballots, v.BallotID), append(citizens, v.CitizenID)
+		choices, receipts, nonces = append(choices, v.Choice), append(receipts, v.Receipt), append(nonces, v.ReceiptNonce)
+		at = append(at, v.CastAt)
+	}
+	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, `UPDATE votes v
+		SET choice = u.choice, receipt = u.receipt, receipt_nonce = u.nonce, cast_at = u.cast_at
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+			AS u(ballot_id, citizen_id, choice, receipt, nonce, cast_at)
+		WHERE v.ballot_id = u.ballot_id AND v.citizen_id = u.citizen_id`, ballots, citizens, choices, receipts, nonces, at)
+	if err != nil {
+		return wrap(err, "cast votes")
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(votes)) {
+		return errChainMoved
+	}
+	return nil
+}
+
 // queryRow runs a one-row query of the vote path on db's connection (a
 // transaction's, or the pool) itself, without gorm's statement building
 // and reflection, and scans the row into dest; found is false when there
@@ -255,6 +306,11 @@ func openVotes(tx *gorm.DB, keys []voteKey) (map[voteKey]openedVote, error) {
 func queryRow(db *gorm.DB, dialect, q string, args []any, dest ...any) (found bool, err error) {
 	if dialect == "postgres" {
 		q = numberPlaceholders(q)
+	}
+	if b := batchOf(db); b != nil {
+		if err := b.savepoint(db); err != nil {
+			return false, err
+		}
 	}
 	rows, err := db.Statement.ConnPool.QueryContext(db.Statement.Context, q, args...)
 	if err != nil {

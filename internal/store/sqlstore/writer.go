@@ -266,14 +266,20 @@ type batch struct {
 	// events are the entries the batch's votes append to ballot logs,
 	// chained and stored at the batch's end (appendVoterEvent).
 	events map[int64][]BallotEvent
-	// opened is what a shared batch read for its votes (openVotes).
+	// opened is what a shared batch read for its votes (openVotes), and
+	// votes the replacing votes it writes at its end (writeVote).
 	opened map[voteKey]openedVote
+	votes  []Vote
+	// unsaved: the running job's savepoint is still to be set, before
+	// its first statement (savepoint).
+	unsaved bool
 }
 
 // batchMark is a batch's state before a job, to return to if it fails.
 type batchMark struct {
 	logs   logMark
 	events map[int64][]BallotEvent
+	votes  []Vote
 }
 
 func (b *batch) mark() batchMark {
@@ -281,12 +287,42 @@ func (b *batch) mark() batchMark {
 	for id, evs := range b.events {
 		events[id] = slices.Clip(evs)
 	}
-	return batchMark{logs: b.logs.mark(), events: events}
+	return batchMark{logs: b.logs.mark(), events: events, votes: slices.Clip(b.votes)}
 }
 
 func (b *batch) reset(m batchMark) {
 	b.logs.reset(m.logs)
-	b.events = m.events
+	b.events, b.votes = m.events, m.votes
+}
+
+// savepoint sets the running job's savepoint if it is still to be set:
+// a job that sends no statement (a replaced vote whose reads the batch
+// made and whose writes wait for its end) needs none, and saves a round
+// trip.
+func (b *batch) savepoint(db *gorm.DB) error {
+	if !b.unsaved {
+		return nil
+	}
+	b.unsaved = false
+	_, err := db.Statement.ConnPool.ExecContext(db.Statement.Context, "SAVEPOINT koinon_job")
+	return wrap(err, "savepoint")
+}
+
+// registerSavepoints makes every gorm statement of a batch's job set the
+// job's savepoint first (batch.savepoint); queryRow does the same.
+func registerSavepoints(db *gorm.DB) error {
+	hook := func(db *gorm.DB) {
+		if b := batchOf(db); b != nil {
+			if err := b.savepoint(db); err != nil {
+				db.AddError(err)
+			}
+		}
+	}
+	const name = "koinon:savepoint"
+	cb := db.Callback()
+	return errors.Join(cb.Create().Before("*").Register(name, hook), cb.Query().Before("*").Register(name, hook),
+		cb.Update().Before("*").Register(name, hook), cb.Delete().Before("*").Register(name, hook),
+		cb.Row().Before("*").Register(name, hook), cb.Raw().Before("*").Register(name, hook))
 }
 
 // batchOf returns the batch tx belongs to, or nil.
@@ -383,18 +419,22 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 			ran++
 			continue
 		}
-		if err := tx.Exec("SAVEPOINT koinon_job").Error; err != nil {
-			fail(wrap(err, "savepoint"))
-			return again
-		}
-		// Savepoints are not released: each job's nests in the one
-		// before (both databases roll back to the latest of a name), and
-		// a RELEASE would cost a round trip per job.
+		// The job's savepoint is set before its first statement, if it
+		// sends one (batch.savepoint). Savepoints are not released: each
+		// job's nests in the one before (both databases roll back to the
+		// latest of a name), and a RELEASE would cost a round trip per job.
 		mark := b.mark()
-		if err := runJob(tx, j); err != nil {
+		b.unsaved = true
+		err := runJob(tx, j)
+		saved := !b.unsaved
+		b.unsaved = false
+		if err != nil {
 			results[i] = err
 			retry[i] = runsAgain(err) && j.again(err)
 			b.reset(mark)
+			if !saved {
+				continue
+			}
 			if err := tx.Exec("ROLLBACK TO SAVEPOINT koinon_job").Error; err != nil {
 				fail(wrap(err, "rollback to savepoint"))
 				return again
@@ -407,8 +447,12 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		answer(nil)
 		return again
 	}
-	// The batch's locks, in a fixed order: community logs, then ballot
-	// event chains, each by id.
+	// The replacing votes' rows, in order; then the batch's locks, in a
+	// fixed order: community logs, then ballot event chains, each by id.
+	if err := b.updateVotes(tx); err != nil {
+		fail(err)
+		return again
+	}
 	if err := b.logs.flushAll(tx); err != nil {
 		fail(err)
 		return again
