@@ -79,19 +79,23 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 //
 // In a shared batch a vote that replaces one its start found (openVotes)
 // is kept in the batch and written at the batch's end with the others
-// (batch.updateVotes).
+// (batch.updateVotes); one it found none for tries the INSERT first.
 func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
-	if bt := batchOf(tx); bt != nil && bt.shared && bt.opened[voteKey{v.BallotID, v.CitizenID}].voted {
-		bt.votes = append(bt.votes, *v)
-		return true, nil
-	}
 	update := func() (bool, error) {
 		res := tx.Exec("UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?",
 			v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
 		return res.RowsAffected > 0, wrap(res.Error, "cast vote")
 	}
-	if replaced, err = update(); err != nil || replaced {
-		return replaced, err
+	bt := batchOf(tx)
+	switch o, ok := bt.openedVote(v.BallotID, v.CitizenID); {
+	case ok && o.voted:
+		bt.votes = append(bt.votes, *v)
+		return true, nil
+	case ok: // none at the batch's start: try the INSERT first
+	default:
+		if replaced, err = update(); err != nil || replaced {
+			return replaced, err
+		}
 	}
 	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(v)
 	if res.Error != nil {
@@ -138,6 +142,12 @@ func (s *Store) withdraw(ctx context.Context, ballotID, citizenID int64, rest fu
 		if res.RowsAffected == 0 {
 			return wrap(gorm.ErrRecordNotFound, "vote of %d on ballot %d", citizenID, ballotID)
 		}
+		if bt := batchOf(tx); bt != nil {
+			if o, ok := bt.openedVote(ballotID, citizenID); ok { // a later vote in the batch inserts again
+				o.voted = false
+				bt.opened[voteKey{ballotID, citizenID}] = o
+			}
+		}
 		return rest(tx, b)
 	})
 }
@@ -177,10 +187,7 @@ func logTime(b Ballot, at time.Time) time.Time {
 // error; a citizen not on the roll is domain.ErrForbidden.
 func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Time) (Ballot, error) {
 	bt := batchOf(tx)
-	o, ok := openedVote{}, false
-	if bt != nil {
-		o, ok = bt.opened[voteKey{id, citizenID}]
-	}
+	o, ok := bt.openedVote(id, citizenID)
 	if !ok {
 		q := `SELECT ` + openColumns + ` FROM ballots b WHERE b.id = ?`
 		if dialect == "postgres" {
@@ -227,6 +234,16 @@ type openedVote struct {
 func (o *openedVote) dest() []any {
 	return []any{&o.b.ID, &o.b.CommunityID, &o.b.TopicID, &o.b.Title, &o.b.Delegation, &o.b.State, &o.b.ClosesAt,
 		&o.b.Secrecy, &o.b.Secret, &o.onRoll, &o.head, &o.voted}
+}
+
+// openedVote returns what a shared batch read at its start for the vote,
+// if it did (b may be nil).
+func (b *batch) openedVote(ballotID, citizenID int64) (openedVote, bool) {
+	if b == nil || !b.shared {
+		return openedVote{}, false
+	}
+	o, ok := b.opened[voteKey{ballotID, citizenID}]
+	return o, ok
 }
 
 // openVotes is openForVoting for all the votes of a shared batch at once
