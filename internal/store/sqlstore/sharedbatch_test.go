@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -20,8 +21,9 @@ import (
 // Two stores on one PostgreSQL database are two `koinon serve`
 // processes: their vote batches run side by side and take the logs' and
 // ballots' locks only at their ends, in one order. Every citizen votes on
-// two ballots through both at once, round after round, while delegation
-// changes (batches that run alone) go through one of them: every write
+// two ballots through both at once, round after round, while some
+// withdraw and delegation changes (batches that run alone) go through
+// one of them: every write
 // succeeds (none deadlocks or fails: a batch that finds a chain moved by
 // the other process runs again), every receipt verifies, the community
 // log replays whole (no two statements extend one chain from the same
@@ -62,7 +64,7 @@ func TestSharedBatchesOnOnePostgres(t *testing.T) {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
-		votes int64
+		votes int64 // votes and withdrawals stored
 	)
 	for round := range rounds {
 		for i, name := range voters {
@@ -81,6 +83,19 @@ func TestSharedBatchesOnOnePostgres(t *testing.T) {
 						mu.Unlock()
 					})
 				}
+			}
+			if i%3 == 1 { // a withdrawal beside the votes: one that finds no vote is fine
+				wg.Go(func() {
+					err := b.WithdrawVote(ctx, ballots[0].ID, w.ID(name))
+					if err != nil && !errors.Is(err, store.ErrNotFound) {
+						t.Errorf("round %d: withdrawal of %s: %v", round, name, err)
+					}
+					if err == nil {
+						mu.Lock()
+						votes++
+						mu.Unlock()
+					}
+				})
 			}
 			if i%4 == 0 {
 				wg.Go(func() {
@@ -114,7 +129,7 @@ func TestSharedBatchesOnOnePostgres(t *testing.T) {
 		t.Errorf("replay: %v", err)
 	}
 	if want := votes + int64(len(voters)) + rounds*int64((len(voters)+3)/4); info.Size != want {
-		t.Errorf("log size %d, want %d (key registrations, %d votes, delegation changes)", info.Size, want, votes)
+		t.Errorf("log size %d, want %d (key registrations, %d votes and withdrawals, delegation changes)", info.Size, want, votes)
 	}
 	for _, bl := range ballots {
 		evs, err := a.BallotLog(ctx, bl.ID)
