@@ -181,7 +181,7 @@ func (w *writer) stop() {
 func (w *writer) run(s *Store) {
 	defer close(w.stopped)
 	batch := make([]*writeJob, 0, w.maxBatch)
-	var again []*writeJob
+	var again []*writeJob // jobs to run again: before the queue, and before a stop
 	for {
 		if len(again) > 0 {
 			batch = append(batch[:0], again...)
