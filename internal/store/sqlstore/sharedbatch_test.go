@@ -10,9 +10,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"koinon/internal/clog"
 	"koinon/internal/domain"
-	"koinon/internal/statement"
 	"koinon/internal/store"
 	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
@@ -115,17 +113,7 @@ func TestSharedBatchesOnOnePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, err := b.LogEntries(ctx, c.ID, 0, info.Size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed := make([]clog.Entry, len(entries))
-	for i, e := range entries {
-		if parsed[i], err = clog.ParseEntry(e); err != nil {
-			t.Fatalf("entry %d: %v", i, err)
-		}
-	}
-	if _, err := clog.CheckStatements(parsed, statement.NewState("club", func(string) bool { return true })); err != nil {
+	if err := replayLog(t, b, c.ID, info.Size, func(string) bool { return true }); err != nil {
 		t.Errorf("replay: %v", err)
 	}
 	if want := votes + int64(len(voters)) + rounds*int64((len(voters)+3)/4); info.Size != want {
