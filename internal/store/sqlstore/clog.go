@@ -120,7 +120,7 @@ func (h dbHashes) WriteHashes(start int64, hashes []tlog.Hash) error {
 // first use. With lock it holds the log until the transaction ends (see
 // lockLog), after appending the entries a group-commit batch still holds
 // for it (logBatch.flush), so that the caller sees and extends the log as
-// it is.
+// it is; a shared batch refuses (errExclusive).
 func (s *Store) openLog(tx *gorm.DB, communityID int64, lock bool) (CommunityLog, *clog.Log, error) {
 	var row CommunityLog
 	if !lock {
@@ -134,6 +134,9 @@ func (s *Store) openLog(tx *gorm.DB, communityID int64, lock bool) (CommunityLog
 		return row, clog.Open(s.hashes(tx, communityID), row.Size), nil
 	}
 	if b := batchOf(tx); b != nil {
+		if b.shared {
+			return row, nil, errExclusive
+		}
 		if err := b.logs.flush(tx, communityID); err != nil {
 			return row, nil, err
 		}

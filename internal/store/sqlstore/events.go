@@ -13,9 +13,13 @@ import (
 
 // lockBallot takes the ballot row's write lock for the rest of tx on
 // PostgreSQL, so that log appends, votes and the close of one ballot
-// serialise. SQLite transactions begin IMMEDIATE and are serial anyway.
+// serialise (not in a shared batch: errExclusive). SQLite transactions
+// begin IMMEDIATE and are serial anyway.
 func lockBallot(tx *gorm.DB, dialect string, id int64) (Ballot, error) {
 	var b Ballot
+	if bt := batchOf(tx); bt != nil && bt.shared {
+		return b, errExclusive
+	}
 	q := tx.Where("id = ?", id)
 	if dialect == "postgres" {
 		q = q.Clauses(forUpdate())
@@ -27,7 +31,8 @@ func lockBallot(tx *gorm.DB, dialect string, id int64) (Ballot, error) {
 // appendEvent adds an entry to the ballot's hash chain and moves
 // ballots.log_head to it. On PostgreSQL it takes the ballot row FOR
 // UPDATE (the caller may hold it already), which keeps out every vote of
-// the ballot until the transaction ends.
+// the ballot until the transaction ends; in a group-commit batch that
+// lock is taken only in a batch that runs alone (errExclusive).
 func appendEvent(tx *gorm.DB, dialect string, ballotID int64, kind string, payload any, at time.Time) (string, error) {
 	if b := batchOf(tx); b != nil {
 		if err := b.flushEvents(tx, ballotID); err != nil {
@@ -53,59 +58,55 @@ func appendEvent(tx *gorm.DB, dialect string, ballotID int64, kind string, paylo
 // (pg_advisory_xact_lock(class, key)).
 const logLockClass = 0x4b6f // "Ko"
 
+// lockEvents holds the ballot's event chain until tx ends, on PostgreSQL
+// (a transaction-scoped advisory lock per ballot).
+func lockEvents(tx *gorm.DB, dialect string, ballotID int64) error {
+	if dialect != "postgres" {
+		return nil
+	}
+	err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", logLockClass, int32(ballotID&0x7fffffff)).Error
+	return wrap(err, "lock log of ballot %d", ballotID)
+}
+
 // appendVoterEvent is appendEvent for votes, whose transactions hold the
 // ballot row only FOR SHARE on PostgreSQL (openForVoting). Their appends
-// serialise on a transaction-scoped advisory lock per ballot, taken as
-// late as possible; the ballot row is not updated, because a row update
-// would wait for every other vote's share lock (and deadlock with them).
-// On PostgreSQL ballots.log_head therefore moves only with the events of
-// exclusive writers (open, delegation change, close); BallotByID reads the
-// head of an open ballot from the log. SQLite writers are serial anyway
-// and keep the column current.
+// serialise on lockEvents; the ballot row is not updated, because a row
+// update would wait for every other vote's share lock (and deadlock with
+// them). On PostgreSQL ballots.log_head therefore moves only with the
+// events of exclusive writers (open, delegation change, close);
+// BallotByID reads the head of an open ballot from the log. SQLite
+// writers are serial anyway and keep the column current.
 //
-// In a group-commit batch (writer.go) the ballot's last entry is kept in
-// the batch after the first vote's append (the log stays locked until
-// the batch commits), and SQLite's log_head moves once, at the batch's
-// end (batch.flushEvents).
-func appendVoterEvent(tx *gorm.DB, dialect string, ballotID int64, kind string, payload any, at time.Time) (string, error) {
+// In a group-commit batch (writer.go) the entry waits in the batch
+// unchained: the batch's end locks the ballot's chain, reads its last
+// entry, chains the batch's entries after it and stores them
+// (batch.flushEvents), so that the chain is held only from there to the
+// commit.
+func appendVoterEvent(tx *gorm.DB, dialect string, ballotID int64, kind string, payload any, at time.Time) error {
 	b := batchOf(tx)
 	if b == nil {
 		if dialect != "postgres" {
-			return appendEvent(tx, dialect, ballotID, kind, payload, at)
+			_, err := appendEvent(tx, dialect, ballotID, kind, payload, at)
+			return err
 		}
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", logLockClass, int32(ballotID&0x7fffffff)).Error; err != nil {
-			return "", wrap(err, "lock log of ballot %d", ballotID)
+		if err := lockEvents(tx, dialect, ballotID); err != nil {
+			return err
 		}
-		return insertEvent(tx, ballotID, kind, payload, at)
+		_, err := insertEvent(tx, ballotID, kind, payload, at)
+		return err
 	}
-	last, ok := b.events[ballotID]
-	if !ok {
-		if dialect == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", logLockClass, int32(ballotID&0x7fffffff)).Error; err != nil {
-				return "", wrap(err, "lock log of ballot %d", ballotID)
-			}
-		}
-		var err error
-		if last, err = lastEvent(tx, ballotID); err != nil {
-			return "", err
-		}
-	}
-	ev, err := newEvent(ballotID, last, kind, payload, at)
+	ev, err := unchainedEvent(ballotID, kind, payload, at)
 	if err != nil {
-		return "", err
+		return err
 	}
-	b.events[ballotID] = eventHead{Seq: ev.Seq, Hash: ev.Hash, moved: dialect != "postgres", pending: append(last.pending, ev)}
-	return ev.Hash, nil
+	b.events[ballotID] = append(b.events[ballotID], ev)
+	return nil
 }
 
-// eventHead is a ballot log's last entry (Seq 0: none); moved says that
-// ballots.log_head must still be set to it. In a batch, pending are the
-// entries chained since the batch's first append, stored by flushEvents.
+// eventHead is a ballot log's last entry (Seq 0: none).
 type eventHead struct {
-	Seq     int64
-	Hash    string
-	moved   bool
-	pending []BallotEvent
+	Seq  int64
+	Hash string
 }
 
 // lastEvent reads the ballot log's last entry.
@@ -118,28 +119,42 @@ func lastEvent(tx *gorm.DB, ballotID int64) (eventHead, error) {
 	return eventHead{Seq: last.Seq, Hash: last.Hash}, nil
 }
 
-// flushEvents stores the entries the batch chained to the ballots' logs
-// (one multi-row insert per ballot), moves ballots.log_head (SQLite), and
-// forgets them.
+// flushEvents chains the entries the batch holds for the ballots after
+// their logs' last entries, stores them (one multi-row insert per
+// ballot), moves ballots.log_head (SQLite), and forgets them. Without
+// ballotIDs it flushes every ballot in id order, at the batch's end;
+// with them, in the middle of a batch, which a shared batch refuses
+// (errExclusive: it may take locks only at its end, in order).
 func (b *batch) flushEvents(tx *gorm.DB, ballotIDs ...int64) error {
 	if len(ballotIDs) == 0 {
 		ballotIDs = slices.Sorted(maps.Keys(b.events))
+	} else if b.shared {
+		return errExclusive
 	}
+	dialect := b.logs.s.dialect
 	for _, id := range ballotIDs {
-		h, ok := b.events[id]
+		evs, ok := b.events[id]
 		if !ok {
 			continue
 		}
 		delete(b.events, id)
-		if len(h.pending) > 0 {
-			if err := tx.CreateInBatches(h.pending, 200).Error; err != nil {
-				return wrap(err, "append to log of ballot %d", id)
-			}
+		if err := lockEvents(tx, dialect, id); err != nil {
+			return err
 		}
-		if !h.moved {
+		last, err := lastEvent(tx, id)
+		if err != nil {
+			return err
+		}
+		for i := range evs {
+			last = chainAfter(&evs[i], last)
+		}
+		if err := tx.CreateInBatches(evs, 200).Error; err != nil {
+			return wrap(err, "append to log of ballot %d", id)
+		}
+		if dialect == "postgres" {
 			continue
 		}
-		if err := tx.Model(&Ballot{}).Where("id = ?", id).Update("log_head", h.Hash).Error; err != nil {
+		if err := tx.Model(&Ballot{}).Where("id = ?", id).Update("log_head", last.Hash).Error; err != nil {
 			return wrap(err, "log head of ballot %d", id)
 		}
 	}
@@ -171,18 +186,32 @@ func chainEvent(tx *gorm.DB, ballotID int64, last eventHead, kind string, payloa
 
 // newEvent is the entry after last.
 func newEvent(ballotID int64, last eventHead, kind string, payload any, at time.Time) (BallotEvent, error) {
+	ev, err := unchainedEvent(ballotID, kind, payload, at)
+	if err == nil {
+		chainAfter(&ev, last)
+	}
+	return ev, err
+}
+
+// unchainedEvent is an entry with its kind, payload and time, not yet
+// chained (chainAfter).
+func unchainedEvent(ballotID int64, kind string, payload any, at time.Time) (BallotEvent, error) {
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return BallotEvent{}, fmt.Errorf("store: event payload: %w", err)
 	}
-	prev, seq := GenesisHash, int64(1)
+	return BallotEvent{BallotID: ballotID, Kind: kind, Payload: string(body), At: at.UTC().Truncate(time.Second)}, nil
+}
+
+// chainAfter sets the entry's place after last and its hash, and returns
+// it as the log's new last entry.
+func chainAfter(ev *BallotEvent, last eventHead) eventHead {
+	ev.PrevHash, ev.Seq = GenesisHash, 1
 	if last.Seq > 0 {
-		prev, seq = last.Hash, last.Seq+1
+		ev.PrevHash, ev.Seq = last.Hash, last.Seq+1
 	}
-	at = at.UTC().Truncate(time.Second)
-	ev := BallotEvent{BallotID: ballotID, Seq: seq, Kind: kind, Payload: string(body), At: at, PrevHash: prev}
-	ev.Hash = EventHash(prev, ballotID, seq, kind, at, ev.Payload)
-	return ev, nil
+	ev.Hash = EventHash(ev.PrevHash, ev.BallotID, ev.Seq, ev.Kind, ev.At, ev.Payload)
+	return eventHead{Seq: ev.Seq, Hash: ev.Hash}
 }
 
 // logHead is the hash of the ballot's last log entry ("" without one).

@@ -12,14 +12,23 @@ import (
 )
 
 // logBatch holds the entries the jobs of one group-commit batch append to
-// community logs until the batch's end (writer.go). An entry's index is
-// fixed when it is added (the log is locked from the batch's first
-// append to its commit); its hashes, its row, the statement's row, a
-// vote's opening and the log's new size are written by flush, once per
-// community and batch, as multi-row inserts.
+// community logs until the batch's end (writer.go). Nothing is locked
+// while the jobs run: an entry gets a provisional index (its position in
+// the batch, see placed), and flush, once per community and batch, locks
+// the log, reads its size, gives the entries their indexes and writes
+// their hashes, their rows, the statements' rows, votes' openings and the
+// log's new size as multi-row inserts.
 type logBatch struct {
-	s    *Store
-	logs map[int64]*pendingLog
+	s *Store
+	// shared is set in a batch that runs beside other processes' batches
+	// (writer.go): it may lock logs only at its end, and checks there
+	// that no other batch moved the chains its statements extend.
+	shared bool
+	logs   map[int64]*pendingLog
+	// added counts the entries added to each community's log in the
+	// batch, and placed says where flushes put them.
+	added  map[int64]int64
+	placed map[int64][]placement
 	// written are the hashes the batch stored, and sizes the logs' sizes
 	// after its last flush of each: what committed keeps and signs.
 	written []writtenHashes
@@ -28,6 +37,10 @@ type logBatch struct {
 	// (knowHead), until the job ends or the batch stores statements.
 	known *knownHead
 }
+
+// placement says that a flush stored the entries from the batch's
+// position pos on at log index index.
+type placement struct{ pos, index int64 }
 
 type knownHead struct {
 	communityID, citizenID int64
@@ -39,11 +52,11 @@ type writtenHashes struct {
 	hashes             []tlog.Hash
 }
 
-// pendingLog is one community's log in a batch: as stored when the batch
-// first appended to it (row), and the entries added since with their
-// statements' rows and votes' openings.
+// pendingLog is one community's entries added since its last flush, from
+// the batch's position pos on, with their statements' rows and votes'
+// openings.
 type pendingLog struct {
-	row      CommunityLog
+	pos      int64
 	entries  [][]byte
 	rows     []statementRow
 	openings []voteOpening
@@ -51,24 +64,31 @@ type pendingLog struct {
 
 // clip returns p with slices that a later append does not share.
 func (p pendingLog) clip() pendingLog {
-	return pendingLog{row: p.row, entries: slices.Clip(p.entries), rows: slices.Clip(p.rows), openings: slices.Clip(p.openings)}
+	return pendingLog{pos: p.pos, entries: slices.Clip(p.entries), rows: slices.Clip(p.rows), openings: slices.Clip(p.openings)}
 }
 
 func newLogBatch(s *Store) *logBatch {
-	return &logBatch{s: s, logs: map[int64]*pendingLog{}, sizes: map[int64]CommunityLog{}}
+	return &logBatch{s: s, logs: map[int64]*pendingLog{}, added: map[int64]int64{}, placed: map[int64][]placement{},
+		sizes: map[int64]CommunityLog{}}
 }
 
 // logMark is the batch's logs before a job, to return to if it fails.
 type logMark struct {
 	logs    map[int64]pendingLog
+	added   map[int64]int64
+	placed  map[int64][]placement
 	written int
 	sizes   map[int64]CommunityLog
 }
 
 func (lb *logBatch) mark() logMark {
-	m := logMark{logs: make(map[int64]pendingLog, len(lb.logs)), written: len(lb.written), sizes: maps.Clone(lb.sizes)}
+	m := logMark{logs: make(map[int64]pendingLog, len(lb.logs)), added: maps.Clone(lb.added),
+		placed: make(map[int64][]placement, len(lb.placed)), written: len(lb.written), sizes: maps.Clone(lb.sizes)}
 	for id, p := range lb.logs {
 		m.logs[id] = p.clip()
+	}
+	for id, pl := range lb.placed {
+		m.placed[id] = slices.Clip(pl)
 	}
 	return m
 }
@@ -80,7 +100,7 @@ func (lb *logBatch) reset(m logMark) {
 	for id, p := range m.logs {
 		lb.logs[id] = &p
 	}
-	lb.written, lb.sizes, lb.known = lb.written[:m.written], m.sizes, nil
+	lb.added, lb.placed, lb.written, lb.sizes, lb.known = m.added, m.placed, lb.written[:m.written], m.sizes, nil
 }
 
 // knowHead keeps the head of the citizen's stored chain that the running
@@ -90,28 +110,41 @@ func (lb *logBatch) knowHead(communityID, citizenID int64, hash string) {
 }
 
 // add appends an entry to the community's log in the batch and returns
-// its index; the statement's row and the vote's opening (when not nil)
-// get that index and wait with the entry. The first add of a batch locks
-// and reads the log.
-func (lb *logBatch) add(tx *gorm.DB, communityID int64, data []byte, st *statementRow, op *voteOpening) (int64, error) {
+// its provisional index, which index turns into its log index once the
+// batch flushed it; the statement's row and the vote's opening (when not
+// nil) wait with the entry and get their indexes when flushed.
+func (lb *logBatch) add(communityID int64, data []byte, st *statementRow, op *voteOpening) int64 {
 	p := lb.logs[communityID]
 	if p == nil {
-		row, err := lb.s.lockLog(tx, communityID)
-		if err != nil {
-			return 0, err
-		}
-		p = &pendingLog{row: row}
+		p = &pendingLog{pos: lb.added[communityID]}
 		lb.logs[communityID] = p
 	}
-	index := p.row.Size + int64(len(p.entries))
+	provisional := -1 - lb.added[communityID]
+	lb.added[communityID]++
 	p.entries = append(p.entries, data)
-	st.LogIndex = index
+	st.LogIndex = provisional
 	p.rows = append(p.rows, *st)
 	if op != nil {
-		op.LogIndex = index
+		op.LogIndex = provisional
 		p.openings = append(p.openings, *op)
 	}
-	return index, nil
+	return provisional
+}
+
+// index is the log index of the entry add returned provisional for, once
+// flushed (provisional itself when it is not one).
+func (lb *logBatch) index(communityID, provisional int64) int64 {
+	if provisional >= 0 {
+		return provisional
+	}
+	pos := -1 - provisional
+	pl := lb.placed[communityID]
+	for i := len(pl) - 1; i >= 0; i-- {
+		if pl[i].pos <= pos {
+			return pl[i].index + pos - pl[i].pos
+		}
+	}
+	return provisional
 }
 
 // head returns the hash of the citizen's latest statement waiting in the
@@ -138,42 +171,94 @@ func (lb *logBatch) chainHead(communityID, citizenID int64) (string, bool) {
 	return "", false
 }
 
-// flush appends the community's pending entries to the stored log and
-// forgets the community (a caller that then appends by itself reads the
-// log again).
+// flush appends the community's pending entries to the stored log in
+// the middle of a batch, so that the job reads them: a shared batch
+// refuses (errNextBatch: the job runs again in the next batch, when they
+// are committed).
 func (lb *logBatch) flush(tx *gorm.DB, communityID int64) error {
-	p := lb.logs[communityID]
-	if p == nil {
+	if lb.logs[communityID] == nil {
 		return nil
 	}
+	if lb.shared {
+		return errNextBatch
+	}
+	return lb.store(tx, communityID)
+}
+
+// store locks the community's log and appends the pending entries, and
+// forgets them (a caller that then appends by itself reads the log
+// again). In a shared batch it first checks that each citizen's stored
+// chain still ends where the batch's first statement of theirs says it
+// does (errChainMoved).
+func (lb *logBatch) store(tx *gorm.DB, communityID int64) error {
+	p := lb.logs[communityID]
 	delete(lb.logs, communityID)
 	lb.known = nil
-	if len(p.entries) == 0 {
-		return nil
+	row, err := lb.s.lockLog(tx, communityID)
+	if err != nil {
+		return err
+	}
+	if lb.shared {
+		if err := checkHeads(tx, communityID, p.rows); err != nil {
+			return err
+		}
+	}
+	lb.placed[communityID] = append(lb.placed[communityID], placement{pos: p.pos, index: row.Size})
+	for i := range p.rows {
+		p.rows[i].LogIndex = lb.index(communityID, p.rows[i].LogIndex)
+	}
+	for i := range p.openings {
+		p.openings[i].LogIndex = lb.index(communityID, p.openings[i].LogIndex)
 	}
 	h := lb.s.hashes(tx, communityID)
 	h.written = func(start int64, hashes []tlog.Hash) {
 		lb.written = append(lb.written, writtenHashes{communityID, start, hashes})
 	}
-	if _, err := appendLog(tx, &p.row, clog.Open(h, p.row.Size), p.entries); err != nil {
+	if _, err := appendLog(tx, &row, clog.Open(h, row.Size), p.entries); err != nil {
 		return err
 	}
 	if err := insertStatements(tx, p.rows, p.openings); err != nil {
 		return err
 	}
-	lb.sizes[communityID] = p.row
+	lb.sizes[communityID] = row
 	return nil
 }
 
-// flushAll flushes every community, in id order.
-func (lb *logBatch) flushAll(tx *gorm.DB) error {
-	ids := make([]int64, 0, len(lb.logs))
-	for id := range lb.logs {
-		ids = append(ids, id)
+// checkHeads reads, under the community log's lock, the stored chain head
+// of every citizen with statements in rows and compares it with the prev
+// of their first one there: another process's batch may have extended
+// the chain after this batch's job read it (PostgreSQL only: SQLite has
+// one writer).
+func checkHeads(tx *gorm.DB, communityID int64, rows []statementRow) error {
+	want := map[int64]string{}
+	for _, r := range rows {
+		if _, ok := want[r.CitizenID]; !ok {
+			want[r.CitizenID] = r.prev
+		}
 	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(want))
+	var heads []statementRow
+	if err := tx.Raw(`SELECT DISTINCT ON (citizen_id) citizen_id, hash FROM statements
+		WHERE community_id = ? AND citizen_id IN ? ORDER BY citizen_id, log_index DESC`, communityID, ids).Scan(&heads).Error; err != nil {
+		return wrap(err, "chain heads in community %d", communityID)
+	}
+	got := map[int64]string{}
+	for _, h := range heads {
+		got[h.CitizenID] = h.Hash
+	}
 	for _, id := range ids {
-		if err := lb.flush(tx, id); err != nil {
+		if got[id] != want[id] {
+			return errChainMoved
+		}
+	}
+	return nil
+}
+
+// flushAll stores every community's entries, in id order, at the
+// batch's end.
+func (lb *logBatch) flushAll(tx *gorm.DB) error {
+	for _, id := range slices.Sorted(maps.Keys(lb.logs)) {
+		if err := lb.store(tx, id); err != nil {
 			return err
 		}
 	}

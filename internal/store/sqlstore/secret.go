@@ -280,7 +280,7 @@ func (s *Store) CastSecretVote(ctx context.Context, r SecretCast) (Vote, error) 
 		if err := tx.Select("handle").First(&voter, r.CitizenID).Error; err != nil {
 			return wrap(err, "citizen %d", r.CitizenID)
 		}
-		if _, err = appendVoterEvent(tx, s.dialect, b.ID, kind, map[string]any{"voter": voter.Handle, "ballot_hash": r.Receipt}, now); err != nil {
+		if err = appendVoterEvent(tx, s.dialect, b.ID, kind, map[string]any{"voter": voter.Handle, "ballot_hash": r.Receipt}, now); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, action{communityID: b.CommunityID, citizenID: r.CitizenID, kind: statement.SecretVote,
@@ -302,7 +302,7 @@ func (s *Store) WithdrawSecretVote(ctx context.Context, ballotID, citizenID int6
 		if err := tx.Select("handle").First(&voter, citizenID).Error; err != nil {
 			return wrap(err, "citizen %d", citizenID)
 		}
-		if _, err := appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, map[string]any{"voter": voter.Handle}, s.Now()); err != nil {
+		if err := appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, map[string]any{"voter": voter.Handle}, s.Now()); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, action{communityID: b.CommunityID, citizenID: citizenID, kind: statement.VoteWithdraw,

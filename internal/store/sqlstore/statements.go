@@ -220,6 +220,9 @@ type statementRow struct {
 	CitizenID   int64
 	LogIndex    int64
 	Envelope    string
+	// prev is the statement's prev, for the batch's check that the
+	// chain did not move (checkHeads); not stored.
+	prev string
 }
 
 func (statementRow) TableName() string { return "statements" }
@@ -696,7 +699,7 @@ type logAppend func(data []byte, st *statementRow, op *voteOpening) (int64, erro
 func (s *Store) logAppender(tx *gorm.DB, communityID int64) (logAppend, error) {
 	if b := batchOf(tx); b != nil {
 		return func(data []byte, st *statementRow, op *voteOpening) (int64, error) {
-			return b.logs.add(tx, communityID, data, st, op)
+			return b.logs.add(communityID, data, st, op), nil
 		}, nil
 	}
 	row, lg, err := s.openLog(tx, communityID, true)
@@ -780,7 +783,7 @@ func (s *Store) logStatement(tx *gorm.DB, add logAppend, cs *citizenState, env *
 		return 0, RefuseStatement(err)
 	}
 	hash := env.Hash().String()
-	index, err := add(data, &statementRow{CommunityID: cs.communityID, Hash: hash, CitizenID: cs.citizenID, Envelope: string(env.Bytes())}, opening)
+	index, err := add(data, &statementRow{CommunityID: cs.communityID, Hash: hash, CitizenID: cs.citizenID, Envelope: string(env.Bytes()), prev: st.Prev}, opening)
 	if err != nil {
 		return 0, err
 	}

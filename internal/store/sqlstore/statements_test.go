@@ -58,16 +58,7 @@ func TestCustodialStatementsInTheLog(t *testing.T) {
 		}
 		checkReceipt(t, sub.Receipt, info.Origin, verifier, s, c.ID)
 
-		entries, err := s.LogEntries(ctx, c.ID, 0, 4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed := make([]clog.Entry, len(entries))
-		for i, e := range entries {
-			if parsed[i], err = clog.ParseEntry(e); err != nil {
-				t.Fatalf("entry %d: %v", i, err)
-			}
-		}
+		parsed := parsedLog(t, s, c.ID, 4)
 		if parsed[3].Type != clog.TypeCommitment {
 			t.Errorf("a vote on an open ballot is logged as %s, want a commitment", parsed[3].Type)
 		}
@@ -79,6 +70,30 @@ func TestCustodialStatementsInTheLog(t *testing.T) {
 			t.Errorf("consistency to a size the log never had: %v", err)
 		}
 	})
+}
+
+// parsedLog reads the community's log up to size through s, parsed.
+func parsedLog(t *testing.T, s *sqlstore.Store, communityID, size int64) []clog.Entry {
+	t.Helper()
+	entries, err := s.LogEntries(context.Background(), communityID, 0, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed := make([]clog.Entry, len(entries))
+	for i, e := range entries {
+		if parsed[i], err = clog.ParseEntry(e); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	return parsed
+}
+
+// replayLog replays the statements (signatures and chains) of the
+// community "club"'s log up to size, read through s.
+func replayLog(t *testing.T, s *sqlstore.Store, communityID, size int64, isBoard func(string) bool) error {
+	t.Helper()
+	_, err := clog.CheckStatements(parsedLog(t, s, communityID, size), statement.NewState("club", isBoard))
+	return err
 }
 
 func checkReceipt(t *testing.T, r *store.Receipt, origin string, v note.Verifier, s *sqlstore.Store, communityID int64) {
@@ -231,20 +246,7 @@ func TestBackfillLogs(t *testing.T) {
 // chains) and gives the same root read from either handle.
 func TestTwoServersShareOneLog(t *testing.T) {
 	ctx := context.Background()
-	url := storetest.FreshPostgresURL(t)
-	box := storetest.DataKey(t)
-	open := func() *sqlstore.Store {
-		s, err := sqlstore.Open(ctx, sqlstore.Options{URL: url, Secrets: box})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	a, b := open(), open()
-	if err := a.Migrate(ctx, storetest.Migrations(t), nil); err != nil {
-		t.Fatal(err)
-	}
+	a, b := storetest.PostgresPair(t)
 	keys := storetest.Logs(t, a, "https://vote.example.org/logs/")
 	if err := b.EnableLogs(store.LogConfig{Base: "https://vote.example.org/logs/", Keys: keys}); err != nil {
 		t.Fatal(err)
@@ -278,17 +280,7 @@ func TestTwoServersShareOneLog(t *testing.T) {
 	if want := int64(5 * len(handles)); info.Size != want {
 		t.Fatalf("log size %d, want %d (a key and four delegations each)", info.Size, want)
 	}
-	entries, err := b.LogEntries(ctx, c.ID, 0, info.Size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed := make([]clog.Entry, len(entries))
-	for i, e := range entries {
-		if parsed[i], err = clog.ParseEntry(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := clog.CheckStatements(parsed, statement.NewState("club", nil)); err != nil {
+	if err := replayLog(t, b, c.ID, info.Size, nil); err != nil {
 		t.Fatalf("the log does not replay: %v", err)
 	}
 	ca, err := a.LogCheckpoint(ctx, c.ID)

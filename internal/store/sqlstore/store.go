@@ -134,6 +134,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: %s does not answer: %w", dialect, err)
 	}
+	if err := registerSavepoints(db); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
 	s.w = newWriter(s)
 	s.homes = new(sync.Map)
 	s.states = new(stateCache)
@@ -255,8 +259,18 @@ func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
 // admin, a backup) still meet the busy timeout. fn must not call s.tx
 // again (it would deadlock): store methods pass tx down instead.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.txVote(ctx, voteKey{}, fn)
+}
+
+// txVote is tx for a vote or a withdrawal (v): on PostgreSQL fn may run in
+// a batch that runs beside other processes' batches (writer.go), which
+// reads every vote's ballot at its start (openVotes). fn takes no lock
+// but the ballot row's FOR SHARE and the rows it writes, and appends
+// only through the batch; a job that asks for more runs again in a batch
+// of its own kind (errExclusive).
+func (s *Store) txVote(ctx context.Context, v voteKey, fn func(tx *gorm.DB) error) error {
 	s.prepare(ctx) // a signed statement's replay, before the write lock
-	if err := s.write(ctx, fn); err != nil {
+	if err := s.write(ctx, v, fn); err != nil {
 		return err
 	}
 	return s.finishReceipt(ctx) // after the commit, outside the write lock

@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +35,7 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		s.prepareCustodial(ctx, action{communityID: b.CommunityID, citizenID: r.CitizenID, kind: statement.Vote,
 			scope: ballotScope(b.ID), content: statement.VoteContent{Choice: json.RawMessage(r.Choice)}})
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.txVote(ctx, voteKey{r.BallotID, r.CitizenID}, func(tx *gorm.DB) error {
 		b, err := openForVoting(tx, s.dialect, r.BallotID, r.CitizenID, s.Now())
 		if err != nil {
 			return err
@@ -59,7 +61,7 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 		if replaced {
 			kind = EventVoteReplaced
 		}
-		if _, err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now)); err != nil {
+		if err = appendVoterEvent(tx, s.dialect, b.ID, kind, voteEvent(b, voter, receipt), logTime(b, now)); err != nil {
 			return err
 		}
 		if err := s.recordVote(ctx, tx, b, r.CitizenID, statement.Vote, statement.VoteContent{Choice: json.RawMessage(r.Choice)}); err != nil || replaced {
@@ -74,14 +76,26 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 // it; replaced says which. On PostgreSQL two submissions of one citizen
 // may both find no row: the second INSERT then does nothing (it waits for
 // the first to commit) and the vote is replaced instead.
+//
+// In a shared batch a vote that replaces one its start found (openVotes)
+// is kept in the batch and written at the batch's end with the others
+// (batch.updateVotes); one it found none for tries the INSERT first.
 func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 	update := func() (bool, error) {
 		res := tx.Exec("UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?",
 			v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
 		return res.RowsAffected > 0, wrap(res.Error, "cast vote")
 	}
-	if replaced, err = update(); err != nil || replaced {
-		return replaced, err
+	bt := batchOf(tx)
+	switch o, ok := bt.openedVote(v.BallotID, v.CitizenID); {
+	case ok && o.voted:
+		bt.votes = append(bt.votes, *v)
+		return true, nil
+	case ok: // none at the batch's start: try the INSERT first
+	default:
+		if replaced, err = update(); err != nil || replaced {
+			return replaced, err
+		}
 	}
 	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(v)
 	if res.Error != nil {
@@ -104,7 +118,7 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 		if err != nil {
 			return err
 		}
-		if _, err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now())); err != nil {
+		if err = appendVoterEvent(tx, s.dialect, b.ID, EventVoteWithdrawn, voteEvent(b, voter, ""), logTime(b, s.Now())); err != nil {
 			return err
 		}
 		return s.recordVote(ctx, tx, b, citizenID, statement.VoteWithdraw, struct{}{})
@@ -116,7 +130,7 @@ func (s *Store) WithdrawVote(ctx context.Context, ballotID, citizenID int64) err
 // (ErrNotFound when there is none), then rest logs what the ballot's
 // secrecy calls for.
 func (s *Store) withdraw(ctx context.Context, ballotID, citizenID int64, rest func(tx *gorm.DB, b Ballot) error) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
+	return s.txVote(ctx, voteKey{ballotID, citizenID}, func(tx *gorm.DB) error {
 		b, err := openForVoting(tx, s.dialect, ballotID, citizenID, s.Now())
 		if err != nil {
 			return err
@@ -127,6 +141,12 @@ func (s *Store) withdraw(ctx context.Context, ballotID, citizenID int64, rest fu
 		}
 		if res.RowsAffected == 0 {
 			return wrap(gorm.ErrRecordNotFound, "vote of %d on ballot %d", citizenID, ballotID)
+		}
+		if bt := batchOf(tx); bt != nil {
+			if o, ok := bt.openedVote(ballotID, citizenID); ok { // a later vote in the batch inserts again
+				o.voted = false
+				bt.opened[voteKey{ballotID, citizenID}] = o
+			}
 		}
 		return rest(tx, b)
 	})
@@ -160,41 +180,140 @@ func logTime(b Ballot, at time.Time) time.Time {
 
 // openForVoting reads the columns a vote needs of the ballot, whether
 // the citizen is on its frozen roll and, for the job's later chain check
-// (chainHead), the head of their stored statement chain, in one query, holding the ballot row
-// FOR SHARE on PostgreSQL until the transaction ends. A ballot that does
-// not take votes is its domain.CanVote error; a citizen not on the roll
-// is domain.ErrForbidden.
+// (chainHead), the head of their stored statement chain, in one query,
+// holding the ballot row FOR SHARE on PostgreSQL until the transaction
+// ends; a shared batch read them for all its jobs at its start
+// (openVotes). A ballot that does not take votes is its domain.CanVote
+// error; a citizen not on the roll is domain.ErrForbidden.
 func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Time) (Ballot, error) {
-	var (
-		b      Ballot
-		onRoll bool
-		head   sql.NullString
-	)
-	q := `SELECT b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
-		EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll,
-		(SELECT s.hash FROM statements s WHERE s.community_id = b.community_id AND s.citizen_id = ? ORDER BY s.log_index DESC LIMIT 1) AS head
-		FROM ballots b WHERE b.id = ?`
-	if dialect == "postgres" {
-		q += " FOR SHARE OF b"
+	bt := batchOf(tx)
+	o, ok := bt.openedVote(id, citizenID)
+	if !ok {
+		q := `SELECT ` + openColumns + ` FROM ballots b WHERE b.id = ?`
+		if dialect == "postgres" {
+			q += " FOR SHARE OF b"
+		}
+		found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, citizenID, id}, o.dest()...)
+		if err == nil && !found {
+			err = gorm.ErrRecordNotFound
+		}
+		if err != nil {
+			return o.b, wrap(err, "ballot %d", id)
+		}
 	}
-	found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, id},
-		&b.ID, &b.CommunityID, &b.TopicID, &b.Title, &b.Delegation, &b.State, &b.ClosesAt, &b.Secrecy, &b.Secret, &onRoll, &head)
-	if err == nil && !found {
-		err = gorm.ErrRecordNotFound
+	if bt != nil {
+		bt.logs.knowHead(o.b.CommunityID, citizenID, o.head.String)
 	}
+	if err := domain.CanVote(o.b.State, o.b.ClosesAt, now); err != nil {
+		return o.b, err
+	}
+	if !o.onRoll {
+		return o.b, domain.ErrForbidden
+	}
+	return o.b, nil
+}
+
+// openColumns are the columns openForVoting reads of a ballot b, for
+// the citizen ? (three times), then the ballot's id.
+const openColumns = `b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
+	EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll,
+	(SELECT s.hash FROM statements s WHERE s.community_id = b.community_id AND s.citizen_id = ? ORDER BY s.log_index DESC LIMIT 1) AS head,
+	EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = b.id AND v.citizen_id = ?) AS voted`
+
+// voteKey is a vote's ballot and citizen.
+type voteKey struct{ ballotID, citizenID int64 }
+
+// openedVote is what openForVoting reads for one vote; voted says that
+// the citizen's vote row was there.
+type openedVote struct {
+	b             Ballot
+	onRoll, voted bool
+	head          sql.NullString
+}
+
+func (o *openedVote) dest() []any {
+	return []any{&o.b.ID, &o.b.CommunityID, &o.b.TopicID, &o.b.Title, &o.b.Delegation, &o.b.State, &o.b.ClosesAt,
+		&o.b.Secrecy, &o.b.Secret, &o.onRoll, &o.head, &o.voted}
+}
+
+// openedVote returns what a shared batch read at its start for the vote,
+// if it did (b may be nil).
+func (b *batch) openedVote(ballotID, citizenID int64) (openedVote, bool) {
+	if b == nil || !b.shared {
+		return openedVote{}, false
+	}
+	o, ok := b.opened[voteKey{ballotID, citizenID}]
+	return o, ok
+}
+
+// openVotes is openForVoting for all the votes of a shared batch at once
+// (PostgreSQL), one round trip instead of one per job: the ballots'
+// states cannot change until the batch ends (a close runs in an
+// exclusive batch), nor their rolls, and a chain head read here is
+// checked again at the batch's end (checkHeads).
+func openVotes(tx *gorm.DB, keys []voteKey) (map[voteKey]openedVote, error) {
+	ballots, citizens := make([]int64, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		ballots[i], citizens[i] = k.ballotID, k.citizenID
+	}
+	q := strings.NewReplacer("?", "k.citizen").Replace(openColumns)
+	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, `SELECT k.citizen, `+q+`
+		FROM unnest($1::bigint[], $2::bigint[]) AS k(ballot, citizen) JOIN ballots b ON b.id = k.ballot FOR SHARE OF b`, ballots, citizens)
 	if err != nil {
-		return b, wrap(err, "ballot %d", id)
+		return nil, wrap(err, "open ballots")
 	}
-	if bt := batchOf(tx); bt != nil {
-		bt.logs.knowHead(b.CommunityID, citizenID, head.String)
+	defer rows.Close()
+	out := make(map[voteKey]openedVote, len(keys))
+	for rows.Next() {
+		var (
+			o       openedVote
+			citizen int64
+		)
+		if err := rows.Scan(append([]any{&citizen}, o.dest()...)...); err != nil {
+			return nil, wrap(err, "open ballots")
+		}
+		out[voteKey{o.b.ID, citizen}] = o
 	}
-	if err := domain.CanVote(b.State, b.ClosesAt, now); err != nil {
-		return b, err
+	return out, wrap(rows.Err(), "open ballots")
+}
+
+// updateVotes writes the votes the batch kept (writeVote) in one
+// statement, in (ballot, citizen) order, before the batch locks its logs:
+// a row another process removed since the batch's start sends the batch
+// to run again (errChainMoved).
+func (b *batch) updateVotes(tx *gorm.DB) error {
+	if len(b.votes) == 0 {
+		return nil
 	}
-	if !onRoll {
-		return b, domain.ErrForbidden
+	// A citizen's later vote in the batch replaces the earlier one.
+	votes := slices.Clone(b.votes)
+	slices.Reverse(votes)
+	slices.SortStableFunc(votes, func(x, y Vote) int {
+		return cmp.Or(cmp.Compare(x.BallotID, y.BallotID), cmp.Compare(x.CitizenID, y.CitizenID))
+	})
+	votes = slices.CompactFunc(votes, func(x, y Vote) bool { return x.BallotID == y.BallotID && x.CitizenID == y.CitizenID })
+	var (
+		ballots, citizens         []int64
+		choices, receipts, nonces []string
+		at                        []time.Time
+	)
+	for _, v := range votes {
+		ballots, citizens = append(ballots, v.BallotID), append(citizens, v.CitizenID)
+		choices, receipts, nonces = append(choices, v.Choice), append(receipts, v.Receipt), append(nonces, v.ReceiptNonce)
+		at = append(at, v.CastAt)
 	}
-	return b, nil
+	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, `UPDATE votes v
+		SET choice = u.choice, receipt = u.receipt, receipt_nonce = u.nonce, cast_at = u.cast_at
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+			AS u(ballot_id, citizen_id, choice, receipt, nonce, cast_at)
+		WHERE v.ballot_id = u.ballot_id AND v.citizen_id = u.citizen_id`, ballots, citizens, choices, receipts, nonces, at)
+	if err != nil {
+		return wrap(err, "cast votes")
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(votes)) {
+		return errChainMoved
+	}
+	return nil
 }
 
 // queryRow runs a one-row query of the vote path on db's connection (a
@@ -204,6 +323,11 @@ func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Ti
 func queryRow(db *gorm.DB, dialect, q string, args []any, dest ...any) (found bool, err error) {
 	if dialect == "postgres" {
 		q = numberPlaceholders(q)
+	}
+	if b := batchOf(db); b != nil {
+		if err := b.savepoint(db); err != nil {
+			return false, err
+		}
 	}
 	rows, err := db.Statement.ConnPool.QueryContext(db.Statement.Context, q, args...)
 	if err != nil {

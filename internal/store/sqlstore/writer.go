@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 )
 
@@ -27,11 +28,22 @@ import (
 //
 // On SQLite one writer is the right number (the database has one write
 // lock). On PostgreSQL several processes may each run their writer on one
-// database: their batches take turns on one advisory lock (writerLockKey),
-// so that the locks a batch's jobs take (ballot rows, a ballot's event
-// chain, a community's log: lockLog) are never taken in two orders at
-// once; the processes still parse, check signatures, sign custodial
-// statements, answer and build receipts side by side.
+// database. A batch of votes (Store.txVote) runs beside the other
+// processes' batches: its jobs take no lock but their ballot's row FOR
+// SHARE and the rows they write, and the batch's end takes the logs of
+// its communities, then the event chains of its ballots, each in id
+// order (logBatch.store, batch.flushEvents), so two batches never wait
+// for each other in a circle there. Any other batch (a close, a
+// delegation change, a trustee step …) takes locks as its jobs go and
+// runs alone: shared batches hold one advisory lock (writerLockKey)
+// shared, the others exclusive. A shared batch's job that would lock
+// more is sent to an exclusive batch (errExclusive); one that needs the
+// batch's entries stored before its end, to the next batch
+// (errNextBatch); a job that PostgreSQL chose as a deadlock's victim
+// (two batches writing two citizens' rows in opposite orders) runs
+// again in the next batch, and a batch whose end finds that another
+// process extended a citizen's chain its jobs built on runs again
+// whole (errChainMoved).
 
 // Batch limits (docs/scaling.md).
 const (
@@ -54,6 +66,48 @@ type writeJob struct {
 	db   *gorm.DB // the caller's handle: its clock (WithClock)
 	fn   func(tx *gorm.DB) error
 	done chan error
+	// vote is set for a vote or withdrawal (Store.txVote), which may run
+	// in a shared batch (shared), unless exclusive says it asked for
+	// more; tries counts its runs again.
+	vote              voteKey
+	shared, exclusive bool
+	tries             int
+}
+
+// Errors that send a job, or its batch, to the next batch.
+var (
+	errNextBatch  = errors.New("store: the job needs the batch's statements stored; it runs again in the next batch")
+	errExclusive  = errors.New("store: the job takes locks a shared batch may not take; it runs again in an exclusive batch")
+	errChainMoved = errors.New("store: another batch extended a chain this batch built on; it runs again")
+)
+
+// maxTries is how many times a job runs at most.
+const maxTries = 8
+
+// runsAgain reports whether err sends its job or batch to the next batch.
+func runsAgain(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40P01" || pg.Code == "40001" // deadlock victim, serialization failure
+	}
+	return errors.Is(err, errNextBatch) || errors.Is(err, errExclusive) || errors.Is(err, errChainMoved)
+}
+
+// again prepares j to run in a later batch after err; false when it ran
+// too often already.
+func (j *writeJob) again(err error) bool {
+	if j.tries++; j.tries >= maxTries {
+		return false
+	}
+	if errors.Is(err, errExclusive) {
+		j.exclusive = true
+	}
+	if sub := SubmissionFrom(j.ctx); sub != nil {
+		if sc, ok := sub.Scratch.(*scratch); ok {
+			sc.logged, sc.done, sc.checkpoint = nil, nil, nil
+		}
+	}
+	return true
 }
 
 // writer is the group-commit writer of one database handle.
@@ -76,7 +130,8 @@ func newWriter(s *Store) *writer {
 }
 
 // writerLockKey is the transaction-level advisory lock a PostgreSQL batch
-// holds (pg_advisory_xact_lock(key)), "KoinonWr".
+// holds, shared or exclusive (pg_advisory_xact_lock_shared(key),
+// pg_advisory_xact_lock(key)), "KoinonWr".
 const writerLockKey = 0x4b6f696e6f6e5772
 
 // errStoreClosed answers writes after Close.
@@ -86,11 +141,12 @@ var errStoreClosed = errors.New("store: closed")
 // failed). A caller whose context ends while the job waits in the queue
 // gets the context's error and nothing is written; once the job's batch
 // has begun, the caller waits for its outcome whatever its context says.
-func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+func (s *Store) write(ctx context.Context, v voteKey, fn func(tx *gorm.DB) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	j := &writeJob{ctx: ctx, db: s.db, fn: fn, done: make(chan error, 1)}
+	j := &writeJob{ctx: ctx, db: s.db, fn: fn, done: make(chan error, 1), vote: v,
+		shared: v != voteKey{} && s.dialect == "postgres"}
 	select {
 	case s.w.jobs <- j:
 	case <-s.w.quit:
@@ -125,16 +181,35 @@ func (w *writer) stop() {
 func (w *writer) run(s *Store) {
 	defer close(w.stopped)
 	batch := make([]*writeJob, 0, w.maxBatch)
+	var again []*writeJob // jobs to run again: before the queue, and before a stop
 	for {
-		select {
-		case <-w.quit:
-			w.drain()
-			return
-		case j := <-w.jobs:
-			batch = append(batch[:0], j)
+		if len(again) > 0 {
+			batch = append(batch[:0], again...)
+		} else {
+			select {
+			case <-w.quit:
+				w.drain()
+				return
+			case j := <-w.jobs:
+				batch = append(batch[:0], j)
+			}
 		}
 		batch = w.fill(batch)
-		s.commitBatch(batch)
+		again = nil
+		var shared, exclusive []*writeJob
+		for _, j := range batch {
+			if j.shared && !j.exclusive {
+				shared = append(shared, j)
+			} else {
+				exclusive = append(exclusive, j)
+			}
+		}
+		if len(exclusive) > 0 {
+			again = append(again, s.commitBatch(exclusive, false)...)
+		}
+		if len(shared) > 0 {
+			again = append(again, s.commitBatch(shared, true)...)
+		}
 		clear(batch)
 	}
 }
@@ -184,30 +259,70 @@ type batchKey struct{}
 
 // batch is the state of one group-commit transaction.
 type batch struct {
-	logs *logBatch
-	// events are the ballot logs' last entries after the batch's votes,
-	// with the entries still to store (appendVoterEvent).
-	events map[int64]eventHead
+	// shared: the batch runs beside other processes' batches and takes
+	// its logs' and ballots' locks only at its end (writer.go).
+	shared bool
+	logs   *logBatch
+	// events are the entries the batch's votes append to ballot logs,
+	// chained and stored at the batch's end (appendVoterEvent).
+	events map[int64][]BallotEvent
+	// opened is what a shared batch read for its votes (openVotes), and
+	// votes the replacing votes it writes at its end (writeVote).
+	opened map[voteKey]openedVote
+	votes  []Vote
+	// unsaved: the running job's savepoint is still to be set, before
+	// its first statement (savepoint).
+	unsaved bool
 }
 
 // batchMark is a batch's state before a job, to return to if it fails.
 type batchMark struct {
 	logs   logMark
-	events map[int64]eventHead
+	events map[int64][]BallotEvent
+	votes  []Vote
 }
 
 func (b *batch) mark() batchMark {
-	events := make(map[int64]eventHead, len(b.events))
-	for id, h := range b.events {
-		h.pending = slices.Clip(h.pending)
-		events[id] = h
+	events := make(map[int64][]BallotEvent, len(b.events))
+	for id, evs := range b.events {
+		events[id] = slices.Clip(evs)
 	}
-	return batchMark{logs: b.logs.mark(), events: events}
+	return batchMark{logs: b.logs.mark(), events: events, votes: slices.Clip(b.votes)}
 }
 
 func (b *batch) reset(m batchMark) {
 	b.logs.reset(m.logs)
-	b.events = m.events
+	b.events, b.votes = m.events, m.votes
+}
+
+// savepoint sets the running job's savepoint if it is still to be set:
+// a job that sends no statement (a replaced vote whose reads the batch
+// made and whose writes wait for its end) needs none, and saves a round
+// trip.
+func (b *batch) savepoint(db *gorm.DB) error {
+	if !b.unsaved {
+		return nil
+	}
+	b.unsaved = false
+	_, err := db.Statement.ConnPool.ExecContext(db.Statement.Context, "SAVEPOINT koinon_job")
+	return wrap(err, "savepoint")
+}
+
+// registerSavepoints makes every gorm statement of a batch's job set the
+// job's savepoint first (batch.savepoint); queryRow does the same.
+func registerSavepoints(db *gorm.DB) error {
+	hook := func(db *gorm.DB) {
+		if b := batchOf(db); b != nil {
+			if err := b.savepoint(db); err != nil {
+				db.AddError(err)
+			}
+		}
+	}
+	const name = "koinon:savepoint"
+	cb := db.Callback()
+	return errors.Join(cb.Create().Before("*").Register(name, hook), cb.Query().Before("*").Register(name, hook),
+		cb.Update().Before("*").Register(name, hook), cb.Delete().Before("*").Register(name, hook),
+		cb.Row().Before("*").Register(name, hook), cb.Raw().Before("*").Register(name, hook))
 }
 
 // batchOf returns the batch tx belongs to, or nil.
@@ -221,23 +336,41 @@ func batchOf(tx *gorm.DB) *batch {
 
 // commitBatch runs the jobs in one transaction, each in a savepoint, then
 // appends their log entries and commits. Each job's done gets its own
-// error, or the batch's when the batch as a whole failed.
-func (s *Store) commitBatch(jobs []*writeJob) {
+// error, or the batch's when the batch as a whole failed; the jobs to run
+// again in a later batch are returned instead.
+func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 	results := make([]error, len(jobs))
+	retry := make([]bool, len(jobs))
 	answer := func(batchErr error) {
 		for i, j := range jobs {
+			if retry[i] {
+				again = append(again, j)
+				continue
+			}
 			if batchErr != nil && results[i] == nil {
 				results[i] = batchErr
 			}
 			j.done <- results[i]
 		}
 	}
-	b := &batch{logs: newLogBatch(s), events: map[int64]eventHead{}}
+	// fail ends a batch that failed as a whole: with err, or, when err
+	// sends it to the next batch, each job that did not give up runs again.
+	fail := func(err error) {
+		if runsAgain(err) {
+			for i, j := range jobs {
+				gaveUp := j.ctx.Err() != nil && errors.Is(results[i], j.ctx.Err())
+				retry[i] = retry[i] || !gaveUp && j.again(err)
+			}
+		}
+		answer(err)
+	}
+	b := &batch{shared: shared, logs: newLogBatch(s), events: map[int64][]BallotEvent{}}
+	b.logs.shared = shared
 	ctx := context.WithValue(context.Background(), batchKey{}, b)
 	tx := s.db.WithContext(ctx).Begin()
 	if tx.Error != nil {
 		answer(wrap(tx.Error, "begin"))
-		return
+		return again
 	}
 	committed := false
 	defer func() {
@@ -246,13 +379,26 @@ func (s *Store) commitBatch(jobs []*writeJob) {
 		}
 	}()
 	if s.dialect == "postgres" {
-		// One batch at a time across the processes sharing the database:
-		// a batch takes the locks of its jobs' ballots and logs in job
-		// order, and two batches taking them in different orders would
-		// deadlock.
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", writerLockKey).Error; err != nil {
+		// Shared batches run side by side; any other runs alone, because
+		// its jobs take locks in their own order (writer.go).
+		lock := "SELECT pg_advisory_xact_lock(?)"
+		if shared {
+			lock = "SELECT pg_advisory_xact_lock_shared(?)"
+		}
+		if err := tx.Exec(lock, writerLockKey).Error; err != nil {
 			answer(wrap(err, "writer lock"))
-			return
+			return again
+		}
+	}
+	if shared {
+		keys := make([]voteKey, 0, len(jobs))
+		for _, j := range jobs {
+			keys = append(keys, j.vote)
+		}
+		var err error
+		if b.opened, err = openVotes(tx, keys); err != nil {
+			fail(err)
+			return again
 		}
 	}
 	ran := 0
@@ -263,28 +409,35 @@ func (s *Store) commitBatch(jobs []*writeJob) {
 			continue
 		}
 		if len(jobs) == 1 {
-			results[i] = runJob(tx, j) // alone: the transaction is its savepoint
-			if results[i] != nil {
+			// Alone: the transaction is its savepoint.
+			if err := runJob(tx, j); err != nil {
+				results[i] = err
+				retry[i] = runsAgain(err) && j.again(err)
 				answer(nil)
-				return
+				return again
 			}
 			ran++
 			continue
 		}
-		if err := tx.Exec("SAVEPOINT koinon_job").Error; err != nil {
-			answer(wrap(err, "savepoint"))
-			return
-		}
-		// Savepoints are not released: each job's nests in the one
-		// before (both databases roll back to the latest of a name), and
-		// a RELEASE would cost a round trip per job.
+		// The job's savepoint is set before its first statement, if it
+		// sends one (batch.savepoint). Savepoints are not released: each
+		// job's nests in the one before (both databases roll back to the
+		// latest of a name), and a RELEASE would cost a round trip per job.
 		mark := b.mark()
-		if err := runJob(tx, j); err != nil {
+		b.unsaved = true
+		err := runJob(tx, j)
+		saved := !b.unsaved
+		b.unsaved = false
+		if err != nil {
 			results[i] = err
+			retry[i] = runsAgain(err) && j.again(err)
 			b.reset(mark)
+			if !saved {
+				continue
+			}
 			if err := tx.Exec("ROLLBACK TO SAVEPOINT koinon_job").Error; err != nil {
-				answer(wrap(err, "rollback to savepoint"))
-				return
+				fail(wrap(err, "rollback to savepoint"))
+				return again
 			}
 		} else {
 			ran++
@@ -292,31 +445,43 @@ func (s *Store) commitBatch(jobs []*writeJob) {
 	}
 	if ran == 0 {
 		answer(nil)
-		return
+		return again
+	}
+	// The replacing votes' rows, in order; then the batch's locks, in a
+	// fixed order: community logs, then ballot event chains, each by id.
+	if err := b.updateVotes(tx); err != nil {
+		fail(err)
+		return again
 	}
 	if err := b.logs.flushAll(tx); err != nil {
-		answer(err)
-		return
+		fail(err)
+		return again
 	}
 	if err := b.flushEvents(tx); err != nil {
-		answer(err)
-		return
+		fail(err)
+		return again
 	}
 	if err := tx.Commit().Error; err != nil {
-		answer(wrap(err, "commit"))
-		return
+		fail(wrap(err, "commit"))
+		return again
 	}
 	committed = true
-	if cps := b.logs.committed(); len(cps) > 0 {
-		for i, j := range jobs {
-			if sub := SubmissionFrom(j.ctx); results[i] == nil && sub != nil {
-				if sc, ok := sub.Scratch.(*scratch); ok && sc.logged != nil {
-					sc.checkpoint = cps[sc.communityID]
-				}
+	cps := b.logs.committed()
+	for i, j := range jobs {
+		sub := SubmissionFrom(j.ctx)
+		if results[i] != nil || retry[i] || sub == nil {
+			continue
+		}
+		if sc, ok := sub.Scratch.(*scratch); ok && sc.logged != nil {
+			sc.logged.Index = b.logs.index(sc.communityID, sc.logged.Index)
+			if sc.done != nil {
+				sc.done.lastIndex = b.logs.index(sc.communityID, sc.done.lastIndex)
 			}
+			sc.checkpoint = cps[sc.communityID]
 		}
 	}
 	answer(nil)
+	return again
 }
 
 // runJob runs one job's function on the batch transaction, with the job's

@@ -9,9 +9,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"koinon/internal/clog"
 	"koinon/internal/domain"
-	"koinon/internal/statement"
 	"koinon/internal/store"
 	"koinon/internal/store/sqlstore"
 	"koinon/internal/store/storetest"
@@ -86,17 +84,7 @@ func TestGroupCommitKeepsEachWritesOutcome(t *testing.T) {
 		if want := int64(3 * len(voters)); info.Size != want {
 			t.Fatalf("log size %d, want %d", info.Size, want)
 		}
-		entries, err := s.LogEntries(ctx, c.ID, 0, info.Size)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed := make([]clog.Entry, len(entries))
-		for i, e := range entries {
-			if parsed[i], err = clog.ParseEntry(e); err != nil {
-				t.Fatalf("entry %d: %v", i, err)
-			}
-		}
-		if _, err := clog.CheckStatements(parsed, statement.NewState("club", nil)); err != nil {
+		if err := replayLog(t, s, c.ID, info.Size, nil); err != nil {
 			t.Errorf("replay: %v", err)
 		}
 		for i, name := range voters {

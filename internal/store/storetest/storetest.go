@@ -42,6 +42,12 @@ func SQLite(t testing.TB) *sqlstore.Store {
 func open(t testing.TB, o sqlstore.Options) *sqlstore.Store {
 	t.Helper()
 	o.Secrets = DataKey(t)
+	return openWith(t, o)
+}
+
+// openWith opens and migrates a store with o.
+func openWith(t testing.TB, o sqlstore.Options) *sqlstore.Store {
+	t.Helper()
 	s, err := sqlstore.Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -131,6 +137,16 @@ func FreshPostgresURL(t testing.TB) string {
 func Postgres(t testing.TB) *sqlstore.Store {
 	t.Helper()
 	return open(t, sqlstore.Options{URL: FreshPostgresURL(t)})
+}
+
+// PostgresPair opens two migrated stores on one fresh PostgreSQL schema
+// with one data key: two `koinon serve` processes sharing a database.
+// Logs(t, a, …) and then b.EnableLogs with the same keys give them one
+// log.
+func PostgresPair(t testing.TB) (a, b *sqlstore.Store) {
+	t.Helper()
+	o := sqlstore.Options{URL: FreshPostgresURL(t), Secrets: DataKey(t)}
+	return openWith(t, o), openWith(t, o)
 }
 
 // Each runs fn once on SQLite and once on PostgreSQL, as subtests.

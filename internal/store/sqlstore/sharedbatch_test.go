@@ -1,0 +1,131 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"koinon/internal/domain"
+	"koinon/internal/store"
+	"koinon/internal/store/sqlstore"
+	"koinon/internal/store/storetest"
+)
+
+// Two stores on one PostgreSQL database are two `koinon serve`
+// processes: their vote batches run side by side and take the logs' and
+// ballots' locks only at their ends, in one order. Every citizen votes on
+// two ballots through both at once, round after round, while some
+// withdraw and delegation changes (batches that run alone) go through
+// one of them: every write
+// succeeds (none deadlocks or fails: a batch that finds a chain moved by
+// the other process runs again), every receipt verifies, the community
+// log replays whole (no two statements extend one chain from the same
+// head) and each ballot's event chain checks.
+func TestSharedBatchesOnOnePostgres(t *testing.T) {
+	ctx := context.Background()
+	a, b := storetest.PostgresPair(t)
+	const base = "https://vote.example.org/logs/"
+	keys := storetest.Logs(t, a, base)
+	if err := b.EnableLogs(store.LogConfig{Base: base, Keys: keys}); err != nil {
+		t.Fatal(err)
+	}
+	w := storetest.NewWorld(t, a)
+	c := w.Community("club")
+	var voters []string
+	for i := range 16 {
+		voters = append(voters, fmt.Sprintf("v%02d", i))
+	}
+	w.Member(c.ID, domain.RoleMember, 1, voters...)
+	w.Member(c.ID, domain.RoleBoard, 1, "board")
+	ballots := []store.Ballot{newBallot(t, w, c.ID, "majority", nil), newBallot(t, w, c.ID, "majority", nil)}
+	for _, bl := range ballots {
+		if _, err := a.OpenBallot(ctx, bl.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := a.Log(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := note.NewVerifier(info.VKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute) // a deadlock fails, it does not hang
+	defer cancel()
+	const rounds = 4
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		votes int64 // votes and withdrawals stored
+	)
+	for round := range rounds {
+		for i, name := range voters {
+			for k, s := range []*sqlstore.Store{a, b} {
+				for _, bl := range ballots {
+					wg.Go(func() {
+						sub := &store.Submission{}
+						_, err := cast(store.WithSubmission(ctx, sub), s, bl.ID, w.ID(name), []string{`"yes"`, `"no"`}[(i+round+k)%2])
+						if err != nil {
+							t.Errorf("round %d: %s on ballot %d through store %d: %v", round, name, bl.ID, k, err)
+							return
+						}
+						checkReceipt(t, sub.Receipt, info.Origin, verifier, s, c.ID)
+						mu.Lock()
+						votes++
+						mu.Unlock()
+					})
+				}
+			}
+			if i%3 == 1 { // a withdrawal beside the votes: one that finds no vote is fine
+				wg.Go(func() {
+					err := b.WithdrawVote(ctx, ballots[0].ID, w.ID(name))
+					if err != nil && !errors.Is(err, store.ErrNotFound) {
+						t.Errorf("round %d: withdrawal of %s: %v", round, name, err)
+					}
+					if err == nil {
+						mu.Lock()
+						votes++
+						mu.Unlock()
+					}
+				})
+			}
+			if i%4 == 0 {
+				wg.Go(func() {
+					to := []int64{w.ID(voters[(i+round+1)%len(voters)])}
+					if err := a.SetDelegation(ctx, w.ID(name), store.Scope{CommunityID: c.ID}, to); err != nil {
+						t.Errorf("round %d: delegation of %s: %v", round, name, err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+	}
+	if t.Failed() {
+		return
+	}
+	info, err = b.Log(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := replayLog(t, b, c.ID, info.Size, func(string) bool { return true }); err != nil {
+		t.Errorf("replay: %v", err)
+	}
+	if want := votes + int64(len(voters)) + rounds*int64((len(voters)+3)/4); info.Size != want {
+		t.Errorf("log size %d, want %d (key registrations, %d votes and withdrawals, delegation changes)", info.Size, want, votes)
+	}
+	for _, bl := range ballots {
+		evs, err := a.BallotLog(ctx, bl.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.CheckLog(bl.ID, evs); err != nil {
+			t.Errorf("ballot %d: %v", bl.ID, err)
+		}
+	}
+}
