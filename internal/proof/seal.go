@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"koinon/internal/pipe"
 )
 
 // KeyID is a public key's id: the first 16 hex digits of SHA-256 of the raw
@@ -42,7 +44,9 @@ func Seal(doc *Document, key ed25519.PrivateKey, issuedAt time.Time) ([]byte, er
 
 // SealTo is Seal writing the sealed proof to w as it is made, so that a
 // proof of any size is never whole in memory. The document is written
-// three times: twice unsigned, for the signature, then sealed to w.
+// three times: twice unsigned, for the signature (each hashed on a second
+// goroutine while it is serialised), then sealed to w, on the caller's
+// goroutine.
 func SealTo(w io.Writer, doc *Document, key ed25519.PrivateKey, issuedAt time.Time) error {
 	if doc.Result == nil || doc.VotesRoot == "" {
 		return errors.New("seal: document has no result; tally it first")
@@ -51,10 +55,10 @@ func SealTo(w io.Writer, doc *Document, key ed25519.PrivateKey, issuedAt time.Ti
 	doc.Signer = NewSigner(key)
 	doc.Signature = ""
 	sig := newStreamSigner(key)
-	if err := doc.writeJSON(sig.FirstPass(), false); err != nil {
+	if err := doc.writeHashed(sig.FirstPass); err != nil {
 		return err
 	}
-	if err := doc.writeJSON(sig.SecondPass(), false); err != nil {
+	if err := doc.writeHashed(sig.SecondPass); err != nil {
 		return err
 	}
 	signature, err := sig.Sum()
@@ -64,6 +68,20 @@ func SealTo(w io.Writer, doc *Document, key ed25519.PrivateKey, issuedAt time.Ti
 	doc.Signature = base64.StdEncoding.EncodeToString(signature)
 	return doc.writeJSON(w, true)
 }
+
+// writeHashed writes the unsigned document to the signer's pass, which
+// hashes it on a second goroutine while the document is serialised.
+func (doc *Document) writeHashed(pass func() io.Writer) error {
+	p := pipe.New(pass(), pipeBlock)
+	err := doc.writeJSON(p, false)
+	if cerr := p.Close(); cerr != nil {
+		err = cerr
+	}
+	return err
+}
+
+// pipeBlock is the block writeHashed hands to the hashing goroutine.
+const pipeBlock = spillSize
 
 // ParseProof reads a sealed proof and checks its shape, voter order and
 // votes (checks 1 and 2 of proof.md), for use by the platform, which then

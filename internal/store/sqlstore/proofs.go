@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"gorm.io/gorm"
+
+	"koinon/internal/pipe"
 )
 
 // proofChunk is the size of the chunks a proof is stored in.
@@ -76,19 +78,39 @@ func (w *proofWriter) close() (string, error) {
 	return hex.EncodeToString(w.sum.Sum(nil)), nil
 }
 
-// storeProof stores the proof of a close's output and returns its hash
-// and, when small, its bytes.
-func storeProof(tx *gorm.DB, ballotID int64, out CloseOutput) (sum string, kept []byte, err error) {
+// storeProof runs first, then stores the proof of a close's output, and
+// returns the proof's hash and, when small, its bytes. Both run on a
+// second goroutine (a pipe), which owns tx until they are done: the
+// proof's chunks are hashed and inserted there while the next ones are
+// written, and first runs while the proof is being signed.
+func storeProof(tx *gorm.DB, ballotID int64, out CloseOutput, first func() error) (sum string, kept []byte, err error) {
 	w := newProofWriter(tx, ballotID)
-	if out.WriteProof != nil {
-		err = out.WriteProof(w)
-	} else {
-		_, err = w.Write(out.ProofJSON)
+	if err := writeProof(pipe.New(w, proofChunk), out, first); err != nil {
+		return "", nil, err
 	}
-	if err == nil {
-		sum, err = w.close()
-	}
+	sum, err = w.close()
 	return sum, w.kept, err
+}
+
+// writeProof writes first's job and the proof to p and closes it (even
+// if the proof's writer panics: p's goroutine must be done with the
+// transaction before anything else uses it).
+func writeProof(p *pipe.Writer, out CloseOutput, first func() error) (err error) {
+	defer func() {
+		// A failed job's own error, not the "earlier write failed" that
+		// the writes after it get.
+		if cerr := p.Close(); cerr != nil {
+			err = cerr
+		}
+	}()
+	if err := p.Do(first); err != nil {
+		return err
+	}
+	if out.WriteProof != nil {
+		return out.WriteProof(p)
+	}
+	_, err = p.Write(out.ProofJSON)
+	return err
 }
 
 // proofSize is the length of a ballot's stored proof; 0 when it has none.
