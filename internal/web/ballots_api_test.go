@@ -266,7 +266,9 @@ func TestBallotFlowAPI(t *testing.T) {
 		// The votes' cache (votescope.go) still holds the ballot as open:
 		// the store refuses the vote under the ballot's lock, as the
 		// precheck would.
-		vote("cat", "no", 409, "ballot_closed")
+		if m := vote("cat", "no", 409, ""); m["error"].(map[string]any)["code"] != "ballot_closed" {
+			t.Errorf("vote on the closed ballot: %v, want the code ballot_closed", m)
+		}
 		put("ann", map[string]any{"community": "commons", "ballot": jsonNum(id), "delegates": []string{"fay"}}, 409, "")
 
 		res := bw.expect(t, "", "GET", "/api/v1/ballots/"+id+"/result", nil, 200, "")
