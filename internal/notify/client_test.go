@@ -13,21 +13,8 @@ import (
 // command at a time: it finds nothing more in its buffer before it
 // answers MAIL, RCPT or DATA, and the mail arrives whole.
 func TestClientWithoutPipelining(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	got := make(chan string, 1)
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		r := bufio.NewReader(conn)
-		say := func(line string) { conn.Write([]byte(line + "\r\n")) }
-		say("220 old.example.org")
+	c := dialFake(t, "220 old.example.org", func(r *bufio.Reader, say func(string)) {
 		var data strings.Builder
 		for {
 			line, err := r.ReadString('\n')
@@ -60,13 +47,7 @@ func TestClientWithoutPipelining(t *testing.T) {
 				return
 			}
 		}
-	}()
-	w := &Worker{SMTP: SMTP{Addr: ln.Addr().String(), From: "koinon@example.org"}}
-	c, err := w.dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Quit()
+	})
 	if c.pipelining {
 		t.Fatal("pipelining on with a HELO-only server")
 	}
@@ -86,21 +67,8 @@ func TestClientWithoutPipelining(t *testing.T) {
 // mail refused at its dot is that mail's outcome alone, and the third,
 // written behind it, goes through on the same connection.
 func TestClientPipelinesAcrossMails(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	behind := make(chan bool, 3) // per mail: the next commands came with its dot
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		r := bufio.NewReader(conn)
-		say := func(line string) { conn.Write([]byte(line + "\r\n")) }
-		say("220 pipe.example.org")
+	c := dialFake(t, "220 pipe.example.org", func(r *bufio.Reader, say func(string)) {
 		mails := 0
 		for {
 			line, err := r.ReadString('\n')
@@ -132,13 +100,7 @@ func TestClientPipelinesAcrossMails(t *testing.T) {
 				return
 			}
 		}
-	}()
-	w := &Worker{SMTP: SMTP{Addr: ln.Addr().String(), From: "koinon@example.org"}}
-	c, err := w.dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Quit()
+	})
 	if !c.pipelining {
 		t.Fatal("pipelining off with a server that offers it")
 	}
@@ -161,4 +123,31 @@ func TestClientPipelinesAcrossMails(t *testing.T) {
 			t.Errorf("mail %d: next commands behind its dot %v, want %v", i+1, got, want)
 		}
 	}
+}
+
+// dialFake connects a client to a local server that sends greeting,
+// then answers with serve, on its first connection.
+func dialFake(t *testing.T, greeting string, serve func(r *bufio.Reader, say func(line string))) *client {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		say := func(line string) { conn.Write([]byte(line + "\r\n")) }
+		say(greeting)
+		serve(bufio.NewReader(conn), say)
+	}()
+	w := &Worker{SMTP: SMTP{Addr: ln.Addr().String(), From: "koinon@example.org"}}
+	c, err := w.dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Quit)
+	return c
 }
