@@ -129,3 +129,48 @@ func TestSharedBatchesOnOnePostgres(t *testing.T) {
 		}
 	}
 }
+
+// A vote that replaces one and a withdrawal of the same citizen may land
+// in one shared batch, the withdrawal second: the replacing vote the
+// batch kept for its end must not look for the row the withdrawal
+// removed (it once sent the batch to run again until it gave up, a 500).
+// Citizens vote and withdraw at once, over and over, on PostgreSQL:
+// every vote succeeds, every withdrawal succeeds or finds no vote.
+func TestSharedBatchVoteThenWithdraw(t *testing.T) {
+	ctx := context.Background()
+	s, _ := storetest.PostgresPair(t)
+	w := storetest.NewWorld(t, s)
+	c := w.Community("club")
+	var voters []string
+	for i := range 8 {
+		voters = append(voters, fmt.Sprintf("v%02d", i))
+	}
+	w.Member(c.ID, domain.RoleMember, 1, voters...)
+	bl := newBallot(t, w, c.ID, "majority", nil)
+	if _, err := s.OpenBallot(ctx, bl.ID); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for round := range 30 {
+		for i, name := range voters {
+			for k := range 3 {
+				wg.Go(func() {
+					if _, err := cast(ctx, s, bl.ID, w.ID(name), []string{`"yes"`, `"no"`}[(i+round+k)%2]); err != nil {
+						t.Errorf("round %d: vote of %s: %v", round, name, err)
+					}
+				})
+			}
+			wg.Go(func() {
+				if err := s.WithdrawVote(ctx, bl.ID, w.ID(name)); err != nil && !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("round %d: withdrawal of %s: %v", round, name, err)
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+	}
+}

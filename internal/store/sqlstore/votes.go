@@ -147,6 +147,7 @@ func (s *Store) withdraw(ctx context.Context, ballotID, citizenID int64, rest fu
 				o.voted = false
 				bt.opened[voteKey{ballotID, citizenID}] = o
 			}
+			bt.dropVotes(ballotID, citizenID)
 		}
 		return rest(tx, b)
 	})
@@ -275,6 +276,24 @@ func openVotes(tx *gorm.DB, keys []voteKey) (map[voteKey]openedVote, error) {
 		out[voteKey{o.b.ID, citizen}] = o
 	}
 	return out, wrap(rows.Err(), "open ballots")
+}
+
+// dropVotes forgets the replacing votes of the citizen the batch kept for
+// its end: a withdrawal after them in the batch removed the row they
+// would update. The slice is copied, not filtered in place, so that a
+// mark taken before (batch.mark) still holds them if the withdrawal is
+// rolled back.
+func (b *batch) dropVotes(ballotID, citizenID int64) {
+	if len(b.votes) == 0 {
+		return
+	}
+	kept := make([]Vote, 0, len(b.votes))
+	for _, v := range b.votes {
+		if v.BallotID != ballotID || v.CitizenID != citizenID {
+			kept = append(kept, v)
+		}
+	}
+	b.votes = kept
 }
 
 // updateVotes writes the votes the batch kept (writeVote) in one
