@@ -35,12 +35,7 @@ func TestSharedBatchesOnOnePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := storetest.NewWorld(t, a)
-	c := w.Community("club")
-	var voters []string
-	for i := range 16 {
-		voters = append(voters, fmt.Sprintf("v%02d", i))
-	}
-	w.Member(c.ID, domain.RoleMember, 1, voters...)
+	c, voters := club(w, 16)
 	w.Member(c.ID, domain.RoleBoard, 1, "board")
 	ballots := []store.Ballot{newBallot(t, w, c.ID, "majority", nil), newBallot(t, w, c.ID, "majority", nil)}
 	for _, bl := range ballots {
@@ -140,12 +135,7 @@ func TestSharedBatchVoteThenWithdraw(t *testing.T) {
 	ctx := context.Background()
 	s, _ := storetest.PostgresPair(t)
 	w := storetest.NewWorld(t, s)
-	c := w.Community("club")
-	var voters []string
-	for i := range 8 {
-		voters = append(voters, fmt.Sprintf("v%02d", i))
-	}
-	w.Member(c.ID, domain.RoleMember, 1, voters...)
+	c, voters := club(w, 8)
 	bl := newBallot(t, w, c.ID, "majority", nil)
 	if _, err := s.OpenBallot(ctx, bl.ID); err != nil {
 		t.Fatal(err)
@@ -173,4 +163,16 @@ func TestSharedBatchVoteThenWithdraw(t *testing.T) {
 			return
 		}
 	}
+}
+
+// club makes the community "club" with n members, v00, v01 …, and
+// returns it with their names.
+func club(w *storetest.World, n int) (store.Community, []string) {
+	c := w.Community("club")
+	voters := make([]string, n)
+	for i := range voters {
+		voters[i] = fmt.Sprintf("v%02d", i)
+	}
+	w.Member(c.ID, domain.RoleMember, 1, voters...)
+	return c, voters
 }
