@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -133,30 +132,17 @@ func (s *Server) withdrawVote(c echo.Context, b *store.Ballot) error {
 // optionCache keeps ballots' options, which never change once a ballot
 // is open (docs/scaling.md allows caches of immutable data only): a vote
 // does not read them again. Drafts are not cached.
-type optionCache struct {
-	mu sync.RWMutex
-	m  map[int64][]store.BallotOption
-}
-
-const optionCacheSize = 1024
+type optionCache struct{ c idCache[[]store.BallotOption] }
 
 func (oc *optionCache) get(ctx context.Context, st Store, b *store.Ballot) ([]store.BallotOption, error) {
-	oc.mu.RLock()
-	opts, ok := oc.m[b.ID]
-	oc.mu.RUnlock()
-	if ok {
+	if opts, ok := oc.c.lookup(b.ID); ok {
 		return opts, nil
 	}
 	opts, err := st.BallotOptions(ctx, b.ID)
 	if err != nil || b.State == store.StateDraft {
 		return opts, err
 	}
-	oc.mu.Lock()
-	if oc.m == nil || len(oc.m) >= optionCacheSize {
-		oc.m = map[int64][]store.BallotOption{}
-	}
-	oc.m[b.ID] = opts
-	oc.mu.Unlock()
+	oc.c.keep(b.ID, opts)
 	return opts, nil
 }
 

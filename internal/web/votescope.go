@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"sync"
 
 	"koinon/internal/domain"
 	"koinon/internal/store"
@@ -26,24 +25,16 @@ import (
 //
 // Other routes read the ballot each time: pages and the GET of a vote show
 // its state.
-type voteScopeCache struct {
-	mu sync.RWMutex
-	m  map[int64]voteScope
-}
+type voteScopeCache struct{ c idCache[voteScope] }
 
 type voteScope struct {
 	ballot    store.Ballot
 	community store.Community
 }
 
-const voteScopeCacheSize = 1024
-
 // get returns the ballot and its community, read from st unless kept.
 func (vc *voteScopeCache) get(ctx context.Context, st Store, id int64) (store.Ballot, store.Community, error) {
-	vc.mu.RLock()
-	sc, ok := vc.m[id]
-	vc.mu.RUnlock()
-	if ok {
+	if sc, ok := vc.c.lookup(id); ok {
 		return sc.ballot, sc.community, nil
 	}
 	b, err := st.BallotByID(ctx, id)
@@ -54,11 +45,6 @@ func (vc *voteScopeCache) get(ctx context.Context, st Store, id int64) (store.Ba
 	if err != nil || b.State != store.StateOpen || b.Secrecy == domain.SecrecySecret {
 		return b, cm, err
 	}
-	vc.mu.Lock()
-	if vc.m == nil || len(vc.m) >= voteScopeCacheSize {
-		vc.m = map[int64]voteScope{}
-	}
-	vc.m[id] = voteScope{ballot: b, community: cm}
-	vc.mu.Unlock()
+	vc.c.keep(id, voteScope{ballot: b, community: cm})
 	return b, cm, nil
 }
