@@ -102,7 +102,11 @@ func (s *Store) exec(tx *gorm.DB, q string, args ...any) (int64, error) {
 	if s.dialect == "postgres" {
 		q = numberPlaceholders(q)
 	}
-	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, q, args...)
+	conn, err := jobConn(tx)
+	if err != nil {
+		return 0, err
+	}
+	res, err := conn.ExecContext(tx.Statement.Context, q, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -113,7 +113,11 @@ func describeChoice(tx *gorm.DB, dialect string, ballotID int64, choice string) 
 	if dialect == "postgres" {
 		q = "SELECT key, label FROM ballot_options WHERE ballot_id = $1"
 	}
-	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, ballotID)
+	conn, err := jobConn(tx)
+	if err != nil {
+		return "", err
+	}
+	rows, err := conn.QueryContext(tx.Statement.Context, q, ballotID)
 	if err != nil {
 		return "", wrap(err, "options of ballot %d", ballotID)
 	}

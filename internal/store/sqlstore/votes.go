@@ -343,12 +343,11 @@ func queryRow(db *gorm.DB, dialect, q string, args []any, dest ...any) (found bo
 	if dialect == "postgres" {
 		q = numberPlaceholders(q)
 	}
-	if b := batchOf(db); b != nil {
-		if err := b.savepoint(db); err != nil {
-			return false, err
-		}
+	conn, err := jobConn(db)
+	if err != nil {
+		return false, err
 	}
-	rows, err := db.Statement.ConnPool.QueryContext(db.Statement.Context, q, args...)
+	rows, err := conn.QueryContext(db.Statement.Context, q, args...)
 	if err != nil {
 		return false, err
 	}
@@ -360,6 +359,18 @@ func queryRow(db *gorm.DB, dialect, q string, args []any, dest ...any) (found bo
 		return true, err
 	}
 	return true, rows.Close()
+}
+
+// jobConn returns db's connection for a statement sent without gorm: in a
+// batch's job, the job's savepoint is set first (batch.savepoint), as
+// gorm's statements do through their callback.
+func jobConn(db *gorm.DB) (gorm.ConnPool, error) {
+	if b := batchOf(db); b != nil {
+		if err := b.savepoint(db); err != nil {
+			return nil, err
+		}
+	}
+	return db.Statement.ConnPool, nil
 }
 
 // numberPlaceholders turns q's ? placeholders into PostgreSQL's $1, $2, ….
