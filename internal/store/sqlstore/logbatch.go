@@ -198,7 +198,7 @@ func (lb *logBatch) store(tx *gorm.DB, communityID int64) error {
 	if err != nil {
 		return err
 	}
-	if lb.shared {
+	if lb.shared && lb.s.dialect == "postgres" {
 		if err := checkHeads(tx, communityID, p.rows); err != nil {
 			return err
 		}

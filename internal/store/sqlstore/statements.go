@@ -726,9 +726,6 @@ func (s *Store) logAppender(tx *gorm.DB, communityID int64) (logAppend, error) {
 func insertStatements(tx *gorm.DB, rows []statementRow, openings []voteOpening) error {
 	if len(rows) > 0 {
 		if err := tx.CreateInBatches(rows, 200).Error; err != nil {
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return RefuseStatement(fmt.Errorf("%w: %v", statement.ErrReplay, err))
-			}
 			return wrap(err, "store statements")
 		}
 	}

@@ -262,9 +262,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.txVote(ctx, voteKey{}, fn)
 }
 
-// txVote is tx for a vote or a withdrawal (v): on PostgreSQL fn may run in
-// a batch that runs beside other processes' batches (writer.go), which
-// reads every vote's ballot at its start (openVotes). fn takes no lock
+// txVote is tx for a vote or a withdrawal (v): fn runs in a batch of
+// votes, which reads every vote's ballot at its start (openVotes) and, on
+// PostgreSQL, runs beside other processes' batches (writer.go). fn takes no lock
 // but the ballot row's FOR SHARE and the rows it writes, and appends
 // only through the batch; a job that asks for more runs again in a batch
 // of its own kind (errExclusive).

@@ -72,6 +72,9 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 	return out, err
 }
 
+// updateVoteSQL replaces a citizen's vote.
+const updateVoteSQL = "UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?"
+
 // writeVote replaces the citizen's vote or, when there is none, inserts
 // it; replaced says which. On PostgreSQL two submissions of one citizen
 // may both find no row: the second INSERT then does nothing (it waits for
@@ -82,8 +85,7 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 // (batch.updateVotes); one it found none for tries the INSERT first.
 func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 	update := func() (bool, error) {
-		res := tx.Exec("UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?",
-			v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
+		res := tx.Exec(updateVoteSQL, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
 		return res.RowsAffected > 0, wrap(res.Error, "cast vote")
 	}
 	bt := batchOf(tx)
@@ -247,19 +249,28 @@ func (b *batch) openedVote(ballotID, citizenID int64) (openedVote, bool) {
 	return o, ok
 }
 
-// openVotes is openForVoting for all the votes of a shared batch at once
-// (PostgreSQL), one round trip instead of one per job: the ballots'
-// states cannot change until the batch ends (a close runs in an
-// exclusive batch), nor their rolls, and a chain head read here is
-// checked again at the batch's end (checkHeads).
-func openVotes(tx *gorm.DB, keys []voteKey) (map[voteKey]openedVote, error) {
+// openVotes is openForVoting for all the votes of a shared batch at once,
+// one query instead of one per job: the ballots' states cannot change
+// until the batch ends (a close runs in an exclusive batch), nor their
+// rolls, and a chain head read here is checked again at the batch's end
+// on PostgreSQL (checkHeads; a SQLite batch holds the database's write
+// lock from its start). The keys go as two arrays: unnest on PostgreSQL,
+// json_each on SQLite.
+func openVotes(tx *gorm.DB, dialect string, keys []voteKey) (map[voteKey]openedVote, error) {
 	ballots, citizens := make([]int64, len(keys)), make([]int64, len(keys))
 	for i, k := range keys {
 		ballots[i], citizens[i] = k.ballotID, k.citizenID
 	}
-	q := strings.NewReplacer("?", "k.citizen").Replace(openColumns)
-	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, `SELECT k.citizen, `+q+`
-		FROM unnest($1::bigint[], $2::bigint[]) AS k(ballot, citizen) JOIN ballots b ON b.id = k.ballot FOR SHARE OF b`, ballots, citizens)
+	q := `SELECT k.citizen, ` + strings.NewReplacer("?", "k.citizen").Replace(openColumns) + `
+		FROM unnest($1::bigint[], $2::bigint[]) AS k(ballot, citizen) JOIN ballots b ON b.id = k.ballot FOR SHARE OF b`
+	args := []any{ballots, citizens}
+	if dialect != "postgres" {
+		q = `SELECT k.citizen, ` + strings.NewReplacer("?", "k.citizen").Replace(openColumns) + `
+		FROM (SELECT kb.value AS ballot, kc.value AS citizen FROM json_each(?) kb JOIN json_each(?) kc ON kc.key = kb.key) k
+		JOIN ballots b ON b.id = k.ballot`
+		args = []any{jsonInts(ballots), jsonInts(citizens)}
+	}
+	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, args...)
 	if err != nil {
 		return nil, wrap(err, "open ballots")
 	}
@@ -276,6 +287,19 @@ func openVotes(tx *gorm.DB, keys []voteKey) (map[voteKey]openedVote, error) {
 		out[voteKey{o.b.ID, citizen}] = o
 	}
 	return out, wrap(rows.Err(), "open ballots")
+}
+
+// jsonInts is ids as a JSON array, for SQLite's json_each.
+func jsonInts(ids []int64) string {
+	b := make([]byte, 0, 8*len(ids)+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
 }
 
 // dropVotes forgets the replacing votes of the citizen the batch kept for
@@ -296,11 +320,12 @@ func (b *batch) dropVotes(ballotID, citizenID int64) {
 	b.votes = kept
 }
 
-// updateVotes writes the votes the batch kept (writeVote) in one
-// statement, in (ballot, citizen) order, before the batch locks its logs:
-// a row another process removed since the batch's start sends the batch
-// to run again (errChainMoved).
-func (b *batch) updateVotes(tx *gorm.DB) error {
+// updateVotes writes the votes the batch kept (writeVote), in (ballot,
+// citizen) order, before the batch locks its logs: on PostgreSQL in one
+// statement, where a row another process removed since the batch's start
+// sends the batch to run again (errChainMoved); on SQLite one cached
+// UPDATE each (the batch has held the write lock since its start).
+func (b *batch) updateVotes(tx *gorm.DB, dialect string) error {
 	if len(b.votes) == 0 {
 		return nil
 	}
@@ -311,6 +336,9 @@ func (b *batch) updateVotes(tx *gorm.DB) error {
 		return cmp.Or(cmp.Compare(x.BallotID, y.BallotID), cmp.Compare(x.CitizenID, y.CitizenID))
 	})
 	votes = slices.CompactFunc(votes, func(x, y Vote) bool { return x.BallotID == y.BallotID && x.CitizenID == y.CitizenID })
+	if dialect != "postgres" {
+		return updateVotesOneByOne(tx, votes)
+	}
 	var (
 		ballots, citizens         []int64
 		choices, receipts, nonces []string
@@ -331,6 +359,20 @@ func (b *batch) updateVotes(tx *gorm.DB) error {
 	}
 	if n, err := res.RowsAffected(); err != nil || n != int64(len(votes)) {
 		return errChainMoved
+	}
+	return nil
+}
+
+// updateVotesOneByOne is updateVotes on SQLite.
+func updateVotesOneByOne(tx *gorm.DB, votes []Vote) error {
+	for _, v := range votes {
+		res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, updateVoteSQL, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
+		if err != nil {
+			return wrap(err, "cast votes")
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errChainMoved
+		}
 	}
 	return nil
 }

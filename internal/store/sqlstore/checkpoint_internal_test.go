@@ -1,0 +1,57 @@
+package sqlstore
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// TestCheckpointsBetweenBatches: a batch's connection does not
+// checkpoint inside its commit (wal_autocheckpoint is 0 there), and the
+// writer's own checkpoints between batches still keep the WAL short:
+// 120 MB written in 1 MB transactions back to back leave a WAL file of at
+// most half that, and once the writer is idle every page is in the
+// database file.
+func TestCheckpointsBetweenBatches(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wal.db")
+	s, err := Open(ctx, Options{SQLitePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.tx(ctx, func(tx *gorm.DB) error {
+		var auto int
+		if err := tx.Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil {
+			return err
+		}
+		if auto != 0 {
+			t.Errorf("wal_autocheckpoint in a batch = %d, want 0", auto)
+		}
+		return tx.Exec("CREATE TABLE fill (b BLOB)").Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 120 {
+		if err := s.tx(ctx, func(tx *gorm.DB) error {
+			return tx.Exec("INSERT INTO fill VALUES (randomblob(1 << 20))").Error
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wal, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if max := int64(60 << 20); wal.Size() > max {
+		t.Errorf("WAL file %d bytes after 120 MB of writes, want at most %d", wal.Size(), max)
+	}
+	time.Sleep(3 * checkpointEvery)
+	if db, err := os.Stat(path); err != nil || db.Size() < 120<<20 {
+		t.Errorf("database file %v bytes (%v), want the 120 MB checkpointed into it", db.Size(), err)
+	}
+}
