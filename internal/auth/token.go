@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -64,14 +65,24 @@ func citizenID(sub string) (int64, error) {
 type Tokens struct {
 	key []byte
 	now func() time.Time
+	// checked keeps access tokens that passed Parse, by their bytes
+	// (under checkedMu): a token's claims cannot change without its
+	// signature failing, so a request that brings one again costs a map
+	// lookup and the expiry check, not the JSON decoding (about 5 % of a
+	// vote's CPU). Emptied when it holds maxChecked tokens.
+	checkedMu sync.Mutex
+	checked   map[string]Claims
 }
+
+// maxChecked bounds Tokens.checked (about 4 MB).
+const maxChecked = 10_000
 
 // NewTokens returns a token issuer; now may be nil for the wall clock.
 func NewTokens(key []byte, now func() time.Time) *Tokens {
 	if now == nil {
 		now = time.Now
 	}
-	return &Tokens{key: key, now: now}
+	return &Tokens{key: key, now: now, checked: map[string]Claims{}}
 }
 
 // Issue returns a signed access token for the citizen and its expiry,
@@ -120,7 +131,27 @@ var ErrBadToken = errors.New("invalid or expired token")
 
 // Parse checks an access token's signature (HS256 only), issuer,
 // audience and expiry.
-func (t *Tokens) Parse(token string) (Claims, error) { return t.parse(token, audAccess) }
+func (t *Tokens) Parse(token string) (Claims, error) {
+	t.checkedMu.Lock()
+	c, ok := t.checked[token]
+	t.checkedMu.Unlock()
+	if ok {
+		if !t.now().Before(c.ExpiresAt.Time) {
+			return Claims{}, ErrBadToken
+		}
+		return c, nil
+	}
+	c, err := t.parse(token, audAccess)
+	if err == nil {
+		t.checkedMu.Lock()
+		if len(t.checked) >= maxChecked {
+			clear(t.checked)
+		}
+		t.checked[token] = c
+		t.checkedMu.Unlock()
+	}
+	return c, err
+}
 
 // ParseRefresh checks a refresh token like Parse checks an access token.
 func (t *Tokens) ParseRefresh(token string) (Claims, error) { return t.parse(token, audRefresh) }

@@ -91,3 +91,33 @@ func TestCSRFTokensAreBoundToTheSession(t *testing.T) {
 		t.Error("anonymous token equals a session token or its cookie")
 	}
 }
+
+// Parse keeps tokens it checked; a kept token still expires at its exp,
+// exactly when an unkept one does, and a token that differs from a kept
+// one in any byte is checked in full.
+func TestCheckedTokensExpireAndStayExact(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	tk := NewTokens([]byte("0123456789abcdef0123456789abcdef"), clock)
+	access, exp, err := tk.Issue(7, "ann", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.Parse(access); err != nil {
+		t.Fatal(err)
+	}
+	tampered := access[:len(access)-2] + string('A'+(access[len(access)-2]-'A'+1)%26) + access[len(access)-1:]
+	if _, err := tk.Parse(tampered); err != ErrBadToken {
+		t.Errorf("token with a changed signature accepted: %v", err)
+	}
+	fresh := NewTokens([]byte("0123456789abcdef0123456789abcdef"), clock)
+	for _, at := range []time.Time{exp.Add(-time.Second), exp, exp.Add(time.Second)} {
+		now = at
+		_, kept := tk.Parse(access)
+		_, unkept := fresh.Parse(access)
+		fresh = NewTokens([]byte("0123456789abcdef0123456789abcdef"), clock)
+		if kept != unkept {
+			t.Errorf("at exp%+v: kept token gives %v, unkept %v", at.Sub(exp), kept, unkept)
+		}
+	}
+}

@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +49,38 @@ type DriveResult struct {
 	// MinSecond is the slowest whole second's successful votes (how
 	// sustained the rate was).
 	MinSecond int `json:"min_second"`
+	// MachineBusy is the share of the machine's CPU time (all cores, all
+	// processes) that was busy during the run, from /proc/stat: near 1,
+	// the rate is bounded by the CPU; 0 when unknown.
+	MachineBusy float64 `json:"machine_busy,omitempty"`
+}
+
+// machineCPU returns the machine's busy and total CPU time in ticks,
+// from the first line of /proc/stat (0, 0 when unreadable).
+func machineCPU() (busy, total int64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 5 || fields[0] != "cpu" {
+		return 0, 0
+	}
+	for i, f := range fields[1:] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, 0
+		}
+		if i >= 8 { // guest time is counted in user already
+			break
+		}
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, total
 }
 
 // CheckLoopback refuses any target that is not on this machine.
@@ -104,6 +138,7 @@ func Drive(ctx context.Context, opt DriveOptions) (DriveResult, error) {
 		psMu              sync.Mutex
 	)
 	start := time.Now()
+	busy0, total0 := machineCPU()
 
 	// Progress: one line a second to stderr, and the per-second counts.
 	progDone := make(chan struct{})
@@ -196,10 +231,14 @@ func Drive(ctx context.Context, opt DriveOptions) (DriveResult, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	busy1, total1 := machineCPU()
 	cancel()
 	<-progDone
 
 	res := DriveResult{Seconds: elapsed.Seconds(), Statuses: map[string]int{}}
+	if total1 > total0 {
+		res.MachineBusy = float64(busy1-busy0) / float64(total1-total0)
+	}
 	var lat []int64
 	for _, o := range outs {
 		lat = append(lat, o.lat...)

@@ -210,21 +210,29 @@ func (r InstancesResult) targetRow() string {
 		len(r.Each), r.Database, commas(int64(r.One.Throughput)), len(r.Each), strings.Join(parts, " + "), commas(int64(r.Sum)), r.Load, mark(r.Sum > r.One.Throughput))
 }
 
+// busyShare renders DriveResult.MachineBusy ("–" when unknown).
+func busyShare(f float64) string {
+	if f == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f %%", 100*f)
+}
+
 // writeInstances renders the runs of RunInstances.
 func writeInstances(w func(string, ...any), rs []InstancesResult) {
 	w("### Several `koinon serve` processes on one database\n\n")
-	w("`koinon loadtest --instances N` seeds one community with an open ballot in a scratch schema, starts N `koinon serve` processes on it (shared token key, platform and log keys), then casts signed (custodial) votes for the duration through the first process alone, and for as long through all N at once, the clients split evenly; each phase votes with its own half of the members, so both start with every voter's first statement.\n\n")
-	w("| database | members | clients | processes | votes/s | p50 | p99 | statuses | load avg |\n|---|---|---|---|---|---|---|---|---|\n")
+	w("`koinon loadtest --instances N` seeds one community with an open ballot in a scratch schema, starts N `koinon serve` processes on it (shared token key, platform and log keys), then casts signed (custodial) votes for the duration through the first process alone, and for as long through all N at once, the clients split evenly; each phase votes with its own half of the members, so both start with every voter's first statement. Machine CPU busy is the share of all cores' time, all processes (the servers, PostgreSQL, the load generator), that was not idle during the phase: a second process can add votes only where the first left the CPU idle.\n\n")
+	w("| database | members | clients | processes | votes/s | p50 | p99 | statuses | machine CPU busy | load avg |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	row := func(r InstancesResult, who string, d DriveResult) {
-		w("| %s | %s | %d | %s | %s | %.1f ms | %.1f ms | %s | %s |\n",
-			r.Database, commas(int64(r.Members)), r.Clients, who, commas(int64(d.Throughput)), d.P50ms, d.P99ms, statuses(d.Statuses), r.Load)
+		w("| %s | %s | %d | %s | %s | %.1f ms | %.1f ms | %s | %s | %s |\n",
+			r.Database, commas(int64(r.Members)), r.Clients, who, commas(int64(d.Throughput)), d.P50ms, d.P99ms, statuses(d.Statuses), busyShare(d.MachineBusy), r.Load)
 	}
 	for _, r := range rs {
 		row(r, "one alone", r.One)
 		for i, d := range r.Each {
 			row(r, fmt.Sprintf("%d of %d at once", i+1, len(r.Each)), d)
 		}
-		w("| %s | | | **%d together** | **%s** | | | | |\n", r.Database, len(r.Each), commas(int64(r.Sum)))
+		w("| %s | | | **%d together** | **%s** | | | | | |\n", r.Database, len(r.Each), commas(int64(r.Sum)))
 	}
 	w("\nCommands:\n\n")
 	for _, r := range rs {

@@ -325,17 +325,17 @@ func WriteReport(dir, doc string) error {
 
 	if len(votes) > 0 {
 		w("### Vote casting over HTTP\n\n")
-		w("`PUT /api/v1/ballots/{id}/vote` with a JSON body and a bearer token, against the real server in the same process on 127.0.0.1; each client rotates through distinct voters (first pass casts, later passes replace). The baseline is single-row gorm inserts (gorm's default transaction) into a scratch table of the same database from as many goroutines, without HTTP, for as long, right after.\n\n")
-		w("| database | members | clients | duration | votes/s | slowest second | p50 | p95 | p99 | max | statuses | baseline rows/s | baseline p99 | ratio | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		w("`PUT /api/v1/ballots/{id}/vote` with a JSON body and a bearer token, against the real server in the same process on 127.0.0.1; each client rotates through distinct voters (first pass casts, later passes replace). The baseline is single-row gorm inserts (gorm's default transaction) into a scratch table of the same database from as many goroutines, without HTTP, for as long, right after. Machine CPU busy is the share of all cores' time, all processes, that was not idle during the votes (/proc/stat): near 100 %%, the CPU bounds the rate.\n\n")
+		w("| database | members | clients | duration | votes/s | slowest second | p50 | p95 | p99 | max | statuses | machine CPU busy | baseline rows/s | baseline p99 | ratio | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range votes {
 			v := r.Votes
 			bl, bp, ratio := "–", "–", "–"
 			if r.Baseline != nil {
 				bl, bp, ratio = commas(int64(r.Baseline.Throughput)), fmt.Sprintf("%.1f ms", r.Baseline.P99ms), fmt.Sprintf("%.2f", r.Ratio)
 			}
-			w("| %s | %s | %d | %.0f s | %s | %s | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %s | %s | %s | %s | %s |\n",
+			w("| %s | %s | %d | %.0f s | %s | %s | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %s | %s | %s | %s | %s | %s |\n",
 				r.Database, commas(int64(r.Members)), r.Clients, r.Duration, commas(int64(v.Throughput)), commas(int64(v.MinSecond)),
-				v.P50ms, v.P95ms, v.P99ms, v.MaxMs, statuses(v.Statuses), bl, bp, ratio, r.Load)
+				v.P50ms, v.P95ms, v.P99ms, v.MaxMs, statuses(v.Statuses), busyShare(v.MachineBusy), bl, bp, ratio, r.Load)
 		}
 		w("\nCommands:\n\n")
 		for _, r := range votes {
