@@ -214,11 +214,17 @@ func (lb *logBatch) store(tx *gorm.DB, communityID int64) error {
 	h.written = func(start int64, hashes []tlog.Hash) {
 		lb.written = append(lb.written, writtenHashes{communityID, start, hashes})
 	}
-	if _, err := appendLog(tx, &row, clog.Open(h, row.Size), p.entries); err != nil {
-		return err
-	}
-	if err := insertStatements(tx, p.rows, p.openings); err != nil {
-		return err
+	if lb.s.dialect == "postgres" {
+		if err := appendAtOnce(tx, &row, h, p); err != nil {
+			return err
+		}
+	} else {
+		if _, err := appendLog(tx, &row, clog.Open(h, row.Size), p.entries); err != nil {
+			return err
+		}
+		if err := insertStatements(tx, p.rows, p.openings); err != nil {
+			return err
+		}
 	}
 	lb.sizes[communityID] = row
 	return nil
