@@ -261,14 +261,9 @@ func openVotes(tx *gorm.DB, dialect string, keys []voteKey) (map[voteKey]openedV
 	for i, k := range keys {
 		ballots[i], citizens[i] = k.ballotID, k.citizenID
 	}
-	q := `SELECT k.citizen, ` + strings.NewReplacer("?", "k.citizen").Replace(openColumns) + `
-		FROM unnest($1::bigint[], $2::bigint[]) AS k(ballot, citizen) JOIN ballots b ON b.id = k.ballot FOR SHARE OF b`
-	args := []any{ballots, citizens}
+	q, args := openVotesPostgres, []any{ballots, citizens}
 	if dialect != "postgres" {
-		q = `SELECT k.citizen, ` + strings.NewReplacer("?", "k.citizen").Replace(openColumns) + `
-		FROM (SELECT kb.value AS ballot, kc.value AS citizen FROM json_each(?) kb JOIN json_each(?) kc ON kc.key = kb.key) k
-		JOIN ballots b ON b.id = k.ballot`
-		args = []any{jsonInts(ballots), jsonInts(citizens)}
+		q, args = openVotesSQLite, []any{jsonInts(ballots), jsonInts(citizens)}
 	}
 	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, args...)
 	if err != nil {
@@ -288,6 +283,15 @@ func openVotes(tx *gorm.DB, dialect string, keys []voteKey) (map[voteKey]openedV
 	}
 	return out, wrap(rows.Err(), "open ballots")
 }
+
+// openVotes's queries: the keys are k(ballot, citizen).
+var (
+	openVotesPostgres = `SELECT k.citizen, ` + strings.ReplaceAll(openColumns, "?", "k.citizen") + `
+		FROM unnest($1::bigint[], $2::bigint[]) AS k(ballot, citizen) JOIN ballots b ON b.id = k.ballot FOR SHARE OF b`
+	openVotesSQLite = `SELECT k.citizen, ` + strings.ReplaceAll(openColumns, "?", "k.citizen") + `
+		FROM (SELECT kb.value AS ballot, kc.value AS citizen FROM json_each(?) kb JOIN json_each(?) kc ON kc.key = kb.key) k
+		JOIN ballots b ON b.id = k.ballot`
+)
 
 // jsonInts is ids as a JSON array, for SQLite's json_each.
 func jsonInts(ids []int64) string {
