@@ -51,7 +51,7 @@ func (s *Store) hashes(db *gorm.DB, communityID int64) dbHashes {
 
 // ForgetCaches drops what the store keeps in memory of committed rows —
 // log hashes, citizens' replayed statement chains, ballots' communities,
-// unsealed custodial keys — as a restart does: for a database changed
+// communities' names, unsealed custodial keys — as a restart does: for a database changed
 // under the running process (a restored backup, or an operator's rewrite
 // played by a test).
 func (s *Store) ForgetCaches() {
@@ -62,6 +62,7 @@ func (s *Store) ForgetCaches() {
 	s.states.m = nil
 	s.states.mu.Unlock()
 	s.homes.Clear()
+	s.names.Clear()
 	s.keys.mu.Lock()
 	s.keys.m = nil
 	s.keys.mu.Unlock()

@@ -185,7 +185,7 @@ func (s *Store) notifyDelegationEvents(tx *gorm.DB, events []DelegationEvent) er
 		if err := tx.Select("id", "handle", "display_name").First(&who, ev.CitizenID).Error; err != nil {
 			return wrap(err, "delegator %d", ev.CitizenID)
 		}
-		scope, err := scopeName(tx, ev.CommunityID, ev.ScopeKey)
+		scope, err := s.scopeName(tx, ev.CommunityID, ev.ScopeKey)
 		if err != nil {
 			return err
 		}
@@ -208,10 +208,14 @@ func (s *Store) notifyDelegationEvents(tx *gorm.DB, events []DelegationEvent) er
 
 // scopeName is the community's name, "topic in community" or the
 // ballot's title.
-func scopeName(tx *gorm.DB, communityID int64, key string) (string, error) {
+func (s *Store) scopeName(tx *gorm.DB, communityID int64, key string) (string, error) {
 	var c Community
-	if err := tx.Select("id", "name").First(&c, communityID).Error; err != nil {
+	if name, ok := s.names.Load(communityID); ok { // no code renames a community
+		c.Name = name.(string)
+	} else if err := tx.Select("id", "name").First(&c, communityID).Error; err != nil {
 		return "", wrap(err, "community %d", communityID)
+	} else {
+		s.names.Store(communityID, c.Name)
 	}
 	id, _ := strconv.ParseInt(key[min(2, len(key)):], 10, 64)
 	switch key[0] {
@@ -255,7 +259,7 @@ func (s *Store) notifyCycle(tx *gorm.DB, citizenID int64, sc Scope, eventID int6
 	if len(cycle) >= 1000 {
 		return nil
 	}
-	scope, err := scopeName(tx, sc.CommunityID, key)
+	scope, err := s.scopeName(tx, sc.CommunityID, key)
 	if err != nil {
 		return err
 	}
@@ -284,7 +288,7 @@ func (s *Store) notifyDelegateLeft(tx *gorm.DB, communityID int64, left Citizen,
 // notifyKeyRegistered tells a citizen that a signing key was registered
 // for her in a community, so that a key she did not register is noticed.
 func (s *Store) notifyKeyRegistered(tx *gorm.DB, communityID, citizenID int64, keyID string) error {
-	name, err := scopeName(tx, communityID, "c")
+	name, err := s.scopeName(tx, communityID, "c")
 	if err != nil {
 		return err
 	}

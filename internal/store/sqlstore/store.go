@@ -39,8 +39,9 @@ type Store struct {
 	// w is the group-commit writer that runs every write transaction
 	// (tx, writer.go). A pointer, so that WithClock copies share it.
 	w *writer
-	// homes caches ballots' community and secrecy (ballotHome).
-	homes *sync.Map
+	// homes caches ballots' community and secrecy (ballotHome), names
+	// communities' names (scopeName).
+	homes, names *sync.Map
 	// states caches citizens' replayed statements (citizenState).
 	states *stateCache
 	// hashCache keeps committed log hashes (hashcache.go).
@@ -139,7 +140,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	s.w = newWriter(s)
-	s.homes = new(sync.Map)
+	s.homes, s.names = new(sync.Map), new(sync.Map)
 	s.states = new(stateCache)
 	s.hashCache = new(hashCache)
 	s.keys = new(keyCache)
