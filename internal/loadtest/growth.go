@@ -153,21 +153,23 @@ type measured struct {
 // peak RSS; it returns fn's wall time, its CPU time per run and the peak
 // RSS while it ran. A step shorter than a second runs again, up to five
 // times, and the fastest run counts: on a shared machine a short step's
-// time is mostly the other processes'.
+// time is mostly the other processes'. Every run starts with memory
+// returned, so that a short step's repeats pay for their fresh pages as a
+// long step's one run does.
 func measure(fn func()) measured {
-	runtime.GC()
-	debug.FreeOSMemory()
-	resetPeakRSS()
 	m := measured{seconds: math.Inf(1)}
-	cpu := cpuTime()
-	runs := 0
+	resetPeakRSS()
+	runs, cpu := 0, 0.0
 	for total := 0.0; runs < 5 && (runs == 0 || total < 1); runs++ {
-		start := time.Now()
+		runtime.GC()
+		debug.FreeOSMemory()
+		start, cpu0 := time.Now(), cpuTime()
 		fn()
 		t := time.Since(start).Seconds()
+		cpu += (cpuTime() - cpu0).Seconds()
 		m.seconds, total = min(m.seconds, t), total+t
 	}
-	m.cpuSeconds = (cpuTime() - cpu).Seconds() / float64(runs)
+	m.cpuSeconds = cpu / float64(runs)
 	m.peakMiB = procStatusMB("VmHWM")
 	return m
 }
