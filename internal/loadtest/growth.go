@@ -67,10 +67,11 @@ type GrowthResult struct {
 // growthSteps are the steps in report order.
 var growthSteps = []string{"resolution", "close", "verify", "replay"}
 
-// Growth runs the growth benchmark. Each step runs in this process after
-// a garbage collection that returns memory to the OS; its peak memory is
-// the process's peak RSS (VmHWM, reset before the step) while it and its
-// input exist, so inputs count too (they grow with the size as well).
+// Growth runs the growth benchmark. Each step runs in this process, each
+// run after a garbage collection that returns memory to the OS (measure);
+// its peak memory is the process's peak RSS (VmHWM, reset before the
+// step) while it and its input exist, so inputs count too (they grow with
+// the size as well).
 //
 //   - resolution: tally.Resolve of the electorate of a generated majority
 //     ballot (60 % voting, 30 % delegating to 1–3 others, 10 % absent);
