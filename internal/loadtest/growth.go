@@ -160,11 +160,13 @@ type measured struct {
 // long step's one run does.
 func measure(fn func()) measured {
 	m := measured{seconds: math.Inf(1)}
-	resetPeakRSS()
 	runs, cpu := 0, 0.0
 	for total := 0.0; runs < 5 && (runs == 0 || total < 1); runs++ {
 		runtime.GC()
 		debug.FreeOSMemory()
+		if runs == 0 {
+			resetPeakRSS() // after the previous step's memory is returned
+		}
 		start, cpu0 := time.Now(), cpuTime()
 		fn()
 		t := time.Since(start).Seconds()
