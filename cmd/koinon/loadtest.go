@@ -30,6 +30,7 @@ func cmdLoadtest(ctx context.Context, e env) int {
 		procs    int
 		gcfg     loadtest.GrowthConfig
 		sizes    string
+		steps    string
 		jsonOut  string
 		report   string
 		doc      string
@@ -55,6 +56,7 @@ func cmdLoadtest(ctx context.Context, e env) int {
 	fs.IntVar(&ccfg.Pages, "pages", 200, "with --close: GETs of each page of the sealed ballot (0: none)")
 	fs.BoolVar(&growth, "growth", false, "growth benchmark: resolution, close, verify and log replay at each of --sizes")
 	fs.StringVar(&sizes, "sizes", "10000,100000,1000000,10000000", "with --growth: voters, comma-separated, smallest first")
+	fs.StringVar(&steps, "steps", "", "with --growth: steps to run, comma-separated (resolution, close, verify, replay; default all)")
 	fs.IntVar(&gcfg.CloseMax, "close-max", 1_000_000, "with --growth: largest size whose close and log replay run")
 	fs.IntVar(&procs, "instances", 0, "compare one `koinon serve` process with `N` on one PostgreSQL database (--database; a scratch schema), each phase --duration on its own half of --members")
 	fs.StringVar(&jsonOut, "json", "", "also write the result as JSON to `FILE`")
@@ -89,6 +91,9 @@ func cmdLoadtest(ctx context.Context, e env) int {
 				return fail(e, "loadtest", fmt.Errorf("--sizes: %q is not a number of voters", f))
 			}
 			gcfg.Sizes = append(gcfg.Sizes, n)
+		}
+		if steps != "" {
+			gcfg.Steps = strings.Split(steps, ",")
 		}
 		gcfg.DatabaseURL, gcfg.DataDir, gcfg.Scratch, gcfg.Progress = database, cfg.DataDir, cfg.Scratch, e.stderr
 		r, err := loadtest.Growth(ctx, gcfg)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,32 @@ func TestRootsAndProofs(t *testing.T) {
 				t.Fatalf("rewritten history %d→%d: %v, want ErrInconsistent", old, size, err)
 			}
 		}
+	}
+}
+
+// Replay gives the root the stored log gives at every size, also when the
+// iterator hands each entry over in one reused buffer, and refuses an
+// entry too large for the log.
+func TestReplay(t *testing.T) {
+	const n = 300
+	l, entries := testLog(t, n, rand.New(rand.NewPCG(3, 4)))
+	for size := range n + 1 {
+		want, _ := l.Root(int64(size))
+		var buf []byte
+		root, got, err := Replay(func(yield func([]byte) bool) {
+			for _, e := range entries[:size] {
+				if buf = append(buf[:0], e...); !yield(buf) {
+					return
+				}
+			}
+		})
+		if err != nil || got != int64(size) || root != want {
+			t.Fatalf("Replay of %d entries = %s, %d, %v; want %s, %d", size, root, got, err, want, size)
+		}
+	}
+	tooLarge := [][]byte{[]byte("ok"), make([]byte, MaxEntrySize+1)}
+	if _, _, err := Replay(slices.Values(tooLarge)); !errors.Is(err, ErrEntry) {
+		t.Errorf("Replay of a %d-byte entry: %v, want ErrEntry", MaxEntrySize+1, err)
 	}
 }
 

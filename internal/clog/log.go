@@ -159,27 +159,35 @@ func (l *Log) ConsistencyProof(old, new int64) (tlog.TreeProof, error) {
 }
 
 // Replay recomputes the root of a log from its entries, as an auditor does
-// before comparing it with a checkpoint.
+// before comparing it with a checkpoint. It hashes each entry as it comes
+// (so entries may share a buffer) and keeps only the hashes of the
+// complete subtrees not yet joined, at most one per bit of the size: the
+// cost per entry does not grow with the log, and memory stays constant.
 func Replay(entries iter.Seq[[]byte]) (tlog.Hash, int64, error) {
-	l := Open(&MemStorage{}, 0)
-	const batch = 4096
-	buf := make([][]byte, 0, batch)
-	var err error
-	flush := func() {
-		if err == nil && len(buf) > 0 {
-			_, err = l.Append(buf)
-			buf = buf[:0]
+	var pending []tlog.Hash // complete subtrees of the first size entries, largest first
+	var size int64
+	for data := range entries {
+		if len(data) > MaxEntrySize {
+			return tlog.Hash{}, 0, fmt.Errorf("clog: replay: %w: entry %d has %d bytes", ErrEntry, size, len(data))
 		}
-	}
-	for e := range entries {
-		if buf = append(buf, e); len(buf) == batch {
-			flush()
+		h := tlog.RecordHash(data)
+		// Each trailing 1 bit of size is a subtree as large as the one
+		// being built: join them (RFC 6962 §2.1).
+		for k := size; k&1 == 1; k >>= 1 {
+			h = tlog.NodeHash(pending[len(pending)-1], h)
+			pending = pending[:len(pending)-1]
 		}
+		pending = append(pending, h)
+		size++
 	}
-	flush()
-	if err != nil {
-		return tlog.Hash{}, 0, err
+	if size == 0 {
+		root, err := tlog.TreeHash(0, nil)
+		return root, 0, err
 	}
-	root, err := l.Root(l.size)
-	return root, l.size, err
+	// The root joins the subtrees right to left, as tlog.TreeHash does.
+	root := pending[len(pending)-1]
+	for i := len(pending) - 2; i >= 0; i-- {
+		root = tlog.NodeHash(pending[i], root)
+	}
+	return root, size, nil
 }

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"bufio"
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
@@ -30,7 +31,9 @@ type GrowthConfig struct {
 	Sizes []int
 	// CloseMax is the largest size whose close and log replay run (the
 	// close seeds a database of that many citizens first).
-	CloseMax    int
+	CloseMax int
+	// Steps are the steps to run (of growthSteps); empty runs them all.
+	Steps       []string
 	DatabaseURL string
 	DataDir     string
 	Scratch     bool
@@ -39,10 +42,14 @@ type GrowthConfig struct {
 
 // GrowthStep is one step at one size.
 type GrowthStep struct {
-	Step      string  `json:"step"` // resolution, close, verify, replay
-	Voters    int     `json:"voters"`
-	Seconds   float64 `json:"seconds"`
-	PeakRSSMB float64 `json:"peak_rss_mb"`
+	Step    string  `json:"step"` // resolution, close, verify, replay
+	Voters  int     `json:"voters"`
+	Seconds float64 `json:"seconds"`
+	// CPUSeconds is the process's CPU time (user and system, every
+	// thread) per run of the step: on a shared machine it moves less than
+	// Seconds.
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	PeakRSSMB  float64 `json:"peak_rss_mb"`
 }
 
 // GrowthResult is a growth run, as stored in the results directory.
@@ -60,10 +67,11 @@ type GrowthResult struct {
 // growthSteps are the steps in report order.
 var growthSteps = []string{"resolution", "close", "verify", "replay"}
 
-// Growth runs the growth benchmark. Each step runs in this process after
-// a garbage collection that returns memory to the OS; its peak memory is
-// the process's peak RSS (VmHWM, reset before the step) while it and its
-// input exist, so inputs count too (they grow with the size as well).
+// Growth runs the growth benchmark. Each step runs in this process, each
+// run after a garbage collection that returns memory to the OS (measure);
+// its peak memory is the process's peak RSS (VmHWM, reset before the
+// step) while it and its input exist, so inputs count too (they grow with
+// the size as well).
 //
 //   - resolution: tally.Resolve of the electorate of a generated majority
 //     ballot (60 % voting, 30 % delegating to 1–3 others, 10 % absent);
@@ -82,116 +90,164 @@ func Growth(ctx context.Context, cfg GrowthConfig) (GrowthResult, error) {
 	if cfg.DatabaseURL != "" {
 		res.Database = "postgres"
 	}
-	add := func(step string, n int, secs, peak float64) {
-		res.Steps = append(res.Steps, GrowthStep{Step: step, Voters: n, Seconds: secs, PeakRSSMB: peak})
-		logf("growth: %s of %d voters: %.3f s, peak RSS %.0f MiB", step, n, secs, peak)
+	add := func(step string, n int, m measured) {
+		res.Steps = append(res.Steps, GrowthStep{Step: step, Voters: n, Seconds: m.seconds, CPUSeconds: m.cpuSeconds, PeakRSSMB: m.peakMiB})
+		logf("growth: %s of %d voters: %.3f s (CPU %.3f s), peak RSS %.0f MiB", step, n, m.seconds, m.cpuSeconds, m.peakMiB)
 	}
+	for _, s := range cfg.Steps {
+		if !slices.Contains(growthSteps, s) {
+			return res, fmt.Errorf("loadtest: growth: no step %q (steps: %s)", s, strings.Join(growthSteps, ", "))
+		}
+	}
+	runs := func(step string) bool { return len(cfg.Steps) == 0 || slices.Contains(cfg.Steps, step) }
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 	for _, n := range cfg.Sizes {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		electorate, votes := growthElectorate(n)
-		secs, peak := measure(func() { tally.Resolve(electorate, votes) })
-		add("resolution", n, secs, peak)
-		electorate, votes = nil, nil
+		if runs("resolution") {
+			electorate, votes := growthElectorate(n)
+			add("resolution", n, measure(func() { tally.Resolve(electorate, votes) }))
+		}
 
-		if need, have := float64(n)*growthVerifyBytes/(1<<20), procMeminfoMB("MemAvailable"); have > 0 && need > have {
+		verify := runs("verify")
+		if need, have := float64(n)*growthVerifyBytes/(1<<20), procMeminfoMB("MemAvailable"); verify && have > 0 && need > have {
 			res.Skipped = append(res.Skipped, fmt.Sprintf("verify of %s voters: it needs about %.0f MiB, the machine has %.0f MiB available", commas(int64(n)), need, have))
 			logf("growth: %s", res.Skipped[len(res.Skipped)-1])
-		} else {
-			proofFile, err := growthProof(n, key)
+		} else if verify {
+			m, err := growthVerify(n, key)
 			if err != nil {
 				return res, err
 			}
-			var rep proof.Report
-			secs, peak = measure(func() {
-				sealed, err := os.ReadFile(proofFile)
-				if err == nil {
-					rep = proof2.VerifyAny(sealed, key.Public().(ed25519.PublicKey))
-				}
-			})
-			os.Remove(proofFile)
-			if !rep.OK {
-				return res, fmt.Errorf("loadtest: growth: the proof of %d voters does not verify", n)
-			}
-			add("verify", n, secs, peak)
+			add("verify", n, m)
 		}
 
 		if n > cfg.CloseMax {
 			continue
 		}
-		var rerr error
-		secs, peak = measure(func() { rerr = growthReplay(n) })
-		if rerr != nil {
-			return res, rerr
+		if runs("replay") {
+			var rerr error
+			m := measure(func() { rerr = growthReplay(n) })
+			if rerr != nil {
+				return res, rerr
+			}
+			add("replay", n, m)
 		}
-		add("replay", n, secs, peak)
-
+		if !runs("close") {
+			continue
+		}
 		c, err := CloseBench(ctx, CloseConfig{Voters: n, Votes: n * 3 / 10, Delegating: 0.6,
 			DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Scratch: cfg.Scratch})
 		if err != nil {
 			return res, err
 		}
-		add("close", n, c.CloseS, c.PeakRSSMB)
+		add("close", n, measured{c.CloseS, c.CloseCPUS, c.PeakRSSMB})
 	}
 	return res, nil
 }
 
+// measured is a step's cost: see measure.
+type measured struct {
+	seconds, cpuSeconds, peakMiB float64
+}
+
 // measure runs fn after returning free memory to the OS and resetting the
-// peak RSS; it returns fn's wall time and the peak RSS while it ran. A
-// step shorter than a second runs again, up to five times, and the
-// fastest run counts: on a shared machine a short step's time is mostly
-// the other processes'.
-func measure(fn func()) (seconds, peakMiB float64) {
-	runtime.GC()
-	debug.FreeOSMemory()
-	resetPeakRSS()
-	seconds = math.Inf(1)
-	for total, runs := 0.0, 0; runs < 5 && (runs == 0 || total < 1); runs++ {
-		start := time.Now()
+// peak RSS; it returns fn's wall time, its CPU time per run and the peak
+// RSS while it ran. A step shorter than a second runs again, up to five
+// times, and the fastest run counts: on a shared machine a short step's
+// time is mostly the other processes'. Every run starts with memory
+// returned, so that a short step's repeats pay for their fresh pages as a
+// long step's one run does.
+func measure(fn func()) measured {
+	m := measured{seconds: math.Inf(1)}
+	runs, cpu := 0, 0.0
+	for total := 0.0; runs < 5 && (runs == 0 || total < 1); runs++ {
+		runtime.GC()
+		debug.FreeOSMemory()
+		if runs == 0 {
+			resetPeakRSS() // after the previous step's memory is returned
+		}
+		start, cpu0 := time.Now(), cpuTime()
 		fn()
 		t := time.Since(start).Seconds()
-		seconds, total = min(seconds, t), total+t
+		cpu += (cpuTime() - cpu0).Seconds()
+		m.seconds, total = min(m.seconds, t), total+t
 	}
-	return seconds, procStatusMB("VmHWM")
+	m.cpuSeconds = cpu / float64(runs)
+	m.peakMiB = procStatusMB("VmHWM")
+	return m
 }
 
 // growthVerifyBytes is about what building and verifying a proof takes
-// per voter (measured at 100,000 and 1,000,000 voters, with margin).
-const growthVerifyBytes = 2500
+// per voter (peak RSS 0.9–1.3 GiB at 1,000,000 voters, with margin).
+const growthVerifyBytes = 1500
+
+// growthVerify measures proof2.VerifyAny, reading the file included, of
+// the sealed proof of n voters.
+func growthVerify(n int, key ed25519.PrivateKey) (measured, error) {
+	proofFile, err := growthProof(n, key)
+	if err != nil {
+		return measured{}, err
+	}
+	defer os.Remove(proofFile)
+	var rep proof.Report
+	m := measure(func() {
+		sealed, err := os.ReadFile(proofFile)
+		if err == nil {
+			rep = proof2.VerifyAny(sealed, key.Public().(ed25519.PublicKey))
+		}
+	})
+	if !rep.OK {
+		return measured{}, fmt.Errorf("loadtest: growth: the proof of %d voters does not verify", n)
+	}
+	return m, nil
+}
 
 // growthProof generates the majority ballot of n voters, counts and seals
 // it (not measured) and writes the sealed proof to a temporary file
-// (reading it is part of verifying).
+// (reading it is part of verifying). The sealed proof is written as it is
+// made, never whole in memory, so that large sizes fit.
 func growthProof(n int, key ed25519.PrivateKey) (string, error) {
 	f, err := os.CreateTemp("", "koinon-growth-*.json")
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	if err := proof.GenMajority(f, n, 1); err != nil {
+	if err := sealGenerated(f, n, key); err != nil {
 		os.Remove(f.Name())
 		return "", err
 	}
-	data, err := os.ReadFile(f.Name())
-	if err == nil {
-		var doc *proof.Document
-		if doc, err = proof.ParseDocument(data); err == nil {
-			data = nil
-			if _, err = proof.Tally(doc); err == nil {
-				var sealed []byte
-				if sealed, err = proof.Seal(doc, key, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)); err == nil {
-					err = os.WriteFile(f.Name(), sealed, 0o600)
-				}
-				if err == nil {
-					return f.Name(), nil
-				}
-			}
-		}
+	return f.Name(), nil
+}
+
+// sealGenerated writes the generated document of n voters to f, then
+// replaces it with its sealed proof.
+func sealGenerated(f *os.File, n int, key ed25519.PrivateKey) error {
+	if err := proof.GenMajority(f, n, 1); err != nil {
+		return err
 	}
-	os.Remove(f.Name())
-	return "", err
+	data, err := os.ReadFile(f.Name())
+	if err != nil {
+		return err
+	}
+	doc, err := proof.ParseDocument(data)
+	if err != nil {
+		return err
+	}
+	if err := proof.Count(doc); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := proof.SealTo(w, doc, key, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		return err
+	}
+	return w.Flush()
 }
 
 // growthElectorate is an electorate of n voters in the shape of

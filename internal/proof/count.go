@@ -257,17 +257,10 @@ func Count(doc *Document) error {
 	return nil
 }
 
-// appendJSON appends the document as canonical JSON. The seal fields
-// (issued_at, signer, signature) are written when set; signature only
-// when withSignature.
-func (doc *Document) appendJSON(out []byte, withSignature bool) []byte {
-	out = doc.appendHead(out, nil)
-	out = append(out, doc.Result...)
-	return doc.appendTail(out, withSignature, nil)
-}
-
-// writeJSON writes the document as appendJSON does to w, a block at a
-// time, so that a document of any size needs only one block of memory.
+// writeJSON writes the document as canonical JSON to w, a block at a
+// time, so that a document of any size needs only one block of memory. The
+// seal fields (issued_at, signer, signature) are written when set;
+// signature only when withSignature.
 func (doc *Document) writeJSON(w io.Writer, withSignature bool) error {
 	sp := &spill{w: w}
 	out := sp.flush(doc.appendHead(make([]byte, 0, 2*spillSize), sp), true)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"koinon/internal/tally"
 )
@@ -139,15 +140,23 @@ func ParseDocument(data []byte) (*Document, error) {
 // parse reads the document's shape. In proof mode every field of a sealed
 // proof must be present and no default applies.
 func parse(data []byte, proofMode bool) (*Document, error) {
-	return decode(data, proofMode, (*parser).document)
+	return decode(string(data), proofMode, (*parser).document)
 }
 
-// decode reads data as one JSON value with read. A shape error may come
+// parseInPlace is parse in proof mode without copying data: the document's
+// strings point into data, which must not change while the document is in
+// use, and nothing of the document may outlive that use uncopied. Verify
+// reads a large proof so, which saves a copy of it.
+func parseInPlace(data []byte) (*Document, error) {
+	return decode(unsafe.String(unsafe.SliceData(data), len(data)), true, (*parser).document)
+}
+
+// decode reads s as one JSON value with read. A shape error may come
 // before a syntax error further on: the input has a bad field only if it is
 // JSON at all, so a syntax error anywhere wins.
-func decode[T any](data []byte, proofMode bool, read func(*parser) (T, error)) (T, error) {
+func decode[T any](s string, proofMode bool, read func(*parser) (T, error)) (T, error) {
 	var zero T
-	p := &parser{d: decoder{s: string(data)}, proofMode: proofMode}
+	p := &parser{d: decoder{s: s}, proofMode: proofMode}
 	v, err := read(p)
 	if err == nil {
 		err = p.d.end()
@@ -204,7 +213,7 @@ func (p *parser) document() (*Document, error) {
 			if c := p.d.peek(); c != '{' && c != 0 {
 				return shapeErr("must be an object, not %s", kindName(c))
 			}
-			doc.Result, err = p.canonical()
+			doc.Result, err = p.canonicalAlone()
 		case fIssuedAt:
 			doc.IssuedAt, err = p.timestamp()
 		case fSigner:
@@ -300,6 +309,20 @@ func (p *parser) canonical() (json.RawMessage, error) {
 		return nil, err
 	}
 	return p.arena[start:len(p.arena):len(p.arena)], nil
+}
+
+// canonicalAlone is canonical for a value as large as a result (a row per
+// voter): its bytes go to a buffer of their own, sized by the value's
+// length in the input, rather than to the arena, which would copy them
+// each time it grew.
+func (p *parser) canonicalAlone() (json.RawMessage, error) {
+	mark, size := p.d, 0
+	if p.d.skip() == nil {
+		size = p.d.pos - mark.pos
+	}
+	p.d = mark
+	p.canon.d = &p.d
+	return p.canon.value(make([]byte, 0, size))
 }
 
 func (p *parser) stringList() ([]string, error) {

@@ -2,7 +2,7 @@ package proof
 
 // parseReceipt reads a receipt's shape; every field is required.
 func parseReceipt(data []byte) (*receipt, error) {
-	return decode(data, true, (*parser).receipt)
+	return decode(string(data), true, (*parser).receipt)
 }
 
 var receiptFields = []string{"format", "ballot", "voter", "leaf_index", "tree_size",

@@ -55,10 +55,10 @@ func SealTo(w io.Writer, doc *Document, key ed25519.PrivateKey, issuedAt time.Ti
 	doc.Signer = NewSigner(key)
 	doc.Signature = ""
 	sig := newStreamSigner(key)
-	if err := doc.writeHashed(sig.FirstPass); err != nil {
+	if err := doc.writeHashed(sig.FirstPass()); err != nil {
 		return err
 	}
-	if err := doc.writeHashed(sig.SecondPass); err != nil {
+	if err := doc.writeHashed(sig.SecondPass()); err != nil {
 		return err
 	}
 	signature, err := sig.Sum()
@@ -69,10 +69,10 @@ func SealTo(w io.Writer, doc *Document, key ed25519.PrivateKey, issuedAt time.Ti
 	return doc.writeJSON(w, true)
 }
 
-// writeHashed writes the unsigned document to the signer's pass, which
-// hashes it on a second goroutine while the document is serialised.
-func (doc *Document) writeHashed(pass func() io.Writer) error {
-	p := pipe.New(pass(), pipeBlock)
+// writeHashed writes the unsigned document to h, a hash, on a second
+// goroutine while the document is serialised.
+func (doc *Document) writeHashed(h io.Writer) error {
+	p := pipe.New(h, pipeBlock)
 	err := doc.writeJSON(p, false)
 	if cerr := p.Close(); cerr != nil {
 		err = cerr

@@ -5,7 +5,9 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"io"
+	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -63,8 +65,56 @@ func streamSign(key ed25519.PrivateKey, first, second []byte, rng *rand.Rand) ([
 	return g.Sum()
 }
 
+// verifyStream accepts exactly what ed25519.Verify accepts: good
+// signatures, and no tampered message, signature or key, non-canonical S
+// (S + ℓ) or key that is not a point.
+func TestVerifyStreamIsEd25519Verify(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	ell, _ := new(big.Int).SetString("7237005577332262213973186563042994240857116359379907606001950938285454250989", 10) // 2^252 + 27742317777372353535851937790883648493
+	for n := range 300 {
+		key := testKey(byte(n + 1))
+		pub := []byte(key.Public().(ed25519.PublicKey))
+		msg := make([]byte, rng.IntN(5000))
+		for i := range msg {
+			msg[i] = byte(rng.Uint32())
+		}
+		sig := ed25519.Sign(key, msg)
+		switch n % 6 {
+		case 1:
+			sig[rng.IntN(len(sig))] ^= 1 << rng.IntN(8)
+		case 2:
+			if len(msg) > 0 {
+				msg[rng.IntN(len(msg))] ^= 1 << rng.IntN(8)
+			}
+		case 3:
+			pub = slices.Clone(pub)
+			pub[rng.IntN(len(pub))] ^= 1 << rng.IntN(8)
+		case 4: // S + ℓ, little-endian: the same signature, not canonical
+			slices.Reverse(sig[32:])
+			S := new(big.Int).SetBytes(sig[32:])
+			S.Add(S, ell).FillBytes(sig[32:])
+			slices.Reverse(sig[32:])
+		case 5:
+			pub = make([]byte, 32)
+			pub[0] = byte(n) // small or not on the curve
+		}
+		want := ed25519.Verify(pub, msg, sig)
+		got, err := verifyStream(pub, sig, func(w io.Writer) error {
+			for rest := msg; len(rest) > 0; {
+				k := 1 + rng.IntN(len(rest))
+				w.Write(rest[:k])
+				rest = rest[k:]
+			}
+			return nil
+		})
+		if err != nil || got != want {
+			t.Fatalf("case %d (kind %d): verifyStream = %v, %v; ed25519.Verify = %v", n, n%6, got, err, want)
+		}
+	}
+}
+
 // A sealed proof written in blocks (a ballot large enough for many) is
-// the document appendJSON makes, signed by ed25519.Sign.
+// the document appended whole, signed by ed25519.Sign.
 func TestSealToWritesTheSealedDocument(t *testing.T) {
 	doc, err := ParseProof(sealedMajority(t, 20_000))
 	if err != nil {
@@ -80,11 +130,18 @@ func TestSealToWritesTheSealedDocument(t *testing.T) {
 	if buf.Len() < 4*spillSize {
 		t.Fatalf("proof of %d bytes: too small to test blocks", buf.Len())
 	}
-	if want := doc.appendJSON(nil, true); !bytes.Equal(buf.Bytes(), want) {
+	if want := appendDocument(doc, true); !bytes.Equal(buf.Bytes(), want) {
 		t.Fatal("the streamed proof differs from the appended one")
 	}
-	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(testKey(2), doc.appendJSON(nil, false)))
+	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(testKey(2), appendDocument(doc, false)))
 	if doc.Signature != sig {
 		t.Fatalf("signature %s, want ed25519.Sign's %s", doc.Signature, sig)
 	}
+}
+
+// appendDocument is the document as writeJSON writes it, appended in one
+// buffer.
+func appendDocument(doc *Document, withSignature bool) []byte {
+	out := append(doc.appendHead(nil, nil), doc.Result...)
+	return doc.appendTail(out, withSignature, nil)
 }

@@ -79,3 +79,30 @@ func scalarOf(h hash.Hash) *edwards25519.Scalar {
 	}
 	return x
 }
+
+// verifyStream is ed25519.Verify of the message write writes, hashed as it
+// is written (RFC 8032 §5.1.7): it checks what crypto/ed25519 checks, in
+// the same way (a canonical S, then [S]B = R + [k]A without the cofactor),
+// so both accept the same signatures. An error is write's own.
+func verifyStream(pub, sig []byte, write func(io.Writer) error) (bool, error) {
+	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize || sig[63]&224 != 0 {
+		return false, nil
+	}
+	A, err := new(edwards25519.Point).SetBytes(pub)
+	if err != nil {
+		return false, nil
+	}
+	S, err := edwards25519.NewScalar().SetCanonicalBytes(sig[32:])
+	if err != nil {
+		return false, nil
+	}
+	h := sha512.New()
+	h.Write(sig[:32])
+	h.Write(pub)
+	if err := write(h); err != nil {
+		return false, err
+	}
+	minusA := new(edwards25519.Point).Negate(A)
+	R := new(edwards25519.Point).VarTimeDoubleScalarBaseMult(scalarOf(h), minusA, S)
+	return bytes.Equal(sig[:32], R.Bytes()), nil
+}

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"koinon/internal/secret"
 	"koinon/internal/tally"
@@ -72,13 +74,15 @@ func (r *Report) add(name string, err error) bool {
 }
 
 // Detect returns the format string of a proof or receipt ("" if none).
+// It reads data in place, without a copy: the format key comes after the
+// electorate, which can be most of a large proof.
 func Detect(data []byte) string {
-	d := decoder{s: string(data)}
+	d := decoder{s: unsafe.String(unsafe.SliceData(data), len(data))}
 	var format string
 	_ = d.object(func(key string) error {
 		if key == "format" && format == "" {
 			if s, err := d.str(); err == nil {
-				format = s
+				format = strings.Clone(s) // s may point into data
 				return errors.New("found")
 			}
 		}
@@ -104,7 +108,7 @@ func VerifyAny(data, trustedKey []byte) Report {
 // 32-byte Ed25519 key the proof must be signed with.
 func Verify(data, trustedKey []byte) Report {
 	r := Report{Kind: "proof"}
-	doc, err := parse(data, true)
+	doc, err := parseInPlace(data) // the report copies what it keeps
 	var se *SyntaxError
 	if errors.As(err, &se) {
 		r.Error = err.Error()
@@ -116,7 +120,7 @@ func Verify(data, trustedKey []byte) Report {
 	if !r.add("shape", err) {
 		return r
 	}
-	r.Ballot = doc.Ballot.ID
+	r.Ballot = strings.Clone(doc.Ballot.ID)
 	if !r.add("votes", doc.validate()) {
 		return r
 	}
@@ -143,7 +147,7 @@ func Verify(data, trustedKey []byte) Report {
 	if !r.add("result", err) {
 		return r
 	}
-	r.OK = r.add("signature", CheckSignature(doc.Signer, doc.Signature, doc.appendJSON(nil, false), trustedKey))
+	r.OK = r.add("signature", checkSignatureOf(doc.Signer, doc.Signature, doc.writeHashed, trustedKey))
 	return r
 }
 
@@ -160,6 +164,15 @@ func list(ss []string) string { return "[" + strings.Join(ss, " ") + "]" }
 // (base64) verifies over signed, and when trustedKey is not nil the signer
 // is that key.
 func CheckSignature(s *Signer, sig string, signed, trustedKey []byte) error {
+	return checkSignatureOf(s, sig, func(w io.Writer) error {
+		_, err := w.Write(signed)
+		return err
+	}, trustedKey)
+}
+
+// checkSignatureOf is CheckSignature of the bytes write writes, which it
+// hashes as they come instead of holding them.
+func checkSignatureOf(s *Signer, sig string, write func(io.Writer) error, trustedKey []byte) error {
 	pub, err := base64.StdEncoding.DecodeString(s.PublicKey)
 	if err != nil {
 		return fmt.Errorf("signer.public_key: %w", err)
@@ -171,7 +184,9 @@ func CheckSignature(s *Signer, sig string, signed, trustedKey []byte) error {
 	if err != nil {
 		return fmt.Errorf("signature: %w", err)
 	}
-	if !ed25519.Verify(pub, signed, raw) {
+	if ok, err := verifyStream(pub, raw, write); err != nil {
+		return fmt.Errorf("signature: %w", err)
+	} else if !ok {
 		return fmt.Errorf("signature does not verify with key %s: the signed content was changed or another key signed it", s.KeyID)
 	}
 	if trustedKey != nil {

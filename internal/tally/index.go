@@ -3,7 +3,7 @@ package tally
 import "math/bits"
 
 // voterIndex maps voter ids to electorate positions: open addressing with
-// linear probing over a power-of-two table at most half full. Each slot
+// linear probing over a table of two slots a voter. Each slot
 // holds position+1 in its low 32 bits (0 = empty) and the hash's high 32
 // bits, which settle almost every mismatch without touching the voter's
 // string. It is about twice as fast as a built-in map for a million voters,
@@ -11,7 +11,6 @@ import "math/bits"
 type voterIndex struct {
 	electorate []Entry
 	slots      []uint64
-	mask       uint64
 }
 
 // Odd 64-bit constants (wyhash's) that hashVoter mixes in.
@@ -69,12 +68,27 @@ func mix(a, b uint64) uint64 {
 }
 
 // makeVoterIndex returns an empty index sized for electorate; add fills it.
+// The table is not rounded up to a power of two: at 10,000,000 voters that
+// would make it 256 MiB instead of 153, and every lookup is a random read
+// in it, which costs more the less of the table the caches and the TLB
+// hold.
 func makeVoterIndex(electorate []Entry) voterIndex {
-	size := uint64(1)
-	for size < 2*uint64(len(electorate)) {
-		size <<= 1
+	return voterIndex{electorate: electorate, slots: make([]uint64, max(1, 2*len(electorate)))}
+}
+
+// home is the first slot of hash h: its low 32 bits scaled to the table
+// (a multiply and a shift, which needs no power of two). The high 32 bits
+// are the slot's tag.
+func (x *voterIndex) home(h uint64) uint64 {
+	return uint64(uint32(h)) * uint64(len(x.slots)) >> 32
+}
+
+// next is the slot after p, wrapping round.
+func (x *voterIndex) next(p uint64) uint64 {
+	if p++; p == uint64(len(x.slots)) {
+		return 0
 	}
-	return voterIndex{electorate: electorate, slots: make([]uint64, size), mask: size - 1}
+	return p
 }
 
 // newVoterIndex indexes every entry; of repeated voters the last wins. It
@@ -112,7 +126,7 @@ func (x *voterIndex) stage(st *stage, lo, hi int) {
 		st.hs[k] = hashVoter(x.electorate[lo+k].Voter)
 	}
 	for k := range hi - lo {
-		st.ss[k] = x.slots[st.hs[k]&x.mask]
+		st.ss[k] = x.slots[x.home(st.hs[k])]
 	}
 }
 
@@ -122,7 +136,7 @@ func (x *voterIndex) add(st *stage, k int, i int32) int {
 	v := x.electorate[i].Voter
 	h := st.hs[k]
 	s := st.ss[k] // a slot once taken stays taken by the same voter
-	for p := h & x.mask; ; p = (p + 1) & x.mask {
+	for p := x.home(h); ; p = x.next(p) {
 		if s == 0 {
 			s = x.slots[p] // an earlier entry of the batch may have taken it
 		}
@@ -148,7 +162,7 @@ func (x voterIndex) get(voter string) (int32, bool) {
 
 // find returns the position of voter, whose hash is h, or -1.
 func (x *voterIndex) find(voter string, h uint64) int32 {
-	for p := h & x.mask; ; p = (p + 1) & x.mask {
+	for p := x.home(h); ; p = x.next(p) {
 		s := x.slots[p]
 		if s == 0 {
 			return -1
@@ -179,14 +193,14 @@ func (x *voterIndex) getAll(keys []string, pos []int32) {
 			hs[k] = hashVoter(key)
 		}
 		for k := range ks {
-			ss[k] = x.slots[hs[k]&x.mask]
+			ss[k] = x.slots[x.home(hs[k])]
 		}
 		for k := range ks {
 			// Walk on from the first slot (its cache line is loaded now)
 			// to the first with the same tag, or an empty one.
 			h, s := hs[k], ss[k]
-			for p := h & x.mask; s != 0 && s>>32 != h>>32; {
-				p = (p + 1) & x.mask
+			for p := x.home(h); s != 0 && s>>32 != h>>32; {
+				p = x.next(p)
 				s = x.slots[p]
 			}
 			if ss[k] = s; s != 0 {
