@@ -98,8 +98,13 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 // seal stores a ballot's result and proof, sets it closed and queues the
 // notice to its voters (FanOut sends it): the end of a close, or of a
 // secret ballot's tallying. Result and proof are stored first, on a
-// second goroutine while the proof is signed and written (storeProof).
+// second goroutine while the proof is signed and written (storeProof); on
+// SQLite the log they leave is checkpointed after the answer
+// (checkpointLater).
 func (s *Store) seal(tx *gorm.DB, b *Ballot, out CloseOutput, now time.Time) error {
+	if err := checkpointLater(tx); err != nil {
+		return err
+	}
 	// The result of a large ballot is tens of MB: bind a view of the
 	// output's bytes instead of a string copy (count never touches them
 	// again, and the returned Ballot shares them).

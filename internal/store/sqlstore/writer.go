@@ -2,10 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -117,6 +119,9 @@ type writer struct {
 	stopped  chan struct{}
 	maxBatch int
 	maxWait  time.Duration
+	// checkpoints are the WAL checkpoints running after batches
+	// (checkpointLater); stop waits for them.
+	checkpoints sync.WaitGroup
 }
 
 func newWriter(s *Store) *writer {
@@ -176,6 +181,7 @@ func (w *writer) stop() {
 		close(w.quit)
 	}
 	<-w.stopped
+	w.checkpoints.Wait()
 }
 
 func (w *writer) run(s *Store) {
@@ -273,6 +279,14 @@ type batch struct {
 	// unsaved: the running job's savepoint is still to be set, before
 	// its first statement (savepoint).
 	unsaved bool
+	// fresh: no job before the running one has sent a statement, so
+	// the transaction has written nothing yet (Store.beside).
+	fresh bool
+	// conn is a SQLite batch's connection; autocheckpoint is the WAL
+	// autocheckpoint to restore on it after the batch, when a job turned
+	// it off (checkpointLater).
+	conn           *sql.Conn
+	autocheckpoint *int
 }
 
 // batchMark is a batch's state before a job, to return to if it fails.
@@ -367,7 +381,20 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 	b := &batch{shared: shared, logs: newLogBatch(s), events: map[int64][]BallotEvent{}}
 	b.logs.shared = shared
 	ctx := context.WithValue(context.Background(), batchKey{}, b)
-	tx := s.db.WithContext(ctx).Begin()
+	db := s.db.WithContext(ctx)
+	if s.dialect == "sqlite" {
+		// The batch keeps its connection after the commit, to restore
+		// what a job changed on it (checkpointLater).
+		conn, err := s.conn(ctx)
+		if err != nil {
+			answer(err)
+			return again
+		}
+		b.conn = conn
+		defer s.release(b)
+		db.Statement.ConnPool = conn
+	}
+	tx := db.Begin()
 	if tx.Error != nil {
 		answer(wrap(tx.Error, "begin"))
 		return again
@@ -402,6 +429,7 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		}
 	}
 	ran := 0
+	b.fresh = true
 	for i, j := range jobs {
 		b.logs.known = nil // read by the job before
 		if err := j.ctx.Err(); err != nil {
@@ -428,6 +456,7 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		err := runJob(tx, j)
 		saved := !b.unsaved
 		b.unsaved = false
+		b.fresh = b.fresh && !saved
 		if err != nil {
 			results[i] = err
 			retry[i] = runsAgain(err) && j.again(err)
