@@ -200,7 +200,7 @@ func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInpu
 		lerr, verr error
 		wg         sync.WaitGroup
 	)
-	readLists := func(db *gorm.DB) { lists, lerr = listRows(db, b) }
+	readLists := func(db *gorm.DB) { lists, lerr = listRows(db, b, n.Roll) } // about one row a voter
 	readVotes := func(db *gorm.DB) { votes, verr = voteRows(db, s.dialect, b.ID, n.Votes) }
 	side := s.beside(tx)
 	if side != nil {

@@ -401,11 +401,15 @@ func (p *listPicker) rank(key string) int {
 // under key. Rows of one citizen must come together, each list in position
 // order.
 func (p *listPicker) add(citizen int64, key string, delegate *int64) {
-	p.take(citizen, p.rank(key), delegate)
+	var d int64
+	if delegate != nil {
+		d = *delegate
+	}
+	p.take(citizen, p.rank(key), d)
 }
 
-// take is add with the key's rank (listPicker.rank).
-func (p *listPicker) take(citizen int64, r int, delegate *int64) {
+// take is add with the key's rank (listPicker.rank) and 0 for no delegate.
+func (p *listPicker) take(citizen int64, r int, delegate int64) {
 	if r == 0 {
 		return
 	}
@@ -422,8 +426,8 @@ func (p *listPicker) take(citizen int64, r int, delegate *int64) {
 	case r < p.best:
 		return
 	}
-	if delegate != nil {
-		l.delegates = append(l.delegates, *delegate)
+	if delegate != 0 {
+		l.delegates = append(l.delegates, delegate)
 		l.owners[len(l.owners)-1].to = len(l.delegates)
 	}
 }
@@ -440,8 +444,8 @@ type listRow struct {
 // a large ballot (pickLists picks from them). They come in table order,
 // which needs no sort in the database (in citizen order SQLite sorted
 // 900,000 rows), and each key's rank comes as a number (no string per
-// row).
-func listRows(db *gorm.DB, b Ballot) ([]listRow, error) {
+// row). n is the expected number of rows.
+func listRows(db *gorm.DB, b Ballot, n int64) ([]listRow, error) {
 	if !b.Delegation {
 		return nil, nil
 	}
@@ -461,7 +465,7 @@ func listRows(db *gorm.DB, b Ballot) ([]listRow, error) {
 	}
 	defer rows.Close()
 	var (
-		out      []listRow
+		out      = make([]listRow, 0, n)
 		r        listRow
 		delegate sql.NullInt64
 	)
@@ -499,13 +503,10 @@ func pickLists(b Ballot, rows []listRow, roll rollIndex) flatLists {
 		}
 	}
 	p := newListPicker(b)
+	p.lists = flatLists{owners: make([]listOwner, 0, min(len(order), len(roll.ids))), delegates: make([]int64, 0, len(order))}
 	for _, k := range order {
-		r := rows[k]
-		if r.delegate == 0 {
-			p.take(r.citizen, int(r.rank), nil)
-		} else {
-			p.take(r.citizen, int(r.rank), &r.delegate)
-		}
+		r := &rows[k]
+		p.take(r.citizen, int(r.rank), r.delegate)
 	}
 	return p.lists
 }

@@ -13,7 +13,7 @@ func (s *Store) ListsAtClose(ctx context.Context, b Ballot) (map[int64][]int64, 
 	if err := s.db.WithContext(ctx).Model(&Citizen{}).Order("id").Pluck("id", &ids).Error; err != nil {
 		return nil, err
 	}
-	rows, err := listRows(s.db.WithContext(ctx), b)
+	rows, err := listRows(s.db.WithContext(ctx), b, 0)
 	return pickLists(b, rows, newRollIndex(ids)).byCitizen(), err
 }
 
