@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -16,21 +17,11 @@ import (
 // afterwards every pooled connection has it back.
 func TestCloseRestoresAutocheckpoint(t *testing.T) {
 	ctx := context.Background()
-	s := storetest.SQLite(t)
-	w := storetest.NewWorld(t, s)
-	c := w.Community("club")
-	w.Member(c.ID, domain.RoleBoard, 1, "board")
-	b := newBallot(t, w, c.ID, "majority", nil)
-	if _, err := s.OpenBallot(ctx, b.ID); err != nil {
-		t.Fatal(err)
-	}
+	s, w, b := openClub(t)
 	if _, err := cast(ctx, s, b.ID, w.ID("board"), `"yes"`); err != nil {
 		t.Fatal(err)
 	}
-	big := make([]byte, 8<<20) // past the autocheckpoint's 1000 pages
-	for i := range big {
-		big[i] = 'x'
-	}
+	big := bytes.Repeat([]byte("x"), 8<<20) // past the autocheckpoint's 1000 pages
 	_, closed, err := s.CloseBallot(ctx, b.ID, false, func(*store.CloseInput) (store.CloseOutput, error) {
 		return store.CloseOutput{ResultJSON: []byte(`{}`), ProofJSON: big}, nil
 	})
@@ -64,16 +55,8 @@ func TestCloseRestoresAutocheckpoint(t *testing.T) {
 // see the batch's rows yet).
 func TestCloseAfterVotesInItsBatchCountsThem(t *testing.T) {
 	ctx := context.Background()
-	s := storetest.SQLite(t)
-	w := storetest.NewWorld(t, s)
-	c := w.Community("club")
 	voters := []string{"ann", "bob", "cat"}
-	w.Member(c.ID, domain.RoleMember, 1, voters...)
-	w.Member(c.ID, domain.RoleBoard, 1, "board")
-	b := newBallot(t, w, c.ID, "majority", nil)
-	if _, err := s.OpenBallot(ctx, b.ID); err != nil {
-		t.Fatal(err)
-	}
+	s, w, b := openClub(t, voters...)
 	queued, release := sqlstore.HoldWriter(s)
 	var wg sync.WaitGroup
 	for i, v := range voters {
@@ -104,4 +87,22 @@ func TestCloseAfterVotesInItsBatchCountsThem(t *testing.T) {
 	if counted != len(voters) {
 		t.Fatalf("the close counted %d votes, want %d", counted, len(voters))
 	}
+}
+
+// openClub opens a majority ballot of a SQLite community whose roll is
+// "board" and members.
+func openClub(t *testing.T, members ...string) (*sqlstore.Store, *storetest.World, store.Ballot) {
+	t.Helper()
+	s := storetest.SQLite(t)
+	w := storetest.NewWorld(t, s)
+	c := w.Community("club")
+	if len(members) > 0 {
+		w.Member(c.ID, domain.RoleMember, 1, members...)
+	}
+	w.Member(c.ID, domain.RoleBoard, 1, "board")
+	b := newBallot(t, w, c.ID, "majority", nil)
+	if _, err := s.OpenBallot(context.Background(), b.ID); err != nil {
+		t.Fatal(err)
+	}
+	return s, w, b
 }
