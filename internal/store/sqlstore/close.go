@@ -193,7 +193,8 @@ func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInpu
 		return nil, wrap(err, "roll of ballot %d", b.ID)
 	}
 	// The lists and the votes are read beside the roll, on connections of
-	// their own, when those see what tx sees (beside); else after it.
+	// their own, when those see what tx sees (beside: the close itself
+	// writes nothing before these reads); else after it.
 	var (
 		lists      []listRow
 		votes      []FinalVote
