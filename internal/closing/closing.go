@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"koinon/internal/domain"
@@ -190,24 +191,38 @@ func (c *Closer) count(in *store.CloseInput) (store.CloseOutput, error) {
 }
 
 // Document builds the unsealed proof document (ballot, electorate, votes)
-// of a ballot from its frozen inputs, sorted as proof.md requires.
+// of a ballot from its frozen inputs, sorted as proof.md requires. The
+// electorate and the votes are built and sorted on two goroutines.
 func Document(in *store.CloseInput) (*proof.Document, error) {
-	b := in.Ballot
-	doc := &proof.Document{Format: proof.Format, Ballot: proofBallot(in), Electorate: electorate(in)}
-	doc.Votes = make([]proof.Vote, len(in.Votes))
+	doc := &proof.Document{Format: proof.Format, Ballot: proofBallot(in)}
+	var wg sync.WaitGroup
+	wg.Go(func() { doc.Electorate = electorate(in) })
+	votes, err := documentVotes(in)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	doc.Votes = votes
+	return doc, nil
+}
+
+// documentVotes is the votes of a proof document: canonical, decoded and
+// sorted by voter.
+func documentVotes(in *store.CloseInput) ([]proof.Vote, error) {
+	votes := make([]proof.Vote, len(in.Votes))
 	for i, v := range in.Votes {
 		canon, err := proof.Canonicalize([]byte(v.Choice))
 		if err != nil {
 			return nil, fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
 		}
-		dec, err := tally.DecodeChoice(b.Method, canon)
+		dec, err := tally.DecodeChoice(in.Ballot.Method, canon)
 		if err != nil {
 			return nil, fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
 		}
-		doc.Votes[i] = proof.Vote{Voter: v.Voter, Choice: canon, Decoded: dec}
+		votes[i] = proof.Vote{Voter: v.Voter, Choice: canon, Decoded: dec}
 	}
-	slices.SortFunc(doc.Votes, func(a, b proof.Vote) int { return strings.Compare(a.Voter, b.Voter) })
-	return doc, nil
+	slices.SortFunc(votes, func(a, b proof.Vote) int { return strings.Compare(a.Voter, b.Voter) })
+	return votes, nil
 }
 
 // proofBallot is the ballot definition of a proof document.

@@ -3,9 +3,11 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"math"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -98,7 +100,9 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 // seal stores a ballot's result and proof, sets it closed and queues the
 // notice to its voters (FanOut sends it): the end of a close, or of a
 // secret ballot's tallying. Result and proof are stored first, on a
-// second goroutine while the proof is signed and written (storeProof).
+// second goroutine while the proof is signed and written (storeProof); on
+// SQLite the log they leave is checkpointed after the answer, as every
+// batch's is (writer.checkpoint).
 func (s *Store) seal(tx *gorm.DB, b *Ballot, out CloseOutput, now time.Time) error {
 	// The result of a large ballot is tens of MB: bind a view of the
 	// output's bytes instead of a string copy (count never touches them
@@ -179,36 +183,37 @@ func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInpu
 		return handle
 	}
 
-	// The roll, in citizen id order: names are then found by binary
-	// search instead of a map of a million entries. Slices are presized
-	// from counts (a million-voter roll doubled by append peaks at twice
-	// its size).
+	// Counted first, to presize what is read.
 	var n struct{ Roll, Votes int64 }
 	if err := tx.Raw(`SELECT (SELECT COUNT(*) FROM ballot_roll WHERE ballot_id = ? AND weight > 0) AS roll,
 		(SELECT COUNT(*) FROM votes WHERE ballot_id = ?) AS votes`, b.ID, b.ID).Scan(&n).Error; err != nil {
 		return nil, wrap(err, "roll of ballot %d", b.ID)
 	}
-	in.Electorate = make([]ElectorateRow, 0, n.Roll)
-	ids := make([]int64, 0, n.Roll) // the roll's citizen ids, searched faster than the rows
-	rows, err := tx.Raw(`SELECT r.citizen_id, r.weight, c.handle FROM ballot_roll r
-		JOIN citizens c ON c.id = r.citizen_id WHERE r.ballot_id = ? AND r.weight > 0 ORDER BY r.citizen_id`, b.ID).Rows()
-	if err != nil {
-		return nil, wrap(err, "roll of ballot %d", b.ID)
+	// The lists and the votes are read beside the roll, on connections of
+	// their own, when those see what tx sees (beside: the close itself
+	// writes nothing before these reads); else after it.
+	var (
+		lists      []listRow
+		votes      []FinalVote
+		lerr, verr error
+		wg         sync.WaitGroup
+	)
+	readLists := func(db *gorm.DB) { lists, lerr = listRows(db, b, n.Roll) } // about one row a voter
+	readVotes := func(db *gorm.DB) { votes, verr = voteRows(db, s.dialect, b.ID, n.Votes) }
+	side := s.beside(tx)
+	if side != nil {
+		wg.Go(func() { readLists(side) })
+		wg.Go(func() { readVotes(side) })
 	}
-	for rows.Next() {
-		var e ElectorateRow
-		var handle string
-		if err := rows.Scan(&e.CitizenID, &e.Weight, &handle); err != nil {
-			rows.Close()
-			return nil, wrap(err, "scan roll")
-		}
-		e.Voter = name(e.CitizenID, handle)
-		in.Electorate = append(in.Electorate, e)
-		ids = append(ids, e.CitizenID)
+	el, ids, err := readRoll(tx, b.ID, n.Roll, name)
+	in.Electorate = el
+	wg.Wait()
+	if side == nil && err == nil {
+		readLists(tx)
+		readVotes(tx)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, wrap(err, "roll of ballot %d", b.ID)
+	if err := errors.Join(err, lerr, verr); err != nil {
+		return nil, err
 	}
 	roll := newRollIndex(ids)
 	voterOf := func(id int64) (string, bool) {
@@ -219,16 +224,14 @@ func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInpu
 		return in.Electorate[i].Voter, true
 	}
 
-	lists, err := effectiveListsOf(tx, b)
-	if err != nil {
-		return nil, err
-	}
+	picked := pickLists(b, lists, roll)
+	lists = nil
 	// Delegates outside the electorate stay in the lists (the tally ignores
 	// them, and a list of only such delegates makes its owner lost, not
 	// absent); they still need a name.
 	outside := map[int64]string{}
 	var missing []int64
-	for _, d := range lists.delegates {
+	for _, d := range picked.delegates {
 		if _, ok := voterOf(d); !ok {
 			if _, seen := outside[d]; !seen {
 				outside[d] = ""
@@ -248,17 +251,17 @@ func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInpu
 		}
 	}
 	// Every voter's list is a window of one backing array of names.
-	names := make([]string, 0, len(lists.delegates))
+	names := make([]string, 0, len(picked.delegates))
 	li := 0
 	for i := range in.Electorate {
 		e := &in.Electorate[i]
-		for li < len(lists.owners) && lists.owners[li].citizen < e.CitizenID {
+		for li < len(picked.owners) && picked.owners[li].citizen < e.CitizenID {
 			li++
 		}
 		start := len(names)
-		if li < len(lists.owners) && lists.owners[li].citizen == e.CitizenID {
-			o := lists.owners[li]
-			for _, d := range lists.delegates[o.from:o.to] {
+		if li < len(picked.owners) && picked.owners[li].citizen == e.CitizenID {
+			o := picked.owners[li]
+			for _, d := range picked.delegates[o.from:o.to] {
 				if d == e.CitizenID {
 					continue
 				}
@@ -272,37 +275,81 @@ func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInpu
 		e.Delegates = names[start:len(names):len(names)]
 	}
 
-	in.Votes = make([]FinalVote, 0, n.Votes)
 	// Votes of citizens off the electorate (weight 0) are left out here,
-	// by the roll's ids, rather than by joining the roll again. SQLite
-	// reads the votes in table order (sorted rowids) instead of index
-	// order, whose random page reads cost about three times as much.
-	q := `SELECT citizen_id, choice FROM votes WHERE ballot_id = ?`
-	if s.dialect == "sqlite" {
-		q = `SELECT citizen_id, choice FROM votes WHERE rowid IN (SELECT rowid FROM votes WHERE ballot_id = ?)`
-	}
-	vrows, err := tx.Raw(q, b.ID).Rows()
-	if err != nil {
-		return nil, wrap(err, "votes of ballot %d", b.ID)
-	}
-	defer vrows.Close()
-	for vrows.Next() {
-		var v FinalVote
-		if err := vrows.Scan(&v.CitizenID, &v.Choice); err != nil {
-			return nil, wrap(err, "scan vote")
-		}
+	// by the roll's ids, rather than by joining the roll again.
+	in.Votes = votes[:0]
+	for _, v := range votes {
 		var ok bool
 		if v.Voter, ok = voterOf(v.CitizenID); ok {
 			in.Votes = append(in.Votes, v)
 		}
 	}
-	if err := vrows.Err(); err != nil {
-		return nil, wrap(err, "votes of ballot %d", b.ID)
-	}
 	if pseudo {
 		dropDirectVotersLists(in)
 	}
 	return in, nil
+}
+
+// beside returns a handle whose reads, on other pooled connections, see
+// what tx sees, or nil. On SQLite they do while tx's batch has written
+// nothing (batch.fresh): the batch holds the write lock since its BEGIN
+// IMMEDIATE, so no commit comes between, and a read on another connection
+// sees the last commit, as tx does.
+func (s *Store) beside(tx *gorm.DB) *gorm.DB {
+	if b := batchOf(tx); s.dialect == "sqlite" && b != nil && b.fresh {
+		return s.db
+	}
+	return nil
+}
+
+// readRoll reads a ballot's roll (n voters, weight above 0), in citizen id
+// order, with each voter's name, and the roll's citizen ids. Slices are
+// presized from n (a million-voter roll doubled by append peaks at twice
+// its size).
+func readRoll(db *gorm.DB, ballotID, n int64, name func(id int64, handle string) string) ([]ElectorateRow, []int64, error) {
+	el := make([]ElectorateRow, 0, n)
+	ids := make([]int64, 0, n)
+	rows, err := db.Raw(`SELECT r.citizen_id, r.weight, c.handle FROM ballot_roll r
+		JOIN citizens c ON c.id = r.citizen_id WHERE r.ballot_id = ? AND r.weight > 0 ORDER BY r.citizen_id`, ballotID).Rows()
+	if err != nil {
+		return nil, nil, wrap(err, "roll of ballot %d", ballotID)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e ElectorateRow
+		var handle string
+		if err := rows.Scan(&e.CitizenID, &e.Weight, &handle); err != nil {
+			return nil, nil, wrap(err, "scan roll")
+		}
+		e.Voter = name(e.CitizenID, handle)
+		el = append(el, e)
+		ids = append(ids, e.CitizenID)
+	}
+	return el, ids, wrap(rows.Err(), "roll of ballot %d", ballotID)
+}
+
+// voteRows reads a ballot's votes (about n), without their voters' names.
+// SQLite reads them in table order (sorted rowids) instead of index order,
+// whose random page reads cost about three times as much.
+func voteRows(db *gorm.DB, dialect string, ballotID, n int64) ([]FinalVote, error) {
+	q := `SELECT citizen_id, choice FROM votes WHERE ballot_id = ?`
+	if dialect == "sqlite" {
+		q = `SELECT citizen_id, choice FROM votes WHERE rowid IN (SELECT rowid FROM votes WHERE ballot_id = ?)`
+	}
+	rows, err := db.Raw(q, ballotID).Rows()
+	if err != nil {
+		return nil, wrap(err, "votes of ballot %d", ballotID)
+	}
+	defer rows.Close()
+	votes := make([]FinalVote, 0, n)
+	for rows.Next() {
+		var v FinalVote
+		if err := rows.Scan(&v.CitizenID, &v.Choice); err != nil {
+			return nil, wrap(err, "scan vote")
+		}
+		votes = append(votes, v)
+	}
+	return votes, wrap(rows.Err(), "votes of ballot %d", ballotID)
 }
 
 // rollIndex finds a citizen's place in the roll, given its citizen ids

@@ -234,19 +234,17 @@ func (w *writer) run(s *Store) {
 		}
 		batch = w.fill(batch)
 		again = nil
-		var shared, exclusive []*writeJob
-		for _, j := range batch {
-			if j.shared && !j.exclusive {
-				shared = append(shared, j)
-			} else {
-				exclusive = append(exclusive, j)
+		// Consecutive jobs of one kind share a batch, in the order they
+		// came: a close queued after votes commits after them and counts
+		// them.
+		for start := 0; start < len(batch); {
+			shared := batch[start].shared && !batch[start].exclusive
+			end := start + 1
+			for end < len(batch) && (batch[end].shared && !batch[end].exclusive) == shared {
+				end++
 			}
-		}
-		if len(exclusive) > 0 {
-			again = append(again, s.commitBatch(exclusive, false)...)
-		}
-		if len(shared) > 0 {
-			again = append(again, s.commitBatch(shared, true)...)
+			again = append(again, s.commitBatch(batch[start:end], shared)...)
+			start = end
 		}
 		clear(batch)
 		if w.sqlite {
@@ -314,6 +312,9 @@ type batch struct {
 	// unsaved: the running job's savepoint is still to be set, before
 	// its first statement (savepoint).
 	unsaved bool
+	// fresh: no job before the running one has sent a statement, so
+	// the transaction has written nothing yet (Store.beside).
+	fresh bool
 }
 
 // batchMark is a batch's state before a job, to return to if it fails.
@@ -449,6 +450,7 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		}
 	}
 	ran := 0
+	b.fresh = true
 	for i, j := range jobs {
 		b.logs.known = nil // read by the job before
 		if err := j.ctx.Err(); err != nil {
@@ -475,6 +477,7 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		err := runJob(tx, j)
 		saved := !b.unsaved
 		b.unsaved = false
+		b.fresh = b.fresh && !saved
 		if err != nil {
 			results[i] = err
 			retry[i] = runsAgain(err) && j.again(err)
