@@ -10,8 +10,9 @@ import (
 	"gorm.io/gorm"
 )
 
-// TestCheckpointsBetweenBatches: a batch's connection does not
-// checkpoint inside its commit (wal_autocheckpoint is 0 there), and the
+// TestCheckpointsBetweenBatches: the writer's connection does not
+// checkpoint inside its commits (wal_autocheckpoint is 0 there, and
+// SQLite's 1,000 pages on the pool's other connections), and the
 // writer's own checkpoints between batches still keep the WAL short:
 // 120 MB written in 1 MB transactions back to back leave a WAL file of at
 // most half that, and once the writer is idle every page is in the
@@ -35,6 +36,13 @@ func TestCheckpointsBetweenBatches(t *testing.T) {
 		return tx.Exec("CREATE TABLE fill (b BLOB)").Error
 	}); err != nil {
 		t.Fatal(err)
+	}
+	var pooled int
+	if err := s.db.Raw("PRAGMA wal_autocheckpoint").Scan(&pooled).Error; err != nil {
+		t.Fatal(err)
+	}
+	if pooled != 1000 {
+		t.Errorf("wal_autocheckpoint outside the writer = %d, want SQLite's 1000", pooled)
 	}
 	for range 120 {
 		if err := s.tx(ctx, func(tx *gorm.DB) error {

@@ -139,7 +139,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	s.w = newWriter(s)
+	if s.w, err = newWriter(s); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
 	s.homes, s.names = new(sync.Map), new(sync.Map)
 	s.states = new(stateCache)
 	s.hashCache = new(hashCache)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -122,21 +123,36 @@ type writer struct {
 	stopped  chan struct{}
 	maxBatch int
 	maxWait  time.Duration
-	// sqlite: the writer checkpoints the WAL itself (checkpoint), when
-	// dirty (a batch committed since the last one).
-	sqlite, dirty bool
-	checkpointed  time.Time
+	// conn is a SQLite writer's own connection, kept for every batch,
+	// with wal_autocheckpoint off: the writer checkpoints the WAL itself
+	// (checkpoint), when dirty (a batch committed since the last one).
+	// Nil on PostgreSQL and on a read-only store.
+	conn         *sql.Conn
+	dirty        bool
+	checkpointed time.Time
 }
 
-func newWriter(s *Store) *writer {
+func newWriter(s *Store) (*writer, error) {
 	w := &writer{jobs: make(chan *writeJob, 4096), quit: make(chan struct{}), stopped: make(chan struct{}),
 		maxBatch: maxBatchSQLite, maxWait: maxWait}
 	if s.dialect == "postgres" {
 		w.maxBatch = maxBatchPostgres
+	} else if !s.readOnly {
+		sqlDB, err := s.db.DB()
+		if err != nil {
+			return nil, err
+		}
+		ctx := context.Background()
+		if w.conn, err = sqlDB.Conn(ctx); err != nil {
+			return nil, fmt.Errorf("store: writer connection: %w", err)
+		}
+		if _, err := w.conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+			w.conn.Close()
+			return nil, fmt.Errorf("store: writer connection: %w", err)
+		}
 	}
-	w.sqlite = s.dialect == "sqlite" && !s.readOnly
 	go w.run(s)
-	return w
+	return w, nil
 }
 
 // checkpointEvery is the least time between two checkpoints of a
@@ -145,18 +161,19 @@ const checkpointEvery = 200 * time.Millisecond
 
 // checkpoint copies the WAL's committed pages into the SQLite database
 // file, between two batches, once the callers of the last one have their
-// answers (or once the writer is idle). SQLite would do it inside the commit that crosses
-// wal_autocheckpoint (1,000 pages), and that batch's callers would wait
-// for it (about 0.7 s after a 1,000,000-voter close), so each batch turns
-// that off on its connection. No write runs during the checkpoint, so it
-// copies the whole WAL (readers permitting) and the next batch starts the
-// WAL over; a commit is as durable before it as after (WAL,
-// synchronous=NORMAL).
-func (w *writer) checkpoint(s *Store) {
+// answers (or once the writer is idle). SQLite would do it inside the
+// commit that crosses wal_autocheckpoint (1,000 pages), and that batch's
+// callers would wait for it (about 0.7 s after a 1,000,000-voter close),
+// so the writer's connection has that off; the pool's connections keep
+// SQLite's default for any write outside the writer. No write runs during
+// the checkpoint, so it copies the whole WAL (readers permitting) and the
+// next batch starts the WAL over; a commit is as durable before it as
+// after (WAL, synchronous=NORMAL).
+func (w *writer) checkpoint() {
 	if !w.dirty || time.Since(w.checkpointed) < checkpointEvery {
 		return
 	}
-	s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+	w.conn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
 	w.dirty, w.checkpointed = false, time.Now()
 }
 
@@ -207,6 +224,9 @@ func (w *writer) stop() {
 		close(w.quit)
 	}
 	<-w.stopped
+	if w.conn != nil {
+		w.conn.Close()
+	}
 }
 
 func (w *writer) run(s *Store) {
@@ -226,7 +246,7 @@ func (w *writer) run(s *Store) {
 				w.drain()
 				return
 			case <-idle:
-				w.checkpoint(s)
+				w.checkpoint()
 				continue
 			case j := <-w.jobs:
 				batch = append(batch[:0], j)
@@ -247,8 +267,8 @@ func (w *writer) run(s *Store) {
 			start = end
 		}
 		clear(batch)
-		if w.sqlite {
-			w.checkpoint(s)
+		if w.conn != nil {
+			w.checkpoint()
 		}
 	}
 }
@@ -409,7 +429,11 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 	b := &batch{shared: shared, logs: newLogBatch(s), events: map[int64][]BallotEvent{}}
 	b.logs.shared = shared
 	ctx := context.WithValue(context.Background(), batchKey{}, b)
-	tx := s.db.WithContext(ctx).Begin()
+	db := s.db.WithContext(ctx)
+	if s.w.conn != nil {
+		db.Statement.ConnPool = s.w.conn
+	}
+	tx := db.Begin()
 	if tx.Error != nil {
 		answer(wrap(tx.Error, "begin"))
 		return again
@@ -420,12 +444,6 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 			tx.Rollback()
 		}
 	}()
-	if s.w.sqlite {
-		if err := tx.Exec("PRAGMA wal_autocheckpoint = 0").Error; err != nil {
-			answer(wrap(err, "checkpoint setting"))
-			return again
-		}
-	}
 	if s.dialect == "postgres" {
 		// Shared batches run side by side; any other runs alone, because
 		// its jobs take locks in their own order (writer.go).
@@ -516,7 +534,7 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		return again
 	}
 	committed = true
-	s.w.dirty = true
+	s.w.dirty = s.w.conn != nil
 	cps := b.logs.committed()
 	for i, j := range jobs {
 		sub := SubmissionFrom(j.ctx)
