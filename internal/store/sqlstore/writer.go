@@ -100,10 +100,16 @@ func runsAgain(err error) bool {
 }
 
 // again prepares j to run in a later batch after err; false when it ran
-// too often already.
+// too often already. A job sent on because its citizen already had a
+// statement in the batch (errNextBatch) is not counted: the jobs sent on
+// come first in the next batch, in their order, so each batch stores at
+// least one more statement of the citizen, and a citizen with a dozen
+// writes queued at once needs a dozen batches.
 func (j *writeJob) again(err error) bool {
-	if j.tries++; j.tries >= maxTries {
-		return false
+	if !errors.Is(err, errNextBatch) {
+		if j.tries++; j.tries >= maxTries {
+			return false
+		}
 	}
 	if errors.Is(err, errExclusive) {
 		j.exclusive = true
