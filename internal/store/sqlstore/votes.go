@@ -263,7 +263,15 @@ func openVotes(tx *gorm.DB, dialect string, keys []voteKey) (map[voteKey]openedV
 	}
 	q, args := openVotesPostgres, []any{ballots, citizens}
 	if dialect != "postgres" {
-		q, args = openVotesSQLite, []any{jsonInts(ballots), jsonInts(citizens)}
+		b, err := json.Marshal(ballots)
+		if err != nil {
+			return nil, err
+		}
+		c, err := json.Marshal(citizens)
+		if err != nil {
+			return nil, err
+		}
+		q, args = openVotesSQLite, []any{string(b), string(c)}
 	}
 	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, args...)
 	if err != nil {
@@ -292,19 +300,6 @@ var (
 		FROM (SELECT kb.value AS ballot, kc.value AS citizen FROM json_each(?) kb JOIN json_each(?) kc ON kc.key = kb.key) k
 		JOIN ballots b ON b.id = k.ballot`
 )
-
-// jsonInts is ids as a JSON array, for SQLite's json_each.
-func jsonInts(ids []int64) string {
-	b := make([]byte, 0, 8*len(ids)+2)
-	b = append(b, '[')
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, id, 10)
-	}
-	return string(append(b, ']'))
-}
 
 // dropVotes forgets the replacing votes of the citizen the batch kept for
 // its end: a withdrawal after them in the batch removed the row they

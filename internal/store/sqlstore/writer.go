@@ -72,13 +72,17 @@ type writeJob struct {
 	db   *gorm.DB // the caller's handle: its clock (WithClock)
 	fn   func(tx *gorm.DB) error
 	done chan error
-	// vote is set for a vote or withdrawal (Store.txVote), which may run
-	// in a shared batch (shared), unless exclusive says it asked for
-	// more; tries counts its runs again.
-	vote              voteKey
-	shared, exclusive bool
-	tries             int
+	// vote is set for a vote or withdrawal (Store.txVote), which runs in
+	// a shared batch unless exclusive says it asked for more; tries
+	// counts its runs again.
+	vote      voteKey
+	exclusive bool
+	tries     int
 }
+
+// shared reports whether j runs in a shared batch (a vote or withdrawal
+// that asked for no more).
+func (j *writeJob) shared() bool { return j.vote != voteKey{} && !j.exclusive }
 
 // Errors that send a job, or its batch, to the next batch.
 var (
@@ -174,7 +178,7 @@ const checkpointEvery = 200 * time.Millisecond
 // SQLite's default for any write outside the writer. No write runs during
 // the checkpoint, so it copies the whole WAL (readers permitting) and the
 // next batch starts the WAL over; a commit is as durable before it as
-// after (WAL, synchronous=NORMAL).
+// after (WAL, synchronous=NORMAL). Only a SQLite writer is ever dirty.
 func (w *writer) checkpoint() {
 	if !w.dirty || time.Since(w.checkpointed) < checkpointEvery {
 		return
@@ -199,8 +203,7 @@ func (s *Store) write(ctx context.Context, v voteKey, fn func(tx *gorm.DB) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	j := &writeJob{ctx: ctx, db: s.db, fn: fn, done: make(chan error, 1), vote: v,
-		shared: v != voteKey{}}
+	j := &writeJob{ctx: ctx, db: s.db, fn: fn, done: make(chan error, 1), vote: v}
 	select {
 	case s.w.jobs <- j:
 	case <-s.w.quit:
@@ -264,18 +267,16 @@ func (w *writer) run(s *Store) {
 		// came: a close queued after votes commits after them and counts
 		// them.
 		for start := 0; start < len(batch); {
-			shared := batch[start].shared && !batch[start].exclusive
+			shared := batch[start].shared()
 			end := start + 1
-			for end < len(batch) && (batch[end].shared && !batch[end].exclusive) == shared {
+			for end < len(batch) && batch[end].shared() == shared {
 				end++
 			}
 			again = append(again, s.commitBatch(batch[start:end], shared)...)
 			start = end
 		}
 		clear(batch)
-		if w.conn != nil {
-			w.checkpoint()
-		}
+		w.checkpoint()
 	}
 }
 
