@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,11 +94,14 @@ func sessionCookie(base, tok string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// clickAndLoad clicks sel, which loads a new page, and waits for it: the
-// old body is marked first, so that waiting cannot match it.
+// clickAndLoad clicks sel, which loads a new page, and waits until that
+// page has loaded: the old body is marked first, so that waiting cannot
+// match it, and a page still loading may yet replace the nodes a query
+// finds in it.
 func clickAndLoad(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(markStale(), chromedp.Click(chromedp.CSS(sel)),
-		chromedp.WaitReady(chromedp.CSS(`body:not([data-stale])`)))
+		chromedp.WaitReady(chromedp.CSS(`body:not([data-stale])`)),
+		chromedp.Poll[chromedp.Void](`document.readyState === "complete" && !document.body.dataset.stale`))
 }
 
 // markStale marks the current page's body, so that a wait for
@@ -118,10 +122,16 @@ func browse(t *testing.T, ctx context.Context, what string, actions ...chromedp.
 	}
 }
 
-// textOf returns the text of the first element sel matches.
+// textOf returns the text of the first element sel matches. A node the
+// browser replaced between the query and the read (its document was still
+// being updated) is looked up again, a few times.
 func textOf(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	for try := 0; try < 5 && err != nil && strings.Contains(err.Error(), "No node with given id"); try++ {
+		time.Sleep(100 * time.Millisecond)
+		s, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	}
 	if err != nil {
 		t.Fatalf("text of %s: %v", sel, err)
 	}
