@@ -276,22 +276,11 @@ func (s *Store) loadCloseInput(tx *gorm.DB, b Ballot, now time.Time) (*CloseInpu
 	}
 
 	// Votes of citizens off the electorate (weight 0) are left out here,
-	// by the roll's ids, rather than by joining the roll again; the others
-	// are put in roll order (read in table order, they come as cast, and
-	// the proof sorts them by voter: names that follow ids sort fast).
-	at := make([]int32, len(ids)) // 1 + the index in votes of each roll place's vote
-	n := 0
-	for k, v := range votes {
-		if i, ok := roll.find(v.CitizenID); ok {
-			at[i] = int32(k + 1)
-			n++
-		}
-	}
-	in.Votes = make([]FinalVote, 0, n)
-	for i, k := range at {
-		if k > 0 {
-			v := votes[k-1]
-			v.Voter = in.Electorate[i].Voter
+	// by the roll's ids, rather than by joining the roll again.
+	in.Votes = votes[:0]
+	for _, v := range votes {
+		var ok bool
+		if v.Voter, ok = voterOf(v.CitizenID); ok {
 			in.Votes = append(in.Votes, v)
 		}
 	}
@@ -340,9 +329,10 @@ func readRoll(db *gorm.DB, ballotID, n int64, name func(id int64, handle string)
 }
 
 // voteRows reads a ballot's votes, without their voters' names, into a
-// slice presized from their count. SQLite reads them in table order
-// (sorted rowids) instead of index order, whose random page reads cost
-// about three times as much.
+// slice presized from their count, and sorts them by citizen id (the
+// proof sorts them by voter: names that follow ids sort fast). SQLite
+// reads them in table order (sorted rowids) instead of index order, whose
+// random page reads cost about three times as much.
 func voteRows(db *gorm.DB, dialect string, ballotID int64) ([]FinalVote, error) {
 	var n int64
 	if err := db.Raw(`SELECT COUNT(*) FROM votes WHERE ballot_id = ?`, ballotID).Scan(&n).Error; err != nil {
@@ -365,7 +355,11 @@ func voteRows(db *gorm.DB, dialect string, ballotID int64) ([]FinalVote, error) 
 		}
 		votes = append(votes, v)
 	}
-	return votes, wrap(rows.Err(), "votes of ballot %d", ballotID)
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "votes of ballot %d", ballotID)
+	}
+	slices.SortFunc(votes, func(a, b FinalVote) int { return cmp.Compare(a.CitizenID, b.CitizenID) })
+	return votes, nil
 }
 
 // rollIndex finds a citizen's place in the roll, given its citizen ids
