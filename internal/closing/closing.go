@@ -7,6 +7,7 @@
 package closing
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/ed25519"
@@ -165,23 +166,24 @@ func (c *Closer) count(in *store.CloseInput) (store.CloseOutput, error) {
 	// doc holds what the count needs; free the inputs' rows (a million
 	// voters' worth) before the tally and the proof are built.
 	in.Electorate, in.Votes = nil, nil
-	if err := proof.Count(doc); err != nil {
+	// The first signing pass starts while the tally counts.
+	seal, err := proof.CountToSeal(doc, c.Signer.SigningKey(), in.ClosedAt)
+	if err != nil {
 		return store.CloseOutput{}, fmt.Errorf("closing: tally ballot %d: %w", in.Ballot.ID, err)
 	}
-	key := c.Signer.SigningKey()
 	if in.Log != nil {
-		sealed, err := proof.Seal(doc, key, in.ClosedAt)
-		if err != nil {
+		var sealed bytes.Buffer
+		if err := seal.SealTo(&sealed); err != nil {
 			return store.CloseOutput{}, fmt.Errorf("closing: seal ballot %d: %w", in.Ballot.ID, err)
 		}
-		return c.seal2(in, doc, sealed)
+		return c.seal2(in, doc, sealed.Bytes())
 	}
 	// The store writes the proof (a million voters' is 140 MB) as it is
 	// sealed.
 	return store.CloseOutput{
 		ResultJSON: doc.Result,
 		WriteProof: func(w io.Writer) error {
-			if err := proof.SealTo(w, doc, key, in.ClosedAt); err != nil {
+			if err := seal.SealTo(w); err != nil {
 				return fmt.Errorf("closing: seal ballot %d: %w", in.Ballot.ID, err)
 			}
 			return nil
@@ -207,22 +209,40 @@ func Document(in *store.CloseInput) (*proof.Document, error) {
 }
 
 // documentVotes is the votes of a proof document: canonical, decoded and
-// sorted by voter.
+// sorted by voter. Each half is decoded on a goroutine of its own.
 func documentVotes(in *store.CloseInput) ([]proof.Vote, error) {
 	votes := make([]proof.Vote, len(in.Votes))
-	for i, v := range in.Votes {
-		canon, err := proof.Canonicalize([]byte(v.Choice))
-		if err != nil {
-			return nil, fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
-		}
-		dec, err := tally.DecodeChoice(in.Ballot.Method, canon)
-		if err != nil {
-			return nil, fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
-		}
-		votes[i] = proof.Vote{Voter: v.Voter, Choice: canon, Decoded: dec}
+	half := len(votes) / 2
+	var (
+		wg    sync.WaitGroup
+		first error
+	)
+	wg.Go(func() { first = decodeVotes(in, votes, 0, half) })
+	err := decodeVotes(in, votes, half, len(votes))
+	wg.Wait()
+	if err := cmp.Or(first, err); err != nil {
+		return nil, err
 	}
 	slices.SortFunc(votes, func(a, b proof.Vote) int { return strings.Compare(a.Voter, b.Voter) })
 	return votes, nil
+}
+
+// decodeVotes sets votes[from:to] from the same input votes, canonical
+// and decoded.
+func decodeVotes(in *store.CloseInput, votes []proof.Vote, from, to int) error {
+	for i := from; i < to; i++ {
+		v := in.Votes[i]
+		canon, err := proof.Canonicalize([]byte(v.Choice))
+		if err != nil {
+			return fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
+		}
+		dec, err := tally.DecodeChoice(in.Ballot.Method, canon)
+		if err != nil {
+			return fmt.Errorf("closing: vote of %s: %w", v.Voter, err)
+		}
+		votes[i] = proof.Vote{Voter: v.Voter, Choice: canon, Decoded: dec}
+	}
+	return nil
 }
 
 // proofBallot is the ballot definition of a proof document.

@@ -264,9 +264,7 @@ func Count(doc *Document) error {
 func (doc *Document) writeJSON(w io.Writer, withSignature bool) error {
 	sp := &spill{w: w}
 	out := sp.flush(doc.appendHead(make([]byte, 0, 2*spillSize), sp), true)
-	if sp.err == nil {
-		_, sp.err = w.Write(doc.Result)
-	}
+	sp.writeResult(doc)
 	sp.flush(doc.appendTail(out, withSignature, sp), true)
 	return sp.err
 }
@@ -291,6 +289,14 @@ func (sp *spill) flush(out []byte, force bool) []byte {
 		_, sp.err = sp.w.Write(out)
 	}
 	return out[:0]
+}
+
+// writeResult writes the document's result (the spill's buffer must
+// be empty).
+func (sp *spill) writeResult(doc *Document) {
+	if sp.err == nil {
+		_, sp.err = sp.w.Write(doc.Result)
+	}
 }
 
 // appendHead writes the document up to the result's value, spilling

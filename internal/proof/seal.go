@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"koinon/internal/pipe"
@@ -43,30 +44,88 @@ func Seal(doc *Document, key ed25519.PrivateKey, issuedAt time.Time) ([]byte, er
 }
 
 // SealTo is Seal writing the sealed proof to w as it is made, so that a
-// proof of any size is never whole in memory. The document is written
-// three times: twice unsigned, for the signature (each hashed on a second
-// goroutine while it is serialised), then sealed to w, on the caller's
-// goroutine.
+// proof of any size is never whole in memory (see Sealing.SealTo).
 func SealTo(w io.Writer, doc *Document, key ed25519.PrivateKey, issuedAt time.Time) error {
 	if doc.Result == nil || doc.VotesRoot == "" {
 		return errors.New("seal: document has no result; tally it first")
 	}
+	s := beginSeal(doc, key, issuedAt)
+	s.hashHead()
+	return s.SealTo(w)
+}
+
+// Sealing is a document being signed: the first signing pass over its
+// head (everything before the result, which counting does not change)
+// may run before the count ends (CountToSeal).
+type Sealing struct {
+	doc  *Document
+	sig  *streamSigner
+	head sync.WaitGroup // the first pass's head is hashed
+}
+
+// CountToSeal counts doc as Count does and begins to seal it with key at
+// issuedAt: the first signing pass hashes the document's head on a second
+// goroutine while the tally counts. Sealing.SealTo ends the seal.
+func CountToSeal(doc *Document, key ed25519.PrivateKey, issuedAt time.Time) (*Sealing, error) {
+	s := beginSeal(doc, key, issuedAt)
+	s.head.Go(s.hashHead)
+	doc.setRoot(nil)
+	res, err := doc.count()
+	if err != nil {
+		s.head.Wait()
+		return nil, err
+	}
+	doc.Result = res
+	return s, nil
+}
+
+// beginSeal sets issued_at (whole seconds, UTC) and signer on doc and
+// starts its signature.
+func beginSeal(doc *Document, key ed25519.PrivateKey, issuedAt time.Time) *Sealing {
 	doc.IssuedAt = issuedAt.UTC().Truncate(time.Second).Format(TimeLayout)
 	doc.Signer = NewSigner(key)
 	doc.Signature = ""
-	sig := newStreamSigner(key)
-	if err := doc.writeHashed(sig.FirstPass()); err != nil {
+	return &Sealing{doc: doc, sig: newStreamSigner(key)}
+}
+
+// hashHead writes the head of the unsigned document to the first pass.
+func (s *Sealing) hashHead() {
+	sp := &spill{w: s.sig.FirstPass()} // a hash: writes never fail
+	sp.flush(s.doc.appendHead(make([]byte, 0, 2*spillSize), sp), true)
+}
+
+// SealTo signs the counted document and writes the sealed proof to w. The
+// document is serialised twice more, each time hashed on a second
+// goroutine: the rest of the first signing pass, then the second pass,
+// whose head and result, the same in the sealed proof, also go to w; once
+// signed, only the sealed tail is written again.
+func (s *Sealing) SealTo(w io.Writer) error {
+	s.head.Wait()
+	doc := s.doc
+	p := pipe.New(s.sig.FirstPass(), pipeBlock)
+	sp := &spill{w: p}
+	sp.writeResult(doc)
+	out := sp.flush(doc.appendTail(make([]byte, 0, 2*spillSize), false, sp), true)
+	if err := errors.Join(sp.err, p.Close()); err != nil {
 		return err
 	}
-	if err := doc.writeHashed(sig.SecondPass()); err != nil {
+	p = pipe.New(s.sig.SecondPass(), pipeBlock)
+	sp = &spill{w: io.MultiWriter(p, w)}
+	out = sp.flush(doc.appendHead(out, sp), true)
+	sp.writeResult(doc)
+	sp.w = p
+	out = sp.flush(doc.appendTail(out, false, sp), true)
+	if err := errors.Join(sp.err, p.Close()); err != nil {
 		return err
 	}
-	signature, err := sig.Sum()
+	signature, err := s.sig.Sum()
 	if err != nil {
 		return err
 	}
 	doc.Signature = base64.StdEncoding.EncodeToString(signature)
-	return doc.writeJSON(w, true)
+	sp = &spill{w: w}
+	sp.flush(doc.appendTail(out, true, sp), true)
+	return sp.err
 }
 
 // writeHashed writes the unsigned document to h, a hash, on a second
@@ -80,7 +139,7 @@ func (doc *Document) writeHashed(h io.Writer) error {
 	return err
 }
 
-// pipeBlock is the block writeHashed hands to the hashing goroutine.
+// pipeBlock is the block a hashing goroutine is handed at once.
 const pipeBlock = spillSize
 
 // ParseProof reads a sealed proof and checks its shape, voter order and

@@ -139,6 +139,36 @@ func TestSealToWritesTheSealedDocument(t *testing.T) {
 	}
 }
 
+// CountToSeal, whose first signing pass starts during the count, seals
+// what Count then SealTo seal.
+func TestCountToSealIsCountThenSeal(t *testing.T) {
+	sealed := sealedMajority(t, 20_000)
+	var want, got bytes.Buffer
+	doc, err := ParseProof(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Count(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := SealTo(&want, doc, testKey(2), testIssuedAt); err != nil {
+		t.Fatal(err)
+	}
+	if doc, err = ParseProof(sealed); err != nil {
+		t.Fatal(err)
+	}
+	s, err := CountToSeal(doc, testKey(2), testIssuedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SealTo(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatal("CountToSeal's proof differs from Count and SealTo's")
+	}
+}
+
 // appendDocument is the document as writeJSON writes it, appended in one
 // buffer.
 func appendDocument(doc *Document, withSignature bool) []byte {

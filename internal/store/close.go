@@ -48,7 +48,7 @@ type CloseInput struct {
 	Topic      *Topic
 	Options    []BallotOption
 	Electorate []ElectorateRow // in roll order (citizen id)
-	Votes      []FinalVote
+	Votes      []FinalVote     // in roll order
 	ClosedAt   time.Time
 	// Log is the community log at the close of a public ballot when the
 	// logs are on (closelog.go): a proof 2 is built from it.
