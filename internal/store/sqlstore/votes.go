@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -319,24 +321,27 @@ func (b *batch) dropVotes(ballotID, citizenID int64) {
 	b.votes = kept
 }
 
-// updateVotes writes the votes the batch kept (writeVote), in (ballot,
-// citizen) order, before the batch locks its logs: on PostgreSQL in one
-// statement, where a row another process removed since the batch's start
-// sends the batch to run again (errChainMoved); on SQLite one cached
-// UPDATE each (the batch has held the write lock since its start).
-func (b *batch) updateVotes(tx *gorm.DB, dialect string) error {
-	if len(b.votes) == 0 {
-		return nil
-	}
-	// A citizen's later vote in the batch replaces the earlier one.
+// latestVotes returns the votes the batch kept (writeVote) for its end,
+// a citizen's latest only, in (ballot, citizen) order. They are written
+// before the batch locks its logs: on PostgreSQL in one statement
+// (queueVotes), where a row another process removed since the batch's
+// start sends the batch to run again (errChainMoved); on SQLite one
+// cached UPDATE each (updateVotesOneByOne; the batch has held the write
+// lock since its start).
+func (b *batch) latestVotes() []Vote {
 	votes := slices.Clone(b.votes)
 	slices.Reverse(votes)
 	slices.SortStableFunc(votes, func(x, y Vote) int {
 		return cmp.Or(cmp.Compare(x.BallotID, y.BallotID), cmp.Compare(x.CitizenID, y.CitizenID))
 	})
-	votes = slices.CompactFunc(votes, func(x, y Vote) bool { return x.BallotID == y.BallotID && x.CitizenID == y.CitizenID })
-	if dialect != "postgres" {
-		return updateVotesOneByOne(tx, votes)
+	return slices.CompactFunc(votes, func(x, y Vote) bool { return x.BallotID == y.BallotID && x.CitizenID == y.CitizenID })
+}
+
+// queueVotes queues the UPDATE of latestVotes on PostgreSQL.
+func (b *batch) queueVotes(q *pgx.Batch) {
+	votes := b.latestVotes()
+	if len(votes) == 0 {
+		return
 	}
 	var (
 		ballots, citizens         []int64
@@ -348,21 +353,20 @@ func (b *batch) updateVotes(tx *gorm.DB, dialect string) error {
 		choices, receipts, nonces = append(choices, v.Choice), append(receipts, v.Receipt), append(nonces, v.ReceiptNonce)
 		at = append(at, v.CastAt)
 	}
-	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, `UPDATE votes v
+	q.Queue(`UPDATE votes v
 		SET choice = u.choice, receipt = u.receipt, receipt_nonce = u.nonce, cast_at = u.cast_at
 		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
 			AS u(ballot_id, citizen_id, choice, receipt, nonce, cast_at)
-		WHERE v.ballot_id = u.ballot_id AND v.citizen_id = u.citizen_id`, ballots, citizens, choices, receipts, nonces, at)
-	if err != nil {
-		return wrap(err, "cast votes")
-	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(votes)) {
-		return errChainMoved
-	}
-	return nil
+		WHERE v.ballot_id = u.ballot_id AND v.citizen_id = u.citizen_id`, ballots, citizens, choices, receipts, nonces, at).
+		Exec(func(ct pgconn.CommandTag) error {
+			if ct.RowsAffected() != int64(len(votes)) {
+				return errChainMoved
+			}
+			return nil
+		})
 }
 
-// updateVotesOneByOne is updateVotes on SQLite.
+// updateVotesOneByOne writes latestVotes on SQLite.
 func updateVotesOneByOne(tx *gorm.DB, votes []Vote) error {
 	for _, v := range votes {
 		res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, updateVoteSQL, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)

@@ -148,13 +148,10 @@ func newWriter(s *Store) (*writer, error) {
 	if s.dialect == "postgres" {
 		w.maxBatch = maxBatchPostgres
 	} else if !s.readOnly {
-		sqlDB, err := s.db.DB()
-		if err != nil {
-			return nil, err
-		}
 		ctx := context.Background()
-		if w.conn, err = sqlDB.Conn(ctx); err != nil {
-			return nil, fmt.Errorf("store: writer connection: %w", err)
+		var err error
+		if w.conn, err = s.conn(ctx); err != nil {
+			return nil, err
 		}
 		if _, err := w.conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
 			w.conn.Close()
@@ -163,6 +160,16 @@ func newWriter(s *Store) (*writer, error) {
 	}
 	go w.run(s)
 	return w, nil
+}
+
+// conn takes a connection from the store's pool.
+func (s *Store) conn(ctx context.Context) (*sql.Conn, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	return conn, wrap(err, "writer connection")
 }
 
 // checkpointEvery is the least time between two checkpoints of a
@@ -342,6 +349,8 @@ type batch struct {
 	// fresh: no job before the running one has sent a statement, so
 	// the transaction has written nothing yet (Store.beside).
 	fresh bool
+	// conn is the connection the batch's transaction runs on.
+	conn *sql.Conn
 }
 
 // batchMark is a batch's state before a job, to return to if it fails.
@@ -433,13 +442,22 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		}
 		answer(err)
 	}
-	b := &batch{shared: shared, logs: newLogBatch(s), events: map[int64][]BallotEvent{}}
+	b := &batch{shared: shared, logs: newLogBatch(s), events: map[int64][]BallotEvent{}, conn: s.w.conn}
 	b.logs.shared = shared
 	ctx := context.WithValue(context.Background(), batchKey{}, b)
-	db := s.db.WithContext(ctx)
-	if s.w.conn != nil {
-		db.Statement.ConnPool = s.w.conn
+	if b.conn == nil {
+		// PostgreSQL: a connection of the batch's own, whose pgx
+		// connection the batch's end uses as well (pipeline).
+		conn, err := s.conn(ctx)
+		if err != nil {
+			answer(err)
+			return again
+		}
+		defer conn.Close()
+		b.conn = conn
 	}
+	db := s.db.WithContext(ctx)
+	db.Statement.ConnPool = b.conn
 	tx := db.Begin()
 	if tx.Error != nil {
 		answer(wrap(tx.Error, "begin"))
@@ -522,17 +540,7 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		answer(nil)
 		return again
 	}
-	// The replacing votes' rows, in order; then the batch's locks, in a
-	// fixed order: community logs, then ballot event chains, each by id.
-	if err := b.updateVotes(tx, s.dialect); err != nil {
-		fail(err)
-		return again
-	}
-	if err := b.logs.flushAll(tx); err != nil {
-		fail(err)
-		return again
-	}
-	if err := b.flushEvents(tx); err != nil {
+	if err := b.end(tx); err != nil {
 		fail(err)
 		return again
 	}
