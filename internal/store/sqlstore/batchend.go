@@ -13,6 +13,39 @@ import (
 	"gorm.io/gorm"
 )
 
+// begin takes the writer lock on PostgreSQL, shared by a shared batch
+// and exclusive otherwise (writer.go: shared batches run side by side,
+// any other alone, because its jobs take locks in their own order), and
+// reads a shared batch's votes (openVotes) — on PostgreSQL both in one
+// round trip, the read after the lock.
+func (b *batch) begin(tx *gorm.DB, jobs []*writeJob) error {
+	var keys []voteKey
+	if b.shared {
+		for _, j := range jobs {
+			keys = append(keys, j.vote)
+		}
+	}
+	if b.logs.s.dialect != "postgres" {
+		if !b.shared {
+			return nil
+		}
+		var err error
+		b.opened, err = openVotes(tx, keys)
+		return err
+	}
+	if !b.shared {
+		return wrap(tx.Exec("SELECT pg_advisory_xact_lock(?)", writerLockKey).Error, "writer lock")
+	}
+	var q pgx.Batch
+	q.Queue("SELECT pg_advisory_xact_lock_shared($1)", int64(writerLockKey))
+	ballots, citizens := voteArrays(keys)
+	q.Queue(openVotesPostgres, ballots, citizens).Query(func(rows pgx.Rows) (err error) {
+		b.opened, err = scanOpened(rows, len(keys))
+		return err
+	})
+	return wrap(pipeline(tx.Statement.Context, b.conn, &q), "writer lock and votes")
+}
+
 // end writes what the batch kept for its end: the replacing votes, then
 // each community log's entries and each ballot's events, taking their
 // locks in the fixed order (logs by id, then chains by id; writer.go).

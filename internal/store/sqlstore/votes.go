@@ -255,32 +255,44 @@ func (b *batch) openedVote(ballotID, citizenID int64) (openedVote, bool) {
 // one query instead of one per job: the ballots' states cannot change
 // until the batch ends (a close runs in an exclusive batch), nor their
 // rolls, and a chain head read here is checked again at the batch's end
-// on PostgreSQL (checkHeads; a SQLite batch holds the database's write
-// lock from its start). The keys go as two arrays: unnest on PostgreSQL,
-// json_each on SQLite.
-func openVotes(tx *gorm.DB, dialect string, keys []voteKey) (map[voteKey]openedVote, error) {
-	ballots, citizens := make([]int64, len(keys)), make([]int64, len(keys))
-	for i, k := range keys {
-		ballots[i], citizens[i] = k.ballotID, k.citizenID
+// on PostgreSQL (batch.endPostgres; a SQLite batch holds the database's
+// write lock from its start). The keys go as two arrays: unnest on
+// PostgreSQL (queued with the writer lock, batch.begin), json_each on
+// SQLite.
+func openVotes(tx *gorm.DB, keys []voteKey) (map[voteKey]openedVote, error) {
+	ballots, citizens := voteArrays(keys)
+	b, err := json.Marshal(ballots)
+	if err != nil {
+		return nil, err
 	}
-	q, args := openVotesPostgres, []any{ballots, citizens}
-	if dialect != "postgres" {
-		b, err := json.Marshal(ballots)
-		if err != nil {
-			return nil, err
-		}
-		c, err := json.Marshal(citizens)
-		if err != nil {
-			return nil, err
-		}
-		q, args = openVotesSQLite, []any{string(b), string(c)}
+	c, err := json.Marshal(citizens)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, args...)
+	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, openVotesSQLite, string(b), string(c))
 	if err != nil {
 		return nil, wrap(err, "open ballots")
 	}
 	defer rows.Close()
-	out := make(map[voteKey]openedVote, len(keys))
+	return scanOpened(rows, len(keys))
+}
+
+// voteArrays returns the keys' ballots and citizens.
+func voteArrays(keys []voteKey) (ballots, citizens []int64) {
+	ballots, citizens = make([]int64, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		ballots[i], citizens[i] = k.ballotID, k.citizenID
+	}
+	return ballots, citizens
+}
+
+// scanOpened reads the rows of openVotes's query (database/sql's or pgx's).
+func scanOpened(rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}, n int) (map[voteKey]openedVote, error) {
+	out := make(map[voteKey]openedVote, n)
 	for rows.Next() {
 		var (
 			o       openedVote

@@ -469,28 +469,9 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 			tx.Rollback()
 		}
 	}()
-	if s.dialect == "postgres" {
-		// Shared batches run side by side; any other runs alone, because
-		// its jobs take locks in their own order (writer.go).
-		lock := "SELECT pg_advisory_xact_lock(?)"
-		if shared {
-			lock = "SELECT pg_advisory_xact_lock_shared(?)"
-		}
-		if err := tx.Exec(lock, writerLockKey).Error; err != nil {
-			answer(wrap(err, "writer lock"))
-			return again
-		}
-	}
-	if shared {
-		keys := make([]voteKey, 0, len(jobs))
-		for _, j := range jobs {
-			keys = append(keys, j.vote)
-		}
-		var err error
-		if b.opened, err = openVotes(tx, s.dialect, keys); err != nil {
-			fail(err)
-			return again
-		}
+	if err := b.begin(tx, jobs); err != nil {
+		fail(err)
+		return again
 	}
 	ran := 0
 	b.fresh = true
