@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 )
@@ -75,6 +76,14 @@ func (b *batch) endPostgres(tx *gorm.DB) error {
 	communities := slices.Sorted(maps.Keys(lb.logs))
 	ballots := slices.Sorted(maps.Keys(b.events))
 	var first pgx.Batch
+	for _, w := range b.later {
+		first.Queue(w.q, w.args...).Exec(func(ct pgconn.CommandTag) error {
+			if w.rows >= 0 && ct.RowsAffected() != w.rows {
+				return errChainMoved
+			}
+			return nil
+		})
+	}
 	b.queueVotes(&first)
 	if len(communities)+len(ballots) > 0 {
 		classes, keys := make([]int32, 0, len(communities)+len(ballots)), make([]int32, 0, len(communities)+len(ballots))
@@ -197,6 +206,36 @@ func queueEvents(q *pgx.Batch, ballots []int64, events map[int64][]BallotEvent, 
 	q.Queue(`INSERT INTO ballot_events (ballot_id, seq, kind, payload, at, prev_hash, hash)
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])`,
 		ids, seqs, kinds, payloads, at, prevs, hashs)
+}
+
+// laterWrite is a write a job left for its batch's end (deferWrite).
+type laterWrite struct {
+	q    string // $n placeholders
+	args []any
+	rows int64 // the rows it must change; -1: any number
+}
+
+// deferWrite leaves the write q (? placeholders) for the end of a shared
+// batch on PostgreSQL, where it goes with the first round trip, before
+// the replacing votes (endPostgres), and reports whether it did (elsewhere
+// the caller sends it). It is for writes whose outcome the job does not
+// need and that fail only when another process wrote the same rows since
+// the batch's start: a write that changes other than rows rows (when
+// rows >= 0) sends the batch to run again (errChainMoved), as the other
+// process's move of the citizen's chain would. A job whose writes all
+// wait sends no statement, nor its savepoint. Writes with a list argument
+// (expanded by gorm) are not left.
+func (b *batch) deferWrite(q string, rows int64, args ...any) bool {
+	if b == nil || !b.shared || b.logs.s.dialect != "postgres" {
+		return false
+	}
+	for _, a := range args {
+		if _, list := a.([]int64); list {
+			return false
+		}
+	}
+	b.later = append(b.later, laterWrite{q: numberPlaceholders(q), args: args, rows: rows})
+	return true
 }
 
 // lockKey is an id as the second key of a two-key advisory lock.

@@ -74,8 +74,14 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 	return out, err
 }
 
-// updateVoteSQL replaces a citizen's vote.
-const updateVoteSQL = "UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?"
+// updateVoteSQL replaces a citizen's vote; insertVoteSQL adds their
+// first, left for the end of a shared batch on PostgreSQL (deferWrite:
+// another process's insert meanwhile runs the batch again).
+const (
+	updateVoteSQL = "UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?"
+	insertVoteSQL = `INSERT INTO votes (ballot_id, citizen_id, choice, receipt, receipt_nonce, cast_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+)
 
 // writeVote replaces the citizen's vote or, when there is none, inserts
 // it; replaced says which. On PostgreSQL two submissions of one citizen
@@ -84,7 +90,8 @@ const updateVoteSQL = "UPDATE votes SET choice = ?, receipt = ?, receipt_nonce =
 //
 // In a shared batch a vote that replaces one its start found (openVotes)
 // is kept in the batch and written at the batch's end with the others
-// (batch.updateVotes); one it found none for tries the INSERT first.
+// (batch.queueVotes); one it found none for is inserted, at the batch's
+// end too on PostgreSQL (deferWrite), at once on SQLite.
 func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 	update := func() (bool, error) {
 		res := tx.Exec(updateVoteSQL, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
@@ -96,6 +103,12 @@ func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 		bt.votes = append(bt.votes, *v)
 		return true, nil
 	case ok: // none at the batch's start: try the INSERT first
+		if bt.deferWrite(insertVoteSQL, 1, v.BallotID, v.CitizenID, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt) {
+			// A later vote of the citizen in the batch replaces it.
+			o.voted, o.inserting = true, true
+			bt.opened[voteKey{v.BallotID, v.CitizenID}] = o
+			return false, nil
+		}
 	default:
 		if replaced, err = update(); err != nil || replaced {
 			return replaced, err
@@ -138,6 +151,9 @@ func (s *Store) withdraw(ctx context.Context, ballotID, citizenID int64, rest fu
 		b, err := openForVoting(tx, s.dialect, ballotID, citizenID, s.Now())
 		if err != nil {
 			return err
+		}
+		if o, _ := batchOf(tx).openedVote(ballotID, citizenID); o.inserting {
+			return errNextBatch // the citizen's first vote waits for the batch's end
 		}
 		res := tx.Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).Delete(&Vote{})
 		if res.Error != nil {
@@ -229,11 +245,12 @@ const openColumns = `b.id, b.community_id, b.topic_id, b.title, b.delegation, b.
 type voteKey struct{ ballotID, citizenID int64 }
 
 // openedVote is what openForVoting reads for one vote; voted says that
-// the citizen's vote row was there.
+// the citizen's vote row was there, or that a job of the batch inserts
+// it at the batch's end (inserting).
 type openedVote struct {
-	b             Ballot
-	onRoll, voted bool
-	head          sql.NullString
+	b                        Ballot
+	onRoll, voted, inserting bool
+	head                     sql.NullString
 }
 
 func (o *openedVote) dest() []any {

@@ -343,6 +343,8 @@ type batch struct {
 	// votes the replacing votes it writes at its end (writeVote).
 	opened map[voteKey]openedVote
 	votes  []Vote
+	// later are the writes its jobs left for its end (deferWrite).
+	later []laterWrite
 	// unsaved: the running job's savepoint is still to be set, before
 	// its first statement (savepoint).
 	unsaved bool
@@ -358,6 +360,7 @@ type batchMark struct {
 	logs   logMark
 	events map[int64][]BallotEvent
 	votes  []Vote
+	later  []laterWrite
 }
 
 func (b *batch) mark() batchMark {
@@ -365,12 +368,12 @@ func (b *batch) mark() batchMark {
 	for id, evs := range b.events {
 		events[id] = slices.Clip(evs)
 	}
-	return batchMark{logs: b.logs.mark(), events: events, votes: slices.Clip(b.votes)}
+	return batchMark{logs: b.logs.mark(), events: events, votes: slices.Clip(b.votes), later: slices.Clip(b.later)}
 }
 
 func (b *batch) reset(m batchMark) {
 	b.logs.reset(m.logs)
-	b.events, b.votes = m.events, m.votes
+	b.events, b.votes, b.later = m.events, m.votes, m.later
 }
 
 // savepoint sets the running job's savepoint if it is still to be set:
