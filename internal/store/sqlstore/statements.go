@@ -222,7 +222,7 @@ type statementRow struct {
 	LogIndex    int64
 	Envelope    string
 	// prev is the statement's prev, for the batch's check that the
-	// chain did not move (checkHeads); not stored.
+	// chain did not move (batch.endPostgres); not stored.
 	prev string
 }
 

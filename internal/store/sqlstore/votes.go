@@ -214,7 +214,7 @@ func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Ti
 		if dialect == "postgres" {
 			q += " FOR SHARE OF b"
 		}
-		found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, citizenID, id}, o.dest()...)
+		found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, citizenID, citizenID, id}, o.dest()...)
 		if err == nil && !found {
 			err = gorm.ErrRecordNotFound
 		}
@@ -235,11 +235,17 @@ func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Ti
 }
 
 // openColumns are the columns openForVoting reads of a ballot b, for
-// the citizen ? (three times), then the ballot's id.
+// the citizen ? (four times), then the ballot's id. delegated says
+// whether someone lists the citizen first in a scope of the ballot
+// (store.ScopeKeys), for notifyDelegators: no delegation changes while a
+// shared batch runs (a change runs in an exclusive batch).
 const openColumns = `b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
 	EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll,
 	(SELECT s.hash FROM statements s WHERE s.community_id = b.community_id AND s.citizen_id = ? ORDER BY s.log_index DESC LIMIT 1) AS head,
-	EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = b.id AND v.citizen_id = ?) AS voted`
+	EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = b.id AND v.citizen_id = ?) AS voted,
+	EXISTS (SELECT 1 FROM delegation_delegates dd JOIN delegations d ON d.id = dd.delegation_id
+		WHERE dd.delegate_id = ? AND dd.position = 0 AND d.community_id = b.community_id
+		AND d.scope_key IN ('b:' || b.id, 't:' || b.topic_id, 'c')) AS delegated`
 
 // voteKey is a vote's ballot and citizen.
 type voteKey struct{ ballotID, citizenID int64 }
@@ -248,14 +254,14 @@ type voteKey struct{ ballotID, citizenID int64 }
 // the citizen's vote row was there, or that a job of the batch inserts
 // it at the batch's end (inserting).
 type openedVote struct {
-	b                        Ballot
-	onRoll, voted, inserting bool
-	head                     sql.NullString
+	b                                   Ballot
+	onRoll, voted, inserting, delegated bool
+	head                                sql.NullString
 }
 
 func (o *openedVote) dest() []any {
 	return []any{&o.b.ID, &o.b.CommunityID, &o.b.TopicID, &o.b.Title, &o.b.Delegation, &o.b.State, &o.b.ClosesAt,
-		&o.b.Secrecy, &o.b.Secret, &o.onRoll, &o.head, &o.voted}
+		&o.b.Secrecy, &o.b.Secret, &o.onRoll, &o.head, &o.voted, &o.delegated}
 }
 
 // openedVote returns what a shared batch read at its start for the vote,

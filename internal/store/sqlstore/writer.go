@@ -29,17 +29,18 @@ import (
 //
 // A batch of votes (Store.txVote) reads all its votes' ballots, rolls
 // and chain heads in one query at its start (openVotes) and writes the
-// votes it replaces in one step at its end (updateVotes), so that a
-// replaced vote sends no statement of its own.
+// votes it replaces at its end (queueVotes, updateVotesOneByOne), so
+// that a replaced vote sends no statement of its own; on PostgreSQL a
+// first vote's writes wait for the end too (deferWrite), and the end is
+// two pipelined round trips (batch.endPostgres).
 //
 // On SQLite one writer is the right number (the database has one write
 // lock). On PostgreSQL several processes may each run their writer on one
 // database. A batch of votes runs beside the other processes' batches:
 // its jobs take no lock but their ballot's row FOR SHARE and the rows
 // they write, and the batch's end takes the logs of its communities, then
-// the event chains of its ballots, each in id order (logBatch.store,
-// batch.flushEvents), so two batches never wait for each other in a
-// circle there. Any other batch (a close, a
+// the event chains of its ballots, each in id order (batch.endPostgres),
+// so two batches never wait for each other in a circle there. Any other batch (a close, a
 // delegation change, a trustee step …) takes locks as its jobs go and
 // runs alone: shared batches hold one advisory lock (writerLockKey)
 // shared, the others exclusive. A shared batch's job that would lock
