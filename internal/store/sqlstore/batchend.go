@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"golang.org/x/mod/sumdb/tlog"
 	"gorm.io/gorm"
 )
 
@@ -135,6 +136,35 @@ func (b *batch) endPostgres(tx *gorm.DB) error {
 				return err
 			})
 	}
+	// A shared batch reads with the rest the hashes other processes
+	// stored since this one's last batch (a few batches' worth at most):
+	// its append needs the tree's new right edge, and its receipts'
+	// proofs the hashes below their size, which the cache then holds. (A
+	// shared batch has written no hash before its end, so all it reads is
+	// committed.)
+	var others, starts []int64
+	for _, id := range communities {
+		if n := lb.s.hashCache.seenCount(id); n > 0 && lb.shared {
+			others, starts = append(others, id), append(starts, n)
+		}
+	}
+	if len(others) > 0 {
+		first.Queue(`SELECT h.community_id, h.idx, h.hash FROM unnest($1::bigint[], $2::bigint[]) AS c(id, start)
+			JOIN log_hashes h ON h.community_id = c.id AND h.idx >= c.start AND h.idx < c.start + $3`, others, starts, int64(othersMax)).
+			Query(func(r pgx.Rows) error {
+				var (
+					id, idx int64
+					hash    []byte
+				)
+				_, err := pgx.ForEachRow(r, []any{&id, &idx, &hash}, func() error {
+					if len(hash) == len(tlog.Hash{}) {
+						lb.s.hashCache.put(id, idx, []tlog.Hash{tlog.Hash(hash)})
+					}
+					return nil
+				})
+				return err
+			})
+	}
 	last := map[int64]eventHead{}
 	if len(ballots) > 0 {
 		first.Queue(`SELECT b.id, e.seq, e.hash FROM unnest($1::bigint[]) AS b(id)
@@ -207,6 +237,10 @@ func queueEvents(q *pgx.Batch, ballots []int64, events map[int64][]BallotEvent, 
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])`,
 		ids, seqs, kinds, payloads, at, prevs, hashs)
 }
+
+// othersMax is how many hashes stored by other processes a batch's end
+// reads ahead per log; beyond that the append reads what it needs.
+const othersMax = 4 * maxBatchPostgres * 2
 
 // laterWrite is a write a job left for its batch's end (deferWrite).
 type laterWrite struct {

@@ -268,6 +268,7 @@ func (lb *logBatch) committed() map[int64]*batchCheckpoint {
 	}
 	out := make(map[int64]*batchCheckpoint, len(lb.sizes))
 	for id, row := range lb.sizes {
+		lb.s.hashCache.saw(id, tlog.StoredHashCount(row.Size))
 		signed, err := lb.s.signCheckpoint(row, clog.Open(lb.s.hashes(lb.s.db, id), row.Size))
 		if err == nil {
 			out[id] = &batchCheckpoint{row: row, signed: signed}
