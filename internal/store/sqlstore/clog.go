@@ -160,7 +160,7 @@ const communityLogLockClass = 0x4b4c // "KL"
 func (s *Store) lockLog(tx *gorm.DB, communityID int64) (CommunityLog, error) {
 	var row CommunityLog
 	if s.dialect == "postgres" {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", communityLogLockClass, int32(communityID&0x7fffffff)).Error; err != nil {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", communityLogLockClass, lockKey(communityID)).Error; err != nil {
 			return row, wrap(err, "lock log of community %d", communityID)
 		}
 	}
@@ -171,6 +171,13 @@ func (s *Store) lockLog(tx *gorm.DB, communityID int64) (CommunityLog, error) {
 	if res.RowsAffected > 0 {
 		return row, nil
 	}
+	return s.createLog(tx, communityID)
+}
+
+// createLog creates the community's log row, on its first append (the
+// caller holds the log).
+func (s *Store) createLog(tx *gorm.DB, communityID int64) (CommunityLog, error) {
+	var row CommunityLog
 	if s.logs == nil {
 		return row, errors.New("store: community logs are not enabled")
 	}
@@ -209,16 +216,19 @@ func appendLog(tx *gorm.DB, row *CommunityLog, lg *clog.Log, entries [][]byte) (
 	return first, nil
 }
 
-// appendAtOnce is appendLog and insertStatements on PostgreSQL in one
-// statement: the entries, their tree hashes, the statements' rows, the
-// votes' openings and the log's new size go in one round trip instead of
-// five, which a batch makes while it holds the log's lock (logBatch.store).
-func appendAtOnce(tx *gorm.DB, row *CommunityLog, h dbHashes, p *pendingLog) error {
+// appendAtOnce is appendLog and insertStatements on PostgreSQL as one
+// statement, returned for the caller to send: the entries, their tree
+// hashes, the statements' rows, the votes' openings and the log's new
+// size go in one round trip instead of five, which a batch makes while
+// it holds the log's lock (logBatch.store, batch.endPostgres). row gets
+// the new size, and h's written the hashes, before the statement is
+// sent: a batch whose statement fails keeps neither.
+func appendAtOnce(row *CommunityLog, h dbHashes, p *pendingLog) (string, []any, error) {
 	held := &heldHashes{dbHashes: h}
 	lg := clog.Open(held, row.Size)
 	first, err := lg.Append(p.entries)
 	if err != nil {
-		return fmt.Errorf("store: append to log of community %d: %w", row.CommunityID, err)
+		return "", nil, fmt.Errorf("store: append to log of community %d: %w", row.CommunityID, err)
 	}
 	hashes := make([][]byte, len(held.hashes))
 	for i := range held.hashes {
@@ -237,7 +247,11 @@ func appendAtOnce(tx *gorm.DB, row *CommunityLog, h dbHashes, p *pendingLog) err
 		oBallot, oIndex = append(oBallot, o.BallotID), append(oIndex, o.LogIndex)
 		oCommitment, oNonce, oEnvel = append(oCommitment, o.Commitment), append(oNonce, o.Nonce), append(oEnvel, o.Envelope)
 	}
-	_, err = tx.Statement.ConnPool.ExecContext(tx.Statement.Context, `WITH
+	row.Size = lg.Size()
+	if h.written != nil {
+		h.written(held.start, held.hashes)
+	}
+	return `WITH
 		h AS (INSERT INTO log_hashes (community_id, idx, hash)
 			SELECT $1, $2 + t.i - 1, t.h FROM unnest($3::bytea[]) WITH ORDINALITY AS t(h, i)),
 		e AS (INSERT INTO log_entries (community_id, idx, data)
@@ -247,16 +261,8 @@ func appendAtOnce(tx *gorm.DB, row *CommunityLog, h dbHashes, p *pendingLog) err
 		o AS (INSERT INTO vote_openings (ballot_id, log_index, commitment, nonce, envelope)
 			SELECT * FROM unnest($10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[]))
 		UPDATE community_logs SET size = $15 WHERE community_id = $1`,
-		row.CommunityID, held.start, hashes, first, p.entries, sHash, sCitizen, sIndex, sEnvelope,
-		oBallot, oIndex, oCommitment, oNonce, oEnvel, lg.Size())
-	if err != nil {
-		return wrap(err, "append to log of community %d", row.CommunityID)
-	}
-	row.Size = lg.Size()
-	if h.written != nil {
-		h.written(held.start, held.hashes)
-	}
-	return nil
+		[]any{row.CommunityID, held.start, hashes, first, p.entries, sHash, sCitizen, sIndex, sEnvelope,
+			oBallot, oIndex, oCommitment, oNonce, oEnvel, row.Size}, nil
 }
 
 // heldHashes is dbHashes whose write waits for the caller (appendAtOnce).

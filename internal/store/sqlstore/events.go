@@ -64,7 +64,7 @@ func lockEvents(tx *gorm.DB, dialect string, ballotID int64) error {
 	if dialect != "postgres" {
 		return nil
 	}
-	err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", logLockClass, int32(ballotID&0x7fffffff)).Error
+	err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", logLockClass, lockKey(ballotID)).Error
 	return wrap(err, "lock log of ballot %d", ballotID)
 }
 

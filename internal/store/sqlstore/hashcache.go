@@ -15,6 +15,10 @@ import (
 type hashCache struct {
 	mu sync.RWMutex
 	m  map[[2]int64]tlog.Hash // (community, stored-hash index)
+	// seen is, per community, the stored-hash count of the log as this
+	// process's last batch left it: the hashes another process stored
+	// since are those from there on (batch.endPostgres reads them).
+	seen map[int64]int64
 }
 
 const hashCacheSize = 1 << 20 // about 80 MB at most
@@ -37,11 +41,29 @@ func (c *hashCache) put(communityID, start int64, hashes []tlog.Hash) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m)+len(hashes) > hashCacheSize {
-		c.m = make(map[[2]int64]tlog.Hash, 1024)
+		c.m, c.seen = make(map[[2]int64]tlog.Hash, 1024), map[int64]int64{}
 	}
 	for i, h := range hashes {
 		c.m[[2]int64{communityID, start + int64(i)}] = h
 	}
+}
+
+// saw notes that the community's log had count stored hashes when this
+// process's batch committed.
+func (c *hashCache) saw(communityID, count int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil {
+		c.seen = map[int64]int64{}
+	}
+	c.seen[communityID] = count
+}
+
+// seenCount is what saw noted for the community (0: nothing).
+func (c *hashCache) seenCount(communityID int64) int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.seen[communityID]
 }
 
 // hashes returns the community's stored hashes on db, through the cache.
@@ -56,7 +78,7 @@ func (s *Store) hashes(db *gorm.DB, communityID int64) dbHashes {
 // played by a test).
 func (s *Store) ForgetCaches() {
 	s.hashCache.mu.Lock()
-	s.hashCache.m = nil
+	s.hashCache.m, s.hashCache.seen = nil, nil
 	s.hashCache.mu.Unlock()
 	s.states.mu.Lock()
 	s.states.m = nil

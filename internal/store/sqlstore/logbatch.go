@@ -187,22 +187,40 @@ func (lb *logBatch) flush(tx *gorm.DB, communityID int64) error {
 
 // store locks the community's log and appends the pending entries, and
 // forgets them (a caller that then appends by itself reads the log
-// again). In a shared batch it first checks that each citizen's stored
-// chain still ends where the batch's first statement of theirs says it
-// does (errChainMoved).
+// again). A PostgreSQL batch's end does the same for all its logs at
+// once (batch.endPostgres).
 func (lb *logBatch) store(tx *gorm.DB, communityID int64) error {
-	p := lb.logs[communityID]
-	delete(lb.logs, communityID)
-	lb.known = nil
 	row, err := lb.s.lockLog(tx, communityID)
 	if err != nil {
 		return err
 	}
-	if lb.shared && lb.s.dialect == "postgres" {
-		if err := checkHeads(tx, communityID, p.rows); err != nil {
+	p, h := lb.take(tx, communityID, row)
+	if lb.s.dialect == "postgres" {
+		q, args, err := appendAtOnce(&row, h, p)
+		if err != nil {
 			return err
 		}
+		_, err = tx.Statement.ConnPool.ExecContext(tx.Statement.Context, q, args...)
+		lb.sizes[communityID] = row
+		return wrap(err, "append to log of community %d", communityID)
 	}
+	if _, err := appendLog(tx, &row, clog.Open(h, row.Size), p.entries); err != nil {
+		return err
+	}
+	if err := insertStatements(tx, p.rows, p.openings); err != nil {
+		return err
+	}
+	lb.sizes[communityID] = row
+	return nil
+}
+
+// take forgets the community's pending entries and returns them with
+// their log indexes, placed after the locked log's row, and the log's
+// hashes on tx, which the batch keeps once written (committed).
+func (lb *logBatch) take(tx *gorm.DB, communityID int64, row CommunityLog) (*pendingLog, dbHashes) {
+	p := lb.logs[communityID]
+	delete(lb.logs, communityID)
+	lb.known = nil
 	lb.placed[communityID] = append(lb.placed[communityID], placement{pos: p.pos, index: row.Size})
 	for i := range p.rows {
 		p.rows[i].LogIndex = lb.index(communityID, p.rows[i].LogIndex)
@@ -214,50 +232,20 @@ func (lb *logBatch) store(tx *gorm.DB, communityID int64) error {
 	h.written = func(start int64, hashes []tlog.Hash) {
 		lb.written = append(lb.written, writtenHashes{communityID, start, hashes})
 	}
-	if lb.s.dialect == "postgres" {
-		if err := appendAtOnce(tx, &row, h, p); err != nil {
-			return err
-		}
-	} else {
-		if _, err := appendLog(tx, &row, clog.Open(h, row.Size), p.entries); err != nil {
-			return err
-		}
-		if err := insertStatements(tx, p.rows, p.openings); err != nil {
-			return err
-		}
-	}
-	lb.sizes[communityID] = row
-	return nil
+	return p, h
 }
 
-// checkHeads reads, under the community log's lock, the stored chain head
-// of every citizen with statements in rows and compares it with the prev
-// of their first one there: another process's batch may have extended
-// the chain after this batch's job read it (PostgreSQL only: SQLite has
-// one writer).
-func checkHeads(tx *gorm.DB, communityID int64, rows []statementRow) error {
+// firstPrevs returns, for each citizen with statements in rows, the prev
+// of their first one there: where the batch found their stored chain to
+// end.
+func firstPrevs(rows []statementRow) map[int64]string {
 	want := map[int64]string{}
 	for _, r := range rows {
 		if _, ok := want[r.CitizenID]; !ok {
 			want[r.CitizenID] = r.prev
 		}
 	}
-	ids := slices.Sorted(maps.Keys(want))
-	var heads []statementRow
-	if err := tx.Raw(`SELECT DISTINCT ON (citizen_id) citizen_id, hash FROM statements
-		WHERE community_id = ? AND citizen_id IN ? ORDER BY citizen_id, log_index DESC`, communityID, ids).Scan(&heads).Error; err != nil {
-		return wrap(err, "chain heads in community %d", communityID)
-	}
-	got := map[int64]string{}
-	for _, h := range heads {
-		got[h.CitizenID] = h.Hash
-	}
-	for _, id := range ids {
-		if got[id] != want[id] {
-			return errChainMoved
-		}
-	}
-	return nil
+	return want
 }
 
 // flushAll stores every community's entries, in id order, at the
@@ -280,6 +268,7 @@ func (lb *logBatch) committed() map[int64]*batchCheckpoint {
 	}
 	out := make(map[int64]*batchCheckpoint, len(lb.sizes))
 	for id, row := range lb.sizes {
+		lb.s.hashCache.saw(id, tlog.StoredHashCount(row.Size))
 		signed, err := lb.s.signCheckpoint(row, clog.Open(lb.s.hashes(lb.s.db, id), row.Size))
 		if err == nil {
 			out[id] = &batchCheckpoint{row: row, signed: signed}

@@ -39,6 +39,13 @@ func (s *Store) notify(tx *gorm.DB, n Note, recipients string, args ...any) erro
 		visible = created.Add(24 * time.Hour)
 	}
 	all := append([]any{n.Kind, msg, n.Key, string(params), n.Link, created, visible}, args...)
+	b := batchOf(tx)
+	if b.deferWrite(notifySQL(s.dialect, recipients), -1, all...) {
+		if s.mail {
+			b.deferWrite(queueMailSQL, -1, n.Key, "%,"+n.Kind+",%")
+		}
+		return nil
+	}
 	added, err := s.exec(tx, notifySQL(s.dialect, recipients), all...)
 	if err != nil {
 		return wrap(err, "notify %s", n.Key)
@@ -46,15 +53,19 @@ func (s *Store) notify(tx *gorm.DB, n Note, recipients string, args ...any) erro
 	if !s.mail || added == 0 {
 		return nil // nobody new: their mail rows were queued with them
 	}
-	_, err = s.exec(tx, `INSERT INTO outbox (notification_id, next_at)
-		SELECT n.id, n.visible_at FROM notifications n
-		JOIN citizens c ON c.id = n.citizen_id
-		LEFT JOIN notification_prefs p ON p.citizen_id = n.citizen_id
-		WHERE n.event_key = ? AND c.email <> '' AND COALESCE(p.muted, '') NOT LIKE ?
-		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)`,
-		n.Key, "%,"+n.Kind+",%")
+	_, err = s.exec(tx, queueMailSQL, n.Key, "%,"+n.Kind+",%")
 	return wrap(err, "queue mail %s", n.Key)
 }
+
+// queueMailSQL queues the mail of an event's notifications that have
+// none queued yet (parameters: the event key, the kind as muted lists
+// it).
+const queueMailSQL = `INSERT INTO outbox (notification_id, next_at)
+	SELECT n.id, n.visible_at FROM notifications n
+	JOIN citizens c ON c.id = n.citizen_id
+	LEFT JOIN notification_prefs p ON p.citizen_id = n.citizen_id
+	WHERE n.event_key = ? AND c.email <> '' AND COALESCE(p.muted, '') NOT LIKE ?
+	AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)`
 
 // notifySQLs holds notify's INSERT per dialect and recipients: every
 // vote with a delegator runs one, so it is written once.

@@ -48,10 +48,11 @@ func (s *Store) notifyJoined(tx *gorm.DB, communityID int64, now time.Time, secr
 // know whether her first delegate carries her vote, docs/ballots.md).
 // Only the first vote is told; replacing it is not a new notification.
 // It runs in every first vote's transaction, so its reads bypass gorm
-// (queryRow): one statement when nobody lists the delegate first, and
-// the recipients are chosen inside the INSERT of notify.
+// (queryRow): one statement when nobody lists the delegate first (none
+// in a shared batch, whose start read that, openColumns), and the
+// recipients are chosen inside the INSERT of notify.
 func (s *Store) notifyDelegators(tx *gorm.DB, b Ballot, delegateID int64, choice string) error {
-	if !b.Delegation {
+	if o, opened := batchOf(tx).openedVote(b.ID, delegateID); !b.Delegation || opened && !o.delegated {
 		return nil
 	}
 	keys := store.ScopeKeys(b)

@@ -196,7 +196,8 @@ func (s *Store) preparedCustodial(tx *gorm.DB, add logAppend, sub *Submission, c
 	if err != nil || st.Kind != a.kind || st.Scope != a.scope || string(raw) != string(st.Content) {
 		return nil, nil
 	}
-	if pc.newKey != nil {
+	if pc.newKey != nil && !batchOf(tx).deferWrite("INSERT INTO custodial_keys (citizen_id, sealed_seed) VALUES (?, ?) ON CONFLICT DO NOTHING",
+		1, pc.newKey.CitizenID, pc.newKey.SealedSeed) {
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(pc.newKey)
 		if res.Error != nil {
 			return nil, wrap(res.Error, "custodial key of %d", cs.citizenID)
@@ -221,7 +222,7 @@ type statementRow struct {
 	LogIndex    int64
 	Envelope    string
 	// prev is the statement's prev, for the batch's check that the
-	// chain did not move (checkHeads); not stored.
+	// chain did not move (batch.endPostgres); not stored.
 	prev string
 }
 
@@ -803,12 +804,17 @@ func (s *Store) applyKeys(tx *gorm.DB, cs *citizenState, env *statement.Envelope
 		if err := json.Unmarshal(st.Content, &kc); err != nil {
 			return err
 		}
-		if err := tx.Create(&CitizenKey{CommunityID: cs.communityID, KeyID: st.Key, CitizenID: cs.citizenID,
-			PublicKey: kc.PublicKey, Custodial: kc.Custodial}).Error; err != nil {
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return RefuseStatement(fmt.Errorf("%w: %s", statement.ErrKeyInUse, st.Key))
+		row := CitizenKey{CommunityID: cs.communityID, KeyID: st.Key, CitizenID: cs.citizenID, PublicKey: kc.PublicKey, Custodial: kc.Custodial}
+		// A custodial key is new (prepareCustodial): its row cannot be
+		// refused, and may wait for the batch's end.
+		if !row.Custodial || !batchOf(tx).deferWrite(`INSERT INTO citizen_keys (community_id, key_id, citizen_id, public_key, custodial, revoked)
+			VALUES (?, ?, ?, ?, true, false) ON CONFLICT DO NOTHING`, 1, row.CommunityID, row.KeyID, row.CitizenID, row.PublicKey) {
+			if err := tx.Create(&row).Error; err != nil {
+				if errors.Is(err, gorm.ErrDuplicatedKey) {
+					return RefuseStatement(fmt.Errorf("%w: %s", statement.ErrKeyInUse, st.Key))
+				}
+				return wrap(err, "register key")
 			}
-			return wrap(err, "register key")
 		}
 		if err := s.notifyKeyRegistered(tx, cs.communityID, cs.citizenID, st.Key); err != nil {
 			return err

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -72,8 +74,14 @@ func (s *Store) CastVote(ctx context.Context, r CastRequest) (Vote, error) {
 	return out, err
 }
 
-// updateVoteSQL replaces a citizen's vote.
-const updateVoteSQL = "UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?"
+// updateVoteSQL replaces a citizen's vote; insertVoteSQL adds their
+// first, left for the end of a shared batch on PostgreSQL (deferWrite:
+// another process's insert meanwhile runs the batch again).
+const (
+	updateVoteSQL = "UPDATE votes SET choice = ?, receipt = ?, receipt_nonce = ?, cast_at = ? WHERE ballot_id = ? AND citizen_id = ?"
+	insertVoteSQL = `INSERT INTO votes (ballot_id, citizen_id, choice, receipt, receipt_nonce, cast_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+)
 
 // writeVote replaces the citizen's vote or, when there is none, inserts
 // it; replaced says which. On PostgreSQL two submissions of one citizen
@@ -82,7 +90,8 @@ const updateVoteSQL = "UPDATE votes SET choice = ?, receipt = ?, receipt_nonce =
 //
 // In a shared batch a vote that replaces one its start found (openVotes)
 // is kept in the batch and written at the batch's end with the others
-// (batch.updateVotes); one it found none for tries the INSERT first.
+// (batch.queueVotes); one it found none for is inserted, at the batch's
+// end too on PostgreSQL (deferWrite), at once on SQLite.
 func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 	update := func() (bool, error) {
 		res := tx.Exec(updateVoteSQL, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
@@ -94,6 +103,12 @@ func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 		bt.votes = append(bt.votes, *v)
 		return true, nil
 	case ok: // none at the batch's start: try the INSERT first
+		if bt.deferWrite(insertVoteSQL, 1, v.BallotID, v.CitizenID, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt) {
+			// A later vote of the citizen in the batch replaces it.
+			o.voted, o.inserting = true, true
+			bt.opened[voteKey{v.BallotID, v.CitizenID}] = o
+			return false, nil
+		}
 	default:
 		if replaced, err = update(); err != nil || replaced {
 			return replaced, err
@@ -136,6 +151,9 @@ func (s *Store) withdraw(ctx context.Context, ballotID, citizenID int64, rest fu
 		b, err := openForVoting(tx, s.dialect, ballotID, citizenID, s.Now())
 		if err != nil {
 			return err
+		}
+		if o, _ := batchOf(tx).openedVote(ballotID, citizenID); o.inserting {
+			return errNextBatch // the citizen's first vote waits for the batch's end
 		}
 		res := tx.Where("ballot_id = ? AND citizen_id = ?", ballotID, citizenID).Delete(&Vote{})
 		if res.Error != nil {
@@ -196,7 +214,7 @@ func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Ti
 		if dialect == "postgres" {
 			q += " FOR SHARE OF b"
 		}
-		found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, citizenID, id}, o.dest()...)
+		found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, citizenID, citizenID, id}, o.dest()...)
 		if err == nil && !found {
 			err = gorm.ErrRecordNotFound
 		}
@@ -217,26 +235,33 @@ func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Ti
 }
 
 // openColumns are the columns openForVoting reads of a ballot b, for
-// the citizen ? (three times), then the ballot's id.
+// the citizen ? (four times), then the ballot's id. delegated says
+// whether someone lists the citizen first in a scope of the ballot
+// (store.ScopeKeys), for notifyDelegators: no delegation changes while a
+// shared batch runs (a change runs in an exclusive batch).
 const openColumns = `b.id, b.community_id, b.topic_id, b.title, b.delegation, b.state, b.closes_at, b.secrecy, b.secret,
 	EXISTS (SELECT 1 FROM ballot_roll r WHERE r.ballot_id = b.id AND r.citizen_id = ?) AS on_roll,
 	(SELECT s.hash FROM statements s WHERE s.community_id = b.community_id AND s.citizen_id = ? ORDER BY s.log_index DESC LIMIT 1) AS head,
-	EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = b.id AND v.citizen_id = ?) AS voted`
+	EXISTS (SELECT 1 FROM votes v WHERE v.ballot_id = b.id AND v.citizen_id = ?) AS voted,
+	EXISTS (SELECT 1 FROM delegation_delegates dd JOIN delegations d ON d.id = dd.delegation_id
+		WHERE dd.delegate_id = ? AND dd.position = 0 AND d.community_id = b.community_id
+		AND d.scope_key IN ('b:' || b.id, 't:' || b.topic_id, 'c')) AS delegated`
 
 // voteKey is a vote's ballot and citizen.
 type voteKey struct{ ballotID, citizenID int64 }
 
 // openedVote is what openForVoting reads for one vote; voted says that
-// the citizen's vote row was there.
+// the citizen's vote row was there, or that a job of the batch inserts
+// it at the batch's end (inserting).
 type openedVote struct {
-	b             Ballot
-	onRoll, voted bool
-	head          sql.NullString
+	b                                   Ballot
+	onRoll, voted, inserting, delegated bool
+	head                                sql.NullString
 }
 
 func (o *openedVote) dest() []any {
 	return []any{&o.b.ID, &o.b.CommunityID, &o.b.TopicID, &o.b.Title, &o.b.Delegation, &o.b.State, &o.b.ClosesAt,
-		&o.b.Secrecy, &o.b.Secret, &o.onRoll, &o.head, &o.voted}
+		&o.b.Secrecy, &o.b.Secret, &o.onRoll, &o.head, &o.voted, &o.delegated}
 }
 
 // openedVote returns what a shared batch read at its start for the vote,
@@ -253,32 +278,44 @@ func (b *batch) openedVote(ballotID, citizenID int64) (openedVote, bool) {
 // one query instead of one per job: the ballots' states cannot change
 // until the batch ends (a close runs in an exclusive batch), nor their
 // rolls, and a chain head read here is checked again at the batch's end
-// on PostgreSQL (checkHeads; a SQLite batch holds the database's write
-// lock from its start). The keys go as two arrays: unnest on PostgreSQL,
-// json_each on SQLite.
-func openVotes(tx *gorm.DB, dialect string, keys []voteKey) (map[voteKey]openedVote, error) {
-	ballots, citizens := make([]int64, len(keys)), make([]int64, len(keys))
-	for i, k := range keys {
-		ballots[i], citizens[i] = k.ballotID, k.citizenID
+// on PostgreSQL (batch.endPostgres; a SQLite batch holds the database's
+// write lock from its start). The keys go as two arrays: unnest on
+// PostgreSQL (queued with the writer lock, batch.begin), json_each on
+// SQLite.
+func openVotes(tx *gorm.DB, keys []voteKey) (map[voteKey]openedVote, error) {
+	ballots, citizens := voteArrays(keys)
+	b, err := json.Marshal(ballots)
+	if err != nil {
+		return nil, err
 	}
-	q, args := openVotesPostgres, []any{ballots, citizens}
-	if dialect != "postgres" {
-		b, err := json.Marshal(ballots)
-		if err != nil {
-			return nil, err
-		}
-		c, err := json.Marshal(citizens)
-		if err != nil {
-			return nil, err
-		}
-		q, args = openVotesSQLite, []any{string(b), string(c)}
+	c, err := json.Marshal(citizens)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, args...)
+	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, openVotesSQLite, string(b), string(c))
 	if err != nil {
 		return nil, wrap(err, "open ballots")
 	}
 	defer rows.Close()
-	out := make(map[voteKey]openedVote, len(keys))
+	return scanOpened(rows, len(keys))
+}
+
+// voteArrays returns the keys' ballots and citizens.
+func voteArrays(keys []voteKey) (ballots, citizens []int64) {
+	ballots, citizens = make([]int64, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		ballots[i], citizens[i] = k.ballotID, k.citizenID
+	}
+	return ballots, citizens
+}
+
+// scanOpened reads the rows of openVotes's query (database/sql's or pgx's).
+func scanOpened(rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}, n int) (map[voteKey]openedVote, error) {
+	out := make(map[voteKey]openedVote, n)
 	for rows.Next() {
 		var (
 			o       openedVote
@@ -319,24 +356,27 @@ func (b *batch) dropVotes(ballotID, citizenID int64) {
 	b.votes = kept
 }
 
-// updateVotes writes the votes the batch kept (writeVote), in (ballot,
-// citizen) order, before the batch locks its logs: on PostgreSQL in one
-// statement, where a row another process removed since the batch's start
-// sends the batch to run again (errChainMoved); on SQLite one cached
-// UPDATE each (the batch has held the write lock since its start).
-func (b *batch) updateVotes(tx *gorm.DB, dialect string) error {
-	if len(b.votes) == 0 {
-		return nil
-	}
-	// A citizen's later vote in the batch replaces the earlier one.
+// latestVotes returns the votes the batch kept (writeVote) for its end,
+// a citizen's latest only, in (ballot, citizen) order. They are written
+// before the batch locks its logs: on PostgreSQL in one statement
+// (queueVotes), where a row another process removed since the batch's
+// start sends the batch to run again (errChainMoved); on SQLite one
+// cached UPDATE each (updateVotesOneByOne; the batch has held the write
+// lock since its start).
+func (b *batch) latestVotes() []Vote {
 	votes := slices.Clone(b.votes)
 	slices.Reverse(votes)
 	slices.SortStableFunc(votes, func(x, y Vote) int {
 		return cmp.Or(cmp.Compare(x.BallotID, y.BallotID), cmp.Compare(x.CitizenID, y.CitizenID))
 	})
-	votes = slices.CompactFunc(votes, func(x, y Vote) bool { return x.BallotID == y.BallotID && x.CitizenID == y.CitizenID })
-	if dialect != "postgres" {
-		return updateVotesOneByOne(tx, votes)
+	return slices.CompactFunc(votes, func(x, y Vote) bool { return x.BallotID == y.BallotID && x.CitizenID == y.CitizenID })
+}
+
+// queueVotes queues the UPDATE of latestVotes on PostgreSQL.
+func (b *batch) queueVotes(q *pgx.Batch) {
+	votes := b.latestVotes()
+	if len(votes) == 0 {
+		return
 	}
 	var (
 		ballots, citizens         []int64
@@ -348,21 +388,20 @@ func (b *batch) updateVotes(tx *gorm.DB, dialect string) error {
 		choices, receipts, nonces = append(choices, v.Choice), append(receipts, v.Receipt), append(nonces, v.ReceiptNonce)
 		at = append(at, v.CastAt)
 	}
-	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, `UPDATE votes v
+	q.Queue(`UPDATE votes v
 		SET choice = u.choice, receipt = u.receipt, receipt_nonce = u.nonce, cast_at = u.cast_at
 		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
 			AS u(ballot_id, citizen_id, choice, receipt, nonce, cast_at)
-		WHERE v.ballot_id = u.ballot_id AND v.citizen_id = u.citizen_id`, ballots, citizens, choices, receipts, nonces, at)
-	if err != nil {
-		return wrap(err, "cast votes")
-	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(votes)) {
-		return errChainMoved
-	}
-	return nil
+		WHERE v.ballot_id = u.ballot_id AND v.citizen_id = u.citizen_id`, ballots, citizens, choices, receipts, nonces, at).
+		Exec(func(ct pgconn.CommandTag) error {
+			if ct.RowsAffected() != int64(len(votes)) {
+				return errChainMoved
+			}
+			return nil
+		})
 }
 
-// updateVotesOneByOne is updateVotes on SQLite.
+// updateVotesOneByOne writes latestVotes on SQLite.
 func updateVotesOneByOne(tx *gorm.DB, votes []Vote) error {
 	for _, v := range votes {
 		res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, updateVoteSQL, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)

@@ -29,17 +29,18 @@ import (
 //
 // A batch of votes (Store.txVote) reads all its votes' ballots, rolls
 // and chain heads in one query at its start (openVotes) and writes the
-// votes it replaces in one step at its end (updateVotes), so that a
-// replaced vote sends no statement of its own.
+// votes it replaces at its end (queueVotes, updateVotesOneByOne), so
+// that a replaced vote sends no statement of its own; on PostgreSQL a
+// first vote's writes wait for the end too (deferWrite), and the end is
+// two pipelined round trips (batch.endPostgres).
 //
 // On SQLite one writer is the right number (the database has one write
 // lock). On PostgreSQL several processes may each run their writer on one
 // database. A batch of votes runs beside the other processes' batches:
 // its jobs take no lock but their ballot's row FOR SHARE and the rows
 // they write, and the batch's end takes the logs of its communities, then
-// the event chains of its ballots, each in id order (logBatch.store,
-// batch.flushEvents), so two batches never wait for each other in a
-// circle there. Any other batch (a close, a
+// the event chains of its ballots, each in id order (batch.endPostgres),
+// so two batches never wait for each other in a circle there. Any other batch (a close, a
 // delegation change, a trustee step …) takes locks as its jobs go and
 // runs alone: shared batches hold one advisory lock (writerLockKey)
 // shared, the others exclusive. A shared batch's job that would lock
@@ -148,13 +149,10 @@ func newWriter(s *Store) (*writer, error) {
 	if s.dialect == "postgres" {
 		w.maxBatch = maxBatchPostgres
 	} else if !s.readOnly {
-		sqlDB, err := s.db.DB()
-		if err != nil {
-			return nil, err
-		}
 		ctx := context.Background()
-		if w.conn, err = sqlDB.Conn(ctx); err != nil {
-			return nil, fmt.Errorf("store: writer connection: %w", err)
+		var err error
+		if w.conn, err = s.conn(ctx); err != nil {
+			return nil, err
 		}
 		if _, err := w.conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
 			w.conn.Close()
@@ -163,6 +161,16 @@ func newWriter(s *Store) (*writer, error) {
 	}
 	go w.run(s)
 	return w, nil
+}
+
+// conn takes a connection from the store's pool.
+func (s *Store) conn(ctx context.Context) (*sql.Conn, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	return conn, wrap(err, "writer connection")
 }
 
 // checkpointEvery is the least time between two checkpoints of a
@@ -336,12 +344,16 @@ type batch struct {
 	// votes the replacing votes it writes at its end (writeVote).
 	opened map[voteKey]openedVote
 	votes  []Vote
+	// later are the writes its jobs left for its end (deferWrite).
+	later []laterWrite
 	// unsaved: the running job's savepoint is still to be set, before
 	// its first statement (savepoint).
 	unsaved bool
 	// fresh: no job before the running one has sent a statement, so
 	// the transaction has written nothing yet (Store.beside).
 	fresh bool
+	// conn is the connection the batch's transaction runs on.
+	conn *sql.Conn
 }
 
 // batchMark is a batch's state before a job, to return to if it fails.
@@ -349,6 +361,7 @@ type batchMark struct {
 	logs   logMark
 	events map[int64][]BallotEvent
 	votes  []Vote
+	later  []laterWrite
 }
 
 func (b *batch) mark() batchMark {
@@ -356,12 +369,12 @@ func (b *batch) mark() batchMark {
 	for id, evs := range b.events {
 		events[id] = slices.Clip(evs)
 	}
-	return batchMark{logs: b.logs.mark(), events: events, votes: slices.Clip(b.votes)}
+	return batchMark{logs: b.logs.mark(), events: events, votes: slices.Clip(b.votes), later: slices.Clip(b.later)}
 }
 
 func (b *batch) reset(m batchMark) {
 	b.logs.reset(m.logs)
-	b.events, b.votes = m.events, m.votes
+	b.events, b.votes, b.later = m.events, m.votes, m.later
 }
 
 // savepoint sets the running job's savepoint if it is still to be set:
@@ -433,13 +446,22 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		}
 		answer(err)
 	}
-	b := &batch{shared: shared, logs: newLogBatch(s), events: map[int64][]BallotEvent{}}
+	b := &batch{shared: shared, logs: newLogBatch(s), events: map[int64][]BallotEvent{}, conn: s.w.conn}
 	b.logs.shared = shared
 	ctx := context.WithValue(context.Background(), batchKey{}, b)
-	db := s.db.WithContext(ctx)
-	if s.w.conn != nil {
-		db.Statement.ConnPool = s.w.conn
+	if b.conn == nil {
+		// PostgreSQL: a connection of the batch's own, whose pgx
+		// connection the batch's end uses as well (pipeline).
+		conn, err := s.conn(ctx)
+		if err != nil {
+			answer(err)
+			return again
+		}
+		defer conn.Close()
+		b.conn = conn
 	}
+	db := s.db.WithContext(ctx)
+	db.Statement.ConnPool = b.conn
 	tx := db.Begin()
 	if tx.Error != nil {
 		answer(wrap(tx.Error, "begin"))
@@ -451,28 +473,9 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 			tx.Rollback()
 		}
 	}()
-	if s.dialect == "postgres" {
-		// Shared batches run side by side; any other runs alone, because
-		// its jobs take locks in their own order (writer.go).
-		lock := "SELECT pg_advisory_xact_lock(?)"
-		if shared {
-			lock = "SELECT pg_advisory_xact_lock_shared(?)"
-		}
-		if err := tx.Exec(lock, writerLockKey).Error; err != nil {
-			answer(wrap(err, "writer lock"))
-			return again
-		}
-	}
-	if shared {
-		keys := make([]voteKey, 0, len(jobs))
-		for _, j := range jobs {
-			keys = append(keys, j.vote)
-		}
-		var err error
-		if b.opened, err = openVotes(tx, s.dialect, keys); err != nil {
-			fail(err)
-			return again
-		}
+	if err := b.begin(tx, jobs); err != nil {
+		fail(err)
+		return again
 	}
 	ran := 0
 	b.fresh = true
@@ -522,17 +525,7 @@ func (s *Store) commitBatch(jobs []*writeJob, shared bool) (again []*writeJob) {
 		answer(nil)
 		return again
 	}
-	// The replacing votes' rows, in order; then the batch's locks, in a
-	// fixed order: community logs, then ballot event chains, each by id.
-	if err := b.updateVotes(tx, s.dialect); err != nil {
-		fail(err)
-		return again
-	}
-	if err := b.logs.flushAll(tx); err != nil {
-		fail(err)
-		return again
-	}
-	if err := b.flushEvents(tx); err != nil {
+	if err := b.end(tx); err != nil {
 		fail(err)
 		return again
 	}
