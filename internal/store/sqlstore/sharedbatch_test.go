@@ -176,3 +176,46 @@ func club(w *storetest.World, n int) (store.Community, []string) {
 	w.Member(c.ID, domain.RoleMember, 1, voters...)
 	return c, voters
 }
+
+// On PostgreSQL a citizen's first vote is inserted at its batch's end
+// (deferWrite): a withdrawal queued after it in the same batch still
+// finds the vote (it runs in the next batch), and a second vote queued
+// after a first one replaces it.
+func TestFirstVotesLeftForTheBatchEnd(t *testing.T) {
+	ctx := context.Background()
+	s, _ := storetest.PostgresPair(t)
+	w := storetest.NewWorld(t, s)
+	c, voters := club(w, 2)
+	bl := newBallot(t, w, c.ID, "majority", nil)
+	if _, err := s.OpenBallot(ctx, bl.ID); err != nil {
+		t.Fatal(err)
+	}
+	ann, bob := w.ID(voters[0]), w.ID(voters[1])
+	vote := func(citizen int64, choice string) func() error {
+		return func() error {
+			_, err := cast(ctx, s, bl.ID, citizen, choice)
+			return err
+		}
+	}
+	jobs := []func() error{vote(ann, `"yes"`), func() error { return s.WithdrawVote(ctx, bl.ID, ann) }, vote(bob, `"yes"`), vote(bob, `"no"`)}
+	queued, release := sqlstore.HoldWriter(s)
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Go(func() {
+			if err := job(); err != nil {
+				t.Errorf("write %d: %v", i, err)
+			}
+		})
+		for queued() < i+1 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	release()
+	wg.Wait()
+	if v, err := s.VoteOf(ctx, bl.ID, ann); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ann's vote after her withdrawal: %+v, %v; want ErrNotFound", v, err)
+	}
+	if v, err := s.VoteOf(ctx, bl.ID, bob); err != nil || v.Choice != `"no"` {
+		t.Errorf("bob's vote: %q, %v; want \"no\"", v.Choice, err)
+	}
+}

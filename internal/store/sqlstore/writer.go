@@ -40,9 +40,9 @@ import (
 // its jobs take no lock but their ballot's row FOR SHARE and the rows
 // they write, and the batch's end takes the logs of its communities, then
 // the event chains of its ballots, each in id order (batch.endPostgres),
-// so two batches never wait for each other in a circle there. Any other batch (a close, a
-// delegation change, a trustee step …) takes locks as its jobs go and
-// runs alone: shared batches hold one advisory lock (writerLockKey)
+// so two batches never wait for each other in a circle there. Any other
+// batch (a close, a delegation change, a trustee step …) takes locks as
+// its jobs go and runs alone: shared batches hold one advisory lock (writerLockKey)
 // shared, the others exclusive. A shared batch's job that would lock
 // more is sent to an exclusive batch (errExclusive); one that needs the
 // batch's entries stored before its end, to the next batch
