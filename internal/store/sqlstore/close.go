@@ -80,14 +80,6 @@ func (s *Store) CloseBallot(ctx context.Context, id int64, skipLocked bool, coun
 			closed = true
 			return s.beginTallying(tx, &b, out, now)
 		}
-		if len(out.ResultJSON) > bigDocument {
-			// The database driver copies the result into C memory to bind
-			// it (SQLite: SQLITE_TRANSIENT), which Go's freed but
-			// unreturned heap cannot serve: return the count's garbage
-			// (the tally's state) to the OS first, or a large close peaks
-			// at both.
-			debug.FreeOSMemory()
-		}
 		if err := saveCosignatures(tx, out.Cosignatures); err != nil {
 			return err
 		}
@@ -109,6 +101,15 @@ func (s *Store) seal(tx *gorm.DB, b *Ballot, out CloseOutput, now time.Time) err
 	// again, and the returned Ballot shares them).
 	result := bytesString(out.ResultJSON)
 	proofHash, kept, err := storeProof(tx, b.ID, out, func() error {
+		if len(result) > bigDocument {
+			// The database driver copies the result into C memory to bind
+			// it (SQLite: SQLITE_TRANSIENT), which Go's freed but
+			// unreturned heap cannot serve: return the count's garbage
+			// (the tally's state) to the OS first, or a large close peaks
+			// at both. Here, on the store's goroutine, while the proof's
+			// first signing pass goes on.
+			debug.FreeOSMemory()
+		}
 		err := tx.Exec("INSERT INTO ballot_documents (ballot_id, result_json) VALUES (?, ?)", b.ID, result).Error
 		return wrap(err, "store result of ballot %d", b.ID)
 	})
@@ -143,8 +144,8 @@ func bytesString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// bigDocument is the result size from which CloseBallot returns freed
-// memory to the OS before storing it.
+// bigDocument is the result size from which seal returns freed memory
+// to the OS before storing it.
 const bigDocument = 32 << 20
 
 // closeLockClass namespaces the schedulers' advisory lock per ballot.
