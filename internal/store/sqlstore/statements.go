@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -398,21 +399,20 @@ func (s *Store) replayState(tx *gorm.DB, communityID, citizenID int64, kept bool
 			return cs, nil
 		}
 	}
-	if cs, ok := s.states.resume(tx, communityID, citizenID, isBoard); ok {
+	if cs, ok := s.states.resume(tx, s.dialect, communityID, citizenID, isBoard); ok {
 		return cs, nil
 	}
-	var c Community
-	if err := tx.Select("slug").First(&c, communityID).Error; err != nil {
-		return nil, wrap(err, "community %d", communityID)
+	// A citizen's first statement comes here: two plain queries.
+	var slug, handle string
+	found, err := queryRow(tx, s.dialect, "SELECT c.slug, t.handle FROM communities c, citizens t WHERE c.id = ? AND t.id = ?",
+		[]any{communityID, citizenID}, &slug, &handle)
+	if err != nil || !found {
+		return nil, wrap(cmp.Or(err, gorm.ErrRecordNotFound), "community %d and citizen %d", communityID, citizenID)
 	}
-	var ct Citizen
-	if err := tx.Select("handle").First(&ct, citizenID).Error; err != nil {
-		return nil, wrap(err, "citizen %d", citizenID)
-	}
-	cs := &citizenState{citizenID: citizenID, handle: ct.Handle, slug: c.Slug, communityID: communityID,
-		state: statement.NewState(c.Slug, isBoard), lastIndex: -1}
-	var rows []statementRow
-	if err := tx.Where("community_id = ? AND citizen_id = ?", communityID, citizenID).Order("log_index").Find(&rows).Error; err != nil {
+	cs := &citizenState{citizenID: citizenID, handle: handle, slug: slug, communityID: communityID,
+		state: statement.NewState(slug, isBoard), lastIndex: -1}
+	rows, err := statementsAfter(tx, s.dialect, communityID, citizenID, -1)
+	if err != nil {
 		return nil, wrap(err, "statements of %d", citizenID)
 	}
 	if err := cs.replay(rows); err != nil {
@@ -422,6 +422,33 @@ func (s *Store) replayState(tx *gorm.DB, communityID, citizenID int64, kept bool
 		s.states.keep(cs, true)
 	}
 	return cs, nil
+}
+
+// statementsAfter reads a citizen's stored statements after log index
+// after, in log order: index, hash and envelope.
+func statementsAfter(tx *gorm.DB, dialect string, communityID, citizenID, after int64) ([]statementRow, error) {
+	q := "SELECT log_index, hash, envelope FROM statements WHERE community_id = ? AND citizen_id = ? AND log_index > ? ORDER BY log_index"
+	if dialect == "postgres" {
+		q = numberPlaceholders(q)
+	}
+	conn, err := jobConn(tx)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := conn.QueryContext(tx.Statement.Context, q, communityID, citizenID, after)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var rows []statementRow
+	for rs.Next() {
+		r := statementRow{CommunityID: communityID, CitizenID: citizenID}
+		if err := rs.Scan(&r.LogIndex, &r.Hash, &r.Envelope); err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	return rows, rs.Err()
 }
 
 // replay accepts stored statements after the ones cs holds.
@@ -485,7 +512,7 @@ func (c *stateCache) get(communityID, citizenID int64, isBoard func(string) bool
 // statements stored since; ok is false when there is none or the stored
 // chain is not an extension of it (then the caller replays from the
 // start).
-func (c *stateCache) resume(tx *gorm.DB, communityID, citizenID int64, isBoard func(string) bool) (*citizenState, bool) {
+func (c *stateCache) resume(tx *gorm.DB, dialect string, communityID, citizenID int64, isBoard func(string) bool) (*citizenState, bool) {
 	c.mu.Lock()
 	kept := c.m[[2]int64{communityID, citizenID}]
 	c.mu.Unlock()
@@ -502,12 +529,8 @@ func (c *stateCache) resume(tx *gorm.DB, communityID, citizenID int64, isBoard f
 	if last[0].LogIndex == kept.lastIndex {
 		return &cs, last[0].Hash == kept.lastHash
 	}
-	var rows []statementRow
-	if err := tx.Where("community_id = ? AND citizen_id = ? AND log_index > ?", communityID, citizenID, kept.lastIndex).
-		Order("log_index").Find(&rows).Error; err != nil {
-		return nil, false
-	}
-	if cs.replay(rows) != nil {
+	rows, err := statementsAfter(tx, dialect, communityID, citizenID, kept.lastIndex)
+	if err != nil || cs.replay(rows) != nil {
 		return nil, false
 	}
 	if batchOf(tx) == nil {
