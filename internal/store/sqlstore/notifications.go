@@ -39,14 +39,14 @@ func (s *Store) notify(tx *gorm.DB, n Note, recipients string, args ...any) erro
 		visible = created.Add(24 * time.Hour)
 	}
 	all := append([]any{n.Kind, msg, n.Key, string(params), n.Link, created, visible}, args...)
-	b := batchOf(tx)
-	if b.deferWrite(notifySQL(s.dialect, recipients), -1, all...) {
+	q, b := notifySQL(s.dialect, recipients), batchOf(tx)
+	if b.deferWrite(q, -1, all...) {
 		if s.mail {
 			b.deferWrite(queueMailSQL, -1, n.Key, "%,"+n.Kind+",%")
 		}
 		return nil
 	}
-	added, err := s.exec(tx, notifySQL(s.dialect, recipients), all...)
+	added, err := s.exec(tx, q, all...)
 	if err != nil {
 		return wrap(err, "notify %s", n.Key)
 	}

@@ -110,15 +110,7 @@ func delegatorQueries(keys int) struct{ delegate, recipients string } {
 // describeChoice writes a stored choice with its options' labels: a word,
 // a list ("A, B") or ranked groups ("A > B = C").
 func describeChoice(tx *gorm.DB, dialect string, ballotID int64, choice string) (string, error) {
-	q := "SELECT key, label FROM ballot_options WHERE ballot_id = ?"
-	if dialect == "postgres" {
-		q = "SELECT key, label FROM ballot_options WHERE ballot_id = $1"
-	}
-	conn, err := jobConn(tx)
-	if err != nil {
-		return "", err
-	}
-	rows, err := conn.QueryContext(tx.Statement.Context, q, ballotID)
+	rows, err := queryRows(tx, dialect, "SELECT key, label FROM ballot_options WHERE ballot_id = ?", ballotID)
 	if err != nil {
 		return "", wrap(err, "options of ballot %d", ballotID)
 	}

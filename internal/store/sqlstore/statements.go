@@ -427,15 +427,8 @@ func (s *Store) replayState(tx *gorm.DB, communityID, citizenID int64, kept bool
 // statementsAfter reads a citizen's stored statements after log index
 // after, in log order: index, hash and envelope.
 func statementsAfter(tx *gorm.DB, dialect string, communityID, citizenID, after int64) ([]statementRow, error) {
-	q := "SELECT log_index, hash, envelope FROM statements WHERE community_id = ? AND citizen_id = ? AND log_index > ? ORDER BY log_index"
-	if dialect == "postgres" {
-		q = numberPlaceholders(q)
-	}
-	conn, err := jobConn(tx)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := conn.QueryContext(tx.Statement.Context, q, communityID, citizenID, after)
+	rs, err := queryRows(tx, dialect, "SELECT log_index, hash, envelope FROM statements WHERE community_id = ? AND citizen_id = ? AND log_index > ? ORDER BY log_index",
+		communityID, citizenID, after)
 	if err != nil {
 		return nil, err
 	}

@@ -420,14 +420,7 @@ func updateVotesOneByOne(tx *gorm.DB, votes []Vote) error {
 // and reflection, and scans the row into dest; found is false when there
 // is none. q uses ? placeholders.
 func queryRow(db *gorm.DB, dialect, q string, args []any, dest ...any) (found bool, err error) {
-	if dialect == "postgres" {
-		q = numberPlaceholders(q)
-	}
-	conn, err := jobConn(db)
-	if err != nil {
-		return false, err
-	}
-	rows, err := conn.QueryContext(db.Statement.Context, q, args...)
+	rows, err := queryRows(db, dialect, q, args...)
 	if err != nil {
 		return false, err
 	}
@@ -439,6 +432,19 @@ func queryRow(db *gorm.DB, dialect, q string, args []any, dest ...any) (found bo
 		return true, err
 	}
 	return true, rows.Close()
+}
+
+// queryRows runs a query of the vote path as queryRow does and returns
+// its rows. q uses ? placeholders.
+func queryRows(db *gorm.DB, dialect, q string, args ...any) (*sql.Rows, error) {
+	if dialect == "postgres" {
+		q = numberPlaceholders(q)
+	}
+	conn, err := jobConn(db)
+	if err != nil {
+		return nil, err
+	}
+	return conn.QueryContext(db.Statement.Context, q, args...)
 }
 
 // jobConn returns db's connection for a statement sent without gorm: in a
