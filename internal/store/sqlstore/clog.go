@@ -30,7 +30,8 @@ func (s *Store) EnableLogs(cfg LogConfig) error {
 // LogsEnabled reports whether EnableLogs was called.
 func (s *Store) LogsEnabled() bool { return s.logs != nil }
 
-// logEntry and logHash are rows of log_entries and log_hashes.
+// logEntry and logHash are rows of log_entries and log_hashes, as read;
+// they are written with insertRows.
 type logEntry struct {
 	CommunityID int64
 	Idx         int64
@@ -103,11 +104,10 @@ func (h dbHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // WriteHashes implements clog.Storage.
 func (h dbHashes) WriteHashes(start int64, hashes []tlog.Hash) error {
-	rows := make([]logHash, len(hashes))
-	for i := range hashes {
-		rows[i] = logHash{CommunityID: h.communityID, Idx: start + int64(i), Hash: hashes[i][:]}
-	}
-	if err := h.db.CreateInBatches(rows, 200).Error; err != nil {
+	err := insertRows(h.db, "log_hashes", []string{"community_id", "idx", "hash"}, len(hashes), func(i int, args []any) []any {
+		return append(args, h.communityID, start+int64(i), hashes[i][:])
+	})
+	if err != nil {
 		return wrap(err, "write log hashes")
 	}
 	if h.written != nil {
@@ -164,11 +164,12 @@ func (s *Store) lockLog(tx *gorm.DB, communityID int64) (CommunityLog, error) {
 			return row, wrap(err, "lock log of community %d", communityID)
 		}
 	}
-	res := tx.Where("community_id = ?", communityID).Limit(1).Find(&row)
-	if res.Error != nil {
-		return row, wrap(res.Error, "log of community %d", communityID)
+	found, err := queryRow(tx, s.dialect, "SELECT community_id, origin, size FROM community_logs WHERE community_id = ?",
+		[]any{communityID}, &row.CommunityID, &row.Origin, &row.Size)
+	if err != nil {
+		return row, wrap(err, "log of community %d", communityID)
 	}
-	if res.RowsAffected > 0 {
+	if found {
 		return row, nil
 	}
 	return s.createLog(tx, communityID)
@@ -202,15 +203,14 @@ func appendLog(tx *gorm.DB, row *CommunityLog, lg *clog.Log, entries [][]byte) (
 	if err != nil {
 		return 0, fmt.Errorf("store: append to log of community %d: %w", row.CommunityID, err)
 	}
-	rows := make([]logEntry, len(entries))
-	for i, e := range entries {
-		rows[i] = logEntry{CommunityID: row.CommunityID, Idx: first + int64(i), Data: e}
-	}
-	if err := tx.CreateInBatches(rows, 200).Error; err != nil {
+	err = insertRows(tx, "log_entries", []string{"community_id", "idx", "data"}, len(entries), func(i int, args []any) []any {
+		return append(args, row.CommunityID, first+int64(i), entries[i])
+	})
+	if err != nil {
 		return 0, wrap(err, "store log entries")
 	}
 	row.Size = lg.Size()
-	if err := tx.Model(&CommunityLog{}).Where("community_id = ?", row.CommunityID).Update("size", row.Size).Error; err != nil {
+	if _, err := execRaw(tx, "UPDATE community_logs SET size = ? WHERE community_id = ?", row.Size, row.CommunityID); err != nil {
 		return 0, wrap(err, "log size")
 	}
 	return first, nil

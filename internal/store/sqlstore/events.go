@@ -111,12 +111,10 @@ type eventHead struct {
 
 // lastEvent reads the ballot log's last entry.
 func lastEvent(tx *gorm.DB, ballotID int64) (eventHead, error) {
-	var last BallotEvent
-	res := tx.Select("seq", "hash").Where("ballot_id = ?", ballotID).Order("seq DESC").Limit(1).Find(&last)
-	if res.Error != nil {
-		return eventHead{}, wrap(res.Error, "log of ballot %d", ballotID)
-	}
-	return eventHead{Seq: last.Seq, Hash: last.Hash}, nil
+	var last eventHead
+	_, err := queryRow(tx, tx.Dialector.Name(), "SELECT seq, hash FROM ballot_events WHERE ballot_id = ? ORDER BY seq DESC LIMIT 1",
+		[]any{ballotID}, &last.Seq, &last.Hash)
+	return last, wrap(err, "log of ballot %d", ballotID)
 }
 
 // flushEvents chains the entries the batch holds for the ballots after
@@ -148,13 +146,17 @@ func (b *batch) flushEvents(tx *gorm.DB, ballotIDs ...int64) error {
 		for i := range evs {
 			last = chainAfter(&evs[i], last)
 		}
-		if err := tx.CreateInBatches(evs, 200).Error; err != nil {
+		err = insertRows(tx, "ballot_events", []string{"ballot_id", "seq", "kind", "payload", "at", "prev_hash", "hash"}, len(evs), func(i int, args []any) []any {
+			e := &evs[i]
+			return append(args, e.BallotID, e.Seq, e.Kind, e.Payload, e.At, e.PrevHash, e.Hash)
+		})
+		if err != nil {
 			return wrap(err, "append to log of ballot %d", id)
 		}
 		if dialect == "postgres" {
 			continue
 		}
-		if err := tx.Model(&Ballot{}).Where("id = ?", id).Update("log_head", last.Hash).Error; err != nil {
+		if _, err := execRaw(tx, "UPDATE ballots SET log_head = ? WHERE id = ?", last.Hash, id); err != nil {
 			return wrap(err, "log head of ballot %d", id)
 		}
 	}

@@ -99,10 +99,9 @@ func notifySQL(dialect, recipients string) string {
 	return q
 }
 
-// exec runs q (? placeholders) in tx and returns the rows it changed: on
-// the transaction's connection itself, as queryRow does, without gorm's
-// statement building; through gorm when an argument is a list, which gorm
-// expands for IN ?.
+// exec runs q (? placeholders) in tx and returns the rows it changed:
+// execRaw, or through gorm when an argument is a list, which gorm expands
+// for IN ?.
 func (s *Store) exec(tx *gorm.DB, q string, args ...any) (int64, error) {
 	for _, a := range args {
 		if _, list := a.([]int64); list {
@@ -110,18 +109,7 @@ func (s *Store) exec(tx *gorm.DB, q string, args ...any) (int64, error) {
 			return res.RowsAffected, res.Error
 		}
 	}
-	if s.dialect == "postgres" {
-		q = numberPlaceholders(q)
-	}
-	conn, err := jobConn(tx)
-	if err != nil {
-		return 0, err
-	}
-	res, err := conn.ExecContext(tx.Statement.Context, q, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return execRaw(tx, q, args...)
 }
 
 // notifyOne is notify for one citizen.

@@ -15,7 +15,6 @@ import (
 	"sync"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"koinon/internal/clog"
 	"koinon/internal/domain"
@@ -197,13 +196,13 @@ func (s *Store) preparedCustodial(tx *gorm.DB, add logAppend, sub *Submission, c
 	if err != nil || st.Kind != a.kind || st.Scope != a.scope || string(raw) != string(st.Content) {
 		return nil, nil
 	}
-	if pc.newKey != nil && !batchOf(tx).deferWrite("INSERT INTO custodial_keys (citizen_id, sealed_seed) VALUES (?, ?) ON CONFLICT DO NOTHING",
-		1, pc.newKey.CitizenID, pc.newKey.SealedSeed) {
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(pc.newKey)
-		if res.Error != nil {
-			return nil, wrap(res.Error, "custodial key of %d", cs.citizenID)
+	const insertKey = "INSERT INTO custodial_keys (citizen_id, sealed_seed) VALUES (?, ?) ON CONFLICT DO NOTHING"
+	if k := pc.newKey; k != nil && !batchOf(tx).deferWrite(insertKey, 1, k.CitizenID, k.SealedSeed) {
+		added, err := execRaw(tx, insertKey, k.CitizenID, k.SealedSeed)
+		if err != nil {
+			return nil, wrap(err, "custodial key of %d", cs.citizenID)
 		}
-		if res.RowsAffected == 0 { // made meanwhile by another write
+		if added == 0 { // made meanwhile by another write
 			return nil, nil
 		}
 	}
@@ -663,11 +662,11 @@ func (s *Store) storedCustodialKey(db *gorm.DB, citizenID int64) (ed25519.Privat
 		return key, nil, nil
 	}
 	var ck custodialKey
-	res := db.Where("citizen_id = ?", citizenID).Limit(1).Find(&ck)
-	if res.Error != nil {
-		return nil, nil, wrap(res.Error, "custodial key of %d", citizenID)
+	found, err := queryRow(db, s.dialect, "SELECT sealed_seed FROM custodial_keys WHERE citizen_id = ?", []any{citizenID}, &ck.SealedSeed)
+	if err != nil {
+		return nil, nil, wrap(err, "custodial key of %d", citizenID)
 	}
-	if res.RowsAffected == 0 {
+	if !found {
 		return nil, nil, nil
 	}
 	seed, err := s.box.Open(ck.SealedSeed)
@@ -741,17 +740,18 @@ func (s *Store) logAppender(tx *gorm.DB, communityID int64) (logAppend, error) {
 // insertStatements stores statements' rows and votes' openings, each
 // kind in one multi-row insert.
 func insertStatements(tx *gorm.DB, rows []statementRow, openings []voteOpening) error {
-	if len(rows) > 0 {
-		if err := tx.CreateInBatches(rows, 200).Error; err != nil {
-			return wrap(err, "store statements")
-		}
+	err := insertRows(tx, "statements", []string{"community_id", "hash", "citizen_id", "log_index", "envelope"}, len(rows), func(i int, args []any) []any {
+		r := &rows[i]
+		return append(args, r.CommunityID, r.Hash, r.CitizenID, r.LogIndex, r.Envelope)
+	})
+	if err != nil {
+		return wrap(err, "store statements")
 	}
-	if len(openings) > 0 {
-		if err := tx.CreateInBatches(openings, 200).Error; err != nil {
-			return wrap(err, "keep vote openings")
-		}
-	}
-	return nil
+	err = insertRows(tx, "vote_openings", []string{"ballot_id", "log_index", "commitment", "nonce", "envelope"}, len(openings), func(i int, args []any) []any {
+		o := &openings[i]
+		return append(args, o.BallotID, o.LogIndex, o.Commitment, o.Nonce, o.Envelope)
+	})
+	return wrap(err, "keep vote openings")
 }
 
 // flushStatements stores the statements a batch holds for the community,

@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"koinon/internal/domain"
 	"koinon/internal/statement"
@@ -94,8 +93,8 @@ const (
 // end too on PostgreSQL (deferWrite), at once on SQLite.
 func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 	update := func() (bool, error) {
-		res := tx.Exec(updateVoteSQL, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
-		return res.RowsAffected > 0, wrap(res.Error, "cast vote")
+		n, err := execRaw(tx, updateVoteSQL, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt, v.BallotID, v.CitizenID)
+		return n > 0, wrap(err, "cast vote")
 	}
 	bt := batchOf(tx)
 	switch o, ok := bt.openedVote(v.BallotID, v.CitizenID); {
@@ -114,11 +113,11 @@ func writeVote(tx *gorm.DB, v *Vote) (replaced bool, err error) {
 			return replaced, err
 		}
 	}
-	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(v)
-	if res.Error != nil {
-		return false, wrap(res.Error, "cast vote")
+	added, err := execRaw(tx, insertVoteSQL, v.BallotID, v.CitizenID, v.Choice, v.Receipt, v.ReceiptNonce, v.CastAt)
+	if err != nil {
+		return false, wrap(err, "cast vote")
 	}
-	if res.RowsAffected > 0 {
+	if added > 0 {
 		return false, nil
 	}
 	if replaced, err = update(); err == nil && !replaced {
