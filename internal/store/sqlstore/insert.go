@@ -8,7 +8,9 @@ import (
 
 // execRaw runs q (? placeholders) in tx and returns the rows it changed:
 // on the transaction's connection itself (jobConn), as queryRow does,
-// without gorm's statement building.
+// without gorm's statement building. Its errors are translated as gorm's
+// are (a duplicate is gorm.ErrDuplicatedKey, which wrap makes
+// ErrConflict).
 func execRaw(tx *gorm.DB, q string, args ...any) (int64, error) {
 	if tx.Dialector.Name() == "postgres" {
 		q = numberPlaceholders(q)
@@ -19,6 +21,9 @@ func execRaw(tx *gorm.DB, q string, args ...any) (int64, error) {
 	}
 	res, err := conn.ExecContext(tx.Statement.Context, q, args...)
 	if err != nil {
+		if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
+			err = t.Translate(err)
+		}
 		return 0, err
 	}
 	return res.RowsAffected()
