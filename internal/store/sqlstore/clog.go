@@ -164,7 +164,7 @@ func (s *Store) lockLog(tx *gorm.DB, communityID int64) (CommunityLog, error) {
 			return row, wrap(err, "lock log of community %d", communityID)
 		}
 	}
-	found, err := queryRow(tx, s.dialect, "SELECT community_id, origin, size FROM community_logs WHERE community_id = ?",
+	found, err := queryRow(tx, "SELECT community_id, origin, size FROM community_logs WHERE community_id = ?",
 		[]any{communityID}, &row.CommunityID, &row.Origin, &row.Size)
 	if err != nil {
 		return row, wrap(err, "log of community %d", communityID)

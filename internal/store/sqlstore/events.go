@@ -112,7 +112,7 @@ type eventHead struct {
 // lastEvent reads the ballot log's last entry.
 func lastEvent(tx *gorm.DB, ballotID int64) (eventHead, error) {
 	var last eventHead
-	_, err := queryRow(tx, tx.Dialector.Name(), "SELECT seq, hash FROM ballot_events WHERE ballot_id = ? ORDER BY seq DESC LIMIT 1",
+	_, err := queryRow(tx, "SELECT seq, hash FROM ballot_events WHERE ballot_id = ? ORDER BY seq DESC LIMIT 1",
 		[]any{ballotID}, &last.Seq, &last.Hash)
 	return last, wrap(err, "log of ballot %d", ballotID)
 }

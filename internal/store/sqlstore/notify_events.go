@@ -63,7 +63,7 @@ func (s *Store) notifyDelegators(tx *gorm.DB, b Ballot, delegateID int64, choice
 	}
 	q := &delegatorSQL[len(keys)-2]
 	var d Citizen
-	found, err := queryRow(tx, s.dialect, q.delegate, args[1:], &d.Handle, &d.DisplayName)
+	found, err := queryRow(tx, q.delegate, args[1:], &d.Handle, &d.DisplayName)
 	if err != nil || !found {
 		return wrap(err, "delegators of %d", delegateID)
 	}
@@ -71,7 +71,7 @@ func (s *Store) notifyDelegators(tx *gorm.DB, b Ballot, delegateID int64, choice
 	n.Key += ":" + strconv.FormatInt(delegateID, 10)
 	n.Params = append([]any{name(d)}, n.Params...)
 	if b.Secrecy == "public" {
-		how, err := describeChoice(tx, s.dialect, b.ID, choice)
+		how, err := describeChoice(tx, b.ID, choice)
 		if err != nil {
 			return err
 		}
@@ -109,8 +109,8 @@ func delegatorQueries(keys int) struct{ delegate, recipients string } {
 
 // describeChoice writes a stored choice with its options' labels: a word,
 // a list ("A, B") or ranked groups ("A > B = C").
-func describeChoice(tx *gorm.DB, dialect string, ballotID int64, choice string) (string, error) {
-	rows, err := queryRows(tx, dialect, "SELECT key, label FROM ballot_options WHERE ballot_id = ?", ballotID)
+func describeChoice(tx *gorm.DB, ballotID int64, choice string) (string, error) {
+	rows, err := queryRows(tx, "SELECT key, label FROM ballot_options WHERE ballot_id = ?", ballotID)
 	if err != nil {
 		return "", wrap(err, "options of ballot %d", ballotID)
 	}

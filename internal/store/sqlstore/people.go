@@ -23,7 +23,7 @@ func (s *Store) CitizenByID(ctx context.Context, id int64) (Citizen, error) {
 // hash, e-mail or statement; profile handlers load those by CitizenByID).
 func (s *Store) SessionCitizen(ctx context.Context, id int64) (Citizen, error) {
 	var c Citizen
-	found, err := queryRow(s.db.WithContext(ctx), s.dialect, "SELECT id, handle, display_name, token_version FROM citizens WHERE id = ?",
+	found, err := queryRow(s.db.WithContext(ctx), "SELECT id, handle, display_name, token_version FROM citizens WHERE id = ?",
 		[]any{id}, &c.ID, &c.Handle, &c.DisplayName, &c.TokenVersion)
 	if err == nil && !found {
 		err = gorm.ErrRecordNotFound

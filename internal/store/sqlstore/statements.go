@@ -103,7 +103,7 @@ func chainHead(tx *gorm.DB, communityID, citizenID int64) (string, error) {
 		}
 	}
 	var head string
-	_, err := queryRow(tx, tx.Dialector.Name(), "SELECT hash FROM statements WHERE community_id = ? AND citizen_id = ? ORDER BY log_index DESC LIMIT 1",
+	_, err := queryRow(tx, "SELECT hash FROM statements WHERE community_id = ? AND citizen_id = ? ORDER BY log_index DESC LIMIT 1",
 		[]any{communityID, citizenID}, &head)
 	return head, wrap(err, "chain head of %d", citizenID)
 }
@@ -398,19 +398,19 @@ func (s *Store) replayState(tx *gorm.DB, communityID, citizenID int64, kept bool
 			return cs, nil
 		}
 	}
-	if cs, ok := s.states.resume(tx, s.dialect, communityID, citizenID, isBoard); ok {
+	if cs, ok := s.states.resume(tx, communityID, citizenID, isBoard); ok {
 		return cs, nil
 	}
 	// A citizen's first statement comes here: two plain queries.
 	var slug, handle string
-	found, err := queryRow(tx, s.dialect, "SELECT c.slug, t.handle FROM communities c, citizens t WHERE c.id = ? AND t.id = ?",
+	found, err := queryRow(tx, "SELECT c.slug, t.handle FROM communities c, citizens t WHERE c.id = ? AND t.id = ?",
 		[]any{communityID, citizenID}, &slug, &handle)
 	if err != nil || !found {
 		return nil, wrap(cmp.Or(err, gorm.ErrRecordNotFound), "community %d and citizen %d", communityID, citizenID)
 	}
 	cs := &citizenState{citizenID: citizenID, handle: handle, slug: slug, communityID: communityID,
 		state: statement.NewState(slug, isBoard), lastIndex: -1}
-	rows, err := statementsAfter(tx, s.dialect, communityID, citizenID, -1)
+	rows, err := statementsAfter(tx, communityID, citizenID, -1)
 	if err != nil {
 		return nil, wrap(err, "statements of %d", citizenID)
 	}
@@ -425,8 +425,8 @@ func (s *Store) replayState(tx *gorm.DB, communityID, citizenID int64, kept bool
 
 // statementsAfter reads a citizen's stored statements after log index
 // after, in log order: index, hash and envelope.
-func statementsAfter(tx *gorm.DB, dialect string, communityID, citizenID, after int64) ([]statementRow, error) {
-	rs, err := queryRows(tx, dialect, "SELECT log_index, hash, envelope FROM statements WHERE community_id = ? AND citizen_id = ? AND log_index > ? ORDER BY log_index",
+func statementsAfter(tx *gorm.DB, communityID, citizenID, after int64) ([]statementRow, error) {
+	rs, err := queryRows(tx, "SELECT log_index, hash, envelope FROM statements WHERE community_id = ? AND citizen_id = ? AND log_index > ? ORDER BY log_index",
 		communityID, citizenID, after)
 	if err != nil {
 		return nil, err
@@ -504,7 +504,7 @@ func (c *stateCache) get(communityID, citizenID int64, isBoard func(string) bool
 // statements stored since; ok is false when there is none or the stored
 // chain is not an extension of it (then the caller replays from the
 // start).
-func (c *stateCache) resume(tx *gorm.DB, dialect string, communityID, citizenID int64, isBoard func(string) bool) (*citizenState, bool) {
+func (c *stateCache) resume(tx *gorm.DB, communityID, citizenID int64, isBoard func(string) bool) (*citizenState, bool) {
 	c.mu.Lock()
 	kept := c.m[[2]int64{communityID, citizenID}]
 	c.mu.Unlock()
@@ -521,7 +521,7 @@ func (c *stateCache) resume(tx *gorm.DB, dialect string, communityID, citizenID 
 	if last[0].LogIndex == kept.lastIndex {
 		return &cs, last[0].Hash == kept.lastHash
 	}
-	rows, err := statementsAfter(tx, dialect, communityID, citizenID, kept.lastIndex)
+	rows, err := statementsAfter(tx, communityID, citizenID, kept.lastIndex)
 	if err != nil || cs.replay(rows) != nil {
 		return nil, false
 	}
@@ -662,7 +662,7 @@ func (s *Store) storedCustodialKey(db *gorm.DB, citizenID int64) (ed25519.Privat
 		return key, nil, nil
 	}
 	var ck custodialKey
-	found, err := queryRow(db, s.dialect, "SELECT sealed_seed FROM custodial_keys WHERE citizen_id = ?", []any{citizenID}, &ck.SealedSeed)
+	found, err := queryRow(db, "SELECT sealed_seed FROM custodial_keys WHERE citizen_id = ?", []any{citizenID}, &ck.SealedSeed)
 	if err != nil {
 		return nil, nil, wrap(err, "custodial key of %d", citizenID)
 	}

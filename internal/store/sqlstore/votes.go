@@ -213,7 +213,7 @@ func openForVoting(tx *gorm.DB, dialect string, id, citizenID int64, now time.Ti
 		if dialect == "postgres" {
 			q += " FOR SHARE OF b"
 		}
-		found, err := queryRow(tx, dialect, q, []any{citizenID, citizenID, citizenID, citizenID, id}, o.dest()...)
+		found, err := queryRow(tx, q, []any{citizenID, citizenID, citizenID, citizenID, id}, o.dest()...)
 		if err == nil && !found {
 			err = gorm.ErrRecordNotFound
 		}
@@ -418,8 +418,8 @@ func updateVotesOneByOne(tx *gorm.DB, votes []Vote) error {
 // transaction's, or the pool) itself, without gorm's statement building
 // and reflection, and scans the row into dest; found is false when there
 // is none. q uses ? placeholders.
-func queryRow(db *gorm.DB, dialect, q string, args []any, dest ...any) (found bool, err error) {
-	rows, err := queryRows(db, dialect, q, args...)
+func queryRow(db *gorm.DB, q string, args []any, dest ...any) (found bool, err error) {
+	rows, err := queryRows(db, q, args...)
 	if err != nil {
 		return false, err
 	}
@@ -435,8 +435,8 @@ func queryRow(db *gorm.DB, dialect, q string, args []any, dest ...any) (found bo
 
 // queryRows runs a query of the vote path as queryRow does and returns
 // its rows. q uses ? placeholders.
-func queryRows(db *gorm.DB, dialect, q string, args ...any) (*sql.Rows, error) {
-	if dialect == "postgres" {
+func queryRows(db *gorm.DB, q string, args ...any) (*sql.Rows, error) {
+	if db.Dialector.Name() == "postgres" {
 		q = numberPlaceholders(q)
 	}
 	conn, err := jobConn(db)
